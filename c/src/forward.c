@@ -1,0 +1,211 @@
+/* forward.c - rr_net_forward and rr_net_step: the checks of every argument
+ * at the boundary, then the shared computation in sequence.c. */
+#include "internal.h"
+
+/* RR_E_STATE unless every layer's weights (and the head, if any) are set. */
+static rr_status check_ready(const rr_net *net, rr_error *err)
+{
+    const size_t slot_count = net->cfg.num_layers * net->directions;
+    for (size_t slot = 0; slot < slot_count; slot++) {
+        if (!net->slots[slot].is_set) {
+            const int reverse = net->cfg.direction == RR_REVERSE ||
+                                slot % net->directions == 1;
+            return rr_fail(err, RR_E_STATE,
+                           "the %s weights of layer %zu are not set; "
+                           "call rr_net_set_weights",
+                           reverse ? "reverse" : "forward",
+                           slot / net->directions);
+        }
+    }
+    if (net->cfg.head != RR_HEAD_NONE && !net->head_is_set) {
+        return rr_fail(err, RR_E_STATE,
+                       "the head is not set; call rr_net_set_head");
+    }
+    return RR_OK;
+}
+
+/* Each lengths[b] in 1..T. */
+static rr_status check_lengths(const int64_t *lengths, size_t batch,
+                               size_t seq_len, rr_error *err)
+{
+    for (size_t b = 0; b < batch; b++) {
+        if (lengths[b] < 1 || (uint64_t)lengths[b] > (uint64_t)seq_len) {
+            return rr_fail(err, RR_E_LENGTHS,
+                           "lengths[%zu] is %lld, expected 1..T (T=%zu)", b,
+                           (long long)lengths[b], seq_len);
+        }
+    }
+    return RR_OK;
+}
+
+rr_status rr_net_forward(const rr_net *net, size_t seq_len, size_t batch,
+                         const double *x, size_t x_len,
+                         const double *h0, size_t h0_len,
+                         const double *c0, size_t c0_len,
+                         const int64_t *lengths, size_t lengths_len,
+                         double *output, size_t output_len,
+                         double *h_n, size_t h_n_len,
+                         double *c_n, size_t c_n_len,
+                         double *y, size_t y_len,
+                         rr_error *err)
+{
+    if (net == NULL) {
+        return rr_fail(err, RR_E_NULL, "net is NULL");
+    }
+    rr_status status = check_ready(net, err);
+    if (status != RR_OK) {
+        return status;
+    }
+    if (seq_len == 0) {
+        return rr_fail(err, RR_E_SIZE, "seq_len is 0, expected >= 1");
+    }
+    if (batch == 0) {
+        return rr_fail(err, RR_E_SIZE, "batch is 0, expected >= 1");
+    }
+
+    const rr_config *cfg = &net->cfg;
+    const size_t T = seq_len, B = batch, L = cfg->num_layers;
+    const size_t D = net->directions, H = cfg->hidden_size;
+    const size_t H_out = net->out_size, O = cfg->head_size;
+    const int is_lstm = cfg->cell == RR_CELL_LSTM;
+    const int has_head = cfg->head != RR_HEAD_NONE;
+    const char *const state_names[] = { "L", "D", "B", "H_out" };
+    const char *const cell_names[] = { "L", "D", "B", "H" };
+
+    status = rr_check_array(err, "x", x, x_len, RR_NEED_REQUIRED,
+                            (const char *const[]){ "T", "B", "I" },
+                            (const size_t[]){ T, B, cfg->input_size }, 3, "");
+    if (status == RR_OK) {
+        status = rr_check_array(err, "h0", h0, h0_len, RR_NEED_OPTIONAL,
+                                state_names,
+                                (const size_t[]){ L, D, B, H_out }, 4, "");
+    }
+    if (status == RR_OK) {
+        status = rr_check_array(err, "c0", c0, c0_len,
+                                is_lstm ? RR_NEED_OPTIONAL : RR_NEED_ABSENT,
+                                cell_names, (const size_t[]){ L, D, B, H }, 4,
+                                "c0 applies to lstm only");
+    }
+    if (status == RR_OK) {
+        status = rr_check_array(err, "lengths", lengths, lengths_len,
+                                RR_NEED_OPTIONAL, (const char *const[]){ "B" },
+                                (const size_t[]){ B }, 1, "");
+    }
+    if (status == RR_OK) {
+        status = rr_check_array(err, "output", output, output_len,
+                                RR_NEED_REQUIRED,
+                                (const char *const[]){ "T", "B", "D", "H_out" },
+                                (const size_t[]){ T, B, D, H_out }, 4, "");
+    }
+    if (status == RR_OK) {
+        status = rr_check_array(err, "h_n", h_n, h_n_len, RR_NEED_REQUIRED,
+                                state_names,
+                                (const size_t[]){ L, D, B, H_out }, 4, "");
+    }
+    if (status == RR_OK) {
+        status = rr_check_array(err, "c_n", c_n, c_n_len,
+                                is_lstm ? RR_NEED_REQUIRED : RR_NEED_ABSENT,
+                                cell_names, (const size_t[]){ L, D, B, H }, 4,
+                                "c_n applies to lstm only");
+    }
+    if (status == RR_OK) {
+        status = rr_check_array(err, "y", y, y_len,
+                                has_head ? RR_NEED_REQUIRED : RR_NEED_ABSENT,
+                                (const char *const[]){ "T", "B", "O" },
+                                (const size_t[]){ T, B, O }, 3,
+                                "the model has no head");
+    }
+    if (status == RR_OK && lengths != NULL) {
+        status = check_lengths(lengths, B, T, err);
+    }
+    if (status != RR_OK) {
+        return status;
+    }
+    return rr_run_sequence(net, seq_len, batch, x, h0, c0, lengths, output,
+                           h_n, c_n, y, err);
+}
+
+rr_status rr_net_step(const rr_net *net, size_t batch,
+                      const double *x_t, size_t x_len,
+                      const double *h, size_t h_len,
+                      const double *c, size_t c_len,
+                      double *out_t, size_t out_len,
+                      double *h_next, size_t h_next_len,
+                      double *c_next, size_t c_next_len,
+                      double *y_t, size_t y_len,
+                      rr_error *err)
+{
+    if (net == NULL) {
+        return rr_fail(err, RR_E_NULL, "net is NULL");
+    }
+    const rr_config *cfg = &net->cfg;
+    if (cfg->direction != RR_FORWARD) {
+        return rr_fail(err, RR_E_UNSUPPORTED,
+                       "rr_net_step needs a forward-direction model, this one "
+                       "is %s; use rr_net_forward",
+                       cfg->direction == RR_REVERSE ? "reverse"
+                                                    : "bidirectional");
+    }
+    rr_status status = check_ready(net, err);
+    if (status != RR_OK) {
+        return status;
+    }
+    if (batch == 0) {
+        return rr_fail(err, RR_E_SIZE, "batch is 0, expected >= 1");
+    }
+
+    const size_t B = batch, L = cfg->num_layers, H = cfg->hidden_size;
+    const size_t H_out = net->out_size, O = cfg->head_size;
+    const int is_lstm = cfg->cell == RR_CELL_LSTM;
+    const int has_head = cfg->head != RR_HEAD_NONE;
+    const char *const state_names[] = { "L", "B", "H_out" };
+    const char *const cell_names[] = { "L", "B", "H" };
+
+    /* messages name x_t as "x" (and out_t, y_t as "out", "y"), after
+     * their length arguments x_len, out_len, y_len */
+    status = rr_check_array(err, "x", x_t, x_len, RR_NEED_REQUIRED,
+                            (const char *const[]){ "B", "I" },
+                            (const size_t[]){ B, cfg->input_size }, 2, "");
+    if (status == RR_OK) {
+        status = rr_check_array(err, "h", h, h_len, RR_NEED_OPTIONAL,
+                                state_names, (const size_t[]){ L, B, H_out },
+                                3, "");
+    }
+    if (status == RR_OK) {
+        status = rr_check_array(err, "c", c, c_len,
+                                is_lstm ? RR_NEED_OPTIONAL : RR_NEED_ABSENT,
+                                cell_names, (const size_t[]){ L, B, H }, 3,
+                                "c applies to lstm only");
+    }
+    if (status == RR_OK) {
+        status = rr_check_array(err, "out", out_t, out_len, RR_NEED_REQUIRED,
+                                (const char *const[]){ "B", "H_out" },
+                                (const size_t[]){ B, H_out }, 2, "");
+    }
+    if (status == RR_OK) {
+        status = rr_check_array(err, "h_next", h_next, h_next_len,
+                                RR_NEED_REQUIRED, state_names,
+                                (const size_t[]){ L, B, H_out }, 3, "");
+    }
+    if (status == RR_OK) {
+        status = rr_check_array(err, "c_next", c_next, c_next_len,
+                                is_lstm ? RR_NEED_REQUIRED : RR_NEED_ABSENT,
+                                cell_names, (const size_t[]){ L, B, H }, 3,
+                                "c_next applies to lstm only");
+    }
+    if (status == RR_OK) {
+        status = rr_check_array(err, "y", y_t, y_len,
+                                has_head ? RR_NEED_REQUIRED : RR_NEED_ABSENT,
+                                (const char *const[]){ "B", "O" },
+                                (const size_t[]){ B, O }, 2,
+                                "the model has no head");
+    }
+    if (status != RR_OK) {
+        return status;
+    }
+    /* One step is the whole sequence with T = 1; it copies h and c into
+     * scratch before writing, so h_next may alias h and c_next alias c. */
+    return rr_run_sequence(net, 1, batch, x_t, h, c, NULL, out_t, h_next,
+                           c_next, y_t, err);
+}
+

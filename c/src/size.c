@@ -1,0 +1,52 @@
+/* size.c - overflow-checked element counts and allocation of doubles. */
+#include "internal.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int rr_count_product(const size_t *factors, size_t count, size_t *product)
+{
+    const size_t max_doubles = SIZE_MAX / sizeof(double);
+    size_t result = 1;
+    for (size_t i = 0; i < count; i++) {
+        if (factors[i] != 0 && result > max_doubles / factors[i]) {
+            return 0;
+        }
+        result *= factors[i];
+    }
+    *product = result;
+    return 1;
+}
+
+void rr_describe_product(const char *const *factor_names, const size_t *factors,
+                         size_t count, char *names, size_t names_size,
+                         char *values, size_t values_size)
+{
+    size_t names_used = 0;
+    size_t values_used = 0;
+    names[0] = '\0';
+    values[0] = '\0';
+    for (size_t i = 0; i < count; i++) {
+        if (names_used < names_size) {
+            int n = snprintf(names + names_used, names_size - names_used,
+                             "%s%s", i > 0 ? "*" : "", factor_names[i]);
+            names_used += n > 0 ? (size_t)n : 0;
+        }
+        if (values_used < values_size) {
+            int n = snprintf(values + values_used, values_size - values_used,
+                             "%s%s=%zu", i > 0 ? ", " : "", factor_names[i],
+                             factors[i]);
+            values_used += n > 0 ? (size_t)n : 0;
+        }
+    }
+}
+
+double *rr_alloc_doubles(size_t count, int zeroed)
+{
+    if (count == 0 || count > SIZE_MAX / sizeof(double)) {
+        return NULL;
+    }
+    return zeroed ? calloc(count, sizeof(double))
+                  : malloc(count * sizeof(double));
+}

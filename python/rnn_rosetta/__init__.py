@@ -1,0 +1,40 @@
+"""rnn-rosetta: recurrent networks in numpy, C and Java, proven to agree.
+
+>>> import rnn_rosetta as rr
+>>> fx = rr.load_fixture("shared_fixtures/lstm_small.json")
+>>> net = rr.get_backend("c").load(fx.model)
+>>> res = net.forward(fx.cases[0].x)
+"""
+
+from __future__ import annotations
+
+from rnn_rosetta.backends import BACKENDS, Net, State, available_backends, get_backend
+from rnn_rosetta.errors import BackendError, BackendUnavailable, FixtureError, InputError, RosettaError
+from rnn_rosetta.fixtures import Case, Fixture, Tolerance, load_fixture, parse_fixture
+from rnn_rosetta.model import DirectionWeights, Head, Layer, Model
+from rnn_rosetta.result import Result
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BACKENDS",
+    "BackendError",
+    "BackendUnavailable",
+    "Case",
+    "DirectionWeights",
+    "Fixture",
+    "FixtureError",
+    "Head",
+    "InputError",
+    "Layer",
+    "Model",
+    "Net",
+    "Result",
+    "RosettaError",
+    "State",
+    "Tolerance",
+    "available_backends",
+    "get_backend",
+    "load_fixture",
+    "parse_fixture",
+]

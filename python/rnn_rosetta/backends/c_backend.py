@@ -1,0 +1,213 @@
+"""The C backend: ``c/build/librnn_rosetta.so`` through cffi (ABI mode).
+
+The declarations come from ``c/include/rnn_rosetta.h`` itself, so the header
+is the one source of truth. The library is opened once per process; cffi
+releases the GIL for the duration of every call.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from rnn_rosetta import paths
+from rnn_rosetta.backends.base import Net
+from rnn_rosetta.errors import BackendError, BackendUnavailable, InputError
+from rnn_rosetta.model import DirectionWeights, Model
+from rnn_rosetta.result import Result
+
+# Status codes that mean "the caller's arguments are wrong" (the rest are failures).
+INPUT_STATUSES = frozenset({"RR_E_NULL", "RR_E_SIZE", "RR_E_SHAPE", "RR_E_CONFIG", "RR_E_LENGTHS", "RR_E_UNSUPPORTED"})
+
+
+def header_declarations(header: str) -> str:
+    """The header with preprocessor lines and C++-only blocks removed, for ``ffi.cdef``."""
+    kept: list[str] = []
+    skipping = False
+    for line in header.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#ifdef __cplusplus"):
+            skipping = True
+        elif skipping and stripped.startswith("#endif"):
+            skipping = False
+        elif not skipping and not stripped.startswith("#"):
+            kept.append(line)
+    return "\n".join(kept)
+
+
+@lru_cache(maxsize=1)
+def load_library() -> tuple[Any, Any]:
+    """``(ffi, lib)``, opened once; raises :class:`BackendUnavailable`."""
+    try:
+        import cffi
+    except ImportError as exc:  # pragma: no cover - cffi is a dependency
+        raise BackendUnavailable(f"c: cffi is not installed ({exc})") from None
+    library, header = paths.c_library(), paths.c_header()
+    if not library.exists():
+        raise BackendUnavailable(f"c: {library} is not built; run `make c`")
+    ffi = cffi.FFI()
+    ffi.cdef(header_declarations(header.read_text("utf-8")))
+    try:
+        lib = ffi.dlopen(str(library))
+    except OSError as exc:
+        raise BackendUnavailable(f"c: cannot open {library}: {exc}") from None
+    return ffi, lib
+
+
+class CCall:
+    """Buffers and error handling for one call into the library."""
+
+    def __init__(self) -> None:
+        self.ffi, self.lib = load_library()
+        self.err = self.ffi.new("rr_error *")
+
+    def doubles(self, array: np.ndarray | None) -> tuple[Any, int]:
+        """``(double *, element count)``; NULL and 0 for ``None``."""
+        if array is None:
+            return self.ffi.NULL, 0
+        return self.ffi.cast("double *", self.ffi.from_buffer(array)), array.size
+
+    def int64s(self, array: np.ndarray | None) -> tuple[Any, int]:
+        if array is None:
+            return self.ffi.NULL, 0
+        return self.ffi.cast("int64_t *", self.ffi.from_buffer(array)), array.size
+
+    def check(self, status: int) -> None:
+        """Raise the Python exception for a non-OK status, with the library's message."""
+        if status == self.lib.RR_OK:
+            return
+        name = self.ffi.string(self.lib.rr_status_name(status)).decode()
+        message = self.ffi.string(self.err.message).decode(errors="replace")
+        if not message:
+            message = self.ffi.string(self.lib.rr_status_message(status)).decode()
+        if name in INPUT_STATUSES:
+            raise InputError(f"c: {message} ({name})", code=name)
+        raise BackendError("c", f"{message} ({name})", code=name)
+
+
+def _config(call: CCall, model: Model) -> Any:
+    lib = call.lib
+    cfg = call.ffi.new("rr_config *")
+    cfg.cell = {"rnn": lib.RR_CELL_RNN, "lstm": lib.RR_CELL_LSTM, "gru": lib.RR_CELL_GRU}[model.cell]
+    cfg.nonlinearity = lib.RR_RELU if model.nonlinearity == "relu" else lib.RR_TANH
+    cfg.linear_before_reset = int(model.linear_before_reset)
+    cfg.input_size = model.input_size
+    cfg.hidden_size = model.hidden_size
+    cfg.num_layers = model.num_layers
+    cfg.direction = {"forward": lib.RR_FORWARD, "reverse": lib.RR_REVERSE, "bidirectional": lib.RR_BIDIRECTIONAL}[
+        model.direction
+    ]
+    cfg.proj_size = model.proj_size
+    cfg.peepholes = int(model.peepholes)
+    cfg.has_clip = int(model.clip is not None)
+    cfg.clip = 0.0 if model.clip is None else model.clip
+    if model.head is None:
+        cfg.head, cfg.head_size = lib.RR_HEAD_NONE, 0
+    else:
+        cfg.head = lib.RR_HEAD_SOFTMAX if model.head.activation == "softmax" else lib.RR_HEAD_IDENTITY
+        cfg.head_size = model.head.size
+    return cfg
+
+
+def _contiguous(array: np.ndarray | None) -> np.ndarray | None:
+    return None if array is None else np.ascontiguousarray(array, dtype=np.float64)
+
+
+class CNet(Net):
+    backend = "c"
+
+    def __init__(self, model: Model, dtype: str = "float64") -> None:
+        super().__init__(model, dtype)
+        call = CCall()
+        ffi, lib = call.ffi, call.lib
+        out = ffi.new("rr_net **")
+        call.check(lib.rr_net_create(_config(call, model), out, call.err))
+        self._net = ffi.gc(out[0], lib.rr_net_free)
+        for index, layer in enumerate(model.layers):
+            for name, weights in layer.directions():
+                which = lib.RR_REVERSE if name == "reverse" else lib.RR_FORWARD
+                self._set_weights(call, index, which, weights)
+        if model.head is not None:
+            weight, bias = _contiguous(model.head.weight), _contiguous(model.head.bias)
+            call.check(lib.rr_net_set_head(self._net, *call.doubles(weight), *call.doubles(bias), call.err))
+
+    def _set_weights(self, call: CCall, layer: int, which: int, weights: DirectionWeights) -> None:
+        arrays = {
+            "weight_ih": weights.weight_ih,
+            "weight_hh": weights.weight_hh,
+            "bias_ih": weights.bias_ih,
+            "bias_hh": weights.bias_hh,
+            "weight_hr": weights.weight_hr,
+            "peepholes": weights.peepholes,
+        }
+        c_weights = call.ffi.new("rr_weights *")
+        keep = []  # the arrays must outlive the call
+        for name, array in arrays.items():
+            array = _contiguous(array)
+            keep.append(array)
+            pointer, count = call.doubles(array)
+            setattr(c_weights, name, pointer)
+            setattr(c_weights, f"{name}_len", count)
+        call.check(call.lib.rr_net_set_weights(self._net, layer, which, c_weights, call.err))
+        del keep
+
+    def _outputs(self, steps: int | None, batch: int, slots: int) -> dict[str, np.ndarray | None]:
+        model = self.model
+        width = model.num_directions * model.output_size if steps is not None else model.output_size
+        lead = (steps, batch) if steps is not None else (batch,)
+        return {
+            "output": np.empty(lead + (width,)),
+            "h_n": np.empty((slots, batch, model.output_size)),
+            "c_n": np.empty((slots, batch, model.hidden_size)) if model.cell == "lstm" else None,
+            "y": np.empty(lead + (model.head.size,)) if model.head is not None else None,
+        }
+
+    def _forward(
+        self, x: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | None, lengths: np.ndarray | None
+    ) -> Result:
+        steps, batch, _ = x.shape
+        model = self.model
+        out = self._outputs(steps, batch, model.num_layers * model.num_directions)
+        call = CCall()
+        status = call.lib.rr_net_forward(
+            self._net, steps, batch,
+            *call.doubles(x), *call.doubles(h0), *call.doubles(c0), *call.int64s(lengths),
+            *call.doubles(out["output"]), *call.doubles(out["h_n"]),
+            *call.doubles(out["c_n"]), *call.doubles(out["y"]),
+            call.err,
+        )  # fmt: skip
+        call.check(status)
+        return Result(**out)  # type: ignore[arg-type]
+
+    def _step(
+        self, x_t: np.ndarray, h: np.ndarray | None, c: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]:
+        batch = x_t.shape[0]
+        out = self._outputs(None, batch, self.model.num_layers)
+        call = CCall()
+        status = call.lib.rr_net_step(
+            self._net, batch,
+            *call.doubles(x_t), *call.doubles(h), *call.doubles(c),
+            *call.doubles(out["output"]), *call.doubles(out["h_n"]),
+            *call.doubles(out["c_n"]), *call.doubles(out["y"]),
+            call.err,
+        )  # fmt: skip
+        call.check(status)
+        assert out["output"] is not None and out["h_n"] is not None
+        return out["output"], out["y"], out["h_n"], out["c_n"]
+
+
+class CBackend:
+    name = "c"
+
+    def why_unavailable(self) -> str | None:
+        try:
+            load_library()
+        except BackendUnavailable as exc:
+            return str(exc)
+        return None
+
+    def load(self, model: Model, dtype: str = "float64") -> CNet:
+        return CNet(model, dtype)

@@ -1,0 +1,29 @@
+"""The numpy backend: :mod:`rnn_rosetta.reference` behind the ``Net`` interface."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnn_rosetta import reference
+from rnn_rosetta.backends.base import Net
+from rnn_rosetta.model import Model
+from rnn_rosetta.result import Result
+
+
+class NumpyNet(Net):
+    backend = "numpy"
+
+    def _forward(
+        self, x: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | None, lengths: np.ndarray | None
+    ) -> Result:
+        return reference.forward(self.model, x, h0, c0, lengths)
+
+
+class NumpyBackend:
+    name = "numpy"
+
+    def why_unavailable(self) -> str | None:
+        return None
+
+    def load(self, model: Model, dtype: str = "float64") -> NumpyNet:
+        return NumpyNet(model, dtype)

@@ -1,0 +1,46 @@
+"""The exceptions rnn_rosetta raises; each carries one readable line."""
+
+from __future__ import annotations
+
+
+class RosettaError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class FixtureError(RosettaError, ValueError):
+    """A fixture file breaks the format contract.
+
+    The message reads ``FILE: JSON.PATH: what is wrong``.
+    """
+
+    def __init__(self, source: str, path: str, problem: str) -> None:
+        self.source = source
+        self.path = path
+        self.problem = problem
+        where = f"{source}: {path}: " if path else f"{source}: "
+        super().__init__(where + problem)
+
+
+class InputError(RosettaError, ValueError):
+    """Arrays handed to ``forward``/``step`` (or to a backend) are unusable.
+
+    ``code`` is the C status name (``RR_E_SHAPE``, ...) or the Java exception
+    class when the backend itself refused the call, else ``None``.
+    """
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+class BackendError(RosettaError):
+    """A backend failed for a reason other than bad input (e.g. out of memory)."""
+
+    def __init__(self, backend: str, message: str, code: str | None = None) -> None:
+        self.backend = backend
+        self.code = code
+        super().__init__(f"{backend}: {message}")
+
+
+class BackendUnavailable(RosettaError):
+    """A backend cannot be loaded here (library not built, JVM missing, ...)."""

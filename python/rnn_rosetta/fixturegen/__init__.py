@@ -1,0 +1,1 @@
+"""The fixture generator: seeded models and inputs, expected values from independent oracles."""

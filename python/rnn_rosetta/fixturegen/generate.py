@@ -1,0 +1,88 @@
+"""Write ``shared_fixtures/*.json`` from the specs, or check that the committed copies are fresh.
+
+``--check`` regenerates every fixture in memory and compares it with the
+committed file: the model, inputs, tolerance and provenance must be equal
+exactly; the expected values must agree within a tenth of the fixture's
+tolerance (an oracle's last bits depend on the CPU's SIMD path, so a
+byte-for-byte rule would fail on another machine with nothing stale).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.progress import track
+
+from rnn_rosetta import paths
+from rnn_rosetta.fixtures import dump_document
+from rnn_rosetta.fixturegen.build import build_document
+from rnn_rosetta.fixturegen.specs import SPECS, FixtureSpec
+
+FIX_COMMAND = "nox -s fixtures"
+
+
+def expected_differences(committed: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
+    """Where ``committed`` is stale against ``fresh`` (empty when it is fresh)."""
+    problems = []
+    strip = {key: value for key, value in fresh.items() if key != "cases"}
+    old_strip = {key: value for key, value in committed.items() if key != "cases"}
+    if strip != old_strip:
+        keys = sorted(k for k in strip.keys() | old_strip.keys() if strip.get(k) != old_strip.get(k))
+        problems.append(f"differs in {', '.join(keys)}")
+    old_cases, new_cases = committed.get("cases", []), fresh["cases"]
+    if [c.get("name") for c in old_cases] != [c["name"] for c in new_cases]:
+        return [*problems, "the list of cases differs"]
+    tolerance = fresh["tolerance"]
+    for old, new in zip(old_cases, new_cases, strict=True):
+        if old.get("inputs") != new["inputs"]:
+            problems.append(f"case {new['name']}: inputs differ")
+        if sorted(old.get("expected", {})) != sorted(new["expected"]):
+            problems.append(f"case {new['name']}: expected fields differ")
+            continue
+        for field, values in new["expected"].items():
+            want, got = np.array(values), np.array(old["expected"][field])
+            bound = (tolerance["atol"] + tolerance["rtol"] * np.abs(want)) / 10
+            if want.shape != got.shape or not (np.abs(got - want) <= bound).all():
+                problems.append(f"case {new['name']}: expected {field} differs from the oracle's answer")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rnn_rosetta.fixturegen", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="regenerate in memory and fail on stale files")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="only these fixtures")
+    parser.add_argument("--out", type=Path, default=paths.fixtures_dir(), help="fixture folder (%(default)s)")
+    args = parser.parse_args(argv)
+    specs: list[FixtureSpec] = [s for s in SPECS if args.only is None or s.name in args.only]
+    unknown = set(args.only or ()) - {s.name for s in specs}
+    if unknown:
+        parser.error(f"no fixture spec named {', '.join(sorted(unknown))}")
+    stale = []
+    for spec in track(specs, description="fixtures", transient=True, disable=not sys.stderr.isatty()):
+        document = build_document(spec)
+        path = args.out / f"{spec.name}.json"
+        if args.check:
+            if not path.exists():
+                stale.append(f"{path}: missing")
+                continue
+            committed = json.loads(path.read_text("utf-8"))
+            stale += [f"{path}: {problem}" for problem in expected_differences(committed, document)]
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(dump_document(document), "utf-8")
+    if args.check and args.only is None:
+        known = {f"{s.name}.json" for s in SPECS}
+        stale += [f"{p}: no spec makes this file" for p in sorted(args.out.glob("*.json")) if p.name not in known]
+    if stale:
+        for line in stale:
+            print(line, file=sys.stderr)
+        print(f"{len(stale)} stale fixture problem(s); run `{FIX_COMMAND}` to regenerate", file=sys.stderr)
+        return 1
+    verb = "fresh" if args.check else "written to " + str(args.out)
+    print(f"{len(specs)} fixtures {verb}")
+    return 0

@@ -1,0 +1,198 @@
+"""The numpy reference: every equation of fixture-format v1, written to be read.
+
+Notation: ``T`` time steps, ``B`` batch, ``H`` hidden size, ``H_out`` the
+state size (``proj_size`` or ``H``), ``G`` gates (1 rnn, 4 lstm, 3 gru).
+``a_x = W_ih x_t + b_ih`` comes precomputed for all steps (one matrix
+product per layer and direction); each step adds ``W_hh h_{t-1} + b_hh``.
+
+The scalar functions are written the same way in C and Java
+(``sigmoid`` splits on the sign, ``relu`` and ``clip`` let NaN through,
+``softmax`` subtracts the maximum) so the three agree to the last bits where
+the platform's ``exp``/``tanh`` allow.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnn_rosetta.model import DirectionWeights, Head, Model
+from rnn_rosetta.result import Result
+
+
+def sigmoid(a: np.ndarray) -> np.ndarray:
+    """``sigmoid(a) = 1 / (1 + exp(-a))``, evaluated as ``exp(a) / (1 + exp(a))`` for ``a < 0``.
+
+    Neither branch overflows; NaN stays NaN.
+    """
+    negative = ~(a >= 0)
+    e = np.exp(np.where(negative, a, -a))  # exp(-|a|), in (0, 1]
+    return np.where(negative, e / (1.0 + e), 1.0 / (1.0 + e))
+
+
+def relu(a: np.ndarray) -> np.ndarray:
+    """``relu(a) = max(a, 0)``; NaN stays NaN."""
+    return np.where(a < 0, 0.0, a)
+
+
+def clip(a: np.ndarray, bound: float | None) -> np.ndarray:
+    """Clamp a gate pre-activation to ``[-bound, bound]`` (ONNX ``clip``); NaN stays NaN."""
+    if bound is None:
+        return a
+    return np.where(a < -bound, -bound, np.where(a > bound, bound, a))
+
+
+def softmax(v: np.ndarray) -> np.ndarray:
+    """``softmax(v)_k = exp(v_k - max v) / sum_j exp(v_j - max v)`` over the last axis."""
+    e = np.exp(v - v.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def rnn_step(model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Elman RNN: ``h_t = phi(a_x + W_hh h_{t-1} + b_hh)``, ``phi`` = tanh or relu.
+
+    a_x [B, H], h [B, H] -> h_t [B, H]
+    """
+    a = clip(a_x + h @ w.weight_hh.T + w.bias_hh, model.clip)  # [B, H]
+    return relu(a) if model.nonlinearity == "relu" else np.tanh(a)
+
+
+def lstm_step(
+    model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray, c: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """LSTM, gates ``i, f, g, o``; peepholes ``p_*`` and projection ``W_hr`` when set.
+
+    ``a = a_x + W_hh h_{t-1} + b_hh``, split into ``a_i, a_f, a_g, a_o``;
+    ``i = sigmoid(a_i + p_i * c_{t-1})``, ``f = sigmoid(a_f + p_f * c_{t-1})``,
+    ``g = tanh(a_g)``, ``c_t = f * c_{t-1} + i * g``,
+    ``o = sigmoid(a_o + p_o * c_t)``, ``h_t = o * tanh(c_t)``,
+    then ``h_t = W_hr h_t`` with a projection. ``clip`` clamps each full
+    pre-activation (peephole term included) before its sigmoid or tanh.
+
+    a_x [B, 4H], h [B, H_out], c [B, H] -> h_t [B, H_out], c_t [B, H]
+    """
+    a = a_x + h @ w.weight_hh.T + w.bias_hh  # [B, 4H]
+    a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)  # [B, H] each
+    if w.peephole_i is not None:
+        a_i = a_i + w.peephole_i * c
+        a_f = a_f + w.peephole_f * c
+    i = sigmoid(clip(a_i, model.clip))
+    f = sigmoid(clip(a_f, model.clip))
+    g = np.tanh(clip(a_g, model.clip))
+    c_t = f * c + i * g  # [B, H]
+    if w.peephole_o is not None:
+        a_o = a_o + w.peephole_o * c_t
+    o = sigmoid(clip(a_o, model.clip))
+    h_t = o * np.tanh(c_t)  # [B, H]
+    if w.weight_hr is not None:
+        h_t = h_t @ w.weight_hr.T  # [B, P]
+    return h_t, c_t
+
+
+def gru_step(model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """GRU, gates ``r, z, n``.
+
+    ``r = sigmoid(a_xr + W_hr h + b_hr)``, ``z = sigmoid(a_xz + W_hz h + b_hz)``;
+    linear_before_reset (PyTorch, ONNX lbr=1): ``n = tanh(a_xn + r * (W_hn h + b_hn))``;
+    otherwise (Cho et al. 2014, ONNX default): ``n = tanh(a_xn + W_hn (r * h) + b_hn)``;
+    ``h_t = (1 - z) * n + z * h``. ``clip`` clamps each pre-activation.
+
+    a_x [B, 3H], h [B, H] -> h_t [B, H]
+    """
+    hidden = model.hidden_size
+    w_rz, w_n = w.weight_hh[: 2 * hidden], w.weight_hh[2 * hidden :]  # [2H, H], [H, H]
+    b_rz, b_n = w.bias_hh[: 2 * hidden], w.bias_hh[2 * hidden :]  # [2H], [H]
+    a_xr, a_xz, a_xn = np.split(a_x, 3, axis=1)  # [B, H] each
+    a_hr, a_hz = np.split(h @ w_rz.T + b_rz, 2, axis=1)  # [B, H] each
+    r = sigmoid(clip(a_xr + a_hr, model.clip))
+    z = sigmoid(clip(a_xz + a_hz, model.clip))
+    if model.linear_before_reset:
+        a_n = a_xn + r * (h @ w_n.T + b_n)
+    else:
+        a_n = a_xn + (r * h) @ w_n.T + b_n
+    n = np.tanh(clip(a_n, model.clip))
+    return (1.0 - z) * n + z * h
+
+
+def run_direction(
+    model: Model,
+    w: DirectionWeights,
+    x: np.ndarray,
+    lengths: np.ndarray,
+    reverse: bool,
+    h0: np.ndarray,
+    c0: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Run one direction of one layer over the whole (padded) batch.
+
+    Batch element ``b`` runs ``t = 0 .. L_b-1`` (forward) or ``t = L_b-1 .. 0``
+    (reverse) and writes its state at the position it read; padded positions
+    stay zero and the state stops at the last step it ran.
+
+    x [T, B, I_l], lengths [B], h0 [B, H_out], c0 [B, H]
+    -> output [T, B, H_out], h_n [B, H_out], c_n [B, H] or None
+    """
+    steps, batch, _ = x.shape
+    a_x = x @ w.weight_ih.T + w.bias_ih  # [T, B, G*H]: every step's input projection at once
+    output = np.zeros((steps, batch, h0.shape[1]))  # [T, B, H_out]
+    h = h0.copy()
+    c = None if c0 is None else c0.copy()
+    for step in range(int(lengths.max())):
+        rows = np.flatnonzero(step < lengths)  # the sequences still running
+        times = lengths[rows] - 1 - step if reverse else np.full(rows.size, step)
+        a_step = a_x[times, rows]  # [B_active, G*H]
+        if model.cell == "lstm":
+            assert c is not None
+            h[rows], c[rows] = lstm_step(model, w, a_step, h[rows], c[rows])
+        elif model.cell == "gru":
+            h[rows] = gru_step(model, w, a_step, h[rows])
+        else:
+            h[rows] = rnn_step(model, w, a_step, h[rows])
+        output[times, rows] = h[rows]
+    return output, h, c
+
+
+def apply_head(head: Head, output: np.ndarray) -> np.ndarray:
+    """``y_t = act(W_y output_t + b_y)`` for every t (padded steps included): [T, B, O]."""
+    logits = output @ head.weight.T + head.bias
+    return softmax(logits) if head.activation == "softmax" else logits
+
+
+def forward(
+    model: Model,
+    x: np.ndarray,
+    h0: np.ndarray | None = None,
+    c0: np.ndarray | None = None,
+    lengths: np.ndarray | None = None,
+) -> Result:
+    """The whole network over a sequence: layers in order, directions per layer.
+
+    x [T, B, I], h0 [L*D, B, H_out], c0 [L*D, B, H], lengths [B]
+    -> output [T, B, D*H_out], h_n, c_n, y as in :class:`Result`.
+    States are ordered ``l0_fwd, l0_rev, l1_fwd, ...``.
+    """
+    steps, batch, _ = x.shape
+    lengths = np.full(batch, steps, dtype=np.int64) if lengths is None else lengths
+    h0 = np.zeros(model.state_shape(batch)) if h0 is None else h0
+    is_lstm = model.cell == "lstm"
+    if is_lstm and c0 is None:
+        c0 = np.zeros(model.cell_state_shape(batch))
+    h_n, c_n = [], []
+    layer_input = x  # [T, B, I_l]
+    for index, layer in enumerate(model.layers):
+        outputs = []
+        for offset, (name, weights) in enumerate(layer.directions()):
+            slot = index * model.num_directions + offset
+            out, h, c = run_direction(
+                model, weights, layer_input, lengths, name == "reverse", h0[slot], c0[slot] if is_lstm else None
+            )
+            outputs.append(out)
+            h_n.append(h)
+            c_n.append(c)
+        layer_input = np.concatenate(outputs, axis=2)  # [T, B, D*H_out]
+    y = None if model.head is None else apply_head(model.head, layer_input)
+    return Result(
+        output=layer_input,
+        h_n=np.stack(h_n),
+        c_n=np.stack(c_n) if is_lstm else None,
+        y=y,
+    )
