@@ -27,13 +27,21 @@ def check_dtype(dtype: str) -> np.dtype:
     return np.dtype(dtype)
 
 
+def as_array(name: str, value: Any) -> np.ndarray:
+    """``np.asarray(value)``, refusing ragged nested lists and other non-arrays."""
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{name} is not a rectangular array: {exc}") from None
+
+
 def as_real_array(name: str, value: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """``value`` as a C-contiguous array of ``dtype`` and exactly ``shape``.
 
     Real numbers of any dtype and non-contiguous layouts are converted (a cheap
     copy); complex, object, string and boolean arrays are refused.
     """
-    array = np.asarray(value)
+    array = as_array(name, value)
     if array.dtype.kind not in "fiu":
         raise InputError(f"{name} must hold real numbers, got dtype {array.dtype}")
     if array.shape != shape:
@@ -43,7 +51,7 @@ def as_real_array(name: str, value: Any, shape: tuple[int, ...], dtype: np.dtype
 
 def check_lengths(value: Any, batch: int, steps: int) -> np.ndarray:
     """``lengths`` as int64 ``[B]`` with each value in ``1..T``."""
-    array = np.asarray(value)
+    array = as_array("lengths", value)
     if array.dtype.kind not in "iu":
         raise InputError(f"lengths must be integers, got dtype {array.dtype}")
     if array.shape != (batch,):
@@ -76,7 +84,8 @@ class Net(ABC):
     ) -> Result:
         """Run the whole sequence. x [T, B, I] -> :class:`Result`."""
         model = self.model
-        x_shape = np.shape(x)
+        x = as_array("x", x)
+        x_shape = x.shape
         if len(x_shape) != 3 or 0 in x_shape:
             raise InputError(f"x must be a non-empty [T, B, I] array, got shape {list(x_shape)}")
         steps, batch, _ = x_shape
@@ -98,7 +107,8 @@ class Net(ABC):
             raise InputError(
                 f"step() streams forward-direction models only; this model is {model.direction} (use forward())"
             )
-        x_shape = np.shape(x_t)
+        x_t = as_array("x_t", x_t)
+        x_shape = x_t.shape
         if len(x_shape) != 2 or 0 in x_shape:
             raise InputError(f"x_t must be a non-empty [B, I] array, got shape {list(x_shape)}")
         batch = x_shape[0]

@@ -1,0 +1,378 @@
+"""Import one ONNX ``RNN``/``LSTM``/``GRU`` node as a one-layer :class:`Model`.
+
+The node's weights must be constants (initializers or ``Constant`` nodes). For
+direction slot ``d`` (0 = forward, 1 = reverse; a ``reverse`` node has only
+slot 0), with H = ``hidden_size`` and G = 1, 4, 3 gates:
+
+=====================  ==================  =====================================================
+ONNX input             shape               canonical (``model.layers[0].<direction>``)
+=====================  ==================  =====================================================
+``W``                  ``[D, G*H, I]``     ``weight_ih = gates(W[d])``
+``R``                  ``[D, G*H, H]``     ``weight_hh = gates(R[d])``
+``B`` (optional)       ``[D, 2*G*H]``      ``bias_ih = gates(B[d, :G*H])``, ``bias_hh = gates(B[d, G*H:])``; absent: zeros
+``P`` (LSTM, optional) ``[D, 3*H]``        ``P[d] = [p_i, p_o, p_f]`` -> ``peephole_i``, ``peephole_f``, ``peephole_o``
+=====================  ==================  =====================================================
+
+``gates`` moves the row blocks (H rows each) from ONNX's gate order to the
+canonical one, the inverse of :func:`rnn_rosetta.interop.onnx_export.to_onnx_gates`:
+
+====  ===============  ============
+cell  ONNX order       canonical
+====  ===============  ============
+rnn   ``h``            ``h``
+lstm  ``i, o, f, c``   ``i, f, g, o``
+gru   ``z, r, h``      ``r, z, n``
+====  ===============  ============
+
+Attributes: ``hidden_size`` (checked against ``R``), ``direction`` (same
+names), ``clip`` -> ``clip``, ``linear_before_reset`` (GRU, default 0) ->
+``linear_before_reset``. Only the default activations have a canonical
+meaning: RNN ``Tanh`` or ``Relu`` (the same in every direction) ->
+``nonlinearity``; LSTM ``Sigmoid, Tanh, Tanh``; GRU ``Sigmoid, Tanh``;
+``activation_alpha``/``activation_beta`` are unused by these. LSTM
+``input_forget`` must be 0. ``layout`` (0: ``X [T, B, I]``, ``initial_h
+[D, B, H]``; 1: ``X [B, T, I]``, ``initial_h [B, D, H]``) does not touch the
+weights; it is kept in ``model.extra["onnx_layout"]`` and
+:func:`onnx_inputs_to_canonical` / :func:`canonical_outputs_to_onnx` convert
+the tensors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnn_rosetta.interop.onnx_export import ONNX_GATE_ORDER
+from rnn_rosetta.model import GATE_COUNT, DirectionWeights, Layer, Model
+from rnn_rosetta.result import Result
+
+OP_CELLS: dict[str, str] = {"RNN": "rnn", "LSTM": "lstm", "GRU": "gru"}
+# The activations each cell computes in the canonical model, per direction (lower case).
+DEFAULT_ACTIVATIONS: dict[str, tuple[str, ...]] = {"lstm": ("sigmoid", "tanh", "tanh"), "gru": ("sigmoid", "tanh")}
+RNN_ACTIVATIONS: dict[str, str] = {"tanh": "tanh", "relu": "relu"}
+KNOWN_ATTRIBUTES = frozenset(
+    {
+        "activation_alpha",
+        "activation_beta",
+        "activations",
+        "clip",
+        "direction",
+        "hidden_size",
+        "layout",
+        "input_forget",
+        "linear_before_reset",
+        "output_sequence",  # opset 1 only; does not change the computation
+    }
+)
+# Input positions of the ONNX operators (LSTM adds initial_c and P).
+INPUT_INDEX: dict[str, int] = {
+    "X": 0,
+    "W": 1,
+    "R": 2,
+    "B": 3,
+    "sequence_lens": 4,
+    "initial_h": 5,
+    "initial_c": 6,
+    "P": 7,
+}
+
+
+def from_onnx_gates(cell: str, array: np.ndarray, hidden: int) -> np.ndarray:
+    """Reorder the gate blocks (rows of ``hidden``) of ``array`` from ONNX to canonical order.
+
+    ``to_onnx_gates`` puts canonical block ``ONNX_GATE_ORDER[cell][j]`` at ONNX
+    position ``j``; this puts ONNX block ``j`` back at canonical position
+    ``ONNX_GATE_ORDER[cell][j]``.
+    """
+    order = ONNX_GATE_ORDER[cell]
+    if array.shape[0] != len(order) * hidden:
+        raise ValueError(f"expected {len(order)} gate blocks of {hidden} rows, got {array.shape[0]} rows")
+    inverse = np.argsort(order)  # canonical gate g sits at ONNX position inverse[g]
+    return np.concatenate([array[j * hidden : (j + 1) * hidden] for j in inverse], axis=0)
+
+
+def model_from_onnx(onnx_model_or_path: Any, node_name: str | None = None) -> Model:
+    """The canonical one-layer :class:`Model` of one ONNX ``RNN``/``LSTM``/``GRU`` node.
+
+    ``onnx_model_or_path``: an ``onnx.ModelProto``, a ``GraphProto``, the
+    serialized bytes, or a path to a ``.onnx`` file. ``node_name`` picks the
+    node; without it the first recurrent node of the graph is read. Raises
+    ``ValueError`` for what the canonical model cannot represent (see the
+    module docstring). ``model.extra`` records ``onnx_layout``, ``onnx_node``
+    and ``onnx_op``.
+    """
+    graph = _graph(onnx_model_or_path)
+    node = _pick_node(graph, node_name)
+    cell = OP_CELLS[node.op_type]
+    where = f"{node.op_type} node {node.name or '(unnamed)'}"
+    attributes = _attributes(node, where)
+    constants = _constants(graph)
+    inputs = list(node.input)
+
+    def constant(name: str, required: bool) -> np.ndarray | None:
+        index = INPUT_INDEX[name]
+        tensor_name = inputs[index] if index < len(inputs) else ""
+        if not tensor_name:
+            if required:
+                raise ValueError(f"{where}: input {name} is missing")
+            return None
+        if tensor_name not in constants:
+            raise ValueError(
+                f"{where}: input {name} ({tensor_name!r}) is not an initializer or Constant; "
+                "weights must be stored in the graph"
+            )
+        return constants[tensor_name]
+
+    direction = _text(attributes.get("direction", b"forward"))
+    if direction not in ("forward", "reverse", "bidirectional"):
+        raise ValueError(f"{where}: unknown direction {direction!r}")
+    dirs = 2 if direction == "bidirectional" else 1
+    weights = {"W": constant("W", True), "R": constant("R", True), "B": constant("B", False)}
+    if cell == "lstm":
+        weights["P"] = constant("P", False)
+    hidden = _hidden_size(weights["R"], attributes, where)
+    options = _options(cell, attributes, dirs, where)
+    skeleton = Model(
+        cell=cell,
+        input_size=_input_size(weights["W"], where),
+        hidden_size=hidden,
+        num_layers=1,
+        direction=direction,
+        layers=(),
+        peepholes=weights.get("P") is not None,
+        **options,
+    )
+    arrays = _checked_arrays(skeleton, weights, where)
+    directions = {
+        name: _direction(skeleton, {key: value[slot] for key, value in arrays.items()})
+        for slot, name in enumerate(skeleton.direction_names)
+    }
+    extra = {"onnx_layout": int(attributes.get("layout", 0)), "onnx_node": node.name, "onnx_op": node.op_type}
+    model = Model(**{**skeleton.__dict__, "layers": (Layer(**directions),), "extra": extra})
+    model.check()
+    return model
+
+
+def onnx_inputs_to_canonical(
+    x: np.ndarray, h0: np.ndarray | None = None, c0: np.ndarray | None = None, layout: int = 0
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """ONNX ``X``, ``initial_h``, ``initial_c`` -> canonical ``x [T, B, I]``, ``h0``/``c0 [D, B, H]`` (float64).
+
+    ======  ===========  ===========================
+    layout  ``X``        ``initial_h``/``initial_c``
+    ======  ===========  ===========================
+    0       ``[T,B,I]``  ``[D,B,H]``  (unchanged)
+    1       ``[B,T,I]``  ``[B,D,H]``  (axes 0, 1 swapped)
+    ======  ===========  ===========================
+    """
+    _check_layout(layout)
+
+    def convert(array: np.ndarray | None) -> np.ndarray | None:
+        if array is None:
+            return None
+        array = np.asarray(array, dtype=np.float64)
+        if array.ndim != 3:
+            raise ValueError(f"expected a 3-d tensor, got shape {list(array.shape)}")
+        return np.ascontiguousarray(array.transpose(1, 0, 2) if layout == 1 else array)
+
+    converted = convert(x)
+    assert converted is not None
+    return converted, convert(h0), convert(c0)
+
+
+def canonical_outputs_to_onnx(
+    result: Result, layout: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """A one-layer model's :class:`Result` -> ONNX ``(Y, Y_h, Y_c)``.
+
+    ``output [T, B, D*H]`` becomes ``Y [T, D, B, H]`` (layout 0) or
+    ``Y [B, T, D, H]`` (layout 1); ``h_n``/``c_n [D, B, H]`` stay (layout 0) or
+    become ``[B, D, H]`` (layout 1). Padded steps are zero in both.
+    """
+    _check_layout(layout)
+    dirs, batch, hidden = result.h_n.shape
+    steps = result.output.shape[0]
+    if result.output.shape != (steps, batch, dirs * hidden):
+        raise ValueError(
+            f"output shape {list(result.output.shape)} does not fit h_n {list(result.h_n.shape)} of one layer"
+        )
+    split = result.output.reshape(steps, batch, dirs, hidden)
+    y = split.transpose(1, 0, 2, 3) if layout == 1 else split.transpose(0, 2, 1, 3)
+
+    def state(array: np.ndarray | None) -> np.ndarray | None:
+        if array is None:
+            return None
+        return np.ascontiguousarray(array.transpose(1, 0, 2) if layout == 1 else array)
+
+    y_h = state(result.h_n)
+    assert y_h is not None
+    return np.ascontiguousarray(y), y_h, state(result.c_n)
+
+
+# -- reading the graph ------------------------------------------------------------
+
+
+def _graph(source: Any) -> Any:
+    import onnx
+
+    if isinstance(source, onnx.GraphProto):
+        return source
+    if isinstance(source, onnx.ModelProto):
+        return source.graph
+    if isinstance(source, (bytes, bytearray)):
+        return onnx.load_from_string(bytes(source)).graph
+    if isinstance(source, (str, Path)):
+        return onnx.load(str(source)).graph
+    raise ValueError(f"expected an onnx.ModelProto, GraphProto, bytes or a path, got {type(source).__name__}")
+
+
+def _pick_node(graph: Any, node_name: str | None) -> Any:
+    recurrent = [n for n in graph.node if n.op_type in OP_CELLS and n.domain in ("", "ai.onnx")]
+    if not recurrent:
+        raise ValueError("the graph has no RNN, LSTM or GRU node")
+    if node_name is None:
+        return recurrent[0]
+    for node in recurrent:
+        if node.name == node_name:
+            return node
+    names = [n.name for n in recurrent]
+    raise ValueError(f"no RNN/LSTM/GRU node named {node_name!r}; the graph has {names}")
+
+
+def _constants(graph: Any) -> dict[str, np.ndarray]:
+    """Every constant tensor of the graph: initializers and ``Constant`` node outputs."""
+    from onnx import helper, numpy_helper
+
+    constants = {tensor.name: numpy_helper.to_array(tensor) for tensor in graph.initializer}
+    for node in graph.node:
+        if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
+            for attribute in node.attribute:
+                if attribute.name == "value":
+                    constants[node.output[0]] = numpy_helper.to_array(helper.get_attribute_value(attribute))
+    return constants
+
+
+def _attributes(node: Any, where: str) -> dict[str, Any]:
+    from onnx import helper
+
+    attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    unknown = sorted(attributes.keys() - KNOWN_ATTRIBUTES)
+    if unknown:
+        raise ValueError(f"{where}: unknown attribute(s) {unknown}")
+    return attributes
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _check_layout(layout: int) -> None:
+    if layout not in (0, 1):
+        raise ValueError(f"layout must be 0 or 1, got {layout!r}")
+
+
+# -- attributes -> options ---------------------------------------------------------
+
+
+def _options(cell: str, attributes: Mapping[str, Any], dirs: int, where: str) -> dict[str, Any]:
+    """``nonlinearity``, ``linear_before_reset`` and ``clip`` from the attributes; refuse the rest."""
+    _check_layout(int(attributes.get("layout", 0)))
+    if int(attributes.get("input_forget", 0)) != 0:
+        raise ValueError(f"{where}: input_forget=1 (coupled input and forget gates) has no canonical form")
+    activations = [_text(a).lower() for a in attributes.get("activations", [])]
+    options: dict[str, Any] = {"clip": None, "linear_before_reset": True, "nonlinearity": "tanh"}
+    if "clip" in attributes:
+        options["clip"] = float(attributes["clip"])
+    if cell == "gru":
+        options["linear_before_reset"] = bool(int(attributes.get("linear_before_reset", 0)))
+    if cell == "rnn":
+        options["nonlinearity"] = _rnn_nonlinearity(activations, dirs, where)
+    elif activations:
+        default = DEFAULT_ACTIVATIONS[cell]
+        if tuple(activations) not in (default, default * dirs):
+            raise ValueError(
+                f"{where}: activations {activations} cannot be represented; only the defaults "
+                f"{[a.capitalize() for a in default]} per direction are"
+            )
+    return options
+
+
+def _rnn_nonlinearity(activations: list[str], dirs: int, where: str) -> str:
+    if not activations:
+        return "tanh"
+    if len(activations) not in (1, dirs) or len(set(activations)) != 1 or activations[0] not in RNN_ACTIVATIONS:
+        raise ValueError(
+            f"{where}: activations {activations} cannot be represented; only Tanh or Relu, "
+            "the same in every direction"
+        )
+    return RNN_ACTIVATIONS[activations[0]]
+
+
+# -- initializers -> weights -------------------------------------------------------
+
+
+def _hidden_size(recurrence: np.ndarray | None, attributes: Mapping[str, Any], where: str) -> int:
+    assert recurrence is not None
+    if recurrence.ndim != 3:
+        raise ValueError(f"{where}: R must be [D, G*H, H], got shape {list(recurrence.shape)}")
+    hidden = int(recurrence.shape[2])
+    if "hidden_size" in attributes and int(attributes["hidden_size"]) != hidden:
+        raise ValueError(f"{where}: hidden_size={attributes['hidden_size']} but R has shape {list(recurrence.shape)}")
+    return hidden
+
+
+def _input_size(kernel: np.ndarray | None, where: str) -> int:
+    assert kernel is not None
+    if kernel.ndim != 3:
+        raise ValueError(f"{where}: W must be [D, G*H, I], got shape {list(kernel.shape)}")
+    return int(kernel.shape[2])
+
+
+def _checked_arrays(model: Model, weights: Mapping[str, np.ndarray | None], where: str) -> dict[str, np.ndarray]:
+    """W, R, B (zeros when absent) and P as float64, each checked against its ONNX shape."""
+    dirs, hidden, rows = model.num_directions, model.hidden_size, GATE_COUNT[model.cell] * model.hidden_size
+    shapes = {
+        "W": (dirs, rows, model.input_size),
+        "R": (dirs, rows, hidden),
+        "B": (dirs, 2 * rows),
+        "P": (dirs, 3 * hidden),
+    }
+    arrays: dict[str, np.ndarray] = {}
+    for name, value in weights.items():
+        if value is None:
+            if name == "B":
+                arrays["B"] = np.zeros(shapes["B"])
+            continue
+        if value.dtype.kind != "f":
+            raise ValueError(f"{where}: {name} must hold floating-point numbers, got {value.dtype}")
+        if value.shape != shapes[name]:
+            raise ValueError(
+                f"{where}: {name} must have shape {list(shapes[name])} "
+                f"({model.direction}, hidden_size {hidden}), got {list(value.shape)}"
+            )
+        arrays[name] = np.array(value, dtype=np.float64, order="C", copy=True)
+    return arrays
+
+
+def _direction(model: Model, onnx: Mapping[str, np.ndarray]) -> DirectionWeights:
+    """One direction slot of ``W``, ``R``, ``B``, ``P`` in the canonical layout."""
+    cell, hidden = model.cell, model.hidden_size
+    rows = GATE_COUNT[cell] * hidden
+    peepholes: dict[str, np.ndarray] = {}
+    if "P" in onnx:
+        p = onnx["P"]
+        peepholes = {
+            "peephole_i": p[:hidden].copy(),
+            "peephole_o": p[hidden : 2 * hidden].copy(),
+            "peephole_f": p[2 * hidden :].copy(),
+        }
+    return DirectionWeights(
+        weight_ih=from_onnx_gates(cell, onnx["W"], hidden),
+        weight_hh=from_onnx_gates(cell, onnx["R"], hidden),
+        bias_ih=from_onnx_gates(cell, onnx["B"][:rows], hidden),
+        bias_hh=from_onnx_gates(cell, onnx["B"][rows:], hidden),
+        **peepholes,
+    )

@@ -1,0 +1,355 @@
+"""Import PyTorch recurrent modules (or their bare ``state_dict``) as a :class:`Model`.
+
+The canonical layout *is* PyTorch's, so the conversion is a renaming plus a
+float64 copy; no gate rows move:
+
+=========================================  ======================================
+PyTorch parameter                          canonical (``model.layers[l].<dir>``)
+=========================================  ======================================
+``weight_ih_l{l}``  ``[G*H, I_l]``         ``forward.weight_ih``
+``weight_hh_l{l}``  ``[G*H, H_out]``       ``forward.weight_hh``
+``bias_ih_l{l}``    ``[G*H]``              ``forward.bias_ih`` (``bias=False``: zeros)
+``bias_hh_l{l}``    ``[G*H]``              ``forward.bias_hh`` (``bias=False``: zeros)
+``weight_hr_l{l}``  ``[P, H]``             ``forward.weight_hr`` (``proj_size`` P > 0)
+``*_l{l}_reverse``                         the same names under ``reverse``
+=========================================  ======================================
+
+Gate rows stay as PyTorch stacks them: LSTM ``i, f, g, o``, GRU ``r, z, n``.
+``nn.RNN(nonlinearity=...)`` gives ``nonlinearity``; a PyTorch GRU is always
+``linear_before_reset: true``; PyTorch has no peepholes, no clip and no
+reverse-only direction, so imported models have none of them.
+
+Ignored because they do not change the weights or the inference result:
+``batch_first`` (the canonical model is time-major; transpose the inputs),
+``dropout`` (only active in training mode; inference never applies it) and
+``module.training``. The single-step cells ``nn.RNNCell``/``nn.LSTMCell``/
+``nn.GRUCell`` import as one-layer forward models.
+
+An optional head comes from an ``nn.Linear`` (``y_t = W_y output_t + b_y``)
+or ``nn.Sequential(nn.Linear, nn.Softmax(dim=-1))``; it must read all
+``D * H_out`` features of the output.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from rnn_rosetta.model import GATE_COUNT, DirectionWeights, Head, Layer, Model
+
+# ``nn.RNNBase.mode`` -> (cell, nonlinearity)
+TORCH_MODES: dict[str, tuple[str, str]] = {
+    "RNN_TANH": ("rnn", "tanh"),
+    "RNN_RELU": ("rnn", "relu"),
+    "LSTM": ("lstm", "tanh"),
+    "GRU": ("gru", "tanh"),
+}
+# The key of one PyTorch recurrent parameter: ``weight_ih_l0``, ``bias_hh_l2_reverse``, ...
+_KEY = re.compile(r"^(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(\d+)(_reverse)?$")
+_REQUIRED = ("weight_ih", "weight_hh")
+_BIASES = ("bias_ih", "bias_hh")
+
+
+def model_from_torch(module: Any, head: Any = None, head_activation: str | None = None) -> Model:
+    """The canonical :class:`Model` of ``nn.RNN``/``nn.LSTM``/``nn.GRU`` (or their ``*Cell``).
+
+    ``head``: an optional ``nn.Linear`` or ``nn.Sequential(nn.Linear[, nn.Softmax(dim=-1)
+    | nn.Identity])`` applied to every output step; ``head_activation``
+    (``"softmax"`` or ``"identity"``) overrides what the head's own modules say
+    (a bare ``nn.Linear`` is ``identity``). Every array is a float64 numpy copy
+    (float32/float16/bfloat16 weights convert exactly). Raises ``ValueError``
+    for anything the canonical model cannot represent.
+    """
+    import torch
+
+    if isinstance(module, torch.nn.RNNBase):
+        cell, nonlinearity = _mode(module)
+        tensors = _module_tensors(module)
+        declared = {
+            "input_size": module.input_size,
+            "hidden_size": module.hidden_size,
+            "num_layers": module.num_layers,
+            "direction": "bidirectional" if module.bidirectional else "forward",
+            "proj_size": int(getattr(module, "proj_size", 0)),
+        }
+    elif isinstance(module, torch.nn.modules.rnn.RNNCellBase):
+        cell, nonlinearity = _cell_mode(module)
+        tensors = _cell_tensors(module)
+        declared = {
+            "input_size": module.input_size,
+            "hidden_size": module.hidden_size,
+            "num_layers": 1,
+            "direction": "forward",
+            "proj_size": 0,
+        }
+    else:
+        raise ValueError(
+            f"expected torch.nn.RNN, nn.LSTM or nn.GRU (or their *Cell), got {type(module).__name__}"
+        )
+    model = _model_from_arrays(tensors, cell, nonlinearity, source=type(module).__name__)
+    for name, value in declared.items():
+        if getattr(model, name) != value:
+            raise ValueError(
+                f"{type(module).__name__} declares {name}={value!r} but its parameters describe "
+                f"{name}={getattr(model, name)!r}"
+            )
+    return _with_head(model, head, head_activation)
+
+
+def model_from_state_dict(
+    state_dict: Mapping[str, Any],
+    cell: str,
+    *,
+    nonlinearity: str = "tanh",
+    prefix: str = "",
+    head: Any = None,
+    head_activation: str | None = None,
+) -> Model:
+    """The canonical :class:`Model` of a bare PyTorch ``state_dict``.
+
+    Everything but the cell is read from the keys and shapes:
+
+    - ``num_layers``: 1 + the largest ``l`` in ``*_l{l}``;
+    - ``bidirectional``: whether ``*_reverse`` keys are present;
+    - ``hidden_size`` H: ``rows(weight_hh_l0) / G`` (G = 1, 4, 3 for rnn, lstm, gru);
+    - ``proj_size`` P: ``rows(weight_hr_l0)`` when present, else 0;
+    - ``input_size``: ``cols(weight_ih_l0)``; no ``bias_*`` keys at all: zero biases.
+
+    ``cell`` is ``"rnn"``, ``"lstm"`` or ``"gru"``; ``nonlinearity`` (rnn only)
+    is ``"tanh"`` or ``"relu"``, which a state_dict does not record. With
+    ``prefix`` (e.g. ``"encoder.rnn."``) only the keys under it are read, so the
+    state_dict of a larger model can be given whole; without it every key must
+    be a recurrent parameter. ``head``: an ``nn.Linear``-like module or a
+    mapping with ``weight`` (and optionally ``bias``); see :func:`model_from_torch`.
+    """
+    if cell not in GATE_COUNT:
+        raise ValueError(f"unknown cell {cell!r}, expected one of {sorted(GATE_COUNT)}")
+    if cell == "rnn" and nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"unknown nonlinearity {nonlinearity!r}, expected 'tanh' or 'relu'")
+    selected = {key[len(prefix) :]: value for key, value in state_dict.items() if key.startswith(prefix)}
+    if not selected:
+        raise ValueError(f"the state_dict has no key starting with {prefix!r}")
+    model = _model_from_arrays(selected, cell, nonlinearity, source="state_dict", prefix=prefix)
+    return _with_head(model, head, head_activation)
+
+
+# -- modules -> named tensors ------------------------------------------------------
+
+
+def _mode(module: Any) -> tuple[str, str]:
+    mode = getattr(module, "mode", None)
+    if mode not in TORCH_MODES:
+        raise ValueError(f"{type(module).__name__} has mode {mode!r}; expected one of {sorted(TORCH_MODES)}")
+    return TORCH_MODES[mode]
+
+
+def _cell_mode(module: Any) -> tuple[str, str]:
+    import torch
+
+    if isinstance(module, torch.nn.LSTMCell):
+        return "lstm", "tanh"
+    if isinstance(module, torch.nn.GRUCell):
+        return "gru", "tanh"
+    if isinstance(module, torch.nn.RNNCell):
+        return "rnn", module.nonlinearity
+    raise ValueError(f"unsupported recurrent cell {type(module).__name__}")
+
+
+def _module_tensors(module: Any) -> dict[str, Any]:
+    """``{state_dict-style name: tensor}`` read through ``getattr`` (so parametrizations apply)."""
+    names = []
+    for layer in range(module.num_layers):
+        for suffix in ("", "_reverse") if module.bidirectional else ("",):
+            kinds = list(_REQUIRED) + (list(_BIASES) if module.bias else [])
+            if getattr(module, "proj_size", 0):
+                kinds.append("weight_hr")
+            names += [f"{kind}_l{layer}{suffix}" for kind in kinds]
+    return {name: getattr(module, name) for name in names}
+
+
+def _cell_tensors(module: Any) -> dict[str, Any]:
+    kinds = list(_REQUIRED) + (list(_BIASES) if module.bias else [])
+    return {f"{kind}_l0": getattr(module, kind) for kind in kinds}
+
+
+def _float64(value: Any, name: str) -> np.ndarray:
+    """A C-contiguous float64 numpy copy of a tensor or array (exact for every float format)."""
+    if hasattr(value, "detach"):  # a torch.Tensor (or Parameter)
+        import torch
+
+        if value.is_meta:
+            raise ValueError(f"{name}: a tensor on the meta device holds no values")
+        if value.is_quantized or not value.is_floating_point():
+            raise ValueError(f"{name}: expected a real floating-point tensor, got {value.dtype}")
+        value = value.detach().to(device="cpu", dtype=torch.float64).numpy()
+    array = np.asarray(value)
+    if array.dtype.kind not in "fiu":
+        raise ValueError(f"{name}: expected real numbers, got dtype {array.dtype}")
+    return np.array(array, dtype=np.float64, order="C", copy=True)
+
+
+# -- named arrays -> Model ---------------------------------------------------------
+
+
+def _parse_keys(names: list[str], prefix: str) -> dict[tuple[int, str], dict[str, str]]:
+    """``{(layer, direction): {kind: key}}``; unknown keys are refused."""
+    slots: dict[tuple[int, str], dict[str, str]] = {}
+    for key in names:
+        match = _KEY.match(key)
+        if match is None:
+            raise ValueError(
+                f"{prefix}{key}: not a parameter of nn.RNN/LSTM/GRU (expected e.g. weight_ih_l0, "
+                "bias_hh_l1_reverse, weight_hr_l0); pass prefix= to read part of a larger state_dict"
+            )
+        kind, layer, reverse = match.group(1), int(match.group(2)), match.group(3)
+        slots.setdefault((layer, "reverse" if reverse else "forward"), {})[kind] = key
+    return slots
+
+
+def _matrix(arrays: Mapping[str, np.ndarray], key: str) -> np.ndarray:
+    array = arrays[key]
+    if array.ndim != 2:
+        raise ValueError(f"{key}: expected a matrix, got shape {list(array.shape)}")
+    return array
+
+
+def _skeleton(
+    arrays: Mapping[str, np.ndarray], slots: dict[tuple[int, str], dict[str, str]], cell: str, nonlinearity: str
+) -> Model:
+    """The model's options as read from the keys and the layer-0 forward shapes (no weights yet)."""
+    num_layers = 1 + max(layer for layer, _ in slots)
+    directions = {direction for _, direction in slots}
+    if directions == {"reverse"}:
+        raise ValueError("only *_reverse keys: PyTorch has no reverse-only module")
+    first = slots.get((0, "forward"), {})
+    for kind in _REQUIRED:
+        if kind not in first:
+            raise ValueError(f"missing {kind}_l0")
+    gates = GATE_COUNT[cell]
+    rows = _matrix(arrays, first["weight_hh"]).shape[0]
+    if rows == 0 or rows % gates:
+        raise ValueError(
+            f"{first['weight_hh']}: a {cell} stacks {gates} gate(s) of H rows each, "
+            f"got {rows} rows (is the cell right?)"
+        )
+    proj = _matrix(arrays, first["weight_hr"]).shape[0] if "weight_hr" in first else 0
+    return Model(
+        cell=cell,
+        input_size=int(_matrix(arrays, first["weight_ih"]).shape[1]),
+        hidden_size=rows // gates,
+        num_layers=num_layers,
+        direction="bidirectional" if "reverse" in directions else "forward",
+        layers=(),
+        nonlinearity=nonlinearity,
+        linear_before_reset=True,
+        proj_size=int(proj),
+    )
+
+
+def _direction_weights(
+    model: Model,
+    layer: int,
+    direction: str,
+    keys: dict[str, str],
+    arrays: Mapping[str, np.ndarray],
+    has_bias: bool,
+    prefix: str,
+) -> DirectionWeights:
+    """One direction's arrays, each checked against the shape ``model`` needs."""
+    shapes = model.expected_shapes(layer)
+    suffix = "_reverse" if direction == "reverse" else ""
+    found: dict[str, np.ndarray] = {}
+    for kind, shape in shapes.items():
+        if kind in _BIASES and not has_bias:
+            found[kind] = np.zeros(shape)
+            continue
+        if kind not in keys:
+            raise ValueError(f"missing {prefix}{kind}_l{layer}{suffix} for a {model.describe()}")
+        array = arrays[keys[kind]]
+        if array.shape != shape:
+            raise ValueError(
+                f"{prefix}{keys[kind]}: expected shape {list(shape)} for a {model.describe()}, "
+                f"got {list(array.shape)}"
+            )
+        found[kind] = array
+    for kind in sorted(keys.keys() - shapes.keys()):
+        raise ValueError(f"{prefix}{keys[kind]}: not used by a {model.describe()}")
+    return DirectionWeights(**found)
+
+
+def _model_from_arrays(
+    tensors: Mapping[str, Any], cell: str, nonlinearity: str, source: str, prefix: str = ""
+) -> Model:
+    arrays = {key: _float64(value, prefix + key) for key, value in tensors.items()}
+    slots = _parse_keys(list(arrays), prefix)
+    skeleton = _skeleton(arrays, slots, cell, nonlinearity)
+    has_bias = any(kind in _BIASES for keys in slots.values() for kind in keys)
+    layers = []
+    for layer in range(skeleton.num_layers):
+        directions = {}
+        for direction in skeleton.direction_names:
+            keys = slots.get((layer, direction))
+            if keys is None:
+                suffix = "_reverse" if direction == "reverse" else ""
+                raise ValueError(f"{source}: missing every {prefix}*_l{layer}{suffix} parameter")
+            directions[direction] = _direction_weights(skeleton, layer, direction, keys, arrays, has_bias, prefix)
+        layers.append(Layer(**directions))
+    model = Model(**{**skeleton.__dict__, "layers": tuple(layers)})
+    model.check()
+    return model
+
+
+# -- head --------------------------------------------------------------------------
+
+
+def _head_parts(head: Any) -> tuple[Any, Any, str]:
+    """``(weight, bias or None, activation)`` of an ``nn.Linear``, ``nn.Sequential`` or mapping."""
+    if isinstance(head, Mapping):
+        if "weight" not in head:
+            raise ValueError("head: a mapping needs 'weight' (and optionally 'bias')")
+        return head["weight"], head.get("bias"), "identity"
+    import torch
+
+    if isinstance(head, torch.nn.Linear):
+        return head.weight, head.bias, "identity"
+    if isinstance(head, torch.nn.Sequential) and len(head) in (1, 2) and isinstance(head[0], torch.nn.Linear):
+        activation = "identity"
+        if len(head) == 2:
+            last = head[1]
+            if isinstance(last, torch.nn.Softmax) and last.dim in (-1, 2):
+                activation = "softmax"
+            elif not isinstance(last, torch.nn.Identity):
+                raise ValueError(
+                    f"head: only nn.Softmax(dim=-1) or nn.Identity may follow the nn.Linear, got {last!r}"
+                )
+        return head[0].weight, head[0].bias, activation
+    raise ValueError(
+        f"head: expected nn.Linear or nn.Sequential(nn.Linear, nn.Softmax(dim=-1)), got {type(head).__name__}"
+    )
+
+
+def _with_head(model: Model, head: Any, activation: str | None) -> Model:
+    if head is None:
+        if activation is not None:
+            raise ValueError("head_activation given without a head")
+        return model
+    weight, bias, implied = _head_parts(head)
+    weight = _float64(weight, "head.weight")
+    if weight.ndim != 2:
+        raise ValueError(f"head.weight: expected a [O, D*H_out] matrix, got shape {list(weight.shape)}")
+    width = model.num_directions * model.output_size
+    if weight.shape[1] != width:
+        raise ValueError(
+            f"head.weight: reads {weight.shape[1]} features but the recurrent output has "
+            f"D*H_out = {width} ({model.describe()})"
+        )
+    bias = np.zeros(weight.shape[0]) if bias is None else _float64(bias, "head.bias")
+    chosen = activation or implied
+    if chosen not in ("softmax", "identity"):
+        raise ValueError(f"head_activation must be 'softmax' or 'identity', got {chosen!r}")
+    with_head = Model(**{**model.__dict__, "head": Head(weight=weight, bias=bias, activation=chosen)})
+    with_head.check()
+    return with_head

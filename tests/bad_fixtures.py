@@ -1,0 +1,183 @@
+"""A catalogue of broken fixture files, each made from a good one by one mutation.
+
+Each entry says which JSON path the refusal must name and whether the
+standalone demos (which read only the model and the first case) must refuse
+it too.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rnn_rosetta import paths
+
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BadFixture:
+    name: str
+    base: str  # the committed fixture it starts from
+    mutate: Callable[[Document], Document | bytes]
+    path: str  # the JSON path (or phrase) the one-line error must contain
+    demo_must_refuse: bool = True
+
+
+def base_document(name: str) -> Document:
+    return json.loads((paths.fixtures_dir() / f"{name}.json").read_text("utf-8"))
+
+
+def make(bad: BadFixture) -> bytes:
+    result = bad.mutate(copy.deepcopy(base_document(bad.base)))
+    return result if isinstance(result, bytes) else json.dumps(result).encode()
+
+
+def _set(path: str, value: Any) -> Callable[[Document], Document]:
+    """A mutation that sets ``doc[a][b]...`` (path ``a.b.0.c``) to ``value``."""
+
+    def mutate(doc: Document) -> Document:
+        keys: list[Any] = [int(k) if k.isdigit() else k for k in path.split(".")]
+        node: Any = doc
+        for key in keys[:-1]:
+            node = node[key]
+        node[keys[-1]] = value
+        return doc
+
+    return mutate
+
+
+def _delete(path: str) -> Callable[[Document], Document]:
+    def mutate(doc: Document) -> Document:
+        keys: list[Any] = [int(k) if k.isdigit() else k for k in path.split(".")]
+        node: Any = doc
+        for key in keys[:-1]:
+            node = node[key]
+        del node[keys[-1]]
+        return doc
+
+    return mutate
+
+
+def _text(replace: str, by: str) -> Callable[[Document], bytes]:
+    """A mutation of the JSON text itself (for what json.dumps cannot write)."""
+
+    def mutate(doc: Document) -> bytes:
+        text = json.dumps(doc)
+        assert replace in text
+        return text.replace(replace, by, 1).encode()
+
+    return mutate
+
+
+def _drop_column(path: str) -> Callable[[Document], Document]:
+    def mutate(doc: Document) -> Document:
+        keys: list[Any] = [int(k) if k.isdigit() else k for k in path.split(".")]
+        node: Any = doc
+        for key in keys:
+            node = node[key]
+        for row in node:
+            row.pop()
+        return doc
+
+    return mutate
+
+
+def _ragged(path: str) -> Callable[[Document], Document]:
+    def mutate(doc: Document) -> Document:
+        keys: list[Any] = [int(k) if k.isdigit() else k for k in path.split(".")]
+        node: Any = doc
+        for key in keys:
+            node = node[key]
+        node[2].append(0.5)
+        return doc
+
+    return mutate
+
+
+def _keep_forward_only(doc: Document) -> Document:
+    for layer in doc["model"]["layers"]:
+        del layer["reverse"]
+    return doc
+
+
+W_HH = "model.layers.0.forward.weight_hh"
+W_IH = "model.layers.0.forward.weight_ih"
+HEAD = "lstm_softmax_head"  # lstm 5 -> 7, forward, softmax head of 4; case 0 has no state
+BI = "lstm_bidirectional_lengths"  # lstm 3 -> 5, 2 layers, bidirectional; case 4 has lengths
+
+CATALOGUE: tuple[BadFixture, ...] = (
+    BadFixture("empty_file", HEAD, lambda d: b"", "empty"),
+    BadFixture("whitespace_only", HEAD, lambda d: b"  \n\t ", "empty"),
+    BadFixture("not_json", HEAD, lambda d: b"{oops", "JSON"),
+    BadFixture("truncated", HEAD, lambda d: json.dumps(d).encode()[:500], "JSON"),
+    BadFixture("not_utf8", HEAD, lambda d: b'{"format": "\xff\xfe"}', "UTF-8"),
+    BadFixture("top_level_array", HEAD, lambda d: b"[1, 2, 3]", "object"),
+    BadFixture("top_level_number", HEAD, lambda d: b"42", "object"),
+    BadFixture("deep_nesting", HEAD, lambda d: b"[" * 200000 + b"]" * 200000, "nested"),
+    BadFixture("deep_nesting_in_weights", HEAD, _set(W_HH, json.loads("[" * 500 + "]" * 500)), W_HH.replace(".0.", "[0].")),
+    BadFixture("wrong_format", HEAD, _set("format", "onnx"), "format"),
+    BadFixture("unknown_version", HEAD, _set("version", 2), "version"),
+    BadFixture("missing_model", HEAD, _delete("model"), "model"),
+    BadFixture("missing_hidden_size", HEAD, _delete("model.hidden_size"), "hidden_size"),
+    BadFixture("unknown_top_field", HEAD, _set("weights", []), "weights", demo_must_refuse=False),
+    BadFixture("unknown_model_field", HEAD, _set("model.hiden_size", 7), "hiden_size", demo_must_refuse=False),
+    BadFixture("hidden_size_string", HEAD, _set("model.hidden_size", "7"), "model.hidden_size"),
+    BadFixture("hidden_size_fraction", HEAD, _set("model.hidden_size", 4.5), "model.hidden_size"),
+    BadFixture("hidden_size_null", HEAD, _set("model.hidden_size", None), "model.hidden_size"),
+    BadFixture("hidden_size_zero", HEAD, _set("model.hidden_size", 0), "model.hidden_size"),
+    BadFixture("hidden_size_negative", HEAD, _set("model.hidden_size", -7), "model.hidden_size"),
+    BadFixture("hidden_size_1e12", HEAD, _set("model.hidden_size", 10**12), "model.hidden_size"),
+    BadFixture("hidden_size_2_31", HEAD, _set("model.hidden_size", 2**31), "model.hidden_size"),
+    BadFixture("input_size_2_64", HEAD, _set("model.input_size", 2**64), "model.input_size"),
+    BadFixture("num_layers_huge", HEAD, _set("model.num_layers", 10**9), "model.num_layers"),
+    BadFixture("hidden_size_mismatch", HEAD, _set("model.hidden_size", 6), "model.layers[0].forward"),
+    BadFixture("unknown_cell", HEAD, _set("model.cell", "transformer"), "model.cell"),
+    BadFixture("unknown_direction", HEAD, _set("model.direction", "sideways"), "model.direction"),
+    BadFixture("direction_wrong_type", HEAD, _set("model.direction", 1), "model.direction"),
+    BadFixture("string_in_weights", HEAD, _set(W_HH + ".3.1", "0.5"), "model.layers[0].forward.weight_hh[3][1]"),
+    BadFixture("null_in_weights", HEAD, _set(W_HH + ".3.1", None), "model.layers[0].forward.weight_hh[3][1]"),
+    BadFixture("bool_in_weights", HEAD, _set(W_HH + ".3.1", True), "model.layers[0].forward.weight_hh[3][1]"),
+    BadFixture("object_in_weights", HEAD, _set(W_HH + ".3", {"a": 1}), "model.layers[0].forward.weight_hh[3]"),
+    BadFixture("nan_literal", HEAD, _text('"bias_ih": [', '"bias_ih": [NaN, '), "NaN"),
+    BadFixture("infinity_literal", HEAD, _text('"bias_hh": [', '"bias_hh": [-Infinity, '), "Infinity"),
+    BadFixture("overflowing_number", HEAD, _text('"bias_hh": [', '"bias_hh": [1e400, '), "model.layers[0].forward.bias_hh"),
+    BadFixture("ragged_weights", HEAD, _ragged(W_HH), "model.layers[0].forward.weight_hh"),
+    BadFixture("weight_hh_short_rows", HEAD, _drop_column(W_HH), "model.layers[0].forward.weight_hh"),
+    BadFixture("weight_ih_short_rows", HEAD, _drop_column(W_IH), "model.layers[0].forward.weight_ih"),
+    BadFixture("missing_bias", HEAD, _delete("model.layers.0.forward.bias_hh"), "bias_hh"),
+    BadFixture("vector_for_matrix", HEAD, _set(W_HH, [0.1, 0.2]), "model.layers[0].forward.weight_hh"),
+    BadFixture("num_layers_disagree", HEAD, _set("model.num_layers", 2), "model.layers"),
+    BadFixture("layers_empty", HEAD, _set("model.layers", []), "model.layers"),
+    BadFixture("direction_disagrees", BI, _keep_forward_only, "model.layers[0]"),
+    BadFixture("peepholes_without_arrays", HEAD, _set("model.peepholes", True), "peephole_i"),
+    BadFixture("proj_on_gru", "gru_small", _set("model.proj_size", 2), "model.proj_size"),
+    BadFixture("proj_too_big", HEAD, _set("model.proj_size", 7), "model.proj_size"),
+    BadFixture("clip_negative", HEAD, _set("model.clip", -1.0), "model.clip"),
+    BadFixture("clip_string", HEAD, _set("model.clip", "1"), "model.clip"),
+    BadFixture("head_unknown_activation", HEAD, _set("model.head.activation", "sigmoid"), "model.head"),
+    BadFixture("head_wrong_width", HEAD, _drop_column("model.head.weight"), "model.head.weight"),
+    BadFixture("head_bias_empty", HEAD, _set("model.head.bias", []), "model.head"),
+    BadFixture("x_wrong_input_size", HEAD, _drop_column("cases.0.inputs.x.0"), "cases[0].inputs.x"),
+    BadFixture("x_empty", HEAD, _set("cases.0.inputs.x", []), "cases[0].inputs.x"),
+    BadFixture("x_missing", HEAD, _delete("cases.0.inputs.x"), "cases[0].inputs"),
+    BadFixture("x_ragged_time", HEAD, lambda d: (d["cases"][0]["inputs"]["x"][3].pop(), d)[1], "cases[0].inputs.x"),
+    BadFixture("h0_wrong_shape", "lstm_small", _drop_column("cases.1.inputs.h0.0"), "cases[1].inputs.h0", False),
+    BadFixture("h0_wrong_shape_case0", "lstm_small", _set("cases.0.inputs.h0", [[[0.0]]]), "cases[0].inputs.h0"),
+    BadFixture("c0_on_gru", "gru_small", _set("cases.0.inputs.c0", [[[0.0] * 6] * 3]), "cases[0].inputs.c0"),
+    BadFixture("lengths_zero", BI, _set("cases.0.inputs.lengths", [0, 5, 5]), "cases[0].inputs.lengths[0]"),
+    BadFixture("lengths_too_long", BI, _set("cases.0.inputs.lengths", [5, 6, 5]), "cases[0].inputs.lengths[1]"),
+    BadFixture("lengths_negative", BI, _set("cases.0.inputs.lengths", [-1, 5, 5]), "cases[0].inputs.lengths"),
+    BadFixture("lengths_wrong_count", BI, _set("cases.0.inputs.lengths", [5, 5]), "cases[0].inputs.lengths"),
+    BadFixture("lengths_fraction", BI, _set("cases.0.inputs.lengths", [2.5, 5, 5]), "cases[0].inputs.lengths[0]"),
+    BadFixture("expected_missing_c_n", HEAD, _delete("cases.0.expected.c_n"), "cases[0].expected", False),
+    BadFixture("expected_missing_y", HEAD, _delete("cases.0.expected.y"), "cases[0].expected", False),
+    BadFixture("expected_wrong_shape", HEAD, _drop_column("cases.0.expected.output.0"), "cases[0].expected.output", False),
+    BadFixture("tolerance_missing", HEAD, _delete("tolerance"), "tolerance", False),
+    BadFixture("tolerance_negative", HEAD, _set("tolerance.rtol", -1), "tolerance.rtol", False),
+    BadFixture("duplicate_case_names", "lstm_small", _set("cases.1.name", "zero_state"), "cases[1].name", False),
+    BadFixture("cases_not_a_list", HEAD, _set("cases", {"a": 1}), "cases"),
+)  # fmt: skip

@@ -1,0 +1,53 @@
+"""Shared pytest fixtures: the committed fixture files and the backends."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import rnn_rosetta as rr
+from rnn_rosetta import paths
+
+FIXTURE_PATHS: list[Path] = sorted(paths.fixtures_dir().glob("*.json"))
+FIXTURE_IDS: list[str] = [p.stem for p in FIXTURE_PATHS]
+#: Fixtures of forward-direction models with cases (the ones ``step`` can stream).
+STREAMABLE_IDS: list[str] = [
+    p.stem for p in FIXTURE_PATHS if (f := rr.load_fixture(p)).model.direction == "forward" and f.cases
+]
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a test whose tool is missing here; with RR_STRICT=1 (nox, CI) nothing may skip: fail."""
+    if os.environ.get("RR_STRICT"):
+        pytest.fail(f"required but unavailable (RR_STRICT=1): {reason}")
+    pytest.skip(reason)
+
+
+def require_backend(name: str) -> None:
+    reason = rr.get_backend(name).why_unavailable()
+    if reason is not None:
+        skip_or_fail(reason)
+
+
+def require_torch() -> Any:
+    """The torch module; the default suite runs without it, the nox session installs it."""
+    try:
+        import torch
+    except ImportError:
+        skip_or_fail("PyTorch is not installed (pip install torch==2.13.0)")
+    return torch
+
+
+@pytest.fixture(params=rr.BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each backend name in turn (numpy, c, java)."""
+    require_backend(request.param)
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def loaded_fixtures() -> dict[str, rr.Fixture]:
+    return {p.stem: rr.load_fixture(p) for p in FIXTURE_PATHS}

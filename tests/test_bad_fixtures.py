@@ -1,0 +1,84 @@
+"""Every broken fixture is refused cleanly: Python names file and JSON path, the demos exit 2 with one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import rnn_rosetta as rr
+from rnn_rosetta import paths
+from tests.bad_fixtures import CATALOGUE, BadFixture, make
+from tests.conftest import require_backend
+
+IDS = [bad.name for bad in CATALOGUE]
+
+
+def _write(tmp_path: Path, bad: BadFixture) -> Path:
+    path = tmp_path / f"{bad.name}.json"
+    path.write_bytes(make(bad))
+    return path
+
+
+def test_catalogue_names_are_unique() -> None:
+    assert len(set(IDS)) == len(IDS)
+
+
+@pytest.mark.parametrize("bad", CATALOGUE, ids=IDS)
+def test_loader_refuses_with_file_and_path(bad: BadFixture, tmp_path: Path) -> None:
+    path = _write(tmp_path, bad)
+    with pytest.raises(rr.FixtureError) as caught:
+        rr.load_fixture(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: "), message
+    assert bad.path in message, message
+    assert "\n" not in message and len(message) < 400, message
+
+
+def test_missing_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(rr.FixtureError, match="cannot read"):
+        rr.load_fixture(tmp_path / "nope.json")
+
+
+def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+
+
+def _assert_one_line_refusal(done: subprocess.CompletedProcess[str], prefix: str, path: Path) -> None:
+    assert done.returncode == 2, f"exit {done.returncode}, stderr: {done.stderr!r}"
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(prefix) and str(path) in lines[0], lines[0]
+    assert "Traceback" not in done.stderr and "Exception" not in done.stderr
+
+
+def test_cli_refuses_every_bad_fixture_with_one_line(tmp_path: Path) -> None:
+    """One interpreter for the whole catalogue: ``validate`` takes them one at a time."""
+    for bad in CATALOGUE:
+        path = _write(tmp_path, bad)
+        done = _run([sys.executable, "-m", "rnn_rosetta", "run", str(path), "--backend", "numpy"])
+        _assert_one_line_refusal(done, "rnn-rosetta: ", path)
+        assert bad.path in done.stderr
+
+
+@pytest.mark.parametrize("bad", CATALOGUE, ids=IDS)
+def test_c_demo_refuses_or_runs_never_crashes(bad: BadFixture, tmp_path: Path) -> None:
+    require_backend("c")
+    if not paths.c_demo().exists():
+        pytest.fail(f"{paths.c_demo()} is not built; run `make c`")
+    path = _write(tmp_path, bad)
+    done = _run([str(paths.c_demo()), str(path)])
+    if bad.demo_must_refuse or done.returncode != 0:
+        _assert_one_line_refusal(done, "rr_demo: ", path)
+
+
+def test_java_demo_refuses_or_runs_never_crashes(tmp_path: Path) -> None:
+    require_backend("java")
+    files = [_write(tmp_path, bad) for bad in CATALOGUE]
+    classpath = f"{paths.java_jar()}:{paths.gson_jar()}"
+    for bad, path in zip(CATALOGUE, files, strict=True):
+        done = _run(["java", "-Xss8m", "-cp", classpath, "rnnrosetta.demo.Demo", str(path)])
+        if bad.demo_must_refuse or done.returncode != 0:
+            _assert_one_line_refusal(done, "rr_demo: ", path)

@@ -1,0 +1,101 @@
+"""The crosscheck and `run` commands: the verdict, the table and what a mismatch report names."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+import rnn_rosetta as rr
+from rnn_rosetta import paths
+from rnn_rosetta.crosscheck import crosscheck
+from tests.conftest import require_backend
+
+
+def _console() -> Console:
+    return Console(record=True, width=200, file=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def test_crosscheck_passes_on_every_committed_fixture() -> None:
+    for name in rr.BACKENDS:
+        require_backend(name)
+    console = _console()
+    assert crosscheck(backends=rr.BACKENDS, repeats=1, console=console) == 0, console.export_text()
+    text = console.export_text()
+    assert "all agree" in text and "c vs java" in text
+
+
+def test_a_wrong_expected_value_is_reported_precisely(tmp_path: Path) -> None:
+    document = json.loads((paths.fixtures_dir() / "gru_small.json").read_text())
+    original = document["cases"][1]["expected"]["output"][2][1][3]
+    document["cases"][1]["expected"]["output"][2][1][3] = original + 1e-6
+    path = tmp_path / "gru_small.json"
+    path.write_text(json.dumps(document))
+    console = _console()
+    assert crosscheck([path], backends=["numpy"], repeats=1, console=console) == 1
+    text = console.export_text()
+    assert "gru_small / given_state / numpy vs expected" in text
+    assert "output[t=2, b=1, h=3]" in text
+    assert f"expected {original + 1e-6!r}" in text
+    assert "<= 1e-13 + 1e-12 * |expected|" in text
+
+
+def test_backends_disagreeing_are_named_as_a_pair(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backend that is wrong by 1e-9 fails against the oracle and against its peer."""
+    from rnn_rosetta.backends import numpy_backend
+
+    original = numpy_backend.NumpyNet._forward
+
+    def skewed(self, x, h0, c0, lengths):  # type: ignore[no-untyped-def]
+        result = original(self, x, h0, c0, lengths)
+        result.h_n[0, 0, 0] += 1e-9
+        return result
+
+    require_backend("c")
+    monkeypatch.setattr(numpy_backend.NumpyNet, "_forward", skewed)
+    console = _console()
+    status = crosscheck([paths.fixtures_dir() / "rnn_tanh_small.json"], ["numpy", "c"], 1, console)
+    text = console.export_text()
+    assert status == 1
+    assert "rnn_tanh_small / zero_state / numpy vs c: first mismatch at h_n[state=0, b=0, h=0]" in text
+
+
+def test_run_command_writes_the_documented_json(tmp_path: Path, backend: str) -> None:
+    out = tmp_path / "out.json"
+    fixture_path = paths.fixtures_dir() / "lstm_softmax_head.json"
+    subprocess.run(
+        [sys.executable, "-m", "rnn_rosetta", "run", str(fixture_path), "--backend", backend, "--out", str(out)],
+        check=True,
+        timeout=120,
+    )
+    written = json.loads(out.read_text())
+    fixture = rr.load_fixture(fixture_path)
+    assert written["fixture"] == "lstm_softmax_head" and written["backend"] == backend
+    assert [c["name"] for c in written["cases"]] == [c.name for c in fixture.cases]
+    for got, case in zip(written["cases"], fixture.cases, strict=True):
+        assert sorted(got) == ["c_n", "h_n", "name", "output", "y"]
+        for field, want in case.expected.fields().items():
+            np.testing.assert_allclose(np.array(got[field]), want, rtol=1e-12, atol=1e-13)
+
+
+def test_cli_crosscheck_exit_status_and_errors(tmp_path: Path) -> None:
+    ok = subprocess.run(
+        [sys.executable, "-m", "rnn_rosetta", "crosscheck", str(paths.fixtures_dir() / "rnn_tanh_size1.json"),
+         "--backends", "numpy", "--repeats", "1"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "rnn_tanh_size1" in ok.stdout
+    bad = tmp_path / "broken.json"
+    bad.write_text("{")
+    refused = subprocess.run(
+        [sys.executable, "-m", "rnn_rosetta", "crosscheck", str(bad)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert refused.stderr.strip().count("\n") == 0 and str(bad) in refused.stderr
