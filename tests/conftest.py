@@ -32,6 +32,15 @@ def require_backend(name: str) -> None:
         skip_or_fail(reason)
 
 
+def import_torch_or_skip_module() -> Any:
+    """For a test module that needs torch throughout: skip it whole, or fail under RR_STRICT=1."""
+    if os.environ.get("RR_STRICT"):
+        import torch
+
+        return torch
+    return pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch==2.13.0)")
+
+
 def require_torch() -> Any:
     """The torch module; the default suite runs without it, the nox session installs it."""
     try:

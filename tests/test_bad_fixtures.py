@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import rnn_rosetta as rr
-from rnn_rosetta import paths
+from rnn_rosetta import cli, paths
 from tests.bad_fixtures import CATALOGUE, BadFixture, make
 from tests.conftest import require_backend
 
@@ -54,13 +54,23 @@ def _assert_one_line_refusal(done: subprocess.CompletedProcess[str], prefix: str
     assert "Traceback" not in done.stderr and "Exception" not in done.stderr
 
 
-def test_cli_refuses_every_bad_fixture_with_one_line(tmp_path: Path) -> None:
-    """One interpreter for the whole catalogue: ``validate`` takes them one at a time."""
+def test_cli_refuses_every_bad_fixture_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """In-process for the whole catalogue (fast); as real processes for a sample below."""
     for bad in CATALOGUE:
         path = _write(tmp_path, bad)
-        done = _run([sys.executable, "-m", "rnn_rosetta", "run", str(path), "--backend", "numpy"])
-        _assert_one_line_refusal(done, "rnn-rosetta: ", path)
-        assert bad.path in done.stderr
+        assert cli.main(["run", str(path), "--backend", "numpy"]) == 2
+        captured = capsys.readouterr()
+        lines = captured.err.strip().splitlines()
+        assert captured.out == "" and len(lines) == 1, captured.err
+        assert lines[0].startswith(f"rnn-rosetta: {path}: ") and bad.path in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("name", ["not_json", "deep_nesting", "string_in_weights", "lengths_too_long"])
+def test_cli_process_exits_2_with_one_line(name: str, tmp_path: Path) -> None:
+    bad = next(b for b in CATALOGUE if b.name == name)
+    path = _write(tmp_path, bad)
+    done = _run([sys.executable, "-m", "rnn_rosetta", "run", str(path), "--backend", "numpy"])
+    _assert_one_line_refusal(done, "rnn-rosetta: ", path)
 
 
 @pytest.mark.parametrize("bad", CATALOGUE, ids=IDS)

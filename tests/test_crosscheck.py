@@ -18,7 +18,7 @@ from tests.conftest import require_backend
 
 
 def _console() -> Console:
-    return Console(record=True, width=200, file=open("/dev/null", "w"))  # noqa: SIM115
+    return Console(record=True, width=200, file=open("/dev/null", "w"))
 
 
 def test_crosscheck_passes_on_every_committed_fixture() -> None:

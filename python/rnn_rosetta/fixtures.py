@@ -315,7 +315,9 @@ def _build_case(doc: dict[str, Any], index: int, model: Model) -> Case:
     if inputs.get("lengths") is not None:
         given = inputs["lengths"]
         if len(given) != batch:
-            raise _PathError(f"{path}.inputs.lengths", f"expected {batch} lengths (one per batch element), got {len(given)}")
+            raise _PathError(
+                f"{path}.inputs.lengths", f"expected {batch} lengths (one per batch element), got {len(given)}"
+            )
         for b, length in enumerate(given):
             if not 1 <= length <= steps:
                 raise _PathError(f"{path}.inputs.lengths[{b}]", f"must be in 1..{steps} (T), got {length}")
@@ -385,10 +387,11 @@ def model_to_document(model: Model) -> dict[str, Any]:
         {name: {k: v.tolist() for k, v in weights.arrays().items()} for name, weights in layer.directions()}
         for layer in model.layers
     ]
+    head = model.head
     doc["head"] = (
         None
-        if model.head is None
-        else {"weight": model.head.weight.tolist(), "bias": model.head.bias.tolist(), "activation": model.head.activation}
+        if head is None
+        else {"weight": head.weight.tolist(), "bias": head.bias.tolist(), "activation": head.activation}
     )
     return doc
 

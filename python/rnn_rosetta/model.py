@@ -48,7 +48,7 @@ class DirectionWeights:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every array present, by its fixture name, in fixture order."""
-        names = WEIGHT_NAMES + ("weight_hr",) + PEEPHOLE_NAMES
+        names = (*WEIGHT_NAMES, "weight_hr", *PEEPHOLE_NAMES)
         return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
 

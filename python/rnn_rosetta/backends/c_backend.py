@@ -158,10 +158,10 @@ class CNet(Net):
         width = model.num_directions * model.output_size if steps is not None else model.output_size
         lead = (steps, batch) if steps is not None else (batch,)
         return {
-            "output": np.empty(lead + (width,)),
+            "output": np.empty((*lead, width)),
             "h_n": np.empty((slots, batch, model.output_size)),
             "c_n": np.empty((slots, batch, model.hidden_size)) if model.cell == "lstm" else None,
-            "y": np.empty(lead + (model.head.size,)) if model.head is not None else None,
+            "y": np.empty((*lead, model.head.size)) if model.head is not None else None,
         }
 
     def _forward(

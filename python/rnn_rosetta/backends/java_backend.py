@@ -126,10 +126,10 @@ class JavaNet(Net):
         model = self.model
         width = model.output_size * (model.num_directions if len(lead) == 2 else 1)
         return Result(
-            output=_numpy(result.output, lead + (width,)),  # type: ignore[arg-type]
+            output=_numpy(result.output, (*lead, width)),  # type: ignore[arg-type]
             h_n=_numpy(result.hN, (slots, batch, model.output_size)),  # type: ignore[arg-type]
             c_n=_numpy(result.cN, (slots, batch, model.hidden_size)),
-            y=None if model.head is None else _numpy(result.y, lead + (model.head.size,)),
+            y=None if model.head is None else _numpy(result.y, (*lead, model.head.size)),
         )
 
     def _forward(

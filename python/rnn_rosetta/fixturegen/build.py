@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from rnn_rosetta import oracles
-from rnn_rosetta.fixtures import FORMAT, VERSION, model_to_document
 from rnn_rosetta.fixturegen.specs import CaseSpec, FixtureSpec
+from rnn_rosetta.fixtures import FORMAT, VERSION, model_to_document
 from rnn_rosetta.model import DirectionWeights, Head, Layer, Model
 
 GENERATOR = "python -m rnn_rosetta.fixturegen (nox -s fixtures)"

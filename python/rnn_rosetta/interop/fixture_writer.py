@@ -9,15 +9,15 @@ file that exists passes :func:`rnn_rosetta.load_fixture`.
 
 A case is ``(name, x, h0, c0, lengths, result)``, time-major as the format says:
 
-===========  =================  ===================================
-field        shape              meaning
-===========  =================  ===================================
-``x``        ``[T, B, I]``      inputs (``batch_first`` modules too)
-``h0``       ``[L*D, B, H_out]``  initial hidden state or ``None`` (zeros)
-``c0``       ``[L*D, B, H]``    LSTM initial cell state or ``None`` (zeros)
-``lengths``  ``[B]``            each in ``1..T``, or ``None`` (all ``T``)
-``result``   :class:`Result`    ``output``, ``h_n``, ``c_n`` (LSTM), ``y`` (head)
-===========  =================  ===================================
+===========  ======================  ===================================
+field        shape                   meaning
+===========  ======================  ===================================
+``x``        ``[T, B, I]``           inputs (``batch_first`` modules too)
+``h0``       ``[L*D, B, H_out]``     initial hidden state, ``None``: zeros
+``c0``       ``[L*D, B, H]``         LSTM initial cell state, ``None``: zeros
+``lengths``  ``[B]``                 each in ``1..T``, ``None``: all ``T``
+``result``   :class:`Result`         ``output``, ``h_n``, ``c_n`` (LSTM), ``y`` (head)
+===========  ======================  ===================================
 """
 
 from __future__ import annotations
@@ -29,14 +29,15 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from rnn_rosetta import oracles
+from rnn_rosetta.fixturegen.build import TOLERANCES
 from rnn_rosetta.fixtures import FORMAT, VERSION, Tolerance, dump_document, model_to_document, parse_fixture
 from rnn_rosetta.interop.torch_import import model_from_torch
 from rnn_rosetta.model import Model
 from rnn_rosetta.result import Result
 
 GENERATOR = "rnn_rosetta.interop.fixture_writer"
-# PyTorch float64 against the backends: summation order only (see fixturegen.build.TOLERANCES).
-TORCH_TOLERANCE = Tolerance(rtol=1e-12, atol=1e-13)
+# PyTorch float64 against the backends differ by summation order only (see fixturegen.build).
+TORCH_TOLERANCE = Tolerance(**TOLERANCES["torch"])
 
 
 class CaseInputs(NamedTuple):

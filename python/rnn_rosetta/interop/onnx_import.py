@@ -4,15 +4,16 @@ The node's weights must be constants (initializers or ``Constant`` nodes). For
 direction slot ``d`` (0 = forward, 1 = reverse; a ``reverse`` node has only
 slot 0), with H = ``hidden_size`` and G = 1, 4, 3 gates:
 
-=====================  ==================  =====================================================
-ONNX input             shape               canonical (``model.layers[0].<direction>``)
-=====================  ==================  =====================================================
-``W``                  ``[D, G*H, I]``     ``weight_ih = gates(W[d])``
-``R``                  ``[D, G*H, H]``     ``weight_hh = gates(R[d])``
-``B`` (optional)       ``[D, 2*G*H]``      ``bias_ih = gates(B[d, :G*H])``, ``bias_hh = gates(B[d, G*H:])``; absent: zeros
-``P`` (LSTM, optional) ``[D, 3*H]``        ``P[d] = [p_i, p_o, p_f]`` -> ``peephole_i``, ``peephole_f``, ``peephole_o``
-=====================  ==================  =====================================================
+======================  ===============  ==============================================================
+ONNX input              shape            canonical (``model.layers[0].<direction>``)
+======================  ===============  ==============================================================
+``W``                   ``[D, G*H, I]``  ``weight_ih = gates(W[d])``
+``R``                   ``[D, G*H, H]``  ``weight_hh = gates(R[d])``
+``B`` (optional)        ``[D, 2*G*H]``   ``bias_ih = gates(B[d, :G*H])``, ``bias_hh = gates(B[d, G*H:])``
+``P`` (LSTM, optional)  ``[D, 3*H]``     ``[p_i, p_o, p_f] = P[d]`` -> ``peephole_i/_f/_o``
+======================  ===============  ==============================================================
 
+An absent ``B`` means zero biases; a present ``P`` sets ``peepholes: true``.
 ``gates`` moves the row blocks (H rows each) from ONNX's gate order to the
 canonical one, the inverse of :func:`rnn_rosetta.interop.onnx_export.to_onnx_gates`:
 
@@ -25,7 +26,8 @@ gru   ``z, r, h``      ``r, z, n``
 ====  ===============  ============
 
 Attributes: ``hidden_size`` (checked against ``R``), ``direction`` (same
-names), ``clip`` -> ``clip``, ``linear_before_reset`` (GRU, default 0) ->
+names), ``clip`` -> ``clip`` (read as the shortest decimal that rounds to the
+stored float32, see :func:`float32_attribute`), ``linear_before_reset`` (GRU, default 0) ->
 ``linear_before_reset``. Only the default activations have a canonical
 meaning: RNN ``Tanh`` or ``Relu`` (the same in every direction) ->
 ``nonlinearity``; LSTM ``Sigmoid, Tanh, Tanh``; GRU ``Sigmoid, Tanh``;
@@ -67,6 +69,7 @@ KNOWN_ATTRIBUTES = frozenset(
         "output_sequence",  # opset 1 only; does not change the computation
     }
 )
+_REQUIRED_WEIGHTS = ("W", "R")
 # Input positions of the ONNX operators (LSTM adds initial_c and P).
 INPUT_INDEX: dict[str, int] = {
     "X": 0,
@@ -109,30 +112,11 @@ def model_from_onnx(onnx_model_or_path: Any, node_name: str | None = None) -> Mo
     cell = OP_CELLS[node.op_type]
     where = f"{node.op_type} node {node.name or '(unnamed)'}"
     attributes = _attributes(node, where)
-    constants = _constants(graph)
-    inputs = list(node.input)
-
-    def constant(name: str, required: bool) -> np.ndarray | None:
-        index = INPUT_INDEX[name]
-        tensor_name = inputs[index] if index < len(inputs) else ""
-        if not tensor_name:
-            if required:
-                raise ValueError(f"{where}: input {name} is missing")
-            return None
-        if tensor_name not in constants:
-            raise ValueError(
-                f"{where}: input {name} ({tensor_name!r}) is not an initializer or Constant; "
-                "weights must be stored in the graph"
-            )
-        return constants[tensor_name]
-
     direction = _text(attributes.get("direction", b"forward"))
     if direction not in ("forward", "reverse", "bidirectional"):
         raise ValueError(f"{where}: unknown direction {direction!r}")
     dirs = 2 if direction == "bidirectional" else 1
-    weights = {"W": constant("W", True), "R": constant("R", True), "B": constant("B", False)}
-    if cell == "lstm":
-        weights["P"] = constant("P", False)
+    weights = _node_weights(graph, node, cell, where)
     hidden = _hidden_size(weights["R"], attributes, where)
     options = _options(cell, attributes, dirs, where)
     skeleton = Model(
@@ -255,6 +239,29 @@ def _constants(graph: Any) -> dict[str, np.ndarray]:
     return constants
 
 
+def _node_weights(graph: Any, node: Any, cell: str, where: str) -> dict[str, np.ndarray | None]:
+    """The constant tensors feeding ``W``, ``R``, ``B`` (and ``P``); ``None`` for an absent optional one."""
+    constants = _constants(graph)
+    inputs = list(node.input)
+    names = ("W", "R", "B", "P") if cell == "lstm" else ("W", "R", "B")
+    weights: dict[str, np.ndarray | None] = {}
+    for name in names:
+        index = INPUT_INDEX[name]
+        tensor_name = inputs[index] if index < len(inputs) else ""
+        if not tensor_name:
+            if name in _REQUIRED_WEIGHTS:
+                raise ValueError(f"{where}: input {name} is missing")
+            weights[name] = None
+        elif tensor_name in constants:
+            weights[name] = constants[tensor_name]
+        else:
+            raise ValueError(
+                f"{where}: input {name} ({tensor_name!r}) is not an initializer or Constant; "
+                "weights must be stored in the graph"
+            )
+    return weights
+
+
 def _attributes(node: Any, where: str) -> dict[str, Any]:
     from onnx import helper
 
@@ -285,7 +292,7 @@ def _options(cell: str, attributes: Mapping[str, Any], dirs: int, where: str) ->
     activations = [_text(a).lower() for a in attributes.get("activations", [])]
     options: dict[str, Any] = {"clip": None, "linear_before_reset": True, "nonlinearity": "tanh"}
     if "clip" in attributes:
-        options["clip"] = float(attributes["clip"])
+        options["clip"] = float32_attribute(attributes["clip"])
     if cell == "gru":
         options["linear_before_reset"] = bool(int(attributes.get("linear_before_reset", 0)))
     if cell == "rnn":
@@ -298,6 +305,17 @@ def _options(cell: str, attributes: Mapping[str, Any], dirs: int, where: str) ->
                 f"{[a.capitalize() for a in default]} per direction are"
             )
     return options
+
+
+def float32_attribute(value: float) -> float:
+    """An ONNX float attribute (stored as float32) as the shortest decimal that rounds to it.
+
+    ``clip=0.7`` is stored as ``0.699999988079071``; this reads it back as
+    ``0.7``, which rounds to the same float32 (so ONNX Runtime's float32 clip is
+    unchanged) and is what the author wrote whenever they wrote at most about
+    seven significant digits.
+    """
+    return float(str(np.float32(value)))  # numpy prints the shortest round-tripping digits
 
 
 def _rnn_nonlinearity(activations: list[str], dirs: int, where: str) -> str:

@@ -60,8 +60,12 @@ def model_from_torch(module: Any, head: Any = None, head_activation: str | None 
     | nn.Identity])`` applied to every output step; ``head_activation``
     (``"softmax"`` or ``"identity"``) overrides what the head's own modules say
     (a bare ``nn.Linear`` is ``identity``). Every array is a float64 numpy copy
-    (float32/float16/bfloat16 weights convert exactly). Raises ``ValueError``
-    for anything the canonical model cannot represent.
+    (float32/float16/bfloat16 weights convert exactly). ``dropout`` is ignored:
+    PyTorch applies it between layers in training mode only, and the canonical
+    model is the inference computation; ``batch_first`` does not touch the
+    weights. Raises ``ValueError`` for anything the canonical model cannot
+    represent (another module type, a head that is not a linear layer with an
+    optional softmax, non-finite or non-real weights).
     """
     import torch
 
@@ -129,6 +133,8 @@ def model_from_state_dict(
         raise ValueError(f"unknown cell {cell!r}, expected one of {sorted(GATE_COUNT)}")
     if cell == "rnn" and nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"unknown nonlinearity {nonlinearity!r}, expected 'tanh' or 'relu'")
+    if cell != "rnn" and nonlinearity != "tanh":
+        raise ValueError(f"nonlinearity applies to cell 'rnn' only, not {cell!r}")
     selected = {key[len(prefix) :]: value for key, value in state_dict.items() if key.startswith(prefix)}
     if not selected:
         raise ValueError(f"the state_dict has no key starting with {prefix!r}")

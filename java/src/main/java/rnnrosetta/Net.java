@@ -99,7 +99,7 @@ public final class Net {
         } else {
             if (lengths.length != batch) {
                 throw new IllegalArgumentException("lengths has length " + lengths.length
-                        + ", expected " + batch + " = B");
+                        + ", expected " + batch + " = B (B=" + batch + ")");
             }
             for (int b = 0; b < batch; b++) {
                 if (lengths[b] < 1 || lengths[b] > seqLen) {

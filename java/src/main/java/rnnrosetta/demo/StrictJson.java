@@ -101,9 +101,11 @@ final class StrictJson {
     private static String path(JsonReader in) {
         String p = in.getPath();
         if (p.startsWith("$.")) {
-            return p.substring(2);
+            p = p.substring(2);
+        } else if (p.equals("$")) {
+            return "the top level";
         }
-        return p.equals("$") ? "the top level" : p;
+        return p.length() > 80 ? p.substring(0, 77) + "..." : p;
     }
 
     /** Gson's messages, minus its advice to switch to lenient parsing. */
@@ -111,7 +113,7 @@ final class StrictJson {
         if (message == null) {
             return "malformed input";
         }
-        String m = message.replace("Use JsonReader.setLenient(true) to accept malformed JSON", "malformed JSON");
+        String m = message.replace("Use JsonReader.setLenient(true) to accept malformed JSON", "syntax error");
         int see = m.indexOf("\nSee ");
         if (see >= 0) {
             m = m.substring(0, see);
