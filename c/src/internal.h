@@ -114,7 +114,7 @@ void rr_rnn_cell(const rr_net *net, const double *gi, const double *gh,
 /* c [H] in/out, h [H_out] out, scratch [H] */
 void rr_lstm_cell(const rr_net *net, const rr_slot *slot, const double *gi,
                   const double *gh, double *c, double *h, double *scratch);
-/* h [H] in/out, scratch [4*H] */
+/* h [H] in/out, scratch [3*H] */
 void rr_gru_cell(const rr_net *net, const rr_slot *slot, const double *gi,
                  const double *gh, double *h, double *scratch);
 

@@ -167,7 +167,9 @@ rr_status rr_run_sequence(const rr_net *net, size_t seq_len, size_t batch,
     const size_t width = directions * out_size;          /* D*H_out */
     const size_t rows = seq_len * batch;                 /* T*B */
     const size_t h_count = layers * directions * batch * out_size;
-    const size_t c_count = layers * directions * batch * cfg->hidden_size;
+    const size_t c_count = cfg->cell == RR_CELL_LSTM
+                               ? layers * directions * batch * cfg->hidden_size
+                               : 0;
 
     scratch s = { 0 };
     rr_status status = alloc_scratch(net, seq_len, batch, &s, err);
@@ -180,7 +182,7 @@ rr_status rr_run_sequence(const rr_net *net, size_t seq_len, size_t batch,
     if (h0 != NULL) {
         memcpy(s.state_h, h0, h_count * sizeof(double));
     }
-    if (c0 != NULL && s.state_c != NULL) {
+    if (c0 != NULL) {
         memcpy(s.state_c, c0, c_count * sizeof(double));
     }
     size_t max_len = seq_len;

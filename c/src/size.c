@@ -1,6 +1,7 @@
 /* size.c - overflow-checked element counts and allocation of doubles. */
 #include "internal.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +34,12 @@ void rr_describe_product(const char *const *factor_names, const size_t *factors,
                              "%s%s", i > 0 ? "*" : "", factor_names[i]);
             names_used += n > 0 ? (size_t)n : 0;
         }
-        if (values_used < values_size) {
+        /* a literal factor such as "3" in 3*H needs no "3=3" */
+        const int is_literal = isdigit((unsigned char)factor_names[i][0]);
+        if (values_used < values_size && !is_literal) {
             int n = snprintf(values + values_used, values_size - values_used,
-                             "%s%s=%zu", i > 0 ? ", " : "", factor_names[i],
-                             factors[i]);
+                             "%s%s=%zu", values_used > 0 ? ", " : "",
+                             factor_names[i], factors[i]);
             values_used += n > 0 ? (size_t)n : 0;
         }
     }

@@ -7,6 +7,7 @@ the inputs and copies the outputs back into numpy.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Any
 
@@ -21,6 +22,11 @@ from rnn_rosetta.result import Result
 JVM_OPTIONS: tuple[str, ...] = ("-Xss8m",)
 
 
+def jvm_options() -> list[str]:
+    """:data:`JVM_OPTIONS` plus any in ``RR_JVM_OPTIONS`` (space-separated, e.g. ``-Xmx64m``)."""
+    return [*JVM_OPTIONS, *os.environ.get("RR_JVM_OPTIONS", "").split()]
+
+
 @lru_cache(maxsize=1)
 def start_jvm() -> Any:
     """Start the JVM with the jar on the class path (once) and return the ``rnnrosetta`` package."""
@@ -33,7 +39,7 @@ def start_jvm() -> Any:
         raise BackendUnavailable(f"java: {jar} is not built; run `make java`")
     if not jpype.isJVMStarted():
         try:
-            jpype.startJVM(*JVM_OPTIONS, classpath=[str(jar), str(paths.gson_jar())], convertStrings=False)
+            jpype.startJVM(*jvm_options(), classpath=[str(jar), str(paths.gson_jar())], convertStrings=False)
         except (OSError, RuntimeError, jpype.JVMNotFoundException) as exc:
             raise BackendUnavailable(f"java: cannot start the JVM: {exc}") from None
     return jpype.JPackage("rnnrosetta")

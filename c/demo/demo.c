@@ -1,0 +1,390 @@
+/*
+ * demo.c - rr_demo FIXTURE.json: run a fixture's first case, batch element 0,
+ * through the public API and print one row per time step, in the format of
+ * docs/demo-output.md (the same text as the Java and Python demos).
+ *
+ * Forward-direction models stream through rr_net_step (step mode); reverse
+ * and bidirectional ones run one rr_net_forward (forward mode). Everything
+ * is computed before anything is printed, so a failure prints only
+ * "rr_demo: FILE: message" on stderr (exit 2).
+ */
+#include "fixture_reader.h"
+#include "rnn_rosetta.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One printed row: the numbers of time step t. */
+typedef struct demo_row {
+    size_t input;       /* first index of the largest |x[t, 0, i]|          */
+    double x_value;     /* x[t, 0, input]                                   */
+    double h_norm;      /* |output[t, 0, :]|                                */
+    double c_norm;      /* |c| of the top layer after the step (step mode)  */
+    size_t class_index; /* first index of the largest y[t, 0, :]            */
+    double y_value;     /* y[t, 0, class_index]                             */
+} demo_row;
+
+/* What the demo prints after the two model lines. */
+typedef struct demo_result {
+    int step_mode;     /* 1: rr_net_step per step; 0: one rr_net_forward   */
+    size_t steps;      /* L0 = lengths[0], else T                           */
+    demo_row *rows;    /* [L0]                                              */
+    double h_n_norm;   /* |h_n[:, 0, :]| over all states                    */
+    double c_n_norm;   /* |c_n[:, 0, :]| (lstm)                             */
+} demo_result;
+
+/* Every buffer the demo computes with, each batch element 0 only. */
+typedef struct demo_buffers {
+    double *x;      /* [L0, 1, I]                                           */
+    double *h;      /* [L*D, 1, H_out]: h0, then h_n                        */
+    double *c;      /* [L*D, 1, H]: c0, then c_n (lstm)                     */
+    double *output; /* [L0, 1, D*H_out]                                     */
+    double *y;      /* [L0, 1, O] (head)                                    */
+} demo_buffers;
+
+static const char *cell_text(rr_cell cell)
+{
+    switch (cell) {
+    case RR_CELL_RNN: return "rnn";
+    case RR_CELL_LSTM: return "lstm";
+    case RR_CELL_GRU: return "gru";
+    }
+    return "?";
+}
+
+static const char *direction_text(rr_direction direction)
+{
+    switch (direction) {
+    case RR_FORWARD: return "forward";
+    case RR_REVERSE: return "reverse";
+    case RR_BIDIRECTIONAL: return "bidirectional";
+    }
+    return "?";
+}
+
+static const char *head_text(rr_head_activation head)
+{
+    return head == RR_HEAD_SOFTMAX ? "softmax" : "identity";
+}
+
+/* |v| = sqrt(s), s = sum of v_i * v_i in index order */
+static double norm(const double *v, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        s += v[i] * v[i];
+    }
+    return sqrt(s);
+}
+
+/* The first index of the largest v_i (of |v_i| when `absolute`). */
+static size_t first_argmax(const double *v, size_t n, int absolute)
+{
+    size_t best = 0;
+    for (size_t i = 1; i < n; i++) {
+        const double candidate = absolute ? fabs(v[i]) : v[i];
+        const double current = absolute ? fabs(v[best]) : v[best];
+        if (candidate > current) {
+            best = i;
+        }
+    }
+    return best;
+}
+
+/* A value as printf's "%.6f" (with "%+.6f" when `sign`), except that
+ * non-finite values read nan, inf, -inf as the demo format says. */
+static void format_value(char *text, size_t size, double value, int sign)
+{
+    if (isnan(value)) {
+        snprintf(text, size, "nan");
+    } else if (isinf(value)) {
+        snprintf(text, size, value > 0 ? "inf" : "-inf");
+    } else {
+        snprintf(text, size, sign ? "%+.6f" : "%.6f", value);
+    }
+}
+
+/* Create the net and copy every layer's weights and the head in. */
+static rr_status build_net(const fixture *fx, rr_net **net, rr_error *err)
+{
+    rr_status status = rr_net_create(&fx->config, net, err);
+    const size_t directions =
+        fx->config.direction == RR_BIDIRECTIONAL ? 2 : 1;
+    for (size_t slot = 0; slot < fx->weights_count && status == RR_OK;
+         slot++) {
+        const int reverse = fx->config.direction == RR_REVERSE ||
+                            slot % directions == 1;
+        const rr_weights weights = fixture_weights_view(&fx->weights[slot]);
+        status = rr_net_set_weights(*net, slot / directions,
+                                    reverse ? RR_REVERSE : RR_FORWARD,
+                                    &weights, err);
+    }
+    if (status == RR_OK && fx->config.head != RR_HEAD_NONE) {
+        status = rr_net_set_head(*net, fx->head_weight, fx->head_weight_len,
+                                 fx->head_bias, fx->head_bias_len, err);
+    }
+    return status;
+}
+
+/* count >= 1 zeroed doubles */
+static double *alloc_doubles(size_t count)
+{
+    return calloc(count, sizeof(double));
+}
+
+static void free_buffers(demo_buffers *b)
+{
+    free(b->x);
+    free(b->h);
+    free(b->c);
+    free(b->output);
+    free(b->y);
+}
+
+/* Take batch element 0 of the case: x[0:L0, 0:1, :], h0[:, 0:1, :],
+ * c0[:, 0:1, :] (zeros when the case has none), and room for the outputs. */
+static rr_status gather_inputs(const fixture *fx, size_t steps,
+                               demo_buffers *b, rr_error *err)
+{
+    const rr_config *cfg = &fx->config;
+    const size_t input = cfg->input_size;
+    const size_t hidden = cfg->hidden_size;
+    const size_t out_size = cfg->proj_size > 0 ? cfg->proj_size : hidden;
+    const size_t directions = cfg->direction == RR_BIDIRECTIONAL ? 2 : 1;
+    const size_t states = cfg->num_layers * directions;
+    const int is_lstm = cfg->cell == RR_CELL_LSTM;
+
+    b->x = alloc_doubles(steps * input);
+    b->h = alloc_doubles(states * out_size);
+    b->c = is_lstm ? alloc_doubles(states * hidden) : NULL;
+    b->output = alloc_doubles(steps * directions * out_size);
+    b->y = cfg->head != RR_HEAD_NONE ? alloc_doubles(steps * cfg->head_size)
+                                     : NULL;
+    if (!b->x || !b->h || (is_lstm && !b->c) || !b->output ||
+        (cfg->head != RR_HEAD_NONE && !b->y)) {
+        snprintf(err->message, sizeof err->message,
+                 "cannot allocate the demo's buffers");
+        return RR_E_NOMEM;
+    }
+    for (size_t t = 0; t < steps; t++) {
+        memcpy(b->x + t * input, fx->x + t * fx->batch * input,
+               input * sizeof(double));
+    }
+    for (size_t s = 0; s < states; s++) {
+        if (fx->h0 != NULL) {
+            memcpy(b->h + s * out_size, fx->h0 + s * fx->batch * out_size,
+                   out_size * sizeof(double));
+        }
+        if (fx->c0 != NULL) {
+            memcpy(b->c + s * hidden, fx->c0 + s * fx->batch * hidden,
+                   hidden * sizeof(double));
+        }
+    }
+    return RR_OK;
+}
+
+/* Fill the row of step t from x_t [I], out_t [width] and y_t [O]. */
+static void fill_row(demo_row *row, const rr_config *cfg, const double *x_t,
+                     const double *out_t, size_t width, const double *y_t)
+{
+    row->input = first_argmax(x_t, cfg->input_size, 1);
+    row->x_value = x_t[row->input];
+    row->h_norm = norm(out_t, width);
+    if (y_t != NULL) {
+        row->class_index = first_argmax(y_t, cfg->head_size, 0);
+        row->y_value = y_t[row->class_index];
+    }
+}
+
+/* Run the case and fill `result` (rows allocated here). */
+static rr_status run_case(const fixture *fx, const rr_net *net,
+                          demo_result *result, rr_error *err)
+{
+    const rr_config *cfg = &fx->config;
+    const size_t hidden = cfg->hidden_size;
+    const size_t out_size = cfg->proj_size > 0 ? cfg->proj_size : hidden;
+    const size_t directions = cfg->direction == RR_BIDIRECTIONAL ? 2 : 1;
+    const size_t states = cfg->num_layers * directions;      /* L*D */
+    const size_t width = directions * out_size;              /* D*H_out */
+    const int is_lstm = cfg->cell == RR_CELL_LSTM;
+    const size_t c_len = is_lstm ? states * hidden : 0;
+    const size_t y_width = cfg->head_size;                   /* O */
+    const size_t steps =
+        fx->lengths != NULL ? (size_t)fx->lengths[0] : fx->seq_len;
+
+    result->step_mode = cfg->direction == RR_FORWARD;
+    result->steps = steps;
+    result->rows = calloc(steps, sizeof *result->rows);
+    if (result->rows == NULL) {
+        snprintf(err->message, sizeof err->message,
+                 "cannot allocate %zu rows", steps);
+        return RR_E_NOMEM;
+    }
+    demo_buffers b = { 0 };
+    rr_status status = gather_inputs(fx, steps, &b, err);
+
+    if (status == RR_OK && result->step_mode) {
+        /* step mode: h and c are updated in place, one step at a time */
+        for (size_t t = 0; t < steps && status == RR_OK; t++) {
+            const double *x_t = b.x + t * cfg->input_size;
+            double *out_t = b.output + t * width;
+            double *y_t = b.y != NULL ? b.y + t * y_width : NULL;
+            status = rr_net_step(net, 1, x_t, cfg->input_size,
+                                 b.h, states * out_size, b.c, c_len,
+                                 out_t, out_size, b.h, states * out_size,
+                                 b.c, c_len, y_t, y_t ? y_width : 0, err);
+            if (status == RR_OK) {
+                fill_row(&result->rows[t], cfg, x_t, out_t, width, y_t);
+                /* |c| of the top layer */
+                result->rows[t].c_norm =
+                    is_lstm ? norm(b.c + (states - 1) * hidden, hidden) : 0.0;
+            }
+        }
+    } else if (status == RR_OK) {
+        /* forward mode: the sequence x[0:L0, 0:1, :] at once; h and c
+         * serve as h0/c0 and as h_n/c_n, so keep copies of the inputs */
+        double *h0 = alloc_doubles(states * out_size);
+        double *c0 = is_lstm ? alloc_doubles(c_len) : NULL;
+        if (h0 == NULL || (is_lstm && c0 == NULL)) {
+            snprintf(err->message, sizeof err->message,
+                     "cannot allocate the initial states");
+            status = RR_E_NOMEM;
+        } else {
+            memcpy(h0, b.h, states * out_size * sizeof(double));
+            if (is_lstm) {
+                memcpy(c0, b.c, c_len * sizeof(double));
+            }
+            status = rr_net_forward(net, steps, 1, b.x, steps * cfg->input_size,
+                                    h0, states * out_size, c0, c_len, NULL, 0,
+                                    b.output, steps * width,
+                                    b.h, states * out_size, b.c, c_len,
+                                    b.y, b.y ? steps * y_width : 0, err);
+        }
+        free(h0);
+        free(c0);
+        for (size_t t = 0; t < steps && status == RR_OK; t++) {
+            fill_row(&result->rows[t], cfg, b.x + t * cfg->input_size,
+                     b.output + t * width, width,
+                     b.y != NULL ? b.y + t * y_width : NULL);
+        }
+    }
+    if (status == RR_OK) {
+        result->h_n_norm = norm(b.h, states * out_size);
+        result->c_n_norm = is_lstm ? norm(b.c, c_len) : 0.0;
+    }
+    free_buffers(&b);
+    return status;
+}
+
+static void print_model(const fixture *fx)
+{
+    const rr_config *cfg = &fx->config;
+    printf("rnn-rosetta demo: %s\n", fx->name);
+    printf("model: %s layers=%zu direction=%s input=%zu hidden=%zu",
+           cell_text(cfg->cell), cfg->num_layers,
+           direction_text(cfg->direction), cfg->input_size, cfg->hidden_size);
+    if (cfg->proj_size > 0) {
+        printf(" proj=%zu", cfg->proj_size);
+    }
+    if (cfg->head != RR_HEAD_NONE) {
+        printf(" head=%s/%zu", head_text(cfg->head), cfg->head_size);
+    }
+    printf("\n");
+}
+
+static void print_table(const fixture *fx, const demo_result *result)
+{
+    const rr_config *cfg = &fx->config;
+    const int is_lstm = cfg->cell == RR_CELL_LSTM;
+    const int has_head = cfg->head != RR_HEAD_NONE;
+    char text[64];
+
+    printf("case: %s (batch element 0 of %zu, %zu steps, %s mode)\n",
+           fx->case_name, fx->batch, result->steps,
+           result->step_mode ? "step" : "forward");
+    printf("%4s %6s %12s %12s", "t", "input", "x[input]", "|h|");
+    if (is_lstm) {
+        printf(" %12s", "|c|");
+    }
+    if (has_head) {
+        printf(" %6s %12s", "class", "y[class]");
+    }
+    printf("\n");
+
+    for (size_t t = 0; t < result->steps; t++) {
+        const demo_row *row = &result->rows[t];
+        printf("%4zu %6zu", t, row->input);
+        format_value(text, sizeof text, row->x_value, 1);
+        printf(" %12s", text);
+        format_value(text, sizeof text, row->h_norm, 0);
+        printf(" %12s", text);
+        if (is_lstm) {
+            if (result->step_mode) {
+                format_value(text, sizeof text, row->c_norm, 0);
+            } else {
+                snprintf(text, sizeof text, "-");
+            }
+            printf(" %12s", text);
+        }
+        if (has_head) {
+            format_value(text, sizeof text, row->y_value, 0);
+            printf(" %6zu %12s", row->class_index, text);
+        }
+        printf("\n");
+    }
+
+    format_value(text, sizeof text, result->h_n_norm, 0);
+    printf("final: |h_n|=%s", text);
+    if (is_lstm) {
+        format_value(text, sizeof text, result->c_n_norm, 0);
+        printf(" |c_n|=%s", text);
+    }
+    printf("\n");
+}
+
+/* Read, build, run, then print; 0 on success. */
+static rr_status run_demo(const char *path, rr_error *err)
+{
+    fixture fx;
+    rr_net *net = NULL;
+    demo_result result = { 0 };
+    rr_status status = fixture_read(path, &fx, err);
+    if (status == RR_OK) {
+        status = build_net(&fx, &net, err);
+    }
+    if (status == RR_OK && fx.case_count > 0) {
+        status = run_case(&fx, net, &result, err);
+    }
+    if (status == RR_OK) {
+        print_model(&fx);
+        if (fx.case_count == 0) {
+            printf("case: none (the fixture has no cases)\n");
+        } else {
+            print_table(&fx, &result);
+        }
+    }
+    free(result.rows);
+    rr_net_free(net);
+    fixture_free(&fx);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: rr_demo FIXTURE.json\n");
+        return 2;
+    }
+    rr_error err = { { 0 } };
+    if (run_demo(argv[1], &err) != RR_OK) {
+        fprintf(stderr, "rr_demo: %s: %s\n", argv[1], err.message);
+        return 2;
+    }
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "rr_demo: %s: cannot write the output\n", argv[1]);
+        return 2;
+    }
+    return 0;
+}
