@@ -57,6 +57,18 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+#: Each backend with each kernel worth checking: "auto" (what users get) and the plain reference paths.
+BACKEND_KERNELS: list[tuple[str, str]] = [
+    ("numpy", "auto"), ("c", "auto"), ("c", "portable"), ("java", "auto"), ("java", "plain"),
+]  # fmt: skip
+
+
+@pytest.fixture(params=BACKEND_KERNELS, ids=[f"{b}-{k}" for b, k in BACKEND_KERNELS])
+def backend_kernel(request: pytest.FixtureRequest) -> tuple[str, str]:
+    require_backend(request.param[0])
+    return request.param  # type: ignore[no-any-return]
+
+
 @pytest.fixture(scope="session")
 def loaded_fixtures() -> dict[str, rr.Fixture]:
     return {p.stem: rr.load_fixture(p) for p in FIXTURE_PATHS}

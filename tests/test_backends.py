@@ -22,23 +22,34 @@ def test_there_are_fixtures_of_every_kind(loaded_fixtures: dict[str, rr.Fixture]
     assert any(c.lengths is not None for f in loaded_fixtures.values() for c in f.cases)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name", FIXTURE_IDS)
-def test_backend_matches_oracle(name: str, backend: str, loaded_fixtures: dict[str, rr.Fixture]) -> None:
+def test_backend_matches_oracle(
+    name: str, dtype: str, backend_kernel: tuple[str, str], loaded_fixtures: dict[str, rr.Fixture]
+) -> None:
+    backend, kernel = backend_kernel
     fixture = loaded_fixtures[name]
-    net = rr.get_backend(backend).load(fixture.model)
+    tolerance = fixture.tolerance.for_dtype(dtype)
+    net = rr.get_backend(backend).load(fixture.model, dtype=dtype, kernel=kernel)
     for case in fixture.cases:
         result = net.forward(case.x, case.h0, case.c0, case.lengths)
-        comparison = compare(result, case.expected, fixture.tolerance)
+        assert all(value.dtype == np.dtype(dtype) for value in result.fields().values())
+        comparison = compare(result, case.expected, tolerance)
         assert comparison.ok, (
-            f"{name} / {case.name} / {backend} vs expected: "
-            f"{comparison.problem or comparison.mismatch.describe(fixture.tolerance)}"  # type: ignore[union-attr]
+            f"{name} / {case.name} / {backend}[{net.kernel_name}] {dtype} vs expected: "
+            f"{comparison.problem or comparison.mismatch.describe(tolerance)}"  # type: ignore[union-attr]
         )
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name", STREAMABLE_IDS)
-def test_step_by_step_equals_forward(name: str, backend: str, loaded_fixtures: dict[str, rr.Fixture]) -> None:
+def test_step_by_step_equals_forward(
+    name: str, dtype: str, backend_kernel: tuple[str, str], loaded_fixtures: dict[str, rr.Fixture]
+) -> None:
+    backend, kernel = backend_kernel
     fixture = loaded_fixtures[name]
-    net = rr.get_backend(backend).load(fixture.model)
+    net = rr.get_backend(backend).load(fixture.model, dtype=dtype, kernel=kernel)
+    rtol, atol = (1e-13, 1e-14) if dtype == "float64" else (1e-5, 1e-6)
     for case in fixture.cases:
         if case.lengths is not None:
             continue
@@ -47,11 +58,11 @@ def test_step_by_step_equals_forward(name: str, backend: str, loaded_fixtures: d
         for t in range(case.x.shape[0]):
             y_t, state = net.step(case.x[t], state)
             want = whole.y[t] if whole.y is not None else whole.output[t]
-            np.testing.assert_allclose(y_t, want, rtol=1e-13, atol=1e-14, err_msg=f"{name}/{case.name} t={t}")
+            np.testing.assert_allclose(y_t, want, rtol=rtol, atol=atol, err_msg=f"{name}/{case.name} t={t}")
         assert state is not None
-        np.testing.assert_allclose(state.h, whole.h_n, rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(state.h, whole.h_n, rtol=rtol, atol=atol)
         if whole.c_n is not None:
-            np.testing.assert_allclose(state.c, whole.c_n, rtol=1e-13, atol=1e-14)
+            np.testing.assert_allclose(state.c, whole.c_n, rtol=rtol, atol=atol)
 
 
 def test_step_refuses_reverse(backend: str, loaded_fixtures: dict[str, rr.Fixture]) -> None:

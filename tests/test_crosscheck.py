@@ -27,7 +27,7 @@ def test_crosscheck_passes_on_every_committed_fixture() -> None:
     console = _console()
     assert crosscheck(backends=rr.BACKENDS, repeats=1, console=console) == 0, console.export_text()
     text = console.export_text()
-    assert "all agree" in text and "c vs java" in text
+    assert "all agree" in text and "float32" in text and "c[portable] vs java[plain]" in text
 
 
 def test_a_wrong_expected_value_is_reported_precisely(tmp_path: Path) -> None:
@@ -37,9 +37,9 @@ def test_a_wrong_expected_value_is_reported_precisely(tmp_path: Path) -> None:
     path = tmp_path / "gru_small.json"
     path.write_text(json.dumps(document))
     console = _console()
-    assert crosscheck([path], backends=["numpy"], repeats=1, console=console) == 1
+    assert crosscheck([path], backends=["numpy"], repeats=1, console=console, dtypes=["float64"]) == 1
     text = console.export_text()
-    assert "gru_small / given_state / numpy vs expected" in text
+    assert "gru_small / given_state / numpy float64 vs expected" in text
     assert "output[t=2, b=1, h=3]" in text
     assert f"expected {original + 1e-6!r}" in text
     assert "<= 1e-13 + 1e-12 * |expected|" in text
@@ -59,10 +59,15 @@ def test_backends_disagreeing_are_named_as_a_pair(monkeypatch: pytest.MonkeyPatc
     require_backend("c")
     monkeypatch.setattr(numpy_backend.NumpyNet, "_forward", skewed)
     console = _console()
-    status = crosscheck([paths.fixtures_dir() / "rnn_tanh_small.json"], ["numpy", "c"], 1, console)
+    status = crosscheck(
+        [paths.fixtures_dir() / "rnn_tanh_small.json"], ["numpy", "c"], 1, console, dtypes=["float64"]
+    )
     text = console.export_text()
     assert status == 1
-    assert "rnn_tanh_small / zero_state / numpy vs c: first mismatch at h_n[state=0, b=0, h=0]" in text
+    expected_line = (
+        "rnn_tanh_small / zero_state / numpy vs c[portable] float64: first mismatch at h_n[state=0, b=0, h=0]"
+    )
+    assert expected_line in text
 
 
 def test_run_command_writes_the_documented_json(tmp_path: Path, backend: str) -> None:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,9 +16,12 @@ import rnn_rosetta as rr
 from rnn_rosetta.model import DirectionWeights, Head, Layer, Model
 
 
-def _model(cell: str, hidden: int = 3, inputs: int = 2, scale: float = 1.0, head: str | None = None, **options) -> Model:
-    skeleton = Model(cell=cell, input_size=inputs, hidden_size=hidden, num_layers=1, direction="forward",
-                     layers=(), **options)  # fmt: skip
+def _model(
+    cell: str, hidden: int = 3, inputs: int = 2, scale: float = 1.0, head: str | None = None, **options: Any
+) -> Model:
+    skeleton = Model(
+        cell=cell, input_size=inputs, hidden_size=hidden, num_layers=1, direction="forward", layers=(), **options
+    )
     rng = np.random.default_rng(11)
     shapes = skeleton.expected_shapes(0)
     weights = DirectionWeights(**{k: rng.uniform(-scale, scale, size=s) for k, s in shapes.items()})

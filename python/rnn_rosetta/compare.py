@@ -47,7 +47,7 @@ class Mismatch:
 @dataclass(frozen=True)
 class Comparison:
     max_abs: float  # the largest |got - expected| over every field
-    max_ulp: int  # the largest distance in units in the last place (float64)
+    max_ulp: int  # the largest distance in units in the last place of the result's dtype
     mismatch: Mismatch | None  # the first value that breaks the rule, if any
     problem: str | None = None  # a structural difference (missing field, shape)
 
@@ -57,11 +57,12 @@ class Comparison:
 
 
 def ulp_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """How many float64 values lie between ``a`` and ``b`` (elementwise; 0 when equal)."""
+    """How many values of ``a``'s dtype (float64 or float32) lie between ``a`` and ``b`` (0 when equal)."""
+    float_type, int_type = (np.float32, np.int32) if a.dtype == np.float32 else (np.float64, np.int64)
 
     def ordered(x: np.ndarray) -> np.ndarray:
-        bits = np.ascontiguousarray(x, dtype=np.float64).view(np.int64)
-        return np.where(bits < 0, np.int64(np.iinfo(np.int64).min) - bits, bits).astype(np.float64)
+        bits = np.ascontiguousarray(x, dtype=float_type).view(int_type).astype(np.int64)
+        return np.where(bits < 0, np.int64(np.iinfo(int_type).min) - bits, bits).astype(np.float64)
 
     return np.abs(ordered(a) - ordered(b))
 

@@ -1,5 +1,8 @@
 """The numpy reference: every equation of fixture-format v1, written to be read.
 
+It computes in the dtype of its arrays: float64 normally, float32 when the
+model's weights and the inputs are float32 (see :func:`model_as`).
+
 Notation: ``T`` time steps, ``B`` batch, ``H`` hidden size, ``H_out`` the
 state size (``proj_size`` or ``H``), ``G`` gates (1 rnn, 4 lstm, 3 gru).
 ``a_x = W_ih x_t + b_ih`` comes precomputed for all steps (one matrix
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnn_rosetta.model import DirectionWeights, Head, Model
+from rnn_rosetta.model import DirectionWeights, Head, Layer, Model
 from rnn_rosetta.result import Result
 
 
@@ -133,7 +136,7 @@ def run_direction(
     """
     steps, batch, _ = x.shape
     a_x = x @ w.weight_ih.T + w.bias_ih  # [T, B, G*H]: every step's input projection at once
-    output = np.zeros((steps, batch, h0.shape[1]))  # [T, B, H_out]
+    output = np.zeros((steps, batch, h0.shape[1]), dtype=x.dtype)  # [T, B, H_out]
     h = h0.copy()
     c = None if c0 is None else c0.copy()
     for step in range(int(lengths.max())):
@@ -157,6 +160,21 @@ def apply_head(head: Head, output: np.ndarray) -> np.ndarray:
     return softmax(logits) if head.activation == "softmax" else logits
 
 
+def model_as(model: Model, dtype: np.dtype) -> Model:
+    """A copy of ``model`` whose arrays are ``dtype`` (each value rounded once)."""
+    if dtype == np.float64:
+        return model
+    layers = tuple(
+        Layer(**{name: DirectionWeights(**{k: v.astype(dtype) for k, v in w.arrays().items()})
+                 for name, w in layer.directions()})
+        for layer in model.layers
+    )  # fmt: skip
+    head = model.head
+    if head is not None:
+        head = Head(head.weight.astype(dtype), head.bias.astype(dtype), head.activation)
+    return Model(**{**model.__dict__, "layers": layers, "head": head})
+
+
 def forward(
     model: Model,
     x: np.ndarray,
@@ -172,10 +190,10 @@ def forward(
     """
     steps, batch, _ = x.shape
     lengths = np.full(batch, steps, dtype=np.int64) if lengths is None else lengths
-    h0 = np.zeros(model.state_shape(batch)) if h0 is None else h0
+    h0 = np.zeros(model.state_shape(batch), dtype=x.dtype) if h0 is None else h0
     is_lstm = model.cell == "lstm"
     if is_lstm and c0 is None:
-        c0 = np.zeros(model.cell_state_shape(batch))
+        c0 = np.zeros(model.cell_state_shape(batch), dtype=x.dtype)
     h_n, c_n = [], []
     layer_input = x  # [T, B, I_l]
     for index, layer in enumerate(model.layers):

@@ -13,12 +13,13 @@ BACKENDS: tuple[str, ...] = ("numpy", "c", "java")
 
 class Backend(Protocol):
     name: str
+    kernels: tuple[str, ...]  # what ``load(kernel=...)`` accepts; "auto" first
 
     def why_unavailable(self) -> str | None:
         """``None`` when the backend can load models here, else the reason."""
 
-    def load(self, model: Model, dtype: str = "float64") -> Net:
-        """Hand the weights over once; return a ready :class:`Net`."""
+    def load(self, model: Model, dtype: str = "float64", kernel: str = "auto") -> Net:
+        """Hand the weights over once; return a ready :class:`Net` computing in ``dtype``."""
 
 
 def get_backend(name: str) -> Backend:

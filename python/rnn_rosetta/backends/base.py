@@ -11,7 +11,7 @@ from rnn_rosetta.errors import InputError
 from rnn_rosetta.model import Model
 from rnn_rosetta.result import Result
 
-DTYPES = ("float64",)
+DTYPES = ("float64", "float32")
 
 
 class State(NamedTuple):
@@ -70,10 +70,19 @@ class Net(ABC):
     """
 
     backend: str = "?"
+    #: The kernels ``load`` accepts; "auto" picks the fastest this machine runs.
+    kernels: tuple[str, ...] = ("auto",)
 
-    def __init__(self, model: Model, dtype: str = "float64") -> None:
+    def __init__(self, model: Model, dtype: str = "float64", kernel: str = "auto") -> None:
         self.model = model
         self.dtype = check_dtype(dtype)
+        if kernel not in self.kernels:
+            raise InputError(f"{self.backend}: kernel must be one of {list(self.kernels)}, got {kernel!r}")
+
+    @property
+    def kernel_name(self) -> str:
+        """The code path this net runs (e.g. ``avx2-fma``, ``vector``, ``numpy``)."""
+        return self.backend
 
     def forward(
         self,
@@ -145,4 +154,4 @@ class Net(ABC):
         return result.output[0], y_t, result.h_n, result.c_n
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.backend} {self.model.describe()} {self.dtype}>"
+        return f"<{type(self).__name__} {self.backend}[{self.kernel_name}] {self.model.describe()} {self.dtype}>"

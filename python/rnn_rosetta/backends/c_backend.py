@@ -63,11 +63,12 @@ class CCall:
         self.ffi, self.lib = load_library()
         self.err = self.ffi.new("rr_error *")
 
-    def doubles(self, array: np.ndarray | None) -> tuple[Any, int]:
-        """``(double *, element count)``; NULL and 0 for ``None``."""
+    def reals(self, array: np.ndarray | None) -> tuple[Any, int]:
+        """``(double * or float *, element count)`` by the array's dtype; NULL and 0 for ``None``."""
         if array is None:
             return self.ffi.NULL, 0
-        return self.ffi.cast("double *", self.ffi.from_buffer(array)), array.size
+        c_type = "float *" if array.dtype == np.float32 else "double *"
+        return self.ffi.cast(c_type, self.ffi.from_buffer(array)), array.size
 
     def int64s(self, array: np.ndarray | None) -> tuple[Any, int]:
         if array is None:
@@ -87,7 +88,10 @@ class CCall:
         raise BackendError("c", f"{message} ({name})", code=name)
 
 
-def _config(call: CCall, model: Model) -> Any:
+KERNELS: tuple[str, ...] = ("auto", "portable", "avx2")
+
+
+def _config(call: CCall, model: Model, dtype: np.dtype, kernel: str, threads: int) -> Any:
     lib = call.lib
     cfg = call.ffi.new("rr_config *")
     cfg.cell = {"rnn": lib.RR_CELL_RNN, "lstm": lib.RR_CELL_LSTM, "gru": lib.RR_CELL_GRU}[model.cell]
@@ -108,22 +112,27 @@ def _config(call: CCall, model: Model) -> Any:
     else:
         cfg.head = lib.RR_HEAD_SOFTMAX if model.head.activation == "softmax" else lib.RR_HEAD_IDENTITY
         cfg.head_size = model.head.size
+    cfg.dtype = lib.RR_FLOAT32 if dtype == np.float32 else lib.RR_FLOAT64
+    cfg.kernel = {"auto": lib.RR_KERNEL_AUTO, "portable": lib.RR_KERNEL_PORTABLE, "avx2": lib.RR_KERNEL_AVX2}[kernel]
+    cfg.num_threads = threads
     return cfg
 
 
 def _contiguous(array: np.ndarray | None) -> np.ndarray | None:
+    """Weights cross as float64 whatever the net's dtype (the library rounds them once)."""
     return None if array is None else np.ascontiguousarray(array, dtype=np.float64)
 
 
 class CNet(Net):
     backend = "c"
+    kernels = KERNELS
 
-    def __init__(self, model: Model, dtype: str = "float64") -> None:
-        super().__init__(model, dtype)
+    def __init__(self, model: Model, dtype: str = "float64", kernel: str = "auto", threads: int = 1) -> None:
+        super().__init__(model, dtype, kernel)
         call = CCall()
         ffi, lib = call.ffi, call.lib
         out = ffi.new("rr_net **")
-        call.check(lib.rr_net_create(_config(call, model), out, call.err))
+        call.check(lib.rr_net_create(_config(call, model, self.dtype, kernel, threads), out, call.err))
         self._net = ffi.gc(out[0], lib.rr_net_free)
         for index, layer in enumerate(model.layers):
             for name, weights in layer.directions():
@@ -131,7 +140,14 @@ class CNet(Net):
                 self._set_weights(call, index, which, weights)
         if model.head is not None:
             weight, bias = _contiguous(model.head.weight), _contiguous(model.head.bias)
-            call.check(lib.rr_net_set_head(self._net, *call.doubles(weight), *call.doubles(bias), call.err))
+            call.check(lib.rr_net_set_head(self._net, *call.reals(weight), *call.reals(bias), call.err))
+        self._forward_fn = lib.rr_net_forward_f32 if self.dtype == np.float32 else lib.rr_net_forward
+        self._step_fn = lib.rr_net_step_f32 if self.dtype == np.float32 else lib.rr_net_step
+
+    @property
+    def kernel_name(self) -> str:
+        ffi, lib = load_library()
+        return str(ffi.string(lib.rr_net_kernel_name(self._net)).decode())
 
     def _set_weights(self, call: CCall, layer: int, which: int, weights: DirectionWeights) -> None:
         arrays = {
@@ -147,7 +163,7 @@ class CNet(Net):
         for name, array in arrays.items():
             array = _contiguous(array)
             keep.append(array)
-            pointer, count = call.doubles(array)
+            pointer, count = call.reals(array)
             setattr(c_weights, name, pointer)
             setattr(c_weights, f"{name}_len", count)
         call.check(call.lib.rr_net_set_weights(self._net, layer, which, c_weights, call.err))
@@ -157,11 +173,12 @@ class CNet(Net):
         model = self.model
         width = model.num_directions * model.output_size if steps is not None else model.output_size
         lead = (steps, batch) if steps is not None else (batch,)
+        dtype = self.dtype
         return {
-            "output": np.empty((*lead, width)),
-            "h_n": np.empty((slots, batch, model.output_size)),
-            "c_n": np.empty((slots, batch, model.hidden_size)) if model.cell == "lstm" else None,
-            "y": np.empty((*lead, model.head.size)) if model.head is not None else None,
+            "output": np.empty((*lead, width), dtype),
+            "h_n": np.empty((slots, batch, model.output_size), dtype),
+            "c_n": np.empty((slots, batch, model.hidden_size), dtype) if model.cell == "lstm" else None,
+            "y": np.empty((*lead, model.head.size), dtype) if model.head is not None else None,
         }
 
     def _forward(
@@ -171,11 +188,11 @@ class CNet(Net):
         model = self.model
         out = self._outputs(steps, batch, model.num_layers * model.num_directions)
         call = CCall()
-        status = call.lib.rr_net_forward(
+        status = self._forward_fn(
             self._net, steps, batch,
-            *call.doubles(x), *call.doubles(h0), *call.doubles(c0), *call.int64s(lengths),
-            *call.doubles(out["output"]), *call.doubles(out["h_n"]),
-            *call.doubles(out["c_n"]), *call.doubles(out["y"]),
+            *call.reals(x), *call.reals(h0), *call.reals(c0), *call.int64s(lengths),
+            *call.reals(out["output"]), *call.reals(out["h_n"]),
+            *call.reals(out["c_n"]), *call.reals(out["y"]),
             call.err,
         )  # fmt: skip
         call.check(status)
@@ -187,11 +204,11 @@ class CNet(Net):
         batch = x_t.shape[0]
         out = self._outputs(None, batch, self.model.num_layers)
         call = CCall()
-        status = call.lib.rr_net_step(
+        status = self._step_fn(
             self._net, batch,
-            *call.doubles(x_t), *call.doubles(h), *call.doubles(c),
-            *call.doubles(out["output"]), *call.doubles(out["h_n"]),
-            *call.doubles(out["c_n"]), *call.doubles(out["y"]),
+            *call.reals(x_t), *call.reals(h), *call.reals(c),
+            *call.reals(out["output"]), *call.reals(out["h_n"]),
+            *call.reals(out["c_n"]), *call.reals(out["y"]),
             call.err,
         )  # fmt: skip
         call.check(status)
@@ -201,6 +218,7 @@ class CNet(Net):
 
 class CBackend:
     name = "c"
+    kernels = KERNELS
 
     def why_unavailable(self) -> str | None:
         try:
@@ -209,5 +227,6 @@ class CBackend:
             return str(exc)
         return None
 
-    def load(self, model: Model, dtype: str = "float64") -> CNet:
-        return CNet(model, dtype)
+    def load(self, model: Model, dtype: str = "float64", kernel: str = "auto", threads: int = 1) -> CNet:
+        """``threads`` = 2 lets the library use a second thread for the large products."""
+        return CNet(model, dtype, kernel, threads)

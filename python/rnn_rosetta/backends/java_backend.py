@@ -19,7 +19,9 @@ from rnn_rosetta.errors import BackendError, BackendUnavailable, InputError
 from rnn_rosetta.model import DirectionWeights, Model
 from rnn_rosetta.result import Result
 
-JVM_OPTIONS: tuple[str, ...] = ("-Xss8m",)
+# The Vector API is an incubator module in JDK 17: it must be added explicitly.
+JVM_OPTIONS: tuple[str, ...] = ("-Xss8m", "--add-modules=jdk.incubator.vector")
+KERNELS: tuple[str, ...] = ("auto", "plain", "vector")
 
 
 def jvm_options() -> list[str]:
@@ -53,6 +55,16 @@ def _doubles(array: np.ndarray | None) -> Any:
     return jpype.JArray(jpype.JDouble)(np.ascontiguousarray(array, dtype=np.float64).ravel())
 
 
+def _reals(array: np.ndarray | None) -> Any:
+    """A Java ``float[]`` or ``double[]`` by the array's dtype (already checked and contiguous)."""
+    import jpype
+
+    if array is None:
+        return None
+    element = jpype.JFloat if array.dtype == np.float32 else jpype.JDouble
+    return jpype.JArray(element)(array.ravel())
+
+
 def _ints(array: np.ndarray | None) -> Any:
     import jpype
 
@@ -61,10 +73,10 @@ def _ints(array: np.ndarray | None) -> Any:
     return jpype.JArray(jpype.JInt)(np.ascontiguousarray(array, dtype=np.int32))
 
 
-def _numpy(array: Any, shape: tuple[int, ...]) -> np.ndarray | None:
+def _numpy(array: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray | None:
     if array is None:
         return None
-    return np.array(array, dtype=np.float64).reshape(shape)
+    return np.array(array, dtype=dtype).reshape(shape)
 
 
 def _raise_from_java(exc: Any) -> None:
@@ -108,34 +120,42 @@ def java_config(rr: Any, model: Model) -> Any:
 
 class JavaNet(Net):
     backend = "java"
+    kernels = KERNELS
 
-    def __init__(self, model: Model, dtype: str = "float64") -> None:
-        super().__init__(model, dtype)
+    def __init__(self, model: Model, dtype: str = "float64", kernel: str = "auto") -> None:
+        super().__init__(model, dtype, kernel)
         import jpype
 
         rr = start_jvm()
+        net_class = rr.Net32 if self.dtype == np.float32 else rr.Net
         weights = jpype.JArray(rr.LayerWeights, 2)(
             [[_layer_weights(rr, w) for _, w in layer.directions()] for layer in model.layers]
         )
         head = model.head
         try:
-            self._net = rr.Net(
+            self._net = net_class(
                 java_config(rr, model),
                 weights,
                 _doubles(None if head is None else head.weight),
                 _doubles(None if head is None else head.bias),
+                rr.Kernel.valueOf(kernel.upper()),
             )
         except jpype.JException as exc:
             _raise_from_java(exc)
 
+    @property
+    def kernel_name(self) -> str:
+        return str(self._net.kernelName())
+
     def _result(self, result: Any, lead: tuple[int, ...], slots: int, batch: int) -> Result:
         model = self.model
         width = model.output_size * (model.num_directions if len(lead) == 2 else 1)
+        dtype = self.dtype
         return Result(
-            output=_numpy(result.output, (*lead, width)),  # type: ignore[arg-type]
-            h_n=_numpy(result.hN, (slots, batch, model.output_size)),  # type: ignore[arg-type]
-            c_n=_numpy(result.cN, (slots, batch, model.hidden_size)),
-            y=None if model.head is None else _numpy(result.y, (*lead, model.head.size)),
+            output=_numpy(result.output, (*lead, width), dtype),  # type: ignore[arg-type]
+            h_n=_numpy(result.hN, (slots, batch, model.output_size), dtype),  # type: ignore[arg-type]
+            c_n=_numpy(result.cN, (slots, batch, model.hidden_size), dtype),
+            y=None if model.head is None else _numpy(result.y, (*lead, model.head.size), dtype),
         )
 
     def _forward(
@@ -145,7 +165,7 @@ class JavaNet(Net):
 
         steps, batch, _ = x.shape
         try:
-            result = self._net.forward(steps, batch, _doubles(x), _doubles(h0), _doubles(c0), _ints(lengths))
+            result = self._net.forward(steps, batch, _reals(x), _reals(h0), _reals(c0), _ints(lengths))
         except jpype.JException as exc:
             _raise_from_java(exc)
         slots = self.model.num_layers * self.model.num_directions
@@ -158,7 +178,7 @@ class JavaNet(Net):
 
         batch = x_t.shape[0]
         try:
-            result = self._net.step(batch, _doubles(x_t), _doubles(h), _doubles(c))
+            result = self._net.step(batch, _reals(x_t), _reals(h), _reals(c))
         except jpype.JException as exc:
             _raise_from_java(exc)
         res = self._result(result, (batch,), self.model.num_layers, batch)
@@ -167,6 +187,7 @@ class JavaNet(Net):
 
 class JavaBackend:
     name = "java"
+    kernels = KERNELS
 
     def why_unavailable(self) -> str | None:
         try:
@@ -175,5 +196,5 @@ class JavaBackend:
             return str(exc)
         return None
 
-    def load(self, model: Model, dtype: str = "float64") -> JavaNet:
-        return JavaNet(model, dtype)
+    def load(self, model: Model, dtype: str = "float64", kernel: str = "auto") -> JavaNet:
+        return JavaNet(model, dtype, kernel)

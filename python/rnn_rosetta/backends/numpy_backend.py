@@ -13,10 +13,14 @@ from rnn_rosetta.result import Result
 class NumpyNet(Net):
     backend = "numpy"
 
+    def __init__(self, model: Model, dtype: str = "float64", kernel: str = "auto") -> None:
+        super().__init__(model, dtype, kernel)
+        self._model = reference.model_as(model, self.dtype)  # weights rounded once
+
     def _forward(
         self, x: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | None, lengths: np.ndarray | None
     ) -> Result:
-        return reference.forward(self.model, x, h0, c0, lengths)
+        return reference.forward(self._model, x, h0, c0, lengths)
 
 
 class NumpyBackend:
@@ -25,5 +29,7 @@ class NumpyBackend:
     def why_unavailable(self) -> str | None:
         return None
 
-    def load(self, model: Model, dtype: str = "float64") -> NumpyNet:
-        return NumpyNet(model, dtype)
+    kernels = NumpyNet.kernels
+
+    def load(self, model: Model, dtype: str = "float64", kernel: str = "auto") -> NumpyNet:
+        return NumpyNet(model, dtype, kernel)
