@@ -36,15 +36,21 @@ def make(bad: BadFixture) -> bytes:
     return result if isinstance(result, bytes) else json.dumps(result).encode()
 
 
+def _walk(doc: Document, path: str) -> tuple[Any, Any]:
+    """``(parent, key)`` of the node at ``a.b.0.c`` (digits index lists)."""
+    keys: list[Any] = [int(k) if k.isdigit() else k for k in path.split(".")]
+    node: Any = doc
+    for key in keys[:-1]:
+        node = node[key]
+    return node, keys[-1]
+
+
 def _set(path: str, value: Any) -> Callable[[Document], Document]:
-    """A mutation that sets ``doc[a][b]...`` (path ``a.b.0.c``) to ``value``."""
+    """A mutation that sets the node at ``path`` to ``value``."""
 
     def mutate(doc: Document) -> Document:
-        keys: list[Any] = [int(k) if k.isdigit() else k for k in path.split(".")]
-        node: Any = doc
-        for key in keys[:-1]:
-            node = node[key]
-        node[keys[-1]] = value
+        parent, key = _walk(doc, path)
+        parent[key] = value
         return doc
 
     return mutate
@@ -52,11 +58,8 @@ def _set(path: str, value: Any) -> Callable[[Document], Document]:
 
 def _delete(path: str) -> Callable[[Document], Document]:
     def mutate(doc: Document) -> Document:
-        keys: list[Any] = [int(k) if k.isdigit() else k for k in path.split(".")]
-        node: Any = doc
-        for key in keys[:-1]:
-            node = node[key]
-        del node[keys[-1]]
+        parent, key = _walk(doc, path)
+        del parent[key]
         return doc
 
     return mutate
@@ -74,12 +77,11 @@ def _text(replace: str, by: str) -> Callable[[Document], bytes]:
 
 
 def _drop_column(path: str) -> Callable[[Document], Document]:
+    """Drop the last item of every row of the matrix at ``path``."""
+
     def mutate(doc: Document) -> Document:
-        keys: list[Any] = [int(k) if k.isdigit() else k for k in path.split(".")]
-        node: Any = doc
-        for key in keys:
-            node = node[key]
-        for row in node:
+        parent, key = _walk(doc, path)
+        for row in parent[key]:
             row.pop()
         return doc
 
@@ -87,12 +89,11 @@ def _drop_column(path: str) -> Callable[[Document], Document]:
 
 
 def _ragged(path: str) -> Callable[[Document], Document]:
+    """Make row 2 of the matrix at ``path`` one item longer than the others."""
+
     def mutate(doc: Document) -> Document:
-        keys: list[Any] = [int(k) if k.isdigit() else k for k in path.split(".")]
-        node: Any = doc
-        for key in keys:
-            node = node[key]
-        node[2].append(0.5)
+        parent, key = _walk(doc, path)
+        parent[key][2].append(0.5)
         return doc
 
     return mutate
