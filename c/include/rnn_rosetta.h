@@ -65,6 +65,22 @@ typedef enum rr_direction {
     RR_BIDIRECTIONAL = 2
 } rr_direction;
 
+/* The precision a net computes in. Weights are handed over as double either
+ * way and rounded once when the net is float32. */
+typedef enum rr_dtype {
+    RR_FLOAT64 = 0,
+    RR_FLOAT32 = 1
+} rr_dtype;
+
+/* Which code path runs the products and gates. AUTO picks the fastest one
+ * the CPU supports (checked at run time); PORTABLE is plain C11, kept as the
+ * readable reference and cross-checked against the fast paths. */
+typedef enum rr_kernel {
+    RR_KERNEL_AUTO = 0,
+    RR_KERNEL_PORTABLE = 1,
+    RR_KERNEL_AVX2 = 2    /* x86-64 AVX2 + FMA; RR_E_UNSUPPORTED elsewhere */
+} rr_kernel;
+
 typedef enum rr_head_activation {
     RR_HEAD_NONE = 0,     /* no head: y is not produced                      */
     RR_HEAD_IDENTITY = 1,
@@ -86,6 +102,10 @@ typedef struct rr_config {
     double clip;                   /* > 0 and finite when has_clip            */
     rr_head_activation head;
     size_t head_size;              /* O >= 1 with a head, 0 without           */
+    rr_dtype dtype;                /* RR_FLOAT64 (default, 0) or RR_FLOAT32   */
+    rr_kernel kernel;              /* RR_KERNEL_AUTO (default, 0), ...        */
+    size_t num_threads;            /* 0 or 1: the calling thread only; 2: a
+                                      second thread shares the work           */
 } rr_config;
 
 /* One direction of one layer. A pointer that does not apply is NULL, len 0. */
@@ -148,6 +168,25 @@ rr_status rr_net_forward(const rr_net *net, size_t seq_len, size_t batch,
                          double *y, size_t y_len,
                          rr_error *err);
 
+/* rr_net_forward for a float32 net: the same arguments with float arrays.
+ * rr_net_forward on a float32 net, or this on a float64 net, is RR_E_CONFIG. */
+rr_status rr_net_forward_f32(const rr_net *net, size_t seq_len, size_t batch,
+                             const float *x, size_t x_len,
+                             const float *h0, size_t h0_len,
+                             const float *c0, size_t c0_len,
+                             const int64_t *lengths, size_t lengths_len,
+                             float *output, size_t output_len,
+                             float *h_n, size_t h_n_len,
+                             float *c_n, size_t c_n_len,
+                             float *y, size_t y_len,
+                             rr_error *err);
+
+/* The code path a net runs: "portable" or "avx2-fma". Never NULL. */
+const char *rr_net_kernel_name(const rr_net *net);
+
+/* 1 when this CPU runs the AVX2 + FMA kernels, else 0. */
+int rr_cpu_has_avx2_fma(void);
+
 /* One time step of a forward-direction model (streaming).
  *   x_t [B, I]; h [L, B, H_out] and c [L, B, H] (NULL = zeros);
  *   out_t [B, H_out]; h_next, c_next as h, c; y_t [B, O] with a head.
@@ -163,6 +202,25 @@ rr_status rr_net_step(const rr_net *net, size_t batch,
                       double *c_next, size_t c_next_len,
                       double *y_t, size_t y_len,
                       rr_error *err);
+
+/* rr_net_step for a float32 net. */
+rr_status rr_net_step_f32(const rr_net *net, size_t batch,
+                          const float *x_t, size_t x_len,
+                          const float *h, size_t h_len,
+                          const float *c, size_t c_len,
+                          float *out_t, size_t out_len,
+                          float *h_next, size_t h_next_len,
+                          float *c_next, size_t c_next_len,
+                          float *y_t, size_t y_len,
+                          rr_error *err);
+
+/* Machine probes for the benchmark's roofline (one thread, no allocation
+ * that outlives the call). Peak: GFLOP/s of independent FMA chains in the
+ * fastest kernel this CPU has (an FMA counts 2 flops). Bandwidth: GB/s
+ * reading a buffer of `bytes` bytes (sum of all elements) repeatedly.
+ * Each runs for about `seconds`; a value <= 0 signals failure. */
+double rr_probe_peak_gflops(rr_dtype dtype, double seconds);
+double rr_probe_read_gbps(size_t bytes, double seconds);
 
 #ifdef __cplusplus
 }
