@@ -5,7 +5,7 @@ A *target* is one backend with one kernel (``c`` has ``auto`` and the plain
 fixture and target: load the model once, run every case, compare with
 ``expected`` (the oracle) under the fixture's tolerance for that dtype
 (:meth:`Tolerance.for_dtype`) and time the whole pass (median of
-``repeats``). Then every pair of targets of the same dtype is compared case by
+``repeats`` after one untimed warm-up pass). Then every pair of targets of the same dtype is compared case by
 case under the same rule. A mismatch names fixture, case, the two sides, the
 first index, both values and the rule.
 """
@@ -21,6 +21,7 @@ from itertools import combinations
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -107,6 +108,8 @@ def run_target(fixture: Fixture, target: Target, repeats: int) -> TargetRun:
         net = get_backend(target.backend).load(fixture.model, dtype=target.dtype, kernel=target.kernel)
         run.label = f"{target.backend}[{net.kernel_name}]" if target.backend != "numpy" else "numpy"
         timings = []
+        for case in fixture.cases:  # one untimed pass: JIT warm-up, first-touch of memory
+            net.forward(case.x, case.h0, case.c0, case.lengths)
         for _ in range(max(1, repeats)):
             start = time.perf_counter()
             results = {case.name: net.forward(case.x, case.h0, case.c0, case.lengths) for case in fixture.cases}
@@ -168,7 +171,7 @@ def report_table(reports: list[FixtureReport]) -> Table:
             table.add_row(
                 fixture.name if index == 0 else "",
                 oracle if index == 0 else "",
-                run.label,
+                escape(run.label),
                 run.target.dtype,
                 str(len(fixture.cases)),
                 "-" if worst is None else f"{worst.max_abs:.2e}",
@@ -189,7 +192,7 @@ def pair_table(reports: list[FixtureReport]) -> Table:
         values = [r.pair_max_abs[(dtype, first, second)] for r in reports if (dtype, first, second) in r.pair_max_abs]
         marker = f" / {first} vs {second} {dtype}: "
         failures = sum(marker in line for r in reports for line in r.pair_failures)
-        table.add_row(dtype, f"{first} vs {second}", str(len(values)), f"{max(values):.2e}", str(failures))
+        table.add_row(dtype, escape(f"{first} vs {second}"), str(len(values)), f"{max(values):.2e}", str(failures))
     return table
 
 
@@ -226,7 +229,7 @@ def crosscheck(
     for line in failures:
         console.print(f"MISMATCH {line}", style="red", markup=False, highlight=False, soft_wrap=True)
     verdict = "[green]all agree[/]" if not failures else f"[red]{len(failures)} failure(s)[/]"
-    sides = ", ".join(dict.fromkeys(r.label for report in reports for r in report.runs))
+    sides = escape(", ".join(dict.fromkeys(r.label for report in reports for r in report.runs)))
     console.print(
         f"{len(fixtures)} fixtures, {cases} cases, {sides} at {', '.join(dtypes)}: {verdict}", highlight=False
     )

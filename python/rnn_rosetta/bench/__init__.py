@@ -1,0 +1,10 @@
+"""The benchmark harness: our numpy, C and Java backends against PyTorch and ONNX Runtime.
+
+``python -m rnn_rosetta bench [--quick] ...`` runs one worker process per
+thread count (:mod:`.worker`), each timing every shape (:mod:`.shapes`) x
+dtype x contender (:mod:`.contenders`) interleaved (:mod:`.timing`); the
+parent (:mod:`.run`) merges them (:mod:`.results`) with the roofline
+(:mod:`.probes`, :mod:`.roofline`) and the speed goals (:mod:`.goals`), prints
+the tables (:mod:`.report`) and writes ``bench.json`` and ``bench.png``
+(:mod:`.plot`).
+"""

@@ -1,0 +1,126 @@
+"""``python -m rnn_rosetta bench``: run the benchmark, print the table and goals, write JSON and PNG.
+
+Wire it into the main CLI with ``add_parser(subparsers)``; ``main(argv)``
+runs it alone (``python -m rnn_rosetta.bench``). The hidden ``--worker``
+mode is what the parent starts once per thread count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rnn_rosetta.errors import RosettaError
+
+DEFAULT_OUT = Path("bench_out")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``bench`` options (and the hidden worker ones)."""
+    from rnn_rosetta.bench.contenders import CONTENDERS
+    from rnn_rosetta.bench.plan import DTYPES
+
+    parser.add_argument("--quick", action="store_true", help="a small subset with few repeats (smoke run, < 1 min)")
+    parser.add_argument(
+        "--shapes", nargs="+", metavar="NAME", help="shape names (lstm-512-32-25, lstm-128-1-100-x2, any "
+        "CELL-H-B-T[-xL]) or groups (main, growth); default: main growth",
+    )  # fmt: skip
+    parser.add_argument("--dtypes", nargs="+", choices=DTYPES, help="default: float32 float64")
+    parser.add_argument("--threads", nargs="+", type=int, metavar="N", help="thread counts, default: 1 2")
+    parser.add_argument("--repeats", type=int, metavar="N", help="minimum timed repeats per cell (default 7, quick 3)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="writes OUT/bench.json and OUT/bench.png")
+    parser.add_argument(
+        "--contenders", nargs="+", metavar="NAME", help=f"default: {' '.join(CONTENDERS)} (also c:KERNEL)"
+    )
+    parser.add_argument("--budget", type=float, metavar="SECONDS", help="soft time budget (then minimum repeats)")
+    parser.add_argument("--no-bridges", action="store_true", help="skip the bridge-cost rows")
+    parser.add_argument("--report", type=Path, metavar="JSON", help="re-print (and re-plot) a bench.json; no run")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--plan", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
+    parser.set_defaults(handler=run_command)
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``bench`` to the main CLI's sub-commands."""
+    parser = subparsers.add_parser(
+        "bench", help="time numpy, C and Java against PyTorch and ONNX Runtime (table, JSON, PNG, goals)"
+    )
+    add_arguments(parser)
+    return parser
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """The ``bench`` handler: a worker, a re-report, or a whole run."""
+    from rich.console import Console
+
+    from rnn_rosetta.bench.plan import make_plan
+    from rnn_rosetta.bench.plot import write_plot
+    from rnn_rosetta.bench.report import render
+    from rnn_rosetta.bench.results import assemble, read_json, write_json
+    from rnn_rosetta.bench.run import BenchError, run_workers
+
+    if args.worker:
+        from rnn_rosetta.bench.worker import worker_main
+
+        if args.plan is None or args.json is None or not args.threads:
+            raise BenchError("--worker needs --plan, --threads and --json")
+        return worker_main(args.plan, args.threads[0], args.json)
+    console = Console()
+    if not console.is_terminal:  # a file or a pipe: wide enough for the tables
+        console = Console(width=170)
+    if args.report is not None:
+        try:
+            document = read_json(args.report)
+        except (OSError, ValueError) as exc:
+            raise BenchError(str(exc)) from None
+        no_plot = write_plot(document, args.report.with_suffix(".png"))
+        render(document, console)
+        if no_plot:
+            console.print(f"no PNG: {no_plot}", highlight=False)
+        return 0
+    try:
+        plan = make_plan(
+            quick=args.quick,
+            shapes=args.shapes,
+            dtypes=args.dtypes,
+            threads=args.threads,
+            repeats=args.repeats,
+            contenders=args.contenders,
+            bridges=not args.no_bridges,
+            budget_seconds=args.budget,
+        )
+    except ValueError as exc:
+        raise BenchError(str(exc)) from None
+    console.print(
+        f"benchmark: {len(plan.shapes)} shapes x {' '.join(plan.dtypes)} x threads {' '.join(map(str, plan.threads))}"
+        f" x {len(plan.contenders)} contenders, >= {plan.policy.min_repeats} repeats each",
+        highlight=False,
+    )
+    document = assemble(plan, run_workers(plan, console))
+    args.out.mkdir(parents=True, exist_ok=True)
+    json_path, png_path = args.out / "bench.json", args.out / "bench.png"
+    write_json(document, json_path)
+    no_plot = write_plot(document, png_path)
+    render(document, console)
+    wrote = f"wrote {json_path}" + (f" (no PNG: {no_plot})" if no_plot else f" and {png_path}")
+    console.print(wrote, highlight=False)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m rnn_rosetta.bench [options]``: exit 0, or 2 with one line on stderr."""
+    parser = argparse.ArgumentParser(prog="python -m rnn_rosetta bench", description="The rnn-rosetta benchmark.")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except RosettaError as exc:
+        print(f"rnn-rosetta: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("rnn-rosetta: interrupted", file=sys.stderr)
+        return 130
