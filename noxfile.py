@@ -47,6 +47,13 @@ def demo(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmark: numpy, C and Java against PyTorch and ONNX Runtime; writes bench_out/ (`-- --quick` to smoke)."""
+    _install(session, "bench")
+    session.run("python", "-m", "rnn_rosetta", "bench", *session.posargs)
+
+
+@nox.session
 def fixtures(session: nox.Session) -> None:
     """Regenerate shared_fixtures/ from the seeded specs and the oracles (`-- --check` only compares)."""
     _install(session, "onnx", "torch")

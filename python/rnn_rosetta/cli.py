@@ -1,4 +1,4 @@
-"""``python -m rnn_rosetta {run,crosscheck,demo,validate,backends}``.
+"""``python -m rnn_rosetta {run,crosscheck,demo,validate,backends,bench}``.
 
 Errors: exit status 2 and one line on stderr, never a traceback.
 """
@@ -98,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     backends = commands.add_parser("backends", help="which backends can run here")
     backends.set_defaults(handler=_cmd_backends)
+
+    from rnn_rosetta.bench.cli import add_parser as add_bench_parser
+
+    add_bench_parser(commands)
     return parser
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from rnn_rosetta.bench.contenders import NotAvailable, Prepared, is_ours, prepare
+from rnn_rosetta.bench.contenders import NotAvailable, Prepared, follows_threads, is_ours, prepare
 from rnn_rosetta.bench.shapes import Shape, build_input
 from rnn_rosetta.bench.timing import TimingPolicy, measure
 from rnn_rosetta.errors import BackendUnavailable, InputError
@@ -75,9 +75,19 @@ def _check(cells: dict[str, dict[str, Any]], states: dict[str, np.ndarray], dtyp
 
 
 def measure_cells(
-    shape: Shape, model: Model, dtype: str, threads: int, contenders: tuple[str, ...], policy: TimingPolicy
+    shape: Shape,
+    model: Model,
+    dtype: str,
+    threads: int,
+    contenders: tuple[str, ...],
+    policy: TimingPolicy,
+    skip_single_threaded: bool = True,
 ) -> list[dict[str, Any]]:
-    """Prepare every contender, time them interleaved, check their answers: one cell each."""
+    """Prepare every contender, time them interleaved, check their answers: one cell each.
+
+    With ``skip_single_threaded``, a backend of ours that takes no thread
+    count is n/a at more than one thread (its time is the 1-thread one).
+    """
     x = build_input(shape, dtype)
     cells = {name: new_cell(shape, dtype, threads, name) for name in contenders}
     prepared: dict[str, Prepared] = {}
@@ -86,6 +96,10 @@ def measure_cells(
         cells[name]["status"], cells[name]["reason"] = classify(exc)
 
     for name in contenders:
+        if threads > 1 and skip_single_threaded and not follows_threads(name):
+            cells[name]["status"] = "n/a"
+            cells[name]["reason"] = f"{name} runs on one thread (its load() takes no thread count): see 1 thread"
+            continue
         try:
             prepared[name] = prepare(name, model, dtype, threads, x)
             cells[name]["info"] = prepared[name].info

@@ -37,6 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--budget", type=float, metavar="SECONDS", help="soft time budget (then minimum repeats)")
     parser.add_argument("--no-bridges", action="store_true", help="skip the bridge-cost rows")
+    parser.add_argument(
+        "--every-thread-count",
+        action="store_true",
+        help="also time our single-threaded backends (no thread count in load()) at 2+ threads",
+    )
     parser.add_argument("--report", type=Path, metavar="JSON", help="re-print (and re-plot) a bench.json; no run")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--plan", type=Path, help=argparse.SUPPRESS)
@@ -92,6 +97,7 @@ def run_command(args: argparse.Namespace) -> int:
             contenders=args.contenders,
             bridges=not args.no_bridges,
             budget_seconds=args.budget,
+            every_thread_count=args.every_thread_count,
         )
     except ValueError as exc:
         raise BenchError(str(exc)) from None

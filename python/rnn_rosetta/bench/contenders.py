@@ -5,10 +5,10 @@ Each ``prepare_*`` loads one model in one dtype and returns a :class:`Prepared`
 raises :class:`NotAvailable` with the reason (a backend not built, a dtype the
 library does not have yet, ONNX Runtime in float64).
 
-Names: ``numpy``, ``c``, ``java`` (ours, kernel "auto"; ``c:portable``,
-``java:KERNEL``... ask ``load`` for a kernel variant), ``torch`` (PyTorch CPU as installed),
-``torch-native`` (PyTorch with oneDNN off: its own ATen kernels),
-``onnxruntime`` (float32 only).
+Names: ``numpy``, ``c``, ``java`` (ours, kernel "auto"; ``c:portable`` or
+``java:KERNEL`` asks ``load`` for a kernel variant), ``torch`` (PyTorch CPU
+as installed), ``torch-native`` (PyTorch with oneDNN off: its own ATen
+kernels), ``onnxruntime`` (float32 only).
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ THREADS_KEYWORDS: tuple[str, ...] = ("threads", "num_threads")
 KERNEL_KEYWORD = "kernel"
 #: Error codes of a library that has no such dtype or kernel (on this CPU).
 UNSUPPORTED_CODES = frozenset({"RR_E_UNSUPPORTED", "UnsupportedOperationException"})
-#: The JVM compiles hot code while it runs: Java warms up this many times longer than the others.
-JIT_WARMUP_FACTOR = 5.0
+#: Ours that compile hot code while they run (the JVM): warmed up for longer (``jit_warmup_seconds``).
+JIT_BACKENDS: tuple[str, ...] = ("java",)
 
 
 class NotAvailable(Exception):
@@ -87,6 +87,14 @@ def _load_keywords(backend: Any, contender: str, threads: int) -> tuple[dict[str
     return keywords, info
 
 
+def follows_threads(contender: str) -> bool:
+    """Whether ``contender`` uses more threads when asked: peers and numpy do; ours if ``load`` takes a count."""
+    if not is_ours(contender) or base_name(contender) == "numpy":
+        return True
+    parameters = inspect.signature(get_backend(base_name(contender)).load).parameters
+    return any(keyword in parameters for keyword in THREADS_KEYWORDS)
+
+
 def prepare_ours(contender: str, model: Model, dtype: str, threads: int, x: np.ndarray) -> Prepared:
     """One of our backends through ``get_backend(name).load(model, dtype)`` and ``forward(x)``."""
     backend = get_backend(base_name(contender))
@@ -106,8 +114,8 @@ def prepare_ours(contender: str, model: Model, dtype: str, threads: int, x: np.n
         info["kernel"] = str(net.kernel_name)
     except Exception:  # an older library without kernel names
         info["kernel"] = None
-    warmup = JIT_WARMUP_FACTOR if base_name(contender) == "java" else 1.0
-    return Prepared(Timed(lambda: net.forward(x), warmup_factor=warmup), lambda result: result.h_n, info)
+    jit = base_name(contender) in JIT_BACKENDS
+    return Prepared(Timed(lambda: net.forward(x), jit=jit), lambda result: result.h_n, info)
 
 
 def _torch_session(native: bool) -> Callable[[], Any]:

@@ -6,7 +6,7 @@ agree on exactly what was asked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rnn_rosetta.bench.contenders import CONTENDERS, check_contenders
@@ -18,7 +18,12 @@ THREADS: tuple[int, ...] = (1, 2)
 
 FULL_POLICY = TimingPolicy()
 QUICK_POLICY = TimingPolicy(
-    min_repeats=3, max_repeats=3, repeat_seconds=0.005, contender_seconds=0.0, warmup_seconds=0.02
+    min_repeats=3,
+    max_repeats=3,
+    repeat_seconds=0.005,
+    contender_seconds=0.0,
+    warmup_seconds=0.02,
+    jit_warmup_seconds=0.4,
 )
 
 #: The "large model" whose load() time is the weight hand-over row.
@@ -40,6 +45,7 @@ class Plan:
     probe_seconds: float = 0.3
     budget_seconds: float = 1800.0  # soft: past it, only the minimum repeats
     quick: bool = False
+    skip_single_threaded: bool = True  # ours without a thread count: timed at 1 thread only
 
     def shape_objects(self) -> tuple[Shape, ...]:
         return tuple(parse_shape(name) for name in self.shapes)
@@ -56,6 +62,7 @@ class Plan:
             "probe_seconds": self.probe_seconds,
             "budget_seconds": self.budget_seconds,
             "quick": self.quick,
+            "skip_single_threaded": self.skip_single_threaded,
         }
 
     @classmethod
@@ -71,6 +78,7 @@ class Plan:
             probe_seconds=float(data["probe_seconds"]),
             budget_seconds=float(data["budget_seconds"]),
             quick=bool(data["quick"]),
+            skip_single_threaded=bool(data.get("skip_single_threaded", True)),
         )
 
 
@@ -83,6 +91,7 @@ def make_plan(
     contenders: list[str] | None = None,
     bridges: bool = True,
     budget_seconds: float | None = None,
+    every_thread_count: bool = False,
 ) -> Plan:
     """The plan for the CLI's options; ``ValueError`` on a bad one."""
     chosen = select_shapes(shapes if shapes else list(QUICK_SHAPES) if quick else None)
@@ -97,7 +106,7 @@ def make_plan(
         if repeats < 1:
             raise ValueError("--repeats must be >= 1")
         top = repeats if quick else max(repeats, policy.max_repeats)
-        policy = TimingPolicy(repeats, top, policy.repeat_seconds, policy.contender_seconds, policy.warmup_seconds)
+        policy = replace(policy, min_repeats=repeats, max_repeats=top)
     return Plan(
         shapes=tuple(s.name for s in chosen),
         dtypes=tuple(dict.fromkeys(dtypes or DTYPES)),
@@ -109,4 +118,5 @@ def make_plan(
         probe_seconds=0.06 if quick else 0.3,
         budget_seconds=budget_seconds if budget_seconds is not None else (60.0 if quick else 1800.0),
         quick=quick,
+        skip_single_threaded=not every_thread_count,
     )

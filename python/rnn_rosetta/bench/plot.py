@@ -8,6 +8,7 @@ Below the line at 1.0 the backend beats every peer.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from rnn_rosetta.bench.contenders import OURS
@@ -15,6 +16,11 @@ from rnn_rosetta.bench.goals import Document
 
 COLORS = {"c": "#1f77b4", "java": "#ff7f0e", "numpy": "#2ca02c"}
 ORDER: tuple[str, ...] = ("c", "java", "numpy")
+
+
+def _leading_digit(value: float) -> int:
+    """2 for 0.2, 20 or 2000."""
+    return round(value / 10 ** math.floor(math.log10(value))) if value > 0 else 0
 
 
 def write_plot(document: Document, path: Path) -> str | None:
@@ -29,6 +35,7 @@ def write_plot(document: Document, path: Path) -> str | None:
     from matplotlib.ticker import FuncFormatter
 
     plain = FuncFormatter(lambda value, _: f"{value:g}")
+    some = FuncFormatter(lambda value, _: f"{value:g}" if _leading_digit(value) in (2, 5) else "")
 
     dtypes, threads = document["plan"]["dtypes"], document["plan"]["threads"]
     shapes = [s["name"] for s in document["shapes"] if s["group"] != "growth"]
@@ -56,7 +63,7 @@ def write_plot(document: Document, path: Path) -> str | None:
             axis.axhline(1.0, color="black", linewidth=1)
             axis.set_yscale("log")
             axis.yaxis.set_major_formatter(plain)
-            axis.yaxis.set_minor_formatter(plain)
+            axis.yaxis.set_minor_formatter(some)
             axis.tick_params(axis="y", which="minor", labelsize=7)
             axis.set_xticks(range(len(shapes)))
             axis.set_xticklabels(shapes, rotation=45, ha="right", fontsize=8)

@@ -129,8 +129,7 @@ def run_workers(plan: Plan, console: Console) -> list[dict[str, Any]]:
         )
         with Progress(*columns, console=console) as progress:
             for threads in plan.threads:
-                before = list(os.getloadavg())
-                results.append(
-                    {**run_worker_process(plan_path, threads, folder, progress), "load_average_before": before}
-                )
+                with OtherLoad() as load:
+                    result = run_worker_process(plan_path, threads, folder, progress)
+                results.append({**result, "other_load": load.cores})
     return results

@@ -1,8 +1,9 @@
 """Interleaved, warmed-up timing: medians and spread of several contenders at once.
 
-Each contender is warmed up, then calibrated: a *repeat* runs the call
-``inner`` times back to back, with ``inner`` chosen so that one repeat lasts
-at least ``repeat_seconds``. The contenders then take turns, one repeat each
+Each contender is warmed up (one that compiles as it runs, the JVM, for
+longer), then calibrated: a *repeat* runs the call ``inner`` times back to
+back, with ``inner`` chosen so that one repeat lasts at least
+``repeat_seconds``. The contenders then take turns, one repeat each
 per round (the order rotates every round), so that drift in the machine
 (frequency, other load) touches them all alike. A contender gets
 ``min_repeats`` repeats, more while its share of ``contender_seconds``
@@ -19,7 +20,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
@@ -32,10 +33,11 @@ class TimingPolicy:
     repeat_seconds: float = 0.02
     contender_seconds: float = 0.4
     warmup_seconds: float = 0.1
+    jit_warmup_seconds: float = 2.0  # after the first call, for a contender that compiles as it runs
 
     def frugal(self) -> TimingPolicy:
         """The same minimum, nothing more: for when the run's time budget is spent."""
-        return TimingPolicy(self.min_repeats, self.min_repeats, self.repeat_seconds, 0.0, 0.0)
+        return replace(self, max_repeats=self.min_repeats, contender_seconds=0.0, warmup_seconds=0.0)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,7 +53,7 @@ class Timed:
 
     call: Callable[[], Any]
     session: Callable[[], AbstractContextManager[Any]] = nullcontext
-    warmup_factor: float = 1.0  # a JIT (the JVM) gets a longer warm-up
+    jit: bool = False  # compiles as it runs (the JVM): warmed up for longer
 
 
 @dataclass
@@ -114,15 +116,27 @@ def _repeat(timed: Timed, inner: int) -> float:
         return (time.perf_counter() - start) / inner
 
 
+def _keep_warming(jit: bool, policy: TimingPolicy, first: float, spent: float, calls: int, last: float) -> bool:
+    """Another warm-up call? At least two calls for a fast contender; ``warmup_seconds`` in all.
+
+    A JIT contender goes on for ``jit_warmup_seconds`` after its first call
+    (its first calls are its slowest), as long as one more call fits.
+    """
+    if calls < 2 and first < policy.repeat_seconds:
+        return True
+    if jit:
+        return spent - first + last <= policy.jit_warmup_seconds
+    return spent < policy.warmup_seconds
+
+
 def _warm_up(timed: Timed, policy: TimingPolicy) -> tuple[Any, float, float, int]:
     """(first result, first call's seconds, fastest warm call's seconds, calls made)."""
     with timed.session():
         start = time.perf_counter()
         result = timed.call()
         first = time.perf_counter() - start
-        fastest, spent, calls = first, first, 1
-        warmup = policy.warmup_seconds * timed.warmup_factor
-        while spent < warmup or (calls < 2 and first < policy.repeat_seconds):
+        fastest, spent, calls, took = first, first, 1, first
+        while _keep_warming(timed.jit, policy, first, spent, calls, took):
             start = time.perf_counter()
             timed.call()
             took = time.perf_counter() - start

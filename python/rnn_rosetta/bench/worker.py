@@ -107,7 +107,9 @@ def run_worker(plan: Plan, threads: int) -> dict[str, Any]:
         for dtype in plan.dtypes:
             emit("what", text=f"{shape.name} {dtype}")
             policy = plan.policy if time.monotonic() < deadline else plan.policy.frugal()
-            cells.extend(measure_cells(shape, model, dtype, threads, plan.contenders, policy))
+            cells.extend(
+                measure_cells(shape, model, dtype, threads, plan.contenders, policy, plan.skip_single_threaded)
+            )
             gc.collect()
             emit("advance", steps=1)
         del model
@@ -116,7 +118,8 @@ def run_worker(plan: Plan, threads: int) -> dict[str, Any]:
     if do_bridges:
         emit("what", text="bridge costs")
         ours = tuple(c for c in plan.contenders if c in OURS)
-        bridges = run_bridges(plan.dtypes, ours, parse_shape(plan.handover_shape), plan.policy)
+        policy = plan.policy if time.monotonic() < deadline else plan.policy.frugal()
+        bridges = run_bridges(plan.dtypes, ours, parse_shape(plan.handover_shape), policy)
         emit("advance", steps=1)
     return {
         "threads": threads,
