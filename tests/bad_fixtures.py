@@ -120,6 +120,8 @@ CATALOGUE: tuple[BadFixture, ...] = (
     BadFixture("top_level_number", HEAD, lambda d: b"42", "object"),
     BadFixture("deep_nesting", HEAD, lambda d: b"[" * 200000 + b"]" * 200000, "nested"),
     BadFixture("deep_nesting_in_weights", HEAD, _set(W_HH, json.loads("[" * 500 + "]" * 500)), W_HH.replace(".0.", "[0].")),
+    BadFixture("duplicate_key", HEAD, _text('"hidden_size": 7', '"hidden_size": 7, "hidden_size": 8'), "duplicate key 'hidden_size'"),
+    BadFixture("clip_huge_integer", HEAD, _set("model.clip", 10**400), "model.clip"),
     BadFixture("wrong_format", HEAD, _set("format", "onnx"), "format"),
     BadFixture("unknown_version", HEAD, _set("version", 2), "version"),
     BadFixture("missing_model", HEAD, _delete("model"), "model"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import rnn_rosetta as rr
@@ -68,3 +69,38 @@ def test_demo_cli_and_make_targets() -> None:
         )  # fmt: skip
         assert made.returncode == 0, made.stderr
         assert made.stdout.splitlines()[-len(lines):] == lines, target
+
+
+def _numbers(text: str) -> list[float]:
+    """Every number in the demo's table and final line (the header lines aside)."""
+    values = []
+    for line in text.splitlines()[4:]:
+        for word in line.replace("=", " ").split():
+            try:
+                values.append(float(word))
+            except ValueError:
+                continue
+    return values
+
+
+@pytest.mark.parametrize("name", ["lstm_softmax_head", "gru_bidirectional_stacked", "rnn_relu_small"])
+def test_float32_demos_print_the_float64_numbers_within_float32_error(name: str) -> None:
+    """float32 runs round differently in each language, so only the layout is byte-equal; numbers are close."""
+    require_backend("c")
+    require_backend("java")
+    path = str(paths.fixtures_dir() / f"{name}.json")
+    fixture = rr.load_fixture(path)
+    reference = "\n".join(demo_lines(fixture, rr.get_backend("numpy").load(fixture.model))) + "\n"
+    classpath = f"{paths.java_jar()}:{paths.gson_jar()}"
+    commands = {
+        "c": [str(paths.c_demo()), "--dtype", "float32", path],
+        "java": ["java", "--add-modules=jdk.incubator.vector", "-cp", classpath, "rnnrosetta.demo.Demo",
+                 "--dtype", "float32", path],
+        "python": [sys.executable, "-m", "rnn_rosetta", "demo", "--dtype", "float32", path],
+    }  # fmt: skip
+    for language, command in commands.items():
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, f"{language}: {done.stderr}"
+        assert done.stdout.splitlines()[:4] == reference.splitlines()[:4], language
+        assert len(done.stdout.splitlines()) == len(reference.splitlines()), language
+        np.testing.assert_allclose(_numbers(done.stdout), _numbers(reference), rtol=1e-4, atol=2e-5, err_msg=language)

@@ -1,9 +1,13 @@
 /*
  * fixture_reader.c - reads a fixture file into a `fixture` (see the header).
  *
- * The file is treated as hostile: every field's presence, type, range and
- * shape is checked, every size is bounded by FIXTURE_MAX_SIZE, and an array
- * is allocated only after the JSON has shown that it holds that many numbers.
+ * The file is treated as hostile: before cJSON sees it, the text must be
+ * UTF-8 without NUL bytes and strict RFC 8259 JSON (checked without
+ * recursion, nesting at most MAX_DEPTH deep); no object may hold a key
+ * twice (cJSON keeps the first, Python's json the last). Then every field's
+ * presence, type, range and shape is checked, every size is bounded by
+ * FIXTURE_MAX_SIZE, and an array is allocated only after the JSON has shown
+ * that it holds that many numbers. c/fuzz/ fuzzes all of it (libFuzzer).
  * Messages name the JSON path, e.g.
  *   model.layers[0].forward.weight_hh: expected shape [24, 6], got [24, 5]
  */
@@ -132,6 +136,260 @@ static size_t invalid_utf8_offset(const unsigned char *text, size_t size)
     return size;
 }
 
+/* The deepest nesting of arrays and objects accepted (a fixture needs 8;
+ * the Java demo's limit too). cJSON's own limit is higher. */
+#define MAX_DEPTH 64
+
+/* Where and why text breaks the JSON grammar. */
+typedef struct syntax_error {
+    size_t offset;
+    const char *reason;
+} syntax_error;
+
+static int is_json_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int is_hex_digit(char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* A string starting at text[*i] == '"'; *i ends after the closing quote.
+ * Control characters must be escaped, escapes must be JSON's, and \u0000
+ * is refused (C strings end there: "a\u0000b" would read as "a"). */
+static int scan_string(const char *text, size_t size, size_t *i,
+                       syntax_error *error)
+{
+    size_t at = *i + 1;
+    for (;;) {
+        if (at >= size) {
+            error->offset = *i;
+            error->reason = "the string does not end";
+            return 0;
+        }
+        const unsigned char c = (unsigned char)text[at];
+        if (c == '"') {
+            *i = at + 1;
+            return 1;
+        }
+        if (c < 0x20) {
+            error->offset = at;
+            error->reason = "a control character in a string must be "
+                            "escaped";
+            return 0;
+        }
+        if (c != '\\') {
+            at++;
+            continue;
+        }
+        const char escape = at + 1 < size ? text[at + 1] : '\0';
+        if (escape != '\0' && strchr("\"\\/bfnrt", escape) != NULL) {
+            at += 2;
+            continue;
+        }
+        if (escape != 'u' || size - at < 6 || !is_hex_digit(text[at + 2]) ||
+            !is_hex_digit(text[at + 3]) || !is_hex_digit(text[at + 4]) ||
+            !is_hex_digit(text[at + 5])) {
+            error->offset = at;
+            error->reason = "invalid escape in a string";
+            return 0;
+        }
+        if (memcmp(text + at + 2, "0000", 4) == 0) {
+            error->offset = at;
+            error->reason = "\\u0000 in a string is not accepted";
+            return 0;
+        }
+        at += 6;
+    }
+}
+
+/* A number starting at text[*i] ('-' or a digit), RFC 8259 grammar:
+ * -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
+static int scan_number(const char *text, size_t size, size_t *i,
+                       syntax_error *error)
+{
+    size_t at = *i;
+    if (text[at] == '-') {
+        at++;
+    }
+    if (at >= size || !is_digit(text[at])) {
+        error->offset = at;
+        error->reason = at < size && text[at] == 'I'
+                            ? "NaN and Infinity are not JSON"
+                            : "a number needs a digit here";
+        return 0;
+    }
+    if (text[at] == '0' && at + 1 < size && is_digit(text[at + 1])) {
+        error->offset = at;
+        error->reason = "a number must not start with 0";
+        return 0;
+    }
+    while (at < size && is_digit(text[at])) {
+        at++;
+    }
+    if (at < size && text[at] == '.') {
+        at++;
+        if (at >= size || !is_digit(text[at])) {
+            error->offset = at;
+            error->reason = "a digit must follow the decimal point";
+            return 0;
+        }
+        while (at < size && is_digit(text[at])) {
+            at++;
+        }
+    }
+    if (at < size && (text[at] == 'e' || text[at] == 'E')) {
+        at++;
+        if (at < size && (text[at] == '+' || text[at] == '-')) {
+            at++;
+        }
+        if (at >= size || !is_digit(text[at])) {
+            error->offset = at;
+            error->reason = "a digit must follow the exponent";
+            return 0;
+        }
+        while (at < size && is_digit(text[at])) {
+            at++;
+        }
+    }
+    *i = at;
+    return 1;
+}
+
+/* Whether text [size] is exactly one JSON value (RFC 8259) between
+ * whitespace, nested at most MAX_DEPTH deep. No recursion: a hostile file
+ * cannot exhaust the stack here. cJSON alone is laxer (it reads 01, 1.,
+ * -.5 and raw control characters in strings). */
+static int check_syntax(const char *text, size_t size, syntax_error *error)
+{
+    enum expect {
+        VALUE, VALUE_OR_CLOSE, KEY, KEY_OR_CLOSE, COLON, COMMA_OR_CLOSE
+    } want = VALUE;
+    char open[MAX_DEPTH]; /* '[' or '{' per level */
+    size_t depth = 0;
+    size_t i = 0;
+    for (;;) {
+        while (i < size && is_json_space(text[i])) {
+            i++;
+        }
+        error->offset = i;
+        if (i == size) {
+            error->reason = "the text ends too early";
+            return want == COMMA_OR_CLOSE && depth == 0;
+        }
+        const char c = text[i];
+        switch (want) {
+        case COLON:
+            if (c != ':') {
+                error->reason = "expected ':' after the key";
+                return 0;
+            }
+            i++;
+            want = VALUE;
+            continue;
+        case COMMA_OR_CLOSE:
+            if (depth == 0) {
+                error->reason = "unexpected data after the JSON value";
+                return 0;
+            }
+            if (c == ',') {
+                i++;
+                want = open[depth - 1] == '{' ? KEY : VALUE;
+                continue;
+            }
+            if ((c == ']' && open[depth - 1] == '[') ||
+                (c == '}' && open[depth - 1] == '{')) {
+                i++;
+                depth--;
+                continue; /* still COMMA_OR_CLOSE */
+            }
+            error->reason = open[depth - 1] == '{'
+                                ? "expected ',' or '}'"
+                                : "expected ',' or ']'";
+            return 0;
+        case KEY_OR_CLOSE:
+            if (c == '}') {
+                i++;
+                depth--;
+                want = COMMA_OR_CLOSE;
+                continue;
+            }
+            /* fall through */
+        case KEY:
+            if (c != '"') {
+                error->reason = "expected a string key";
+                return 0;
+            }
+            if (!scan_string(text, size, &i, error)) {
+                return 0;
+            }
+            want = COLON;
+            continue;
+        case VALUE_OR_CLOSE:
+            if (c == ']') {
+                i++;
+                depth--;
+                want = COMMA_OR_CLOSE;
+                continue;
+            }
+            /* fall through */
+        case VALUE:
+            break;
+        }
+        /* a value */
+        if (c == '[' || c == '{') {
+            if (depth == MAX_DEPTH) {
+                error->reason = "arrays and objects nested deeper than 64";
+                return 0;
+            }
+            open[depth++] = c;
+            i++;
+            want = c == '[' ? VALUE_OR_CLOSE : KEY_OR_CLOSE;
+            continue;
+        }
+        int ok = 1;
+        if (c == '"') {
+            ok = scan_string(text, size, &i, error);
+        } else if (c == '-' || is_digit(c)) {
+            ok = scan_number(text, size, &i, error);
+        } else if (size - i >= 4 && memcmp(text + i, "true", 4) == 0) {
+            i += 4;
+        } else if (size - i >= 5 && memcmp(text + i, "false", 5) == 0) {
+            i += 5;
+        } else if (size - i >= 4 && memcmp(text + i, "null", 4) == 0) {
+            i += 4;
+        } else {
+            error->reason = (c == 'N' || c == 'I')
+                                ? "NaN and Infinity are not JSON"
+                                : "expected a value";
+            ok = 0;
+        }
+        if (!ok) {
+            return 0;
+        }
+        want = COMMA_OR_CLOSE;
+    }
+}
+
+/* Line and column (from 1, in bytes) of text[offset]. */
+static void line_and_column(const char *text, size_t size, size_t offset,
+                            size_t *line, size_t *column)
+{
+    *line = 1;
+    *column = 1;
+    for (size_t i = 0; i < offset && i < size; i++) {
+        *column = text[i] == '\n' ? 1 : *column + 1;
+        *line += text[i] == '\n';
+    }
+}
+
 static rr_status parse_json(const char *text, size_t size, cJSON **root,
                             rr_error *err)
 {
@@ -148,16 +406,21 @@ static rr_status parse_json(const char *text, size_t size, cJSON **root,
         return fail(err, RR_E_PARSE, "the file is not valid UTF-8 at offset "
                     "%zu", bad);
     }
+    size_t line = 1;
+    size_t column = 1;
+    syntax_error error = { 0, "" };
+    if (!check_syntax(text, size, &error)) {
+        line_and_column(text, size, error.offset, &line, &column);
+        return fail(err, RR_E_PARSE, "invalid JSON at line %zu, column %zu: "
+                    "%s", line, column, error.reason);
+    }
     const char *end = NULL;
     *root = cJSON_ParseWithOpts(text, &end, 1);
     if (*root == NULL) {
+        /* what the grammar allows but cJSON does not (an unpaired UTF-16
+         * surrogate in a \u escape), or no memory */
         const size_t offset = end != NULL ? (size_t)(end - text) : 0;
-        size_t line = 1;
-        size_t column = 1;
-        for (size_t i = 0; i < offset && i < size; i++) {
-            column = text[i] == '\n' ? 1 : column + 1;
-            line += text[i] == '\n';
-        }
+        line_and_column(text, size, offset, &line, &column);
         return fail(err, RR_E_PARSE, "invalid JSON at line %zu, column %zu",
                     line, column);
     }
@@ -220,6 +483,81 @@ static const char *join(char *path, const char *prefix, const char *key)
 {
     snprintf(path, PATH_SIZE, "%.100s.%.48s", prefix, key);
     return path;
+}
+
+static int compare_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Refuse an object that holds a key twice, anywhere in the tree: cJSON
+ * would read the first and Python's json the last, so the two readers
+ * would see different fixtures. `path` names `node` ("" at the top). The
+ * syntax check has bounded the depth (MAX_DEPTH), so recursion is safe;
+ * the keys of each object are sorted, so a huge object costs n log n. */
+static rr_status check_duplicate_keys(const cJSON *node, const char *path,
+                                      rr_error *err)
+{
+    const int is_object = cJSON_IsObject(node);
+    if (!is_object && !cJSON_IsArray(node)) {
+        return RR_OK;
+    }
+    size_t count = 0;
+    for (const cJSON *child = node->child; child != NULL;
+         child = child->next) {
+        count++;
+    }
+    if (is_object && count > 1) {
+        const char **keys = malloc(count * sizeof *keys);
+        if (keys == NULL) {
+            return fail(err, RR_E_NOMEM, "cannot allocate %zu keys", count);
+        }
+        size_t k = 0;
+        for (const cJSON *child = node->child; child != NULL;
+             child = child->next) {
+            keys[k++] = child->string != NULL ? child->string : "";
+        }
+        qsort(keys, count, sizeof *keys, compare_keys);
+        for (k = 1; k < count; k++) {
+            if (strcmp(keys[k - 1], keys[k]) == 0) {
+                char shown[48];
+                const rr_status status = fail(
+                    err, RR_E_PARSE, "%s: the key \"%s\" appears more than "
+                    "once", path[0] != '\0' ? path : "the top level",
+                    printable(shown, sizeof shown, keys[k]));
+                free(keys);
+                return status;
+            }
+        }
+        free(keys);
+    }
+    size_t index = 0;
+    for (const cJSON *child = node->child; child != NULL;
+         child = child->next, index++) {
+        if (!cJSON_IsObject(child) && !cJSON_IsArray(child)) {
+            continue;
+        }
+        char child_path[PATH_SIZE];
+        if (is_object && path[0] == '\0') {
+            char shown[48];
+            snprintf(child_path, sizeof child_path, "%s",
+                     printable(shown, sizeof shown,
+                               child->string != NULL ? child->string : ""));
+        } else if (is_object) {
+            char shown[48];
+            join(child_path, path,
+                 printable(shown, sizeof shown,
+                           child->string != NULL ? child->string : ""));
+        } else {
+            snprintf(child_path, sizeof child_path, "%.120s[%zu]", path,
+                     index);
+        }
+        const rr_status status = check_duplicate_keys(child, child_path, err);
+        if (status != RR_OK) {
+            return status;
+        }
+    }
+    return RR_OK;
 }
 
 /* ------------------------------------------------------------------------
@@ -972,6 +1310,26 @@ static rr_status read_fixture(const cJSON *root, fixture *fx, rr_error *err)
     return status;
 }
 
+/* Parse NUL-terminated text [size] (text[size] == '\0') into *out, which
+ * is already empty. */
+static rr_status parse_text(const char *text, size_t size, fixture *out,
+                            rr_error *err)
+{
+    cJSON *root = NULL;
+    rr_status status = parse_json(text, size, &root, err);
+    if (status == RR_OK) {
+        status = check_duplicate_keys(root, "", err);
+    }
+    if (status == RR_OK) {
+        status = read_fixture(root, out, err);
+    }
+    cJSON_Delete(root);
+    if (status != RR_OK) {
+        fixture_free(out);
+    }
+    return status;
+}
+
 rr_status fixture_read(const char *path, fixture *out, rr_error *err)
 {
     if (out == NULL) {
@@ -987,16 +1345,37 @@ rr_status fixture_read(const char *path, fixture *out, rr_error *err)
     if (status != RR_OK) {
         return status;
     }
-    cJSON *root = NULL;
-    status = parse_json(text, size, &root, err);
+    status = parse_text(text, size, out, err);
     free(text);
-    if (status == RR_OK) {
-        status = read_fixture(root, out, err);
+    return status;
+}
+
+rr_status fixture_parse(const char *text, size_t size, fixture *out,
+                        rr_error *err)
+{
+    if (out == NULL) {
+        return fail(err, RR_E_NULL, "out is NULL");
     }
-    cJSON_Delete(root);
-    if (status != RR_OK) {
-        fixture_free(out);
+    memset(out, 0, sizeof *out);
+    if (text == NULL && size > 0) {
+        return fail(err, RR_E_NULL, "text is NULL");
     }
+    if (size > MAX_FILE_BYTES) {
+        return fail(err, RR_E_PARSE, "the text is larger than %zu bytes",
+                    MAX_FILE_BYTES);
+    }
+    /* a NUL-terminated copy, as cJSON and parse_json read it */
+    char *copy = malloc(size + 1);
+    if (copy == NULL) {
+        return fail(err, RR_E_NOMEM, "cannot allocate %zu bytes for the "
+                    "text", size + 1);
+    }
+    if (size > 0) {
+        memcpy(copy, text, size);
+    }
+    copy[size] = '\0';
+    const rr_status status = parse_text(copy, size, out, err);
+    free(copy);
     return status;
 }
 

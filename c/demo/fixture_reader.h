@@ -53,6 +53,12 @@ typedef struct fixture {
  * (bad JSON or a breach of the format), RR_E_NOMEM or RR_E_NULL. */
 rr_status fixture_read(const char *path, fixture *out, rr_error *err);
 
+/* fixture_read on the file's bytes text [size] (no NUL terminator needed;
+ * a NUL byte inside is refused); returns what fixture_read does, but never
+ * RR_E_IO. This is what the fuzzer (c/fuzz/) drives. */
+rr_status fixture_parse(const char *text, size_t size, fixture *out,
+                        rr_error *err);
+
 /* Free what fixture_read allocated and empty *fx; NULL is allowed. */
 void fixture_free(fixture *fx);
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import reprlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -131,6 +132,18 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"non-finite number {name} is not allowed")
 
 
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """JSON objects must not repeat a key (the C and Java readers refuse them too)."""
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate key {reprlib.repr(key)} in a JSON object")
+            seen.add(key)
+    return document
+
+
 def _decode(raw: bytes | str, source: str) -> Any:
     if isinstance(raw, bytes):
         try:
@@ -140,7 +153,7 @@ def _decode(raw: bytes | str, source: str) -> Any:
     if not raw.strip():
         raise FixtureError(source, "", "the file is empty")
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        return json.loads(raw, parse_constant=_reject_constant, object_pairs_hook=_object_without_duplicates)
     except json.JSONDecodeError as exc:
         raise FixtureError(source, "", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except ValueError as exc:
@@ -181,9 +194,10 @@ def _check_schema(document: Any, source: str) -> None:
     if not isinstance(document, dict):
         raise FixtureError(source, "", f"expected a JSON object at the top, got {_json_type(document)}")
     if document.get("format") != FORMAT:
-        raise FixtureError(source, "format", f"expected {FORMAT!r}, got {document.get('format')!r}")
+        raise FixtureError(source, "format", f"expected {FORMAT!r}, got {reprlib.repr(document.get('format'))}")
     if document.get("version") != VERSION:
-        raise FixtureError(source, "version", f"this code reads version {VERSION}, got {document.get('version')!r}")
+        got = reprlib.repr(document.get("version"))
+        raise FixtureError(source, "version", f"this code reads version {VERSION}, got {got}")
     try:
         error = jsonschema.exceptions.best_match(_structure_validator().iter_errors(document))
     except RecursionError:
@@ -194,7 +208,7 @@ def _check_schema(document: Any, source: str) -> None:
 
 def _schema_message(error: jsonschema.ValidationError) -> str:
     if error.validator == "oneOf" and isinstance(error.instance, (str, bool, int, float)):
-        return f"{error.instance!r} is not allowed here"
+        return f"{reprlib.repr(error.instance)} is not allowed here"
     message = error.message
     return message if len(message) <= 200 else message[:197] + "..."
 
@@ -264,6 +278,15 @@ def _tensor3_shape(node: Any, path: str) -> tuple[int, int, int]:
     return shape[0], shape[1], shape[2]
 
 
+def _optional_float(value: Any, path: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        raise _PathError(path, "number out of float64 range") from None
+
+
 def _build_model(doc: dict[str, Any]) -> Model:
     head_doc = doc.get("head")
     model = Model(
@@ -277,7 +300,7 @@ def _build_model(doc: dict[str, Any]) -> Model:
         linear_before_reset=bool(doc.get("linear_before_reset", True)),
         proj_size=int(doc.get("proj_size", 0)),
         peepholes=bool(doc.get("peepholes", False)),
-        clip=None if doc.get("clip") is None else float(doc["clip"]),
+        clip=_optional_float(doc.get("clip"), "model.clip"),
     )
     problems = option_problems(model)
     if problems:
