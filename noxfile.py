@@ -29,11 +29,26 @@ def crosscheck(session: nox.Session) -> None:
     session.run("python", "-m", "rnn_rosetta", "crosscheck", *session.posargs)
 
 
+def _sanitize(session: nox.Session, *args: str) -> None:
+    """ASan+UBSan builds under Python and the demo, valgrind, TSan, short fuzz runs (c/fuzz/run_sanitize.py)."""
+    session.install("atheris")
+    session.run("python", "c/fuzz/run_sanitize.py", *args)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The whole pytest suite: fixtures and oracles, every backend, bad input, demos, interop."""
+    """The whole pytest suite (fixtures and oracles, every backend, bad input, demos, interop), then `sanitize`."""
     _install(session, "test", "torch")
     session.run("pytest", *session.posargs, env={"RR_STRICT": "1"})
+    if not session.posargs:  # a filtered pytest run is a quick look, not the full gate
+        _sanitize(session)
+
+
+@nox.session
+def sanitize(session: nox.Session) -> None:
+    """Sanitizers, valgrind and fuzzing on the C code, atheris on the Python loader (`-- --fuzz-seconds 600`)."""
+    _install(session, "test")
+    _sanitize(session, *session.posargs)
 
 
 @nox.session

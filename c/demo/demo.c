@@ -106,10 +106,16 @@ static void format_value(char *text, size_t size, double value, int sign)
     }
 }
 
-/* Create the net and copy every layer's weights and the head in. */
-static rr_status build_net(const fixture *fx, rr_net **net, rr_error *err)
+/* Create the net, computing in `dtype`, and copy every layer's weights and
+ * the head in. */
+static rr_status build_net(const fixture *fx, rr_dtype dtype, rr_net **net,
+                           rr_error *err)
 {
-    rr_status status = rr_net_create(&fx->config, net, err);
+    rr_config config = fx->config;
+    config.dtype = dtype;
+    config.kernel = RR_KERNEL_AUTO;
+    config.num_threads = 1;
+    rr_status status = rr_net_create(&config, net, err);
     const size_t directions =
         fx->config.direction == RR_BIDIRECTIONAL ? 2 : 1;
     for (size_t slot = 0; slot < fx->weights_count && status == RR_OK;
@@ -198,9 +204,124 @@ static void fill_row(demo_row *row, const rr_config *cfg, const double *x_t,
     }
 }
 
+/* A float copy of v [n] (NULL when v is NULL or n is 0); *ok = 0 when the
+ * allocation fails. */
+static float *to_floats(const double *v, size_t n, int *ok)
+{
+    if (v == NULL || n == 0) {
+        return NULL;
+    }
+    float *f = malloc(n * sizeof *f);
+    if (f == NULL) {
+        *ok = 0;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        f[i] = (float)v[i];
+    }
+    return f;
+}
+
+/* v [n] = f [n] widened to double; nothing when v is NULL */
+static void from_floats(double *v, const float *f, size_t n)
+{
+    for (size_t i = 0; v != NULL && i < n; i++) {
+        v[i] = f[i];
+    }
+}
+
+/* rr_net_step on double buffers: h and c are updated in place. A float32
+ * net computes on float copies; its state goes back to double between
+ * steps, which is exact (float -> double -> float loses nothing). */
+static rr_status step(const rr_net *net, rr_dtype dtype, const double *x_t,
+                      size_t x_len, double *h, size_t h_len, double *c,
+                      size_t c_len, double *out_t, size_t out_len,
+                      double *y_t, size_t y_len, rr_error *err)
+{
+    if (dtype == RR_FLOAT64) {
+        return rr_net_step(net, 1, x_t, x_len, h, h_len, c, c_len, out_t,
+                           out_len, h, h_len, c, c_len, y_t, y_len, err);
+    }
+    int ok = 1;
+    float *xf = to_floats(x_t, x_len, &ok);
+    float *hf = to_floats(h, h_len, &ok);
+    float *cf = to_floats(c, c_len, &ok);
+    float *outf = to_floats(out_t, out_len, &ok);
+    float *yf = to_floats(y_t, y_len, &ok);
+    rr_status status = RR_E_NOMEM;
+    if (ok) {
+        status = rr_net_step_f32(net, 1, xf, x_len, hf, h_len, cf, c_len,
+                                 outf, out_len, hf, h_len, cf, c_len, yf,
+                                 y_len, err);
+    } else {
+        snprintf(err->message, sizeof err->message,
+                 "cannot allocate the float32 buffers");
+    }
+    if (status == RR_OK) {
+        from_floats(h, hf, h_len);
+        from_floats(c, cf, c_len);
+        from_floats(out_t, outf, out_len);
+        from_floats(y_t, yf, y_len);
+    }
+    free(xf);
+    free(hf);
+    free(cf);
+    free(outf);
+    free(yf);
+    return status;
+}
+
+/* rr_net_forward (batch 1, no lengths) on double buffers; a float32 net
+ * computes on float copies, as in step(). */
+static rr_status forward(const rr_net *net, rr_dtype dtype, size_t steps,
+                         const double *x, size_t x_len,
+                         const double *h0, size_t h_len,
+                         const double *c0, size_t c_len,
+                         double *output, size_t output_len,
+                         double *h_n, double *c_n,
+                         double *y, size_t y_len, rr_error *err)
+{
+    if (dtype == RR_FLOAT64) {
+        return rr_net_forward(net, steps, 1, x, x_len, h0, h_len, c0, c_len,
+                              NULL, 0, output, output_len, h_n, h_len, c_n,
+                              c_len, y, y_len, err);
+    }
+    int ok = 1;
+    float *xf = to_floats(x, x_len, &ok);
+    float *h0f = to_floats(h0, h_len, &ok);
+    float *c0f = to_floats(c0, c_len, &ok);
+    float *outputf = to_floats(output, output_len, &ok);
+    float *h_nf = to_floats(h_n, h_len, &ok);
+    float *c_nf = to_floats(c_n, c_len, &ok);
+    float *yf = to_floats(y, y_len, &ok);
+    rr_status status = RR_E_NOMEM;
+    if (ok) {
+        status = rr_net_forward_f32(net, steps, 1, xf, x_len, h0f, h_len, c0f,
+                                    c_len, NULL, 0, outputf, output_len, h_nf,
+                                    h_len, c_nf, c_len, yf, y_len, err);
+    } else {
+        snprintf(err->message, sizeof err->message,
+                 "cannot allocate the float32 buffers");
+    }
+    if (status == RR_OK) {
+        from_floats(output, outputf, output_len);
+        from_floats(h_n, h_nf, h_len);
+        from_floats(c_n, c_nf, c_len);
+        from_floats(y, yf, y_len);
+    }
+    free(xf);
+    free(h0f);
+    free(c0f);
+    free(outputf);
+    free(h_nf);
+    free(c_nf);
+    free(yf);
+    return status;
+}
+
 /* Run the case and fill `result` (rows allocated here). */
 static rr_status run_case(const fixture *fx, const rr_net *net,
-                          demo_result *result, rr_error *err)
+                          rr_dtype dtype, demo_result *result, rr_error *err)
 {
     const rr_config *cfg = &fx->config;
     const size_t hidden = cfg->hidden_size;
@@ -231,10 +352,9 @@ static rr_status run_case(const fixture *fx, const rr_net *net,
             const double *x_t = b.x + t * cfg->input_size;
             double *out_t = b.output + t * width;
             double *y_t = b.y != NULL ? b.y + t * y_width : NULL;
-            status = rr_net_step(net, 1, x_t, cfg->input_size,
-                                 b.h, states * out_size, b.c, c_len,
-                                 out_t, out_size, b.h, states * out_size,
-                                 b.c, c_len, y_t, y_t ? y_width : 0, err);
+            status = step(net, dtype, x_t, cfg->input_size, b.h,
+                          states * out_size, b.c, c_len, out_t, out_size,
+                          y_t, y_t ? y_width : 0, err);
             if (status == RR_OK) {
                 fill_row(&result->rows[t], cfg, x_t, out_t, width, y_t);
                 /* |c| of the top layer */
@@ -256,11 +376,10 @@ static rr_status run_case(const fixture *fx, const rr_net *net,
             if (is_lstm) {
                 memcpy(c0, b.c, c_len * sizeof(double));
             }
-            status = rr_net_forward(net, steps, 1, b.x, steps * cfg->input_size,
-                                    h0, states * out_size, c0, c_len, NULL, 0,
-                                    b.output, steps * width,
-                                    b.h, states * out_size, b.c, c_len,
-                                    b.y, b.y ? steps * y_width : 0, err);
+            status = forward(net, dtype, steps, b.x, steps * cfg->input_size,
+                             h0, states * out_size, c0, c_len,
+                             b.output, steps * width, b.h, b.c,
+                             b.y, b.y ? steps * y_width : 0, err);
         }
         free(h0);
         free(c0);
@@ -344,18 +463,18 @@ static void print_table(const fixture *fx, const demo_result *result)
     printf("\n");
 }
 
-/* Read, build, run, then print; 0 on success. */
-static rr_status run_demo(const char *path, rr_error *err)
+/* Read, build, run in `dtype`, then print; 0 on success. */
+static rr_status run_demo(const char *path, rr_dtype dtype, rr_error *err)
 {
     fixture fx;
     rr_net *net = NULL;
     demo_result result = { 0 };
     rr_status status = fixture_read(path, &fx, err);
     if (status == RR_OK) {
-        status = build_net(&fx, &net, err);
+        status = build_net(&fx, dtype, &net, err);
     }
     if (status == RR_OK && fx.case_count > 0) {
-        status = run_case(&fx, net, &result, err);
+        status = run_case(&fx, net, dtype, &result, err);
     }
     if (status == RR_OK) {
         print_model(&fx);
@@ -373,17 +492,30 @@ static rr_status run_demo(const char *path, rr_error *err)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: rr_demo FIXTURE.json\n");
+    const char *usage = "usage: rr_demo [--dtype float32|float64] FIXTURE.json\n";
+    rr_dtype dtype = RR_FLOAT64;
+    int arg = 1;
+    if (argc == 4 && strcmp(argv[1], "--dtype") == 0) {
+        if (strcmp(argv[2], "float32") == 0) {
+            dtype = RR_FLOAT32;
+        } else if (strcmp(argv[2], "float64") != 0) {
+            fprintf(stderr, "rr_demo: --dtype must be float32 or float64, "
+                            "got \"%s\"\n%s", argv[2], usage);
+            return 2;
+        }
+        arg = 3;
+    } else if (argc != 2) {
+        fprintf(stderr, "%s", usage);
         return 2;
     }
+    const char *path = argv[arg];
     rr_error err = { { 0 } };
-    if (run_demo(argv[1], &err) != RR_OK) {
-        fprintf(stderr, "rr_demo: %s: %s\n", argv[1], err.message);
+    if (run_demo(path, dtype, &err) != RR_OK) {
+        fprintf(stderr, "rr_demo: %s: %s\n", path, err.message);
         return 2;
     }
     if (fflush(stdout) != 0) {
-        fprintf(stderr, "rr_demo: %s: cannot write the output\n", argv[1]);
+        fprintf(stderr, "rr_demo: %s: cannot write the output\n", path);
         return 2;
     }
     return 0;

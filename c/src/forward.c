@@ -1,5 +1,7 @@
-/* forward.c - rr_net_forward and rr_net_step: the checks of every argument
- * at the boundary, then the shared computation in sequence.c. */
+/* forward.c - rr_net_forward and rr_net_step (float64) and their _f32
+ * twins: the checks of every argument at the boundary, then the shared
+ * computation in sequence_impl.h. The checks only look at pointers and
+ * counts, so both precisions share them (arrays as const void *). */
 #include "internal.h"
 
 /* RR_E_STATE unless every layer's weights (and the head, if any) are set. */
@@ -38,20 +40,34 @@ static rr_status check_lengths(const int64_t *lengths, size_t batch,
     return RR_OK;
 }
 
-rr_status rr_net_forward(const rr_net *net, size_t seq_len, size_t batch,
-                         const double *x, size_t x_len,
-                         const double *h0, size_t h0_len,
-                         const double *c0, size_t c0_len,
-                         const int64_t *lengths, size_t lengths_len,
-                         double *output, size_t output_len,
-                         double *h_n, size_t h_n_len,
-                         double *c_n, size_t c_n_len,
-                         double *y, size_t y_len,
-                         rr_error *err)
+/* RR_E_CONFIG unless the net computes in the precision of the entry point
+ * `called`; the message names the one to call instead. */
+static rr_status check_dtype(const rr_net *net, rr_dtype dtype,
+                             const char *called, const char *other,
+                             rr_error *err)
 {
-    if (net == NULL) {
-        return rr_fail(err, RR_E_NULL, "net is NULL");
+    if (net->cfg.dtype == dtype) {
+        return RR_OK;
     }
+    const int is_float32 = net->cfg.dtype == RR_FLOAT32;
+    return rr_fail(err, RR_E_CONFIG,
+                   "the net is %s (cfg->dtype %s); call %s, not %s",
+                   is_float32 ? "float32" : "float64",
+                   is_float32 ? "RR_FLOAT32" : "RR_FLOAT64", other, called);
+}
+
+/* Every check of rr_net_forward after the net's precision. */
+static rr_status check_forward(const rr_net *net, size_t seq_len, size_t batch,
+                               const void *x, size_t x_len,
+                               const void *h0, size_t h0_len,
+                               const void *c0, size_t c0_len,
+                               const int64_t *lengths, size_t lengths_len,
+                               const void *output, size_t output_len,
+                               const void *h_n, size_t h_n_len,
+                               const void *c_n, size_t c_n_len,
+                               const void *y, size_t y_len,
+                               rr_error *err)
+{
     rr_status status = check_ready(net, err);
     if (status != RR_OK) {
         return status;
@@ -118,33 +134,88 @@ rr_status rr_net_forward(const rr_net *net, size_t seq_len, size_t batch,
     if (status == RR_OK && lengths != NULL) {
         status = check_lengths(lengths, B, T, err);
     }
-    if (status != RR_OK) {
-        return status;
-    }
-    return rr_run_sequence(net, seq_len, batch, x, h0, c0, lengths, output,
-                           h_n, c_n, y, err);
+    return status;
 }
 
-rr_status rr_net_step(const rr_net *net, size_t batch,
-                      const double *x_t, size_t x_len,
-                      const double *h, size_t h_len,
-                      const double *c, size_t c_len,
-                      double *out_t, size_t out_len,
-                      double *h_next, size_t h_next_len,
-                      double *c_next, size_t c_next_len,
-                      double *y_t, size_t y_len,
-                      rr_error *err)
+rr_status rr_net_forward(const rr_net *net, size_t seq_len, size_t batch,
+                         const double *x, size_t x_len,
+                         const double *h0, size_t h0_len,
+                         const double *c0, size_t c0_len,
+                         const int64_t *lengths, size_t lengths_len,
+                         double *output, size_t output_len,
+                         double *h_n, size_t h_n_len,
+                         double *c_n, size_t c_n_len,
+                         double *y, size_t y_len,
+                         rr_error *err)
 {
     if (net == NULL) {
         return rr_fail(err, RR_E_NULL, "net is NULL");
     }
+    rr_status status = check_dtype(net, RR_FLOAT64, "rr_net_forward",
+                                   "rr_net_forward_f32", err);
+    if (status == RR_OK) {
+        status = check_forward(net, seq_len, batch, x, x_len, h0, h0_len, c0,
+                               c0_len, lengths, lengths_len, output,
+                               output_len, h_n, h_n_len, c_n, c_n_len, y,
+                               y_len, err);
+    }
+    if (status != RR_OK) {
+        return status;
+    }
+    return rr_run_sequence_f64(net, seq_len, batch, x, h0, c0, lengths,
+                               output, h_n, c_n, y, err);
+}
+
+rr_status rr_net_forward_f32(const rr_net *net, size_t seq_len, size_t batch,
+                             const float *x, size_t x_len,
+                             const float *h0, size_t h0_len,
+                             const float *c0, size_t c0_len,
+                             const int64_t *lengths, size_t lengths_len,
+                             float *output, size_t output_len,
+                             float *h_n, size_t h_n_len,
+                             float *c_n, size_t c_n_len,
+                             float *y, size_t y_len,
+                             rr_error *err)
+{
+    if (net == NULL) {
+        return rr_fail(err, RR_E_NULL, "net is NULL");
+    }
+    rr_status status = check_dtype(net, RR_FLOAT32, "rr_net_forward_f32",
+                                   "rr_net_forward", err);
+    if (status == RR_OK) {
+        status = check_forward(net, seq_len, batch, x, x_len, h0, h0_len, c0,
+                               c0_len, lengths, lengths_len, output,
+                               output_len, h_n, h_n_len, c_n, c_n_len, y,
+                               y_len, err);
+    }
+    if (status != RR_OK) {
+        return status;
+    }
+    return rr_run_sequence_f32(net, seq_len, batch, x, h0, c0, lengths,
+                               output, h_n, c_n, y, err);
+}
+
+/* Every check of rr_net_step after the net's precision; the message for a
+ * model that cannot stream names `called` and `forward_name`. */
+static rr_status check_step(const rr_net *net, const char *called,
+                            const char *forward_name, size_t batch,
+                            const void *x_t, size_t x_len,
+                            const void *h, size_t h_len,
+                            const void *c, size_t c_len,
+                            const void *out_t, size_t out_len,
+                            const void *h_next, size_t h_next_len,
+                            const void *c_next, size_t c_next_len,
+                            const void *y_t, size_t y_len,
+                            rr_error *err)
+{
     const rr_config *cfg = &net->cfg;
     if (cfg->direction != RR_FORWARD) {
         return rr_fail(err, RR_E_UNSUPPORTED,
-                       "rr_net_step needs a forward-direction model, this one "
-                       "is %s; use rr_net_forward",
+                       "%s needs a forward-direction model, this one is %s; "
+                       "use %s", called,
                        cfg->direction == RR_REVERSE ? "reverse"
-                                                    : "bidirectional");
+                                                    : "bidirectional",
+                       forward_name);
     }
     rr_status status = check_ready(net, err);
     if (status != RR_OK) {
@@ -200,12 +271,64 @@ rr_status rr_net_step(const rr_net *net, size_t batch,
                                 (const size_t[]){ B, O }, 2,
                                 "the model has no head");
     }
+    return status;
+}
+
+
+/* One step is the whole sequence with T = 1; it copies h and c into
+ * scratch before writing, so h_next may alias h and c_next alias c. */
+
+rr_status rr_net_step(const rr_net *net, size_t batch,
+                      const double *x_t, size_t x_len,
+                      const double *h, size_t h_len,
+                      const double *c, size_t c_len,
+                      double *out_t, size_t out_len,
+                      double *h_next, size_t h_next_len,
+                      double *c_next, size_t c_next_len,
+                      double *y_t, size_t y_len,
+                      rr_error *err)
+{
+    if (net == NULL) {
+        return rr_fail(err, RR_E_NULL, "net is NULL");
+    }
+    rr_status status = check_dtype(net, RR_FLOAT64, "rr_net_step",
+                                   "rr_net_step_f32", err);
+    if (status == RR_OK) {
+        status = check_step(net, "rr_net_step", "rr_net_forward", batch, x_t,
+                            x_len, h, h_len, c, c_len, out_t, out_len, h_next,
+                            h_next_len, c_next, c_next_len, y_t, y_len, err);
+    }
     if (status != RR_OK) {
         return status;
     }
-    /* One step is the whole sequence with T = 1; it copies h and c into
-     * scratch before writing, so h_next may alias h and c_next alias c. */
-    return rr_run_sequence(net, 1, batch, x_t, h, c, NULL, out_t, h_next,
-                           c_next, y_t, err);
+    return rr_run_sequence_f64(net, 1, batch, x_t, h, c, NULL, out_t, h_next,
+                               c_next, y_t, err);
 }
 
+rr_status rr_net_step_f32(const rr_net *net, size_t batch,
+                          const float *x_t, size_t x_len,
+                          const float *h, size_t h_len,
+                          const float *c, size_t c_len,
+                          float *out_t, size_t out_len,
+                          float *h_next, size_t h_next_len,
+                          float *c_next, size_t c_next_len,
+                          float *y_t, size_t y_len,
+                          rr_error *err)
+{
+    if (net == NULL) {
+        return rr_fail(err, RR_E_NULL, "net is NULL");
+    }
+    rr_status status = check_dtype(net, RR_FLOAT32, "rr_net_step_f32",
+                                   "rr_net_step", err);
+    if (status == RR_OK) {
+        status = check_step(net, "rr_net_step_f32", "rr_net_forward_f32",
+                            batch, x_t, x_len, h, h_len, c, c_len, out_t,
+                            out_len, h_next, h_next_len, c_next, c_next_len,
+                            y_t, y_len, err);
+    }
+    if (status != RR_OK) {
+        return status;
+    }
+    return rr_run_sequence_f32(net, 1, batch, x_t, h, c, NULL, out_t, h_next,
+                               c_next, y_t, err);
+}

@@ -2,6 +2,12 @@
  * internal.h - what the library's source files share; not part of the API.
  *
  * Shapes use the names of rnn_rosetta.h: T, B, I, H, P = H_out, L, D, G, O.
+ *
+ * Precision: most of the computation is written once, in a type-generic
+ * "*_impl.h" file that uses REAL for the scalar type and SFX(name) for
+ * names, and is included twice by its .c file (see real.h): once for
+ * double (names end in _f64) and once for float (_f32). The declarations
+ * of those functions are in internal_real.h, included twice below.
  */
 #ifndef RR_INTERNAL_H
 #define RR_INTERNAL_H
@@ -9,6 +15,7 @@
 #include "rnn_rosetta.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #if defined(__GNUC__)
 #define RR_PRINTF_LIKE(format_index, first_arg) \
@@ -17,27 +24,85 @@
 #define RR_PRINTF_LIKE(format_index, first_arg)
 #endif
 
-/* One direction of one layer, stored in the layout the kernels read:
- * matrices are kept transposed so that the GEMM's inner loop is contiguous. */
+/* RR_UNROLL(n) before a loop of at most n iterations, known at compile
+ * time (after inlining), unrolls it completely, so that arrays of vector
+ * accumulators indexed by its counter live in registers, whatever the -O
+ * level. */
+#define RR_PRAGMA(text) _Pragma(#text)
+#if defined(__clang__)
+#define RR_UNROLL(n) RR_PRAGMA(unroll n)
+#elif defined(__GNUC__)
+#define RR_UNROLL(n) RR_PRAGMA(GCC unroll n)
+#else
+#define RR_UNROLL(n)
+#endif
+
+/* RR_HAVE_AVX2_KERNELS: the compiler can build the AVX2 + FMA kernels
+ * (x86 with GCC or Clang); whether the CPU runs them is checked at run
+ * time (rr_cpu_has_avx2_fma). -DRR_HAVE_AVX2_KERNELS=0 builds the portable
+ * library only, as on other CPUs. */
+#ifndef RR_HAVE_AVX2_KERNELS
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define RR_HAVE_AVX2_KERNELS 1
+#else
+#define RR_HAVE_AVX2_KERNELS 0
+#endif
+#endif
+
+/* The code path a net was created with (RR_KERNEL_AUTO resolved). */
+typedef enum rr_path {
+    RR_PATH_PORTABLE = 0,
+    RR_PATH_AVX2 = 1
+} rr_path;
+
+/*
+ * A weight matrix W [G*U, K] (G gate blocks of U rows each, row-major, as
+ * PyTorch stores it) with an optional bias [G*U], stored for the kernels.
+ *
+ * The U outputs of every gate are cut into blocks of `nr` units; group u
+ * holds units u*nr .. u*nr+nr-1 of every gate, as G panels [K][nr]:
+ *     data[((u*G + g)*K + k)*nr + j] = W[g*U + u*nr + j][k]
+ *     bias[(u*G + g)*nr + j]         = b[g*U + u*nr + j]
+ * with zeros past U. The product of a row vector with group u gives all G
+ * gates of its nr units, which is what a cell needs to update those units
+ * (gates fused right after the product); each panel is contiguous, so
+ * that a kernel streams it and a K-slice of it stays in the L1 cache.
+ *
+ * The portable kernel uses nr = U, a single group: panel g is then plain
+ * W_g^T [K, U], whose rows are contiguous for the i-k-j product loop. The
+ * AVX2 kernels use nr = one 64-byte line (8 doubles, 16 floats).
+ */
+typedef struct rr_packed {
+    void *data;    /* REAL [groups][G][K][nr]                               */
+    void *bias;    /* REAL [groups][G][nr]; NULL = no bias                  */
+    size_t k;      /* K: the length of the dot products                     */
+    size_t gates;  /* G: gate blocks                                        */
+    size_t units;  /* U: outputs per gate                                   */
+    size_t nr;     /* units per group                                       */
+    size_t groups; /* ceil(U / nr)                                          */
+} rr_packed;
+
+/* One direction of one layer, in the layout of the net's kernel. */
 typedef struct rr_slot {
     int is_set;
-    double *weight_ih_t; /* [I_l, G*H]   = W_ih^T                          */
-    double *weight_hh_t; /* [H_out, G*H] = W_hh^T                          */
-    double *bias_ih;     /* [G*H]                                          */
-    double *bias_hh;     /* [G*H]                                          */
-    double *weight_hr_t; /* [H, P] = W_hr^T; NULL without a projection      */
-    double *peepholes;   /* [3*H] = p_i, p_f, p_o; NULL without peepholes   */
+    rr_packed w_ih; /* W_ih [G*H, I_l] with b_ih                            */
+    rr_packed w_hh; /* W_hh [G*H, H_out] with b_hh; a GRU without
+                     * linear_before_reset keeps only the r, z rows here    */
+    rr_packed w_hn; /* gru without linear_before_reset: W_hn [H, H] + b_hn  */
+    rr_packed w_hr; /* lstm projection: W_hr [P, H], no bias                */
+    void *peepholes; /* REAL [3*H] = p_i, p_f, p_o; NULL without peepholes  */
 } rr_slot;
 
 struct rr_net {
     rr_config cfg;
+    rr_path path;         /* the kernel every product and gate runs on      */
+    size_t elem_size;     /* sizeof(REAL): 8 (float64) or 4 (float32)        */
     size_t gates;         /* G: 1 rnn, 4 lstm, 3 gru                        */
     size_t directions;    /* D: 2 bidirectional, else 1                     */
     size_t out_size;      /* H_out: proj_size if set, else hidden_size      */
     rr_slot *slots;       /* [L*D], slot l*D + d (d = 0 fwd, 1 rev)          */
     int head_is_set;
-    double *head_weight_t; /* [D*H_out, O] = W_y^T; NULL without a head     */
-    double *head_bias;     /* [O]                                            */
+    rr_packed head;       /* W_y [O, D*H_out] with b_y                      */
 };
 
 /* --- status.c ----------------------------------------------------------- */
@@ -57,9 +122,11 @@ void rr_describe_product(const char *const *factor_names, const size_t *factors,
                          size_t count, char *names, size_t names_size,
                          char *values, size_t values_size);
 
-/* malloc of `count` doubles (calloc when `zeroed`); NULL on failure or when
- * count * sizeof(double) overflows. count must be >= 1. */
-double *rr_alloc_doubles(size_t count, int zeroed);
+/* `count` elements of `elem_size` bytes (zeroed when `zeroed`), aligned to
+ * RR_ALIGN bytes; free with free(). NULL on failure or when the byte count
+ * overflows. count must be >= 1. */
+#define RR_ALIGN 64
+void *rr_alloc(size_t count, size_t elem_size, int zeroed);
 
 /* --- check.c ------------------------------------------------------------ */
 
@@ -79,54 +146,52 @@ rr_status rr_check_array(rr_error *err, const char *name, const void *ptr,
                          const size_t *factors, size_t factor_count,
                          const char *absent_reason);
 
-/* --- linalg.c ----------------------------------------------------------- */
+/* --- pack.c ------------------------------------------------------------- */
 
-/* c[i][j] = bias[j] + sum_k a[i][k] * bt[k][j]  (bias NULL = 0),
- * a [m, k] with row stride lda, bt [k, n] row stride ldb, c [m, n] row
- * stride ldc. Each c[i][j] starts at bias[j] and adds the products in
- * k = 0, 1, ... order. c must not overlap a, bt or bias. */
-void rr_gemm_bias(size_t m, size_t n, size_t k,
-                  const double *restrict a, size_t lda,
-                  const double *restrict bt, size_t ldb,
-                  const double *restrict bias,
-                  double *restrict c, size_t ldc);
+/* nr for a matrix of U units on `path` at element size elem_size. */
+size_t rr_pack_width(rr_path path, size_t elem_size, size_t units);
 
-/* dst [cols, rows] = src [rows, cols]^T */
-void rr_transpose(size_t rows, size_t cols, const double *src, double *dst);
+/* Fill *dst (allocated here) from W [G*U, K] and bias [G*U] (NULL = none),
+ * rounded to float when elem_size is 4. Returns 0 when out of memory
+ * (*dst then holds nothing). */
+int rr_pack(rr_packed *dst, rr_path path, size_t elem_size,
+            const double *weight, const double *bias,
+            size_t gates, size_t units, size_t k);
 
-/* --- activation.c ------------------------------------------------------- */
+/* Free what rr_pack allocated and empty *m; an empty one is fine. */
+void rr_packed_free(rr_packed *m);
 
-double rr_sigmoid(double x);
-double rr_relu(double x);
-double rr_clamp(double x, double limit);
-/* In place over v [n]: v_i = exp(v_i - max v) / sum_j exp(v_j - max v). */
-void rr_softmax(double *v, size_t n);
+/* --- team.c: the optional second thread --------------------------------- */
 
-/* --- cells.c ------------------------------------------------------------ */
+/* The threads of one call: thread 0 is the caller. Each runs the same
+ * driver (SPMD) on its share of the work, and meets the others at
+ * rr_team_sync. A team of one needs no thread and no synchronisation. */
+typedef struct rr_team rr_team;
 
-/* One time step of one batch row. gi = W_ih x_t + b_ih, gh = W_hh h + b_hh
- * (for a GRU with linear_before_reset false, only gh's r and z parts are
- * read: the n part needs r first). States are updated in place. */
+/* Run fn(arg, team, tid) for tid = 0 .. threads-1 at once (tid 0 on the
+ * calling thread) and wait for all of them. When a thread cannot be
+ * started, fn runs on the calling thread alone (a team of one). */
+typedef void (*rr_team_fn)(void *arg, rr_team *team, size_t tid);
+void rr_team_run(size_t threads, rr_team_fn fn, void *arg);
 
-/* h [H] */
-void rr_rnn_cell(const rr_net *net, const double *gi, const double *gh,
-                 double *h);
-/* c [H] in/out, h [H_out] out, scratch [H] */
-void rr_lstm_cell(const rr_net *net, const rr_slot *slot, const double *gi,
-                  const double *gh, double *c, double *h, double *scratch);
-/* h [H] in/out, scratch [3*H] */
-void rr_gru_cell(const rr_net *net, const rr_slot *slot, const double *gi,
-                 const double *gh, double *h, double *scratch);
+/* The number of threads of the team (1 for a NULL team). */
+size_t rr_team_size(const rr_team *team);
 
-/* --- sequence.c --------------------------------------------------------- */
+/* Wait until every thread of the team has called this (a barrier); all
+ * writes before it are visible to every thread after it. */
+void rr_team_sync(rr_team *team);
 
-/* The whole computation of rr_net_forward, on arguments already checked.
- * Reads every input before it writes any output, so an output may alias
- * an input (rr_net_step relies on that). h0, c0, lengths may be NULL. */
-rr_status rr_run_sequence(const rr_net *net, size_t seq_len, size_t batch,
-                          const double *x, const double *h0, const double *c0,
-                          const int64_t *lengths,
-                          double *output, double *h_n, double *c_n, double *y,
-                          rr_error *err);
+/* This thread's share [*begin, *end) of `count` items, in equal parts. */
+void rr_team_share(size_t count, size_t threads, size_t tid, size_t *begin,
+                   size_t *end);
+
+/* --- activation.c and the type-generic functions ------------------------ */
+
+#define RR_REAL_BITS 64
+#include "internal_real.h"
+#undef RR_REAL_BITS
+#define RR_REAL_BITS 32
+#include "internal_real.h"
+#undef RR_REAL_BITS
 
 #endif /* RR_INTERNAL_H */

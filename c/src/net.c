@@ -1,4 +1,6 @@
-/* net.c - creating and freeing a net, and copying its weights in. */
+/* net.c - creating and freeing a net (choosing its kernel and precision),
+ * and copying its weights in, packed for that kernel (pack.c) and rounded
+ * once to float for a float32 net. */
 #include "internal.h"
 
 #include <math.h>
@@ -88,6 +90,23 @@ static rr_status check_options(const rr_config *cfg, rr_error *err)
         return rr_fail(err, RR_E_CONFIG,
                        "cfg->proj_size is %zu, expected 0 or less than "
                        "hidden_size (%zu)", cfg->proj_size, cfg->hidden_size);
+    }
+    if (cfg->dtype != RR_FLOAT64 && cfg->dtype != RR_FLOAT32) {
+        return rr_fail(err, RR_E_CONFIG,
+                       "cfg->dtype is %d, expected RR_FLOAT64 (0) or "
+                       "RR_FLOAT32 (1)", (int)cfg->dtype);
+    }
+    if (cfg->kernel != RR_KERNEL_AUTO && cfg->kernel != RR_KERNEL_PORTABLE &&
+        cfg->kernel != RR_KERNEL_AVX2) {
+        return rr_fail(err, RR_E_CONFIG,
+                       "cfg->kernel is %d, expected RR_KERNEL_AUTO (0), "
+                       "RR_KERNEL_PORTABLE (1) or RR_KERNEL_AVX2 (2)",
+                       (int)cfg->kernel);
+    }
+    if (cfg->num_threads > 2) {
+        return rr_fail(err, RR_E_CONFIG,
+                       "cfg->num_threads is %zu, expected 0, 1 or 2",
+                       cfg->num_threads);
     }
     if (cfg->head == RR_HEAD_NONE && cfg->head_size != 0) {
         return rr_fail(err, RR_E_CONFIG,
@@ -195,11 +214,27 @@ rr_status rr_net_create(const rr_config *cfg, rr_net **out, rr_error *err)
         return status;
     }
 
+    /* AUTO: the AVX2 + FMA kernels where the CPU has them */
+    const int has_avx2 = rr_cpu_has_avx2_fma();
+    if (cfg->kernel == RR_KERNEL_AVX2 && !has_avx2) {
+        return rr_fail(err, RR_E_UNSUPPORTED,
+                       "cfg->kernel is RR_KERNEL_AVX2, but this %s; use "
+                       "RR_KERNEL_AUTO or RR_KERNEL_PORTABLE",
+                       RR_HAVE_AVX2_KERNELS
+                           ? "CPU lacks AVX2 or FMA"
+                           : "library was built without the AVX2 kernels");
+    }
+    const rr_path path =
+        cfg->kernel == RR_KERNEL_PORTABLE || !has_avx2 ? RR_PATH_PORTABLE
+                                                       : RR_PATH_AVX2;
+
     rr_net *net = calloc(1, sizeof *net);
     if (net == NULL) {
         return rr_fail(err, RR_E_NOMEM, "cannot allocate the net");
     }
     net->cfg = *cfg;
+    net->path = path;
+    net->elem_size = cfg->dtype == RR_FLOAT32 ? sizeof(float) : sizeof(double);
     net->gates = gate_count(cfg->cell);
     net->directions = cfg->direction == RR_BIDIRECTIONAL ? 2 : 1;
     net->out_size = cfg->proj_size > 0 ? cfg->proj_size : cfg->hidden_size;
@@ -216,11 +251,10 @@ rr_status rr_net_create(const rr_config *cfg, rr_net **out, rr_error *err)
 
 static void free_slot(rr_slot *slot)
 {
-    free(slot->weight_ih_t);
-    free(slot->weight_hh_t);
-    free(slot->bias_ih);
-    free(slot->bias_hh);
-    free(slot->weight_hr_t);
+    rr_packed_free(&slot->w_ih);
+    rr_packed_free(&slot->w_hh);
+    rr_packed_free(&slot->w_hn);
+    rr_packed_free(&slot->w_hr);
     free(slot->peepholes);
     memset(slot, 0, sizeof *slot);
 }
@@ -235,29 +269,41 @@ void rr_net_free(rr_net *net)
         free_slot(&net->slots[i]);
     }
     free(net->slots);
-    free(net->head_weight_t);
-    free(net->head_bias);
+    rr_packed_free(&net->head);
     free(net);
 }
 
-/* A heap copy of src [count]. */
-static double *copy_doubles(const double *src, size_t count)
+const char *rr_net_kernel_name(const rr_net *net)
 {
-    double *dst = rr_alloc_doubles(count, 0);
-    if (dst != NULL) {
-        memcpy(dst, src, count * sizeof(double));
+    if (net == NULL) {
+        return "none";
+    }
+    return net->path == RR_PATH_AVX2 ? "avx2-fma" : "portable";
+}
+
+/* A heap copy of src [count], as the net's REAL (rounded for float32). */
+static void *copy_reals(const rr_net *net, const double *src, size_t count)
+{
+    void *dst = rr_alloc(count, net->elem_size, 0);
+    if (dst == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (net->elem_size == sizeof(double)) {
+            ((double *)dst)[i] = src[i];
+        } else {
+            ((float *)dst)[i] = (float)src[i];
+        }
     }
     return dst;
 }
 
-/* A heap copy of src [rows, cols], transposed to [cols, rows]. */
-static double *copy_transposed(const double *src, size_t rows, size_t cols)
+/* rr_pack with the net's kernel and precision */
+static int pack(const rr_net *net, rr_packed *dst, const double *weight,
+                const double *bias, size_t gates, size_t units, size_t k)
 {
-    double *dst = rr_alloc_doubles(rows * cols, 0);
-    if (dst != NULL) {
-        rr_transpose(rows, cols, src, dst);
-    }
-    return dst;
+    return rr_pack(dst, net->path, net->elem_size, weight, bias, gates, units,
+                   k);
 }
 
 /* Check every array of `w` against the shapes of layer `layer`. */
@@ -346,24 +392,30 @@ rr_status rr_net_set_weights(rr_net *net, size_t layer, rr_direction which,
 
     const size_t gates = net->gates;
     const size_t hidden = cfg->hidden_size;
+    const size_t out_size = net->out_size;
     const size_t layer_input =
-        layer == 0 ? cfg->input_size : net->directions * net->out_size;
+        layer == 0 ? cfg->input_size : net->directions * out_size;
     rr_slot fresh = { 0 };
-    fresh.weight_ih_t =
-        copy_transposed(weights->weight_ih, gates * hidden, layer_input);
-    fresh.weight_hh_t =
-        copy_transposed(weights->weight_hh, gates * hidden, net->out_size);
-    fresh.bias_ih = copy_doubles(weights->bias_ih, gates * hidden);
-    fresh.bias_hh = copy_doubles(weights->bias_hh, gates * hidden);
-    int complete = fresh.weight_ih_t && fresh.weight_hh_t && fresh.bias_ih &&
-                   fresh.bias_hh;
+    int complete = pack(net, &fresh.w_ih, weights->weight_ih, weights->bias_ih,
+                        gates, hidden, layer_input);
+    if (complete && cfg->cell == RR_CELL_GRU && !cfg->linear_before_reset) {
+        /* W_hh = [W_hr; W_hz; W_hn]: r and z come first, then W_hn
+         * multiplies r * h_{t-1} (H_out = H for a GRU) */
+        complete = pack(net, &fresh.w_hh, weights->weight_hh, weights->bias_hh,
+                        2, hidden, out_size) &&
+                   pack(net, &fresh.w_hn,
+                        weights->weight_hh + 2 * hidden * out_size,
+                        weights->bias_hh + 2 * hidden, 1, hidden, out_size);
+    } else if (complete) {
+        complete = pack(net, &fresh.w_hh, weights->weight_hh, weights->bias_hh,
+                        gates, hidden, out_size);
+    }
     if (complete && cfg->proj_size > 0) {
-        fresh.weight_hr_t =
-            copy_transposed(weights->weight_hr, cfg->proj_size, hidden);
-        complete = fresh.weight_hr_t != NULL;
+        complete = pack(net, &fresh.w_hr, weights->weight_hr, NULL, 1,
+                        cfg->proj_size, hidden);
     }
     if (complete && cfg->peepholes) {
-        fresh.peepholes = copy_doubles(weights->peepholes, 3 * hidden);
+        fresh.peepholes = copy_reals(net, weights->peepholes, 3 * hidden);
         complete = fresh.peepholes != NULL;
     }
     if (!complete) {
@@ -408,17 +460,12 @@ rr_status rr_net_set_head(rr_net *net, const double *weight, size_t weight_len,
         return status;
     }
 
-    double *weight_t = copy_transposed(weight, cfg->head_size, width);
-    double *bias_copy = copy_doubles(bias, cfg->head_size);
-    if (weight_t == NULL || bias_copy == NULL) {
-        free(weight_t);
-        free(bias_copy);
+    rr_packed head;
+    if (!pack(net, &head, weight, bias, 1, cfg->head_size, width)) {
         return rr_fail(err, RR_E_NOMEM, "cannot allocate the head");
     }
-    free(net->head_weight_t);
-    free(net->head_bias);
-    net->head_weight_t = weight_t;
-    net->head_bias = bias_copy;
+    rr_packed_free(&net->head);
+    net->head = head;
     net->head_is_set = 1;
     return RR_OK;
 }

@@ -1,10 +1,12 @@
-/* size.c - overflow-checked element counts and allocation of doubles. */
+/* size.c - overflow-checked element counts and aligned allocation. */
 #include "internal.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int rr_count_product(const size_t *factors, size_t count, size_t *product)
 {
@@ -45,11 +47,20 @@ void rr_describe_product(const char *const *factor_names, const size_t *factors,
     }
 }
 
-double *rr_alloc_doubles(size_t count, int zeroed)
+void *rr_alloc(size_t count, size_t elem_size, int zeroed)
 {
-    if (count == 0 || count > SIZE_MAX / sizeof(double)) {
+    if (count == 0 || elem_size == 0 || count > SIZE_MAX / elem_size) {
         return NULL;
     }
-    return zeroed ? calloc(count, sizeof(double))
-                  : malloc(count * sizeof(double));
+    size_t bytes = count * elem_size;
+    if (bytes > PTRDIFF_MAX - RR_ALIGN) { /* no object can be that large */
+        return NULL;
+    }
+    /* aligned_alloc wants a multiple of the alignment */
+    bytes = (bytes + RR_ALIGN - 1) / RR_ALIGN * RR_ALIGN;
+    void *block = aligned_alloc(RR_ALIGN, bytes);
+    if (block != NULL && zeroed) {
+        memset(block, 0, bytes);
+    }
+    return block;
 }

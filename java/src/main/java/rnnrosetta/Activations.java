@@ -2,7 +2,8 @@ package rnnrosetta;
 
 /**
  * The scalar functions, written exactly as the C and numpy backends write them so that
- * results agree to the bit wherever the libraries' exp/tanh agree.
+ * results agree to the bit wherever the libraries' exp/tanh agree. The float overloads
+ * compute in float (exp and tanh of the float value, rounded back to float).
  */
 final class Activations {
     private Activations() {
@@ -49,6 +50,48 @@ final class Activations {
         double s = 0.0;
         for (int i = 0; i < n; i++) {
             v[off + i] = Math.exp(v[off + i] - m);
+            s += v[off + i];
+        }
+        for (int i = 0; i < n; i++) {
+            v[off + i] = v[off + i] / s;
+        }
+    }
+
+    /** {@link #sigmoid(double)} in float. */
+    static float sigmoid(float x) {
+        if (x >= 0) {
+            return 1.0f / (1.0f + (float) Math.exp(-x));
+        }
+        float e = (float) Math.exp(x);
+        return e / (1.0f + e);
+    }
+
+    /** Hyperbolic tangent in float. */
+    static float tanh(float x) {
+        return (float) Math.tanh(x);
+    }
+
+    /** {@link #relu(double)} in float. */
+    static float relu(float x) {
+        return x < 0 ? 0.0f : x;
+    }
+
+    /** {@link #clamp(double, double)} in float; {@code c} = NaN is no clip. */
+    static float clamp(float x, float c) {
+        return x < -c ? -c : (x > c ? c : x);
+    }
+
+    /** {@link #softmax(double[], int, int)} in float. */
+    static void softmax(float[] v, int off, int n) {
+        float m = v[off];
+        for (int i = 1; i < n; i++) {
+            if (v[off + i] > m) {
+                m = v[off + i];
+            }
+        }
+        float s = 0.0f;
+        for (int i = 0; i < n; i++) {
+            v[off + i] = (float) Math.exp(v[off + i] - m);
             s += v[off + i];
         }
         for (int i = 0; i < n; i++) {

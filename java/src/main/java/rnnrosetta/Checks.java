@@ -45,20 +45,26 @@ final class Checks {
      * {@code "x has length 23, expected 24 = T*B*I (T=2, B=3, I=4)"}.
      */
     static void length(String name, double[] array, int expected, String formula, String dims) {
-        if (array == null) {
+        length(name, array == null ? -1 : array.length, expected, formula, dims);
+    }
+
+    /** As {@link #length(String, double[], int, String, String)} for a float array. */
+    static void length(String name, float[] array, int expected, String formula, String dims) {
+        length(name, array == null ? -1 : array.length, expected, formula, dims);
+    }
+
+    /**
+     * The check behind the {@code length} overloads: {@code actual} is the array's length,
+     * or -1 when the array is null (which fails).
+     */
+    static void length(String name, int actual, int expected, String formula, String dims) {
+        if (actual < 0) {
             throw new IllegalArgumentException(name + " must not be null, expected length "
                     + expected + " = " + formula + " (" + dims + ")");
         }
-        if (array.length != expected) {
-            throw new IllegalArgumentException(name + " has length " + array.length + ", expected "
+        if (actual != expected) {
+            throw new IllegalArgumentException(name + " has length " + actual + ", expected "
                     + expected + " = " + formula + " (" + dims + ")");
-        }
-    }
-
-    /** As {@link #length(String, double[], int, String, String)} but null is allowed. */
-    static void lengthOrNull(String name, double[] array, int expected, String formula, String dims) {
-        if (array != null) {
-            length(name, array, expected, formula, dims);
         }
     }
 

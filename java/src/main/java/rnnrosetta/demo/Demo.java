@@ -6,31 +6,55 @@ import java.util.Locale;
 import rnnrosetta.Cell;
 import rnnrosetta.Config;
 import rnnrosetta.Direction;
+import rnnrosetta.Kernel;
 import rnnrosetta.Net;
+import rnnrosetta.Net32;
 import rnnrosetta.Result;
+import rnnrosetta.Result32;
 
 /**
- * The standalone demo: {@code java -cp rnn-rosetta.jar:gson.jar rnnrosetta.demo.Demo FIXTURE.json}.
- * Runs the fixture's first case on batch element 0 and prints one row per time step, byte
- * for byte the text of the C demo (docs/demo-output.md). Forward models stream through
- * {@link Net#step}; reverse and bidirectional ones run one {@link Net#forward}.
+ * The standalone demo:
+ * {@code java --add-modules=jdk.incubator.vector -cp rnn-rosetta.jar:gson.jar rnnrosetta.demo.Demo
+ * [--dtype float32|float64] FIXTURE.json} (without the --add-modules option the nets
+ * compute with {@link Kernel#PLAIN}; the text is the same). Runs the fixture's first case
+ * on batch element 0 and prints one row per time step, byte for byte the text of the C
+ * demo (docs/demo-output.md). Forward models stream through {@link Net#step}; reverse and
+ * bidirectional ones run one {@link Net#forward}. With {@code --dtype float32} the same
+ * runs through {@link Net32}, as the C demo does: x, h0 and c0 are rounded to float for the
+ * net (the table shows x as given), the state goes back to double between steps (exactly),
+ * and the table reads the float results widened to double (norms summed in double).
  * Exit status 0 on success; on error one line {@code rr_demo: FILE: message} on stderr
  * and exit status 2.
  */
 public final class Demo {
+    private static final String USAGE = "usage: rr_demo [--dtype float32|float64] FIXTURE.json"
+            + " (java --add-modules=jdk.incubator.vector -cp rnn-rosetta.jar:gson.jar rnnrosetta.demo.Demo"
+            + " [--dtype float32|float64] FIXTURE.json)";
+
     private Demo() {
     }
 
-    /** Entry point; exactly one argument, the fixture path. */
+    /** Entry point: {@code [--dtype float32|float64] FIXTURE.json}. */
     public static void main(String[] args) {
-        if (args.length != 1) {
-            die("usage: rr_demo FIXTURE.json (java -cp rnn-rosetta.jar:gson.jar rnnrosetta.demo.Demo FIXTURE.json)");
+        String dtype = "float64";
+        String file;
+        if (args.length == 1) {
+            file = args[0];
+        } else if (args.length == 3 && args[0].equals("--dtype")) {
+            dtype = args[1];
+            file = args[2];
+        } else {
+            die(USAGE);
             return;
         }
-        String file = args[0];
+        if (!dtype.equals("float64") && !dtype.equals("float32")) {
+            die("rr_demo: --dtype must be float32 or float64, got " + Texts.quote(dtype));
+            return;
+        }
         String text;
         try {
-            text = render(FixtureReader.read(file));
+            Fixture fx = FixtureReader.read(file);
+            text = dtype.equals("float32") ? render32(fx) : render(fx);
         } catch (IllegalArgumentException e) {
             // FixtureReader's messages already start with the file name.
             String m = String.valueOf(e.getMessage());
@@ -60,11 +84,24 @@ public final class Demo {
     }
 
     /**
-     * The demo text for a fixture (every line ends in '\n').
+     * The demo text for a fixture, computed in float64 (every line ends in '\n').
      *
      * @throws IllegalArgumentException when the computation refuses the case (a reader bug)
      */
     public static String render(Fixture fx) {
+        return render(fx, new Model64(fx.net));
+    }
+
+    /**
+     * The demo text for a fixture, computed in float32 with {@link Net32}.
+     *
+     * @throws IllegalArgumentException when the computation refuses the case (a reader bug)
+     */
+    public static String render32(Fixture fx) {
+        return render(fx, fx.cases.isEmpty() ? null : new Model32(fx.net32(Kernel.AUTO)));
+    }
+
+    private static String render(Fixture fx, Model model) {
         Config cfg = fx.config;
         StringBuilder out = new StringBuilder();
         out.append("rnn-rosetta demo: ").append(fx.name).append('\n');
@@ -92,16 +129,15 @@ public final class Demo {
                 .append(" mode)\n");
         new Table(cfg, out).header();
         if (stepMode) {
-            streamSteps(fx.net, c, steps, new Table(cfg, out));
+            streamSteps(cfg, model, c, steps, new Table(cfg, out));
         } else {
-            wholeSequence(fx.net, c, steps, new Table(cfg, out));
+            wholeSequence(cfg, model, c, steps, new Table(cfg, out));
         }
         return out.toString();
     }
 
-    /** Step mode: Net.step once per time step with batch 1, carrying h (and c). */
-    private static void streamSteps(Net net, Fixture.Case c, int steps, Table table) {
-        Config cfg = net.config();
+    /** Step mode: step once per time step with batch 1, carrying h (and c). */
+    private static void streamSteps(Config cfg, Model net, Fixture.Case c, int steps, Table table) {
         int layers = cfg.numLayers();
         int in = cfg.inputSize();
         int hidden = cfg.hiddenSize();
@@ -111,7 +147,7 @@ public final class Demo {
         for (int t = 0; t < steps; t++) {
             double[] xt = new double[in];                                          // [1, I]
             System.arraycopy(c.x, t * c.batch * in, xt, 0, in);
-            Result r = net.step(1, xt, h, cs);
+            Out r = net.step(xt, h, cs);
             h = r.hN;
             cs = r.cN;
             String cText = lstm ? CFormat.fixed(norm(cs, (layers - 1) * hidden, hidden), 6) : null;
@@ -121,8 +157,7 @@ public final class Demo {
     }
 
     /** Forward mode: one whole-sequence forward on x[0:L0, 0:1, :]. */
-    private static void wholeSequence(Net net, Fixture.Case c, int steps, Table table) {
-        Config cfg = net.config();
+    private static void wholeSequence(Config cfg, Model net, Fixture.Case c, int steps, Table table) {
         int in = cfg.inputSize();
         int states = cfg.numLayers() * cfg.numDirections();
         double[] x = new double[steps * in];                                       // [L0, 1, I]
@@ -131,13 +166,101 @@ public final class Demo {
         }
         double[] h0 = c.h0 == null ? null : element0(c.h0, states, c.batch, cfg.outputSize());
         double[] c0 = c.c0 == null ? null : element0(c.c0, states, c.batch, cfg.hiddenSize());
-        Result r = net.forward(steps, 1, x, h0, c0, null);
+        Out r = net.forward(steps, x, h0, c0);
         int width = cfg.numDirections() * cfg.outputSize();
         for (int t = 0; t < steps; t++) {
             table.row(t, x, t * in, r.output, t * width, cfg.cell() == Cell.LSTM ? "-" : null,
                     r.y, t * cfg.headSize());
         }
         table.last(r.hN, r.cN);
+    }
+
+    private static float[] narrow(double[] a) {
+        if (a == null) {
+            return null;
+        }
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            f[i] = (float) a[i];
+        }
+        return f;
+    }
+
+    private static double[] widen(float[] a) {
+        if (a == null) {
+            return null;
+        }
+        double[] d = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            d[i] = a[i];
+        }
+        return d;
+    }
+
+    /** What the table reads from one call, as double[] (float32 results widened exactly). */
+    private static final class Out {
+        final double[] output;
+        final double[] hN;
+        final double[] cN;
+        final double[] y;
+
+        Out(double[] output, double[] hN, double[] cN, double[] y) {
+            this.output = output;
+            this.hN = hN;
+            this.cN = cN;
+            this.y = y;
+        }
+    }
+
+    /** The net in either precision, batch 1. */
+    private interface Model {
+        /** One step: x [1, I], h [L, 1, H_out], c [L, 1, H] or null. */
+        Out step(double[] x, double[] h, double[] c);
+
+        /** The whole sequence: x [T, 1, I], h0 [L*D, 1, H_out] or null, c0 or null. */
+        Out forward(int steps, double[] x, double[] h0, double[] c0);
+    }
+
+    /** float64: {@link Net} as it is. */
+    private static final class Model64 implements Model {
+        private final Net net;
+
+        Model64(Net net) {
+            this.net = net;
+        }
+
+        @Override
+        public Out step(double[] x, double[] h, double[] c) {
+            Result r = net.step(1, x, h, c);
+            return new Out(r.output, r.hN, r.cN, r.y);
+        }
+
+        @Override
+        public Out forward(int steps, double[] x, double[] h0, double[] c0) {
+            Result r = net.forward(steps, 1, x, h0, c0, null);
+            return new Out(r.output, r.hN, r.cN, r.y);
+        }
+    }
+
+    /** float32: {@link Net32} on float copies of the inputs; the results widened (exactly). */
+    private static final class Model32 implements Model {
+        private final Net32 net;
+
+        Model32(Net32 net) {
+            this.net = net;
+        }
+
+        @Override
+        public Out step(double[] x, double[] h, double[] c) {
+            Result32 r = net.step(1, narrow(x), narrow(h), narrow(c));
+            return new Out(widen(r.output), widen(r.hN), widen(r.cN), widen(r.y));
+        }
+
+        @Override
+        public Out forward(int steps, double[] x, double[] h0, double[] c0) {
+            Result32 r = net.forward(steps, 1, narrow(x), narrow(h0), narrow(c0), null);
+            return new Out(widen(r.output), widen(r.hN), widen(r.cN), widen(r.y));
+        }
     }
 
     /** a[:, 0, :] of a [S, B, N] array, or zeros [S, 1, N] when a is null. */

@@ -2,7 +2,10 @@ package rnnrosetta.demo;
 
 import java.util.List;
 import rnnrosetta.Config;
+import rnnrosetta.Kernel;
+import rnnrosetta.LayerWeights;
 import rnnrosetta.Net;
+import rnnrosetta.Net32;
 
 /**
  * A fixture file after validation (fixture-format.md): its model as a {@link Net} and its
@@ -23,9 +26,12 @@ public final class Fixture {
     public final double rtol;
     /** {@code tolerance.atol}, or NaN when absent. */
     public final double atol;
+    private final LayerWeights[][] weights; // as given to net, for net32
+    private final double[] headWeight;
+    private final double[] headBias;
 
     Fixture(String name, String description, Config config, Net net, List<Case> cases,
-            double rtol, double atol) {
+            double rtol, double atol, LayerWeights[][] weights, double[] headWeight, double[] headBias) {
         this.name = name;
         this.description = description;
         this.config = config;
@@ -33,6 +39,14 @@ public final class Fixture {
         this.cases = List.copyOf(cases);
         this.rtol = rtol;
         this.atol = atol;
+        this.weights = weights;
+        this.headWeight = headWeight;
+        this.headBias = headBias;
+    }
+
+    /** The model in float32 (its weights rounded once), computing with {@code kernel}. */
+    public Net32 net32(Kernel kernel) {
+        return new Net32(config, weights, headWeight, headBias, kernel);
     }
 
     /** One case: inputs and expected outputs, flat row-major. */

@@ -140,17 +140,24 @@ public final class FixtureReader {
             rtol = nonNegative(required(tolerance, "tolerance", "rtol"), "tolerance.rtol");
             atol = nonNegative(required(tolerance, "tolerance", "atol"), "tolerance.atol");
         }
-        return new Fixture(name, description, model.config, model.net, cases, rtol, atol);
+        return new Fixture(name, description, model.config, model.net, cases, rtol, atol,
+                model.weights, model.headWeight, model.headBias);
     }
 
-    /** The model and its net. */
+    /** The model, its net and the weights it was built from. */
     private static final class Model {
         final Config config;
         final Net net;
+        final LayerWeights[][] weights;
+        final double[] headWeight;
+        final double[] headBias;
 
-        Model(Config config, Net net) {
+        Model(Config config, Net net, LayerWeights[][] weights, double[] headWeight, double[] headBias) {
             this.config = config;
             this.net = net;
+            this.weights = weights;
+            this.headWeight = headWeight;
+            this.headBias = headBias;
         }
     }
 
@@ -242,7 +249,7 @@ public final class FixtureReader {
             headBias = doubles(required(head, path + ".head", "bias"), path + ".head.bias", headSize);
         }
         try {
-            return new Model(config, new Net(config, weights, headWeight, headBias));
+            return new Model(config, new Net(config, weights, headWeight, headBias), weights, headWeight, headBias);
         } catch (IllegalArgumentException ex) {
             throw fail(path, ex.getMessage());
         }

@@ -1,0 +1,75 @@
+package rnnrosetta;
+
+/**
+ * The arithmetic of one precision and one code path, for {@link Engine}: the matrix
+ * products and the gate equations of one time step. {@code A} is the array type,
+ * {@code double[]} or {@code float[]}; everything else (layers, directions, lengths,
+ * states, the head) is written once, in {@link Engine}.
+ *
+ * <p>Four implementations: {@link Plain64} and {@link Plain32}, plain loops and the
+ * readable reference; {@code Vector64} and {@code Vector32} (java/src/vector, compiled
+ * against {@code jdk.incubator.vector}, loaded by name by {@link Kernels}) override the hot
+ * loops with the Vector API.
+ *
+ * <p>Every gate method works on one batch row: {@code xp} holds {@code W_ih x_t + b_ih}
+ * and {@code gh} holds {@code W_hh h_{t-1} + b_hh}, gate blocks at offsets 0, H, 2H, 3H in
+ * the order of {@link Cell}. {@code clip} is NaN when the gates are not clipped.
+ */
+abstract class Compute<A> {
+    /** "plain" or "vector". */
+    abstract String name();
+
+    /** A new zero-filled array of n elements. */
+    abstract A newArray(int n);
+
+    /** A copy of {@code v} in this precision (float32 rounds each value once); null gives null. */
+    abstract A convert(double[] v);
+
+    /**
+     * Rows {@code [first, first+n)} of the row-major matrix {@code w} [*, k], with the bias
+     * {@code b[first ..]} (null = none), in the layout {@link #linear} wants.
+     */
+    abstract Matrix<A> matrix(double[] w, double[] b, int first, int n, int k);
+
+    /**
+     * The product of a block of rows with a matrix (one GEMM, or a matrix-vector product
+     * for one row): {@code y[yOff + r*yStride + o] = b[o] + sum_k W[o, k] x[xOff + r*K + k]}
+     * for r &lt; rows, o &lt; m.n. Requires {@code yStride >= m.stride}; the columns
+     * {@code m.n .. m.stride-1} of each row of y may be overwritten (padding).
+     */
+    abstract void linear(A x, int xOff, int rows, Matrix<A> m, A y, int yOff, int yStride);
+
+    /** Elman RNN, one row: {@code h_t = phi(clamp(xp + gh))}, phi = tanh or relu. */
+    abstract void rnn(boolean relu, double clip, A xp, int xpOff, A gh, int ghOff, A h, int hOff, int hidden);
+
+    /**
+     * LSTM, one row: gates i, f, g, o (peepholes {@code p} [3H] = p_i, p_f, p_o, or null);
+     * {@code c} [H] goes from c_{t-1} to c_t in place; writes {@code m = o * tanh(c_t)} [H]
+     * (h_t itself without a projection).
+     */
+    abstract void lstm(A p, double clip, A xp, int xpOff, A gh, int ghOff, A c, int cOff, A m, int mOff,
+                       int hidden);
+
+    /**
+     * GRU with linear_before_reset, one row: gates r, z, n; {@code h} [H] goes from h_{t-1}
+     * to h_t in place.
+     */
+    abstract void gru(double clip, A xp, int xpOff, A gh, int ghOff, A h, int hOff, int hidden);
+
+    /**
+     * GRU without linear_before_reset (Cho), first half of a row: {@code r = sigmoid(a_r)},
+     * {@code rh = r * h_{t-1}} [H]; gh holds the r and z blocks only.
+     */
+    abstract void gruReset(double clip, A xp, int xpOff, A gh, int ghOff, A h, int hOff, A rh, int rhOff,
+                           int hidden);
+
+    /**
+     * GRU without linear_before_reset, second half of a row: z, n and h_t, where
+     * {@code gn = W_hn (r * h_{t-1}) + b_hn} [H] and gh holds the r and z blocks.
+     */
+    abstract void gruUpdate(double clip, A xp, int xpOff, A gh, int ghOff, A gn, int gnOff, A h, int hOff,
+                            int hidden);
+
+    /** In-place softmax of {@code v[off .. off+n)}, max-subtracted. */
+    abstract void softmax(A v, int off, int n);
+}

@@ -1,0 +1,519 @@
+package rnnrosetta;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The float32 arithmetic with the Vector API ({@code jdk.incubator.vector}): {@link Plain32}
+ * with the hot loops replaced, the same equations, the additions in another order.
+ *
+ * <p>Products. Each weight matrix W [n, k] is rounded to float and packed once, at
+ * construction, into panels of
+ * {@code NR} = two vectors of outputs: panel p holds {@code W[p*NR + j, kk]} at
+ * {@code (p*k + kk)*NR + j}, so that a product streams through memory in order and never
+ * sums across lanes ({@code y[cols] += x[kk] * panel[kk, :]}, one broadcast and two FMAs per
+ * kk). n is padded with zero rows to a whole panel, the bias with zeros. One row (batch 1,
+ * the recurrent step) runs four panels at once (the last two or one of a small
+ * matrix with k split in two); more rows run a blocked GEMM whose tile is
+ * {@code MR} rows by one panel (then four rows, then one), over row blocks of {@code MC}
+ * (whose y rows stay in cache) and k blocks of {@code KC}: the x rows of a block's tiles
+ * are packed into one stream (L2), and the panel slice every tile reads stays in L1/L2.
+ *
+ * <p>Gates: the equations of {@link Plain32}, a vector of units at a time; the last units
+ * of a row (fewer than a vector) go through {@link Plain32}'s loops.
+ */
+final class Vector32 extends Plain32 {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Lanes per vector. */
+    private static final int L = S.length();
+    /** Outputs per packed panel (two vectors). */
+    private static final int NR = 2 * L;
+    /** Rows per GEMM tile: 6 rows x 2 vectors = 12 accumulators (of 16 AVX2 registers). */
+    private static final int MR = 6;
+    /** The k block of the GEMM: the panel slice every tile of a row block reads stays in L1/L2. */
+    private static final int KC = 512;
+    /** The row block of the GEMM (a multiple of MR): its x block stays in L2. */
+    private static final int MC = 72;
+
+    @Override
+    String name() {
+        return "vector";
+    }
+
+    @Override
+    Matrix<float[]> matrix(double[] w, double[] b, int first, int n, int k) {
+        int panels = (n + NR - 1) / NR;
+        int stride = panels * NR;
+        float[] packed = new float[Checks.product("padded rows*columns of W", "rows=" + stride
+                + ", columns=" + k, stride, k)];
+        for (int o = 0; o < n; o++) {
+            int src = (first + o) * k;
+            int dst = (o / NR) * k * NR + o % NR;
+            for (int kk = 0; kk < k; kk++) {
+                packed[dst + kk * NR] = (float) w[src + kk];
+            }
+        }
+        float[] bias = new float[stride];
+        if (b != null) {
+            for (int o = 0; o < n; o++) {
+                bias[o] = (float) b[first + o];
+            }
+        }
+        return new Matrix<>(packed, bias, n, k, stride);
+    }
+
+    @Override
+    void linear(float[] x, int xOff, int rows, Matrix<float[]> m, float[] y, int yOff, int yStride) {
+        if (rows == 1) {
+            matVec(x, xOff, m, y, yOff);
+            return;
+        }
+        int k = m.k;
+        int panels = m.stride / NR;
+        // the x rows of the MR-row tiles of a block, packed as [tile][kk][MR] (one stream per tile)
+        float[] a = new float[Math.min(rows, MC) / MR * MR * Math.min(k, KC)];
+        for (int i0 = 0; i0 < rows; i0 += MC) {
+            int i1 = Math.min(rows, i0 + MC);
+            int tiles = (i1 - i0) / MR;
+            for (int k0 = 0; k0 < k; k0 += KC) {
+                int kc = Math.min(KC, k - k0);
+                boolean first = k0 == 0; // start from the bias, else add to the partial sums in y
+                for (int t = 0; t < tiles; t++) {
+                    for (int r = 0; r < MR; r++) {
+                        int src = xOff + (i0 + t * MR + r) * k + k0;
+                        int dst = t * kc * MR + r;
+                        for (int kk = 0; kk < kc; kk++) {
+                            a[dst + kk * MR] = x[src + kk];
+                        }
+                    }
+                }
+                for (int p = 0; p < panels; p++) {
+                    int wOff = (p * k + k0) * NR;
+                    int col = p * NR;
+                    int i = i0;
+                    for (int t = 0; t < tiles; t++, i += MR) {
+                        tile6(a, t * kc * MR, kc, m.w, wOff, m.bias, col, first, y, yOff + i * yStride + col, yStride);
+                    }
+                    if (i + 4 <= i1) {
+                        tile4(x, xOff + i * k + k0, k, kc, m.w, wOff, m.bias, col, first,
+                                y, yOff + i * yStride + col, yStride);
+                        i += 4;
+                    }
+                    for (; i < i1; i++) {
+                        tile1(x, xOff + i * k + k0, kc, m.w, wOff, m.bias, col, first, y, yOff + i * yStride + col);
+                    }
+                }
+            }
+        }
+    }
+
+    /** y = W x + b for one row x [k]: four panels at a time (four streams, eight accumulators). */
+    private static void matVec(float[] x, int xOff, Matrix<float[]> m, float[] y, int yOff) {
+        int k = m.k;
+        int panels = m.stride / NR;
+        float[] w = m.w;
+        int p = 0;
+        for (; p + 4 <= panels; p += 4) {
+            int col = p * NR;
+            int w0 = p * k * NR;
+            int w1 = w0 + k * NR;
+            int w2 = w1 + k * NR;
+            int w3 = w2 + k * NR;
+            FloatVector a0 = FloatVector.fromArray(S, m.bias, col);
+            FloatVector a1 = FloatVector.fromArray(S, m.bias, col + L);
+            FloatVector b0 = FloatVector.fromArray(S, m.bias, col + NR);
+            FloatVector b1 = FloatVector.fromArray(S, m.bias, col + NR + L);
+            FloatVector c0 = FloatVector.fromArray(S, m.bias, col + 2 * NR);
+            FloatVector c1 = FloatVector.fromArray(S, m.bias, col + 2 * NR + L);
+            FloatVector d0 = FloatVector.fromArray(S, m.bias, col + 3 * NR);
+            FloatVector d1 = FloatVector.fromArray(S, m.bias, col + 3 * NR + L);
+            for (int kk = 0; kk < k; kk++) {
+                // y[col ..] += x[kk] * W[col .., kk]
+                FloatVector v = FloatVector.broadcast(S, x[xOff + kk]);
+                a0 = v.fma(FloatVector.fromArray(S, w, w0), a0);
+                a1 = v.fma(FloatVector.fromArray(S, w, w0 + L), a1);
+                b0 = v.fma(FloatVector.fromArray(S, w, w1), b0);
+                b1 = v.fma(FloatVector.fromArray(S, w, w1 + L), b1);
+                c0 = v.fma(FloatVector.fromArray(S, w, w2), c0);
+                c1 = v.fma(FloatVector.fromArray(S, w, w2 + L), c1);
+                d0 = v.fma(FloatVector.fromArray(S, w, w3), d0);
+                d1 = v.fma(FloatVector.fromArray(S, w, w3 + L), d1);
+                w0 += NR;
+                w1 += NR;
+                w2 += NR;
+                w3 += NR;
+            }
+            int o = yOff + col;
+            a0.intoArray(y, o);
+            a1.intoArray(y, o + L);
+            b0.intoArray(y, o + NR);
+            b1.intoArray(y, o + NR + L);
+            c0.intoArray(y, o + 2 * NR);
+            c1.intoArray(y, o + 2 * NR + L);
+            d0.intoArray(y, o + 3 * NR);
+            d1.intoArray(y, o + 3 * NR + L);
+        }
+        if (p + 2 <= panels) {
+            twoPanels(x, xOff, k, w, p * k * NR, m.bias, p * NR, y, yOff + p * NR);
+            p += 2;
+        }
+        if (p < panels) {
+            tile1(x, xOff, k, w, p * k * NR, m.bias, p * NR, true, y, yOff + p * NR);
+        }
+    }
+
+    /**
+     * One row by two neighbouring panels (the last ones of a small matrix): eight
+     * accumulators, k split into two interleaved halves summed at the end.
+     */
+    private static void twoPanels(float[] x, int xOff, int k, float[] w, int wOff, float[] bias, int col,
+                                  float[] y, int yOff) {
+        int w1 = wOff + k * NR; // the second panel
+        FloatVector a0 = FloatVector.fromArray(S, bias, col);
+        FloatVector a1 = FloatVector.fromArray(S, bias, col + L);
+        FloatVector b0 = FloatVector.fromArray(S, bias, col + NR);
+        FloatVector b1 = FloatVector.fromArray(S, bias, col + NR + L);
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector c1 = FloatVector.zero(S);
+        FloatVector d0 = FloatVector.zero(S);
+        FloatVector d1 = FloatVector.zero(S);
+        int kk = 0;
+        for (; kk + 2 <= k; kk += 2, wOff += 2 * NR, w1 += 2 * NR) {
+            FloatVector u = FloatVector.broadcast(S, x[xOff + kk]);
+            FloatVector v = FloatVector.broadcast(S, x[xOff + kk + 1]);
+            a0 = u.fma(FloatVector.fromArray(S, w, wOff), a0);
+            a1 = u.fma(FloatVector.fromArray(S, w, wOff + L), a1);
+            b0 = u.fma(FloatVector.fromArray(S, w, w1), b0);
+            b1 = u.fma(FloatVector.fromArray(S, w, w1 + L), b1);
+            c0 = v.fma(FloatVector.fromArray(S, w, wOff + NR), c0);
+            c1 = v.fma(FloatVector.fromArray(S, w, wOff + NR + L), c1);
+            d0 = v.fma(FloatVector.fromArray(S, w, w1 + NR), d0);
+            d1 = v.fma(FloatVector.fromArray(S, w, w1 + NR + L), d1);
+        }
+        if (kk < k) {
+            FloatVector u = FloatVector.broadcast(S, x[xOff + kk]);
+            a0 = u.fma(FloatVector.fromArray(S, w, wOff), a0);
+            a1 = u.fma(FloatVector.fromArray(S, w, wOff + L), a1);
+            b0 = u.fma(FloatVector.fromArray(S, w, w1), b0);
+            b1 = u.fma(FloatVector.fromArray(S, w, w1 + L), b1);
+        }
+        a0.add(c0).intoArray(y, yOff);
+        a1.add(c1).intoArray(y, yOff + L);
+        b0.add(d0).intoArray(y, yOff + NR);
+        b1.add(d1).intoArray(y, yOff + NR + L);
+    }
+
+    /**
+     * One row by one panel over a k block: {@code y[0 .. NR) (+)= b + sum_kk x[kk] panel[kk, :]},
+     * two interleaved halves of the block summed at the end (four accumulators).
+     */
+    private static void tile1(float[] x, int x0, int kc, float[] w, int wOff, float[] bias, int col,
+                              boolean first, float[] y, int y0) {
+        FloatVector a0 = first ? FloatVector.fromArray(S, bias, col) : FloatVector.fromArray(S, y, y0);
+        FloatVector a1 = first ? FloatVector.fromArray(S, bias, col + L) : FloatVector.fromArray(S, y, y0 + L);
+        FloatVector b0 = FloatVector.zero(S);
+        FloatVector b1 = FloatVector.zero(S);
+        int kk = 0;
+        for (; kk + 2 <= kc; kk += 2, wOff += 2 * NR) {
+            FloatVector u = FloatVector.broadcast(S, x[x0 + kk]);
+            FloatVector v = FloatVector.broadcast(S, x[x0 + kk + 1]);
+            a0 = u.fma(FloatVector.fromArray(S, w, wOff), a0);
+            a1 = u.fma(FloatVector.fromArray(S, w, wOff + L), a1);
+            b0 = v.fma(FloatVector.fromArray(S, w, wOff + NR), b0);
+            b1 = v.fma(FloatVector.fromArray(S, w, wOff + NR + L), b1);
+        }
+        if (kk < kc) {
+            FloatVector u = FloatVector.broadcast(S, x[x0 + kk]);
+            a0 = u.fma(FloatVector.fromArray(S, w, wOff), a0);
+            a1 = u.fma(FloatVector.fromArray(S, w, wOff + L), a1);
+        }
+        a0.add(b0).intoArray(y, y0);
+        a1.add(b1).intoArray(y, y0 + L);
+    }
+
+    /**
+     * MR = 6 rows by one panel over a k block, the rows packed as {@code a[a0 + kk*6 + r]}:
+     * twelve accumulators.
+     */
+    private static void tile6(float[] a, int a0, int kc, float[] w, int wOff, float[] bias,
+                              int col, boolean first, float[] y, int y0, int yStride) {
+        int y1 = y0 + yStride;
+        int y2 = y1 + yStride;
+        int y3 = y2 + yStride;
+        int y4 = y3 + yStride;
+        int y5 = y4 + yStride;
+        FloatVector c00;
+        FloatVector c01;
+        FloatVector c10;
+        FloatVector c11;
+        FloatVector c20;
+        FloatVector c21;
+        FloatVector c30;
+        FloatVector c31;
+        FloatVector c40;
+        FloatVector c41;
+        FloatVector c50;
+        FloatVector c51;
+        if (first) {
+            c00 = FloatVector.fromArray(S, bias, col);
+            c01 = FloatVector.fromArray(S, bias, col + L);
+            c10 = c00;
+            c11 = c01;
+            c20 = c00;
+            c21 = c01;
+            c30 = c00;
+            c31 = c01;
+            c40 = c00;
+            c41 = c01;
+            c50 = c00;
+            c51 = c01;
+        } else {
+            c00 = FloatVector.fromArray(S, y, y0);
+            c01 = FloatVector.fromArray(S, y, y0 + L);
+            c10 = FloatVector.fromArray(S, y, y1);
+            c11 = FloatVector.fromArray(S, y, y1 + L);
+            c20 = FloatVector.fromArray(S, y, y2);
+            c21 = FloatVector.fromArray(S, y, y2 + L);
+            c30 = FloatVector.fromArray(S, y, y3);
+            c31 = FloatVector.fromArray(S, y, y3 + L);
+            c40 = FloatVector.fromArray(S, y, y4);
+            c41 = FloatVector.fromArray(S, y, y4 + L);
+            c50 = FloatVector.fromArray(S, y, y5);
+            c51 = FloatVector.fromArray(S, y, y5 + L);
+        }
+        for (int kk = 0, aOff = a0; kk < kc; kk++, wOff += NR, aOff += MR) {
+            // y[r, col ..] += x[r, kk] * W[col .., kk] for the six rows r
+            FloatVector w0 = FloatVector.fromArray(S, w, wOff);
+            FloatVector w1 = FloatVector.fromArray(S, w, wOff + L);
+            FloatVector v = FloatVector.broadcast(S, a[aOff]);
+            c00 = v.fma(w0, c00);
+            c01 = v.fma(w1, c01);
+            v = FloatVector.broadcast(S, a[aOff + 1]);
+            c10 = v.fma(w0, c10);
+            c11 = v.fma(w1, c11);
+            v = FloatVector.broadcast(S, a[aOff + 2]);
+            c20 = v.fma(w0, c20);
+            c21 = v.fma(w1, c21);
+            v = FloatVector.broadcast(S, a[aOff + 3]);
+            c30 = v.fma(w0, c30);
+            c31 = v.fma(w1, c31);
+            v = FloatVector.broadcast(S, a[aOff + 4]);
+            c40 = v.fma(w0, c40);
+            c41 = v.fma(w1, c41);
+            v = FloatVector.broadcast(S, a[aOff + 5]);
+            c50 = v.fma(w0, c50);
+            c51 = v.fma(w1, c51);
+        }
+        c00.intoArray(y, y0);
+        c01.intoArray(y, y0 + L);
+        c10.intoArray(y, y1);
+        c11.intoArray(y, y1 + L);
+        c20.intoArray(y, y2);
+        c21.intoArray(y, y2 + L);
+        c30.intoArray(y, y3);
+        c31.intoArray(y, y3 + L);
+        c40.intoArray(y, y4);
+        c41.intoArray(y, y4 + L);
+        c50.intoArray(y, y5);
+        c51.intoArray(y, y5 + L);
+    }
+
+    /** Four rows (x rows {@code xStride} apart) by one panel over a k block: eight accumulators. */
+    private static void tile4(float[] x, int x0, int xStride, int kc, float[] w, int wOff, float[] bias,
+                              int col, boolean first, float[] y, int y0, int yStride) {
+        int y1 = y0 + yStride;
+        int y2 = y1 + yStride;
+        int y3 = y2 + yStride;
+        FloatVector c00;
+        FloatVector c01;
+        FloatVector c10;
+        FloatVector c11;
+        FloatVector c20;
+        FloatVector c21;
+        FloatVector c30;
+        FloatVector c31;
+        if (first) {
+            c00 = FloatVector.fromArray(S, bias, col);
+            c01 = FloatVector.fromArray(S, bias, col + L);
+            c10 = c00;
+            c11 = c01;
+            c20 = c00;
+            c21 = c01;
+            c30 = c00;
+            c31 = c01;
+        } else {
+            c00 = FloatVector.fromArray(S, y, y0);
+            c01 = FloatVector.fromArray(S, y, y0 + L);
+            c10 = FloatVector.fromArray(S, y, y1);
+            c11 = FloatVector.fromArray(S, y, y1 + L);
+            c20 = FloatVector.fromArray(S, y, y2);
+            c21 = FloatVector.fromArray(S, y, y2 + L);
+            c30 = FloatVector.fromArray(S, y, y3);
+            c31 = FloatVector.fromArray(S, y, y3 + L);
+        }
+        int x1 = x0 + xStride;
+        int x2 = x1 + xStride;
+        int x3 = x2 + xStride;
+        for (int kk = 0; kk < kc; kk++, wOff += NR) {
+            // y[r, col ..] += x[r, kk] * W[col .., kk] for the four rows r
+            FloatVector w0 = FloatVector.fromArray(S, w, wOff);
+            FloatVector w1 = FloatVector.fromArray(S, w, wOff + L);
+            FloatVector a = FloatVector.broadcast(S, x[x0 + kk]);
+            c00 = a.fma(w0, c00);
+            c01 = a.fma(w1, c01);
+            a = FloatVector.broadcast(S, x[x1 + kk]);
+            c10 = a.fma(w0, c10);
+            c11 = a.fma(w1, c11);
+            a = FloatVector.broadcast(S, x[x2 + kk]);
+            c20 = a.fma(w0, c20);
+            c21 = a.fma(w1, c21);
+            a = FloatVector.broadcast(S, x[x3 + kk]);
+            c30 = a.fma(w0, c30);
+            c31 = a.fma(w1, c31);
+        }
+        c00.intoArray(y, y0);
+        c01.intoArray(y, y0 + L);
+        c10.intoArray(y, y1);
+        c11.intoArray(y, y1 + L);
+        c20.intoArray(y, y2);
+        c21.intoArray(y, y2 + L);
+        c30.intoArray(y, y3);
+        c31.intoArray(y, y3 + L);
+    }
+
+    // ------------------------------------------------------------------ gates
+
+    @Override
+    void rnn(boolean relu, double clipBound, float[] xp, int xpOff, float[] gh, int ghOff, float[] h, int hOff,
+             int hidden) {
+        float clip = (float) clipBound; // NaN stays NaN: no clip
+        int end = S.loopBound(hidden);
+        for (int j = 0; j < end; j += L) {
+            // a = W_ih x + b_ih + W_hh h + b_hh, clamped
+            FloatVector a = clamp(load(xp, xpOff + j).add(load(gh, ghOff + j)), clip);
+            // h_t = phi(a)
+            (relu ? relu(a) : tanh(a)).intoArray(h, hOff + j);
+        }
+        Plain32.rnn(relu, clip, xp, xpOff, gh, ghOff, h, hOff, end, hidden);
+    }
+
+    @Override
+    void lstm(float[] p, double clipBound, float[] xp, int xpOff, float[] gh, int ghOff, float[] c, int cOff,
+              float[] m, int mOff, int hidden) {
+        float clip = (float) clipBound; // NaN stays NaN: no clip
+        int end = S.loopBound(hidden);
+        for (int j = 0; j < end; j += L) {
+            FloatVector cPrev = load(c, cOff + j);
+            FloatVector ai = load(xp, xpOff + j).add(load(gh, ghOff + j));
+            FloatVector af = load(xp, xpOff + hidden + j).add(load(gh, ghOff + hidden + j));
+            FloatVector ag = load(xp, xpOff + 2 * hidden + j).add(load(gh, ghOff + 2 * hidden + j));
+            FloatVector ao = load(xp, xpOff + 3 * hidden + j).add(load(gh, ghOff + 3 * hidden + j));
+            if (p != null) {
+                // i and f see c_{t-1}
+                ai = load(p, j).fma(cPrev, ai);
+                af = load(p, hidden + j).fma(cPrev, af);
+            }
+            // i = sigmoid(a_i + p_i c_{t-1}), f = sigmoid(a_f + p_f c_{t-1}), g = tanh(a_g)
+            FloatVector i = sigmoid(clamp(ai, clip));
+            FloatVector f = sigmoid(clamp(af, clip));
+            FloatVector g = tanh(clamp(ag, clip));
+            // c_t = f * c_{t-1} + i * g
+            FloatVector cNew = f.fma(cPrev, i.mul(g));
+            if (p != null) {
+                // o sees the new c_t
+                ao = load(p, 2 * hidden + j).fma(cNew, ao);
+            }
+            // o = sigmoid(a_o + p_o c_t)
+            FloatVector o = sigmoid(clamp(ao, clip));
+            cNew.intoArray(c, cOff + j);
+            // m = o * tanh(c_t)
+            o.mul(tanh(cNew)).intoArray(m, mOff + j);
+        }
+        Plain32.lstm(p, clip, xp, xpOff, gh, ghOff, c, cOff, m, mOff, hidden, end, hidden);
+    }
+
+    @Override
+    void gru(double clipBound, float[] xp, int xpOff, float[] gh, int ghOff, float[] h, int hOff, int hidden) {
+        float clip = (float) clipBound; // NaN stays NaN: no clip
+        int n0 = 2 * hidden; // first row of the n block
+        int end = S.loopBound(hidden);
+        for (int j = 0; j < end; j += L) {
+            // r = sigmoid(a_r), z = sigmoid(a_z)
+            FloatVector r = sigmoid(clamp(load(xp, xpOff + j).add(load(gh, ghOff + j)), clip));
+            FloatVector z = sigmoid(clamp(load(xp, xpOff + hidden + j).add(load(gh, ghOff + hidden + j)), clip));
+            // n = tanh(W_in x + b_in + r * (W_hn h_{t-1} + b_hn))
+            FloatVector n = tanh(clamp(r.fma(load(gh, ghOff + n0 + j), load(xp, xpOff + n0 + j)), clip));
+            // h_t = (1 - z) * n + z * h_{t-1}
+            update(z, n, h, hOff + j);
+        }
+        Plain32.gru(clip, xp, xpOff, gh, ghOff, h, hOff, hidden, end, hidden);
+    }
+
+    @Override
+    void gruReset(double clipBound, float[] xp, int xpOff, float[] gh, int ghOff, float[] h, int hOff,
+                  float[] rh, int rhOff, int hidden) {
+        float clip = (float) clipBound; // NaN stays NaN: no clip
+        int end = S.loopBound(hidden);
+        for (int j = 0; j < end; j += L) {
+            // r = sigmoid(a_r); rh = r * h_{t-1}
+            FloatVector r = sigmoid(clamp(load(xp, xpOff + j).add(load(gh, ghOff + j)), clip));
+            r.mul(load(h, hOff + j)).intoArray(rh, rhOff + j);
+        }
+        Plain32.gruReset(clip, xp, xpOff, gh, ghOff, h, hOff, rh, rhOff, end, hidden);
+    }
+
+    @Override
+    void gruUpdate(double clipBound, float[] xp, int xpOff, float[] gh, int ghOff, float[] gn, int gnOff,
+                   float[] h, int hOff, int hidden) {
+        float clip = (float) clipBound; // NaN stays NaN: no clip
+        int n0 = 2 * hidden; // first row of the n block
+        int end = S.loopBound(hidden);
+        for (int j = 0; j < end; j += L) {
+            // z = sigmoid(a_z)
+            FloatVector z = sigmoid(clamp(load(xp, xpOff + hidden + j).add(load(gh, ghOff + hidden + j)), clip));
+            // n = tanh(W_in x + b_in + W_hn (r * h_{t-1}) + b_hn)
+            FloatVector n = tanh(clamp(load(xp, xpOff + n0 + j).add(load(gn, gnOff + j)), clip));
+            // h_t = (1 - z) * n + z * h_{t-1}
+            update(z, n, h, hOff + j);
+        }
+        Plain32.gruUpdate(clip, xp, xpOff, gh, ghOff, gn, gnOff, h, hOff, hidden, end, hidden);
+    }
+
+    /** GRU: {@code h[off ..] = (1 - z) * n + z * h[off ..]}. */
+    private static void update(FloatVector z, FloatVector n, float[] h, int off) {
+        FloatVector one = FloatVector.broadcast(S, 1.0f);
+        one.sub(z).mul(n).add(z.mul(load(h, off))).intoArray(h, off);
+    }
+
+    // ------------------------------------------------------------------ lanewise functions
+
+    private static FloatVector load(float[] a, int off) {
+        return FloatVector.fromArray(S, a, off);
+    }
+
+    /** {@link Activations#clamp(float, float)}: NaN lanes stay NaN, NaN c is no clip. */
+    private static FloatVector clamp(FloatVector x, float c) {
+        return Float.isNaN(c) ? x : x.max(-c).min(c);
+    }
+
+    /** {@link Activations#relu(float)}: {@code x < 0 ? 0 : x}, NaN and -0.0 kept. */
+    private static FloatVector relu(FloatVector x) {
+        return x.blend(0.0f, x.lt(0.0f));
+    }
+
+    /**
+     * {@link Activations#sigmoid(float)} without overflow: with {@code e = exp(-|x|)},
+     * {@code x >= 0 ? 1/(1+e) : e/(1+e)}; NaN gives NaN.
+     */
+    private static FloatVector sigmoid(FloatVector x) {
+        FloatVector e = x.abs().neg().lanewise(VectorOperators.EXP);
+        FloatVector numerator = e.blend(1.0f, x.compare(VectorOperators.GE, 0.0f));
+        return numerator.div(e.add(1.0f));
+    }
+
+    /** tanh (the Vector API's float TANH). */
+    private static FloatVector tanh(FloatVector x) {
+        return x.lanewise(VectorOperators.TANH);
+    }
+}
