@@ -208,3 +208,34 @@ def test_streaming_a_long_sequence_keeps_memory_bounded(backend: str) -> None:
     after = _live_memory_mb(backend)
     assert state is not None and np.isfinite(state.h).all()
     assert after - before < 8.0, f"memory grew from {before:.1f} MB to {after:.1f} MB"
+
+
+def test_a_million_streaming_steps_in_c_run_in_constant_memory() -> None:
+    """10^6 calls of rr_net_step at batch 1, updating the state in place: no growth at all."""
+    import resource
+
+    from rnn_rosetta.backends.c_backend import CCall
+    from tests.conftest import require_backend
+
+    require_backend("c")
+    fixture = rr.load_fixture("shared_fixtures/lstm_stacked3.json")  # 3 layers, I=4, H=5
+    net = rr.get_backend("c").load(fixture.model)
+    call = CCall()
+    model = fixture.model
+    x = np.random.default_rng(4).standard_normal((1, model.input_size))
+    h = np.zeros((model.num_layers, 1, model.hidden_size))
+    c = np.zeros((model.num_layers, 1, model.hidden_size))
+    out = np.empty((1, model.hidden_size))
+    args = (*call.reals(x), *call.reals(h), *call.reals(c), *call.reals(out), *call.reals(h), *call.reals(c))
+    step = call.lib.rr_net_step
+    handle = net._net
+    before = 0
+    for i in range(1_000_000):
+        status = step(handle, 1, *args, call.ffi.NULL, 0, call.err)
+        if status:
+            call.check(status)
+        if i == 1000:
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert np.isfinite(h).all() and np.abs(h).max() <= 1.0
+    assert (after - before) / 1024 < 1.0, f"peak RSS grew by {(after - before) / 1024:.2f} MB"
