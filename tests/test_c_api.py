@@ -13,7 +13,6 @@ failure there even when the status looks right here.
 
 from __future__ import annotations
 
-import inspect
 import math
 import re
 import subprocess
@@ -26,24 +25,11 @@ from typing import Any
 import pytest
 
 from rnn_rosetta import paths
+from rnn_rosetta.backends.c_backend import header_declarations
 from tests.conftest import require_backend
 
 SIZE_MAX = 2**64 - 1
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-
-
-def _declarations(header: str) -> str:
-    """The header without preprocessor lines and the C++ guard, for ffi.cdef."""
-    kept, skipping = [], False
-    for line in header.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("#ifdef __cplusplus"):
-            skipping = True
-        elif skipping and stripped.startswith("#endif"):
-            skipping = False
-        elif not skipping and not stripped.startswith("#"):
-            kept.append(line)
-    return "\n".join(kept)
 
 
 @lru_cache(maxsize=1)
@@ -51,7 +37,7 @@ def _open() -> tuple[Any, Any]:
     import cffi
 
     ffi = cffi.FFI()
-    ffi.cdef(_declarations(paths.c_header().read_text("utf-8")))
+    ffi.cdef(header_declarations(paths.c_header().read_text("utf-8")))
     ffi.cdef("void *malloc(size_t size); void free(void *ptr);")
     return ffi, ffi.dlopen(str(paths.c_library()))
 
@@ -705,11 +691,9 @@ def test_probes_refuse_an_infinite_duration(api: tuple[Any, Any]) -> None:
     Run in a child process, so that a probe that never returns fails the test, not the run."""
     script = "\n".join(
         [
-            "import math, cffi",
-            inspect.getsource(_declarations),
-            "ffi = cffi.FFI()",
-            f"ffi.cdef(_declarations(open({str(paths.c_header())!r}).read()))",
-            f"lib = ffi.dlopen({str(paths.c_library())!r})",
+            "import math",
+            "from rnn_rosetta.backends.c_backend import load_library",
+            "ffi, lib = load_library()",
             "for s in (math.inf, 1e300):",
             "    assert lib.rr_probe_peak_gflops(lib.RR_FLOAT64, s) <= 0, ('rr_probe_peak_gflops', s)",
             "    assert lib.rr_probe_read_gbps(1 << 16, s) <= 0, ('rr_probe_read_gbps', s)",

@@ -106,7 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return dispatch(build_parser().parse_args(argv))
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Run the chosen command: its exit status, or 2 and one line on stderr for any :class:`RosettaError`."""
     try:
         return int(args.handler(args))
     except RosettaError as exc:

@@ -8,12 +8,9 @@ mode is what the parent starts once per thread count.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-from rnn_rosetta.errors import RosettaError
 
 DEFAULT_OUT = Path("bench_out")
 
@@ -121,12 +118,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m rnn_rosetta.bench [options]``: exit 0, or 2 with one line on stderr."""
     parser = argparse.ArgumentParser(prog="python -m rnn_rosetta bench", description="The rnn-rosetta benchmark.")
     add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except RosettaError as exc:
-        print(f"rnn-rosetta: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("rnn-rosetta: interrupted", file=sys.stderr)
-        return 130
+    from rnn_rosetta.cli import dispatch
+
+    return dispatch(parser.parse_args(argv))
