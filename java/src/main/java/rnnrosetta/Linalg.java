@@ -3,7 +3,8 @@ package rnnrosetta;
 /**
  * Dense row-major products. Every output element starts from its bias (0.0 without one)
  * and adds the products {@code w[k] * v[k]} in ascending k: {@code ((b + w0 v0) + w1 v1) + ...},
- * the same order as the C library's {@code rr_gemm_bias}, so the two agree to the bit.
+ * the same order as the C library's portable product ({@code rr_portable_product}), so the
+ * two agree to the bit. {@link Plain64} (the float64 reference path) computes with these.
  */
 final class Linalg {
     private Linalg() {
@@ -16,16 +17,6 @@ final class Linalg {
             s += a[aOff + k] * b[bOff + k];
         }
         return s;
-    }
-
-    /**
-     * Y = X W^T + b for a block of rows (the "linear" layer, one GEMM):
-     * X [rows, in], W [out, in], b [out] (null = no bias), Y [rows, out].
-     */
-    static void linear(double[] x, int rows, int in, double[] w, double[] b, int out, double[] y) {
-        for (int r = 0; r < rows; r++) {
-            matVec(w, 0, out, in, b, x, r * in, y, r * out);
-        }
     }
 
     /**
