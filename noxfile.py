@@ -77,7 +77,8 @@ def fixtures(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff on Python; javac -Xlint:all -Werror on Java; gcc -Wall -Wextra -Werror on C (via make)."""
+    """ruff check and ruff format on Python; javac -Xlint:all -Werror on Java; gcc -Wall -Wextra -Werror on C (via make)."""
     session.install("ruff")
-    session.run("ruff", "check", "python", "tests", "noxfile.py")
+    session.run("ruff", "check", "python", "tests", "noxfile.py", "c/fuzz")
+    session.run("ruff", "format", "--check", "python", "tests", "noxfile.py", "c/fuzz")
     session.run("make", "--no-print-directory", "c", "lint-java", external=True)

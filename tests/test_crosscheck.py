@@ -59,9 +59,7 @@ def test_backends_disagreeing_are_named_as_a_pair(monkeypatch: pytest.MonkeyPatc
     require_backend("c")
     monkeypatch.setattr(numpy_backend.NumpyNet, "_forward", skewed)
     console = _console()
-    status = crosscheck(
-        [paths.fixtures_dir() / "rnn_tanh_small.json"], ["numpy", "c"], 1, console, dtypes=["float64"]
-    )
+    status = crosscheck([paths.fixtures_dir() / "rnn_tanh_small.json"], ["numpy", "c"], 1, console, dtypes=["float64"])
     text = console.export_text()
     assert status == 1
     expected_line = (

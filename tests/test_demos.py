@@ -68,7 +68,7 @@ def test_demo_cli_and_make_targets() -> None:
             capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
         assert made.returncode == 0, made.stderr
-        assert made.stdout.splitlines()[-len(lines):] == lines, target
+        assert made.stdout.splitlines()[-len(lines) :] == lines, target
 
 
 def _numbers(text: str) -> list[float]:

@@ -66,28 +66,77 @@ class OnnxSpec:
 
 SPECS: tuple[OnnxSpec, ...] = (
     OnnxSpec("rnn_tanh_forward", "RNN", "forward", 7, 13),
-    OnnxSpec("rnn_relu_bidirectional_layout1", "RNN", "bidirectional", 7, 5, layout=1,
-             activations=("Relu", "Relu"), initial_h=True, lengths=(6, 2, 4)),
-    OnnxSpec("rnn_tanh_reverse_clip", "RNN", "reverse", 5, 7, activations=("Tanh",), clip=0.6,
-             lengths=(3, 6, 1), x_scale=2.0),
+    OnnxSpec(
+        "rnn_relu_bidirectional_layout1",
+        "RNN",
+        "bidirectional",
+        7,
+        5,
+        layout=1,
+        activations=("Relu", "Relu"),
+        initial_h=True,
+        lengths=(6, 2, 4),
+    ),
+    OnnxSpec(
+        "rnn_tanh_reverse_clip", "RNN", "reverse", 5, 7, activations=("Tanh",), clip=0.6, lengths=(3, 6, 1), x_scale=2.0
+    ),
     OnnxSpec("rnn_relu_forward_state", "RNN", "forward", 13, 7, layout=1, activations=("Relu",), initial_h=True),
-    OnnxSpec("lstm_forward_peepholes_state", "LSTM", "forward", 7, 13, peepholes=True, initial_h=True,
-             initial_c=True),
-    OnnxSpec("lstm_forward_no_bias_layout1", "LSTM", "forward", 5, 7, layout=1, bias=False, initial_h=True,
-             initial_c=True),
-    OnnxSpec("lstm_bidirectional_peepholes_clip", "LSTM", "bidirectional", 7, 5, layout=1, peepholes=True,
-             clip=0.8, initial_h=True, initial_c=True, lengths=(6, 1, 4), x_scale=2.0),
-    OnnxSpec("lstm_reverse_lengths", "LSTM", "reverse", 13, 7, activations=("Sigmoid", "Tanh", "Tanh"),
-             initial_c=True, lengths=(2, 6, 5)),
+    OnnxSpec("lstm_forward_peepholes_state", "LSTM", "forward", 7, 13, peepholes=True, initial_h=True, initial_c=True),
+    OnnxSpec(
+        "lstm_forward_no_bias_layout1", "LSTM", "forward", 5, 7, layout=1, bias=False, initial_h=True, initial_c=True
+    ),
+    OnnxSpec(
+        "lstm_bidirectional_peepholes_clip",
+        "LSTM",
+        "bidirectional",
+        7,
+        5,
+        layout=1,
+        peepholes=True,
+        clip=0.8,
+        initial_h=True,
+        initial_c=True,
+        lengths=(6, 1, 4),
+        x_scale=2.0,
+    ),
+    OnnxSpec(
+        "lstm_reverse_lengths",
+        "LSTM",
+        "reverse",
+        13,
+        7,
+        activations=("Sigmoid", "Tanh", "Tanh"),
+        initial_c=True,
+        lengths=(2, 6, 5),
+    ),
     OnnxSpec("gru_lbr0_forward", "GRU", "forward", 7, 13, initial_h=True),
-    OnnxSpec("gru_lbr1_bidirectional_layout1", "GRU", "bidirectional", 7, 5, layout=1, linear_before_reset=1,
-             initial_h=True, lengths=(4, 6, 1)),
-    OnnxSpec("gru_lbr0_reverse_clip", "GRU", "reverse", 5, 7, linear_before_reset=0, clip=0.7, lengths=(6, 3, 2),
-             x_scale=2.0),
-    OnnxSpec("gru_lbr1_bidirectional_state_layout1", "GRU", "bidirectional", 5, 7, layout=1, linear_before_reset=1,
-             initial_h=True),
-    OnnxSpec("gru_lbr1_forward_no_bias_clip", "GRU", "forward", 13, 7, layout=1, linear_before_reset=1,
-             bias=False, clip=0.9),
+    OnnxSpec(
+        "gru_lbr1_bidirectional_layout1",
+        "GRU",
+        "bidirectional",
+        7,
+        5,
+        layout=1,
+        linear_before_reset=1,
+        initial_h=True,
+        lengths=(4, 6, 1),
+    ),
+    OnnxSpec(
+        "gru_lbr0_reverse_clip", "GRU", "reverse", 5, 7, linear_before_reset=0, clip=0.7, lengths=(6, 3, 2), x_scale=2.0
+    ),
+    OnnxSpec(
+        "gru_lbr1_bidirectional_state_layout1",
+        "GRU",
+        "bidirectional",
+        5,
+        7,
+        layout=1,
+        linear_before_reset=1,
+        initial_h=True,
+    ),
+    OnnxSpec(
+        "gru_lbr1_forward_no_bias_clip", "GRU", "forward", 13, 7, layout=1, linear_before_reset=1, bias=False, clip=0.9
+    ),
 )
 
 
@@ -426,7 +475,11 @@ def test_export_import_round_trip_is_exact(path: Path) -> None:
     for index, layer in enumerate(model.layers):
         imported = model_from_onnx(exported, node_name=f"layer{index}")
         assert (imported.cell, imported.direction, imported.hidden_size, imported.clip, imported.peepholes) == (
-            model.cell, model.direction, model.hidden_size, model.clip, model.peepholes
+            model.cell,
+            model.direction,
+            model.hidden_size,
+            model.clip,
+            model.peepholes,
         )
         assert imported.input_size == model.layer_input_size(index)
         if model.cell == "rnn":

@@ -58,13 +58,13 @@ class TorchSpec:
 SPECS: tuple[TorchSpec, ...] = (
     TorchSpec("rnn_tanh_bi2", "rnn_tanh", 7, 13, num_layers=2, bidirectional=True),
     TorchSpec("rnn_relu_l3_nobias", "rnn_relu", 5, 7, num_layers=3, bias=False),
-    TorchSpec("rnn_tanh_bi3_linear_head", "rnn_tanh", 3, 5, num_layers=3, bidirectional=True, head="linear",
-              head_size=4),
+    TorchSpec(
+        "rnn_tanh_bi3_linear_head", "rnn_tanh", 3, 5, num_layers=3, bidirectional=True, head="linear", head_size=4
+    ),
     TorchSpec("lstm_l1", "lstm", 7, 13),
     TorchSpec("lstm_bi2_proj_dropout", "lstm", 13, 7, num_layers=2, bidirectional=True, proj_size=4, dropout=0.25),
     TorchSpec("lstm_l3_proj_softmax_head", "lstm", 7, 13, num_layers=3, proj_size=5, head="softmax", head_size=11),
-    TorchSpec("gru_bi2_softmax_head", "gru", 7, 13, num_layers=2, bidirectional=True, head="sequential",
-              head_size=6),
+    TorchSpec("gru_bi2_softmax_head", "gru", 7, 13, num_layers=2, bidirectional=True, head="sequential", head_size=6),
     TorchSpec("gru_l1_batch_first_nobias", "gru", 13, 7, bias=False, batch_first=True),
 )
 
@@ -244,7 +244,11 @@ def test_written_fixture_loads_with_module_weights(index: int, fixture_folder: P
     module, _, _ = build_module(spec, index)
     model = fixture.model
     assert (model.cell, model.input_size, model.hidden_size, model.num_layers, model.proj_size) == (
-        spec.cell, spec.input_size, spec.hidden_size, spec.num_layers, spec.proj_size
+        spec.cell,
+        spec.input_size,
+        spec.hidden_size,
+        spec.num_layers,
+        spec.proj_size,
     )
     assert model.direction == ("bidirectional" if spec.bidirectional else "forward")
     params = dict(module.named_parameters())
@@ -378,8 +382,9 @@ def _lstm_state(hidden: int = 6) -> dict[str, Any]:
             "missing bias_ih_l1",
         ),
         (
-            lambda: model_from_state_dict({**_lstm_state(), "weight_ih_l0": torch.zeros(24, 4, dtype=torch.int64)},
-                                          "lstm"),
+            lambda: model_from_state_dict(
+                {**_lstm_state(), "weight_ih_l0": torch.zeros(24, 4, dtype=torch.int64)}, "lstm"
+            ),
             "real floating-point",
         ),
         (lambda: model_from_torch(torch.nn.GRU(3, 4), torch.nn.Linear(5, 2)), "reads 5 features"),

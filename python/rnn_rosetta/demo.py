@@ -100,4 +100,3 @@ def demo_lines(fixture: Fixture, net: Net) -> list[str]:
         final += " |c_n|=%.6f" % norm(np.asarray(c_n)[:, 0].ravel())
     lines.append(final)
     return lines
-

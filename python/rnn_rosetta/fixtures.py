@@ -306,9 +306,7 @@ def _build_model(doc: dict[str, Any]) -> Model:
     if problems:
         raise _PathError(*problems[0])
     if len(doc["layers"]) != model.num_layers:
-        raise _PathError(
-            "model.layers", f"num_layers is {model.num_layers} but {len(doc['layers'])} layers are given"
-        )
+        raise _PathError("model.layers", f"num_layers is {model.num_layers} but {len(doc['layers'])} layers are given")
     layers = []
     for index, layer_doc in enumerate(doc["layers"]):
         path = f"model.layers[{index}]"

@@ -215,9 +215,7 @@ def _onnxruntime(
     graph = model_to_onnx(model, "float32", with_h0=True, with_c0=c0 is not None, with_lengths=lengths is not None)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
-    session = onnxruntime.InferenceSession(
-        graph.SerializeToString(), options, providers=["CPUExecutionProvider"]
-    )
+    session = onnxruntime.InferenceSession(graph.SerializeToString(), options, providers=["CPUExecutionProvider"])
     feeds = {"x": x.astype(np.float32), "h0": h0.astype(np.float32)}
     if c0 is not None:
         feeds["c0"] = c0.astype(np.float32)

@@ -99,9 +99,7 @@ def model_to_onnx(
                 initializers.append(constant(f"l{index}_{state}_axes", np.array([0], dtype=np.int64)))
                 state_inputs[state] = f"l{index}_{state}"
                 nodes.append(
-                    helper.make_node(
-                        "Slice", [state, *bounds, f"l{index}_{state}_axes"], [state_inputs[state]]
-                    )
+                    helper.make_node("Slice", [state, *bounds, f"l{index}_{state}_axes"], [state_inputs[state]])
                 )
         node_inputs = [
             layer_input,
@@ -149,9 +147,7 @@ def model_to_onnx(
             nodes.append(helper.make_node("Softmax", [logits], ["y"], axis=-1))
         outputs.append(helper.make_tensor_value_info("y", elem, ["T", "B", model.head.size]))
     graph = helper.make_graph(nodes, "rnn_rosetta", inputs, outputs, initializer=initializers)
-    onnx_model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="rnn-rosetta"
-    )
+    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="rnn-rosetta")
     onnx_model.ir_version = 8
     onnx.checker.check_model(onnx_model)
     return onnx_model

@@ -167,9 +167,7 @@ def onnx_inputs_to_canonical(
     return converted, convert(h0), convert(c0)
 
 
-def canonical_outputs_to_onnx(
-    result: Result, layout: int = 0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def canonical_outputs_to_onnx(result: Result, layout: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """A one-layer model's :class:`Result` -> ONNX ``(Y, Y_h, Y_c)``.
 
     ``output [T, B, D*H]`` becomes ``Y [T, D, B, H]`` (layout 0) or
@@ -323,8 +321,7 @@ def _rnn_nonlinearity(activations: list[str], dirs: int, where: str) -> str:
         return "tanh"
     if len(activations) not in (1, dirs) or len(set(activations)) != 1 or activations[0] not in RNN_ACTIVATIONS:
         raise ValueError(
-            f"{where}: activations {activations} cannot be represented; only Tanh or Relu, "
-            "the same in every direction"
+            f"{where}: activations {activations} cannot be represented; only Tanh or Relu, the same in every direction"
         )
     return RNN_ACTIVATIONS[activations[0]]
 

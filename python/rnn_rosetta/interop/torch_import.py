@@ -90,9 +90,7 @@ def model_from_torch(module: Any, head: Any = None, head_activation: str | None 
             "proj_size": 0,
         }
     else:
-        raise ValueError(
-            f"expected torch.nn.RNN, nn.LSTM or nn.GRU (or their *Cell), got {type(module).__name__}"
-        )
+        raise ValueError(f"expected torch.nn.RNN, nn.LSTM or nn.GRU (or their *Cell), got {type(module).__name__}")
     model = _model_from_arrays(tensors, cell, nonlinearity, source=type(module).__name__)
     for name, value in declared.items():
         if getattr(model, name) != value:
@@ -277,8 +275,7 @@ def _direction_weights(
         array = arrays[keys[kind]]
         if array.shape != shape:
             raise ValueError(
-                f"{prefix}{keys[kind]}: expected shape {list(shape)} for a {model.describe()}, "
-                f"got {list(array.shape)}"
+                f"{prefix}{keys[kind]}: expected shape {list(shape)} for a {model.describe()}, got {list(array.shape)}"
             )
         found[kind] = array
     for kind in sorted(keys.keys() - shapes.keys()):
@@ -328,9 +325,7 @@ def _head_parts(head: Any) -> tuple[Any, Any, str]:
             if isinstance(last, torch.nn.Softmax) and last.dim in (-1, 2):
                 activation = "softmax"
             elif not isinstance(last, torch.nn.Identity):
-                raise ValueError(
-                    f"head: only nn.Softmax(dim=-1) or nn.Identity may follow the nn.Linear, got {last!r}"
-                )
+                raise ValueError(f"head: only nn.Softmax(dim=-1) or nn.Identity may follow the nn.Linear, got {last!r}")
         return head[0].weight, head[0].bias, activation
     raise ValueError(
         f"head: expected nn.Linear or nn.Sequential(nn.Linear, nn.Softmax(dim=-1)), got {type(head).__name__}"
