@@ -25,11 +25,11 @@ from rnn_rosetta.result import Result
 def sigmoid(a: np.ndarray) -> np.ndarray:
     """``sigmoid(a) = 1 / (1 + exp(-a))``, evaluated as ``exp(a) / (1 + exp(a))`` for ``a < 0``.
 
-    Neither branch overflows; NaN stays NaN.
+    Both branches divide by ``1 + e`` with ``e = exp(-|a|)`` in (0, 1], so
+    neither overflows; NaN stays NaN (``NaN >= 0`` is false, ``e`` is NaN).
     """
-    negative = ~(a >= 0)
-    e = np.exp(np.where(negative, a, -a))  # exp(-|a|), in (0, 1]
-    return np.where(negative, e / (1.0 + e), 1.0 / (1.0 + e))
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0, e) / (1.0 + e)
 
 
 def relu(a: np.ndarray) -> np.ndarray:
@@ -48,6 +48,11 @@ def softmax(v: np.ndarray) -> np.ndarray:
     """``softmax(v)_k = exp(v_k - max v) / sum_j exp(v_j - max v)`` over the last axis."""
     e = np.exp(v - v.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
+
+
+def split_gates(a: np.ndarray, count: int) -> np.ndarray:
+    """The ``count`` gate blocks of ``a`` as views, in order: [B, count*H] -> [count, B, H]."""
+    return a.reshape(a.shape[0], count, -1).swapaxes(0, 1)
 
 
 def rnn_step(model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray) -> np.ndarray:
@@ -74,7 +79,7 @@ def lstm_step(
     a_x [B, 4H], h [B, H_out], c [B, H] -> h_t [B, H_out], c_t [B, H]
     """
     a = a_x + h @ w.weight_hh.T + w.bias_hh  # [B, 4H]
-    a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)  # [B, H] each
+    a_i, a_f, a_g, a_o = split_gates(a, 4)  # [B, H] each
     if w.peephole_i is not None:
         a_i = a_i + w.peephole_i * c
         a_f = a_f + w.peephole_f * c
@@ -104,8 +109,8 @@ def gru_step(model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray) 
     hidden = model.hidden_size
     w_rz, w_n = w.weight_hh[: 2 * hidden], w.weight_hh[2 * hidden :]  # [2H, H], [H, H]
     b_rz, b_n = w.bias_hh[: 2 * hidden], w.bias_hh[2 * hidden :]  # [2H], [H]
-    a_xr, a_xz, a_xn = np.split(a_x, 3, axis=1)  # [B, H] each
-    a_hr, a_hz = np.split(h @ w_rz.T + b_rz, 2, axis=1)  # [B, H] each
+    a_xr, a_xz, a_xn = split_gates(a_x, 3)  # [B, H] each
+    a_hr, a_hz = split_gates(h @ w_rz.T + b_rz, 2)  # [B, H] each
     r = sigmoid(clip(a_xr + a_hr, model.clip))
     z = sigmoid(clip(a_xz + a_hz, model.clip))
     if model.linear_before_reset:
@@ -139,9 +144,13 @@ def run_direction(
     output = np.zeros((steps, batch, h0.shape[1]), dtype=x.dtype)  # [T, B, H_out]
     h = h0.copy()
     c = None if c0 is None else c0.copy()
+    every_step = bool((lengths == steps).all())
     for step in range(int(lengths.max())):
-        rows = np.flatnonzero(step < lengths)  # the sequences still running
-        times = lengths[rows] - 1 - step if reverse else np.full(rows.size, step)
+        if every_step:  # all sequences run: plain slices, nothing gathered
+            rows, times = slice(None), (steps - 1 - step if reverse else step)
+        else:
+            rows = np.flatnonzero(step < lengths)  # the sequences still running
+            times = lengths[rows] - 1 - step if reverse else np.full(rows.size, step)
         a_step = a_x[times, rows]  # [B_active, G*H]
         if model.cell == "lstm":
             assert c is not None
