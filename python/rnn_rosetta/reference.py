@@ -80,16 +80,15 @@ def lstm_step(
     """
     a = a_x + h @ w.weight_hh.T + w.bias_hh  # [B, 4H]
     a_i, a_f, a_g, a_o = split_gates(a, 4)  # [B, H] each
-    if w.peephole_i is not None:
-        a_i = a_i + w.peephole_i * c
-        a_f = a_f + w.peephole_f * c
-    i = sigmoid(clip(a_i, model.clip))
-    f = sigmoid(clip(a_f, model.clip))
     g = np.tanh(clip(a_g, model.clip))
-    c_t = f * c + i * g  # [B, H]
-    if w.peephole_o is not None:
-        a_o = a_o + w.peephole_o * c_t
-    o = sigmoid(clip(a_o, model.clip))
+    if w.peephole_i is None:  # i, f and o from one sigmoid over [B, 4H] (its g block unused)
+        i, f, _, o = split_gates(sigmoid(clip(a, model.clip)), 4)
+        c_t = f * c + i * g  # [B, H]
+    else:
+        i = sigmoid(clip(a_i + w.peephole_i * c, model.clip))
+        f = sigmoid(clip(a_f + w.peephole_f * c, model.clip))
+        c_t = f * c + i * g  # [B, H]
+        o = sigmoid(clip(a_o + w.peephole_o * c_t, model.clip))
     h_t = o * np.tanh(c_t)  # [B, H]
     if w.weight_hr is not None:
         h_t = h_t @ w.weight_hr.T  # [B, P]
@@ -106,19 +105,32 @@ def gru_step(model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray) 
 
     a_x [B, 3H], h [B, H] -> h_t [B, H]
     """
-    hidden = model.hidden_size
-    w_rz, w_n = w.weight_hh[: 2 * hidden], w.weight_hh[2 * hidden :]  # [2H, H], [H, H]
-    b_rz, b_n = w.bias_hh[: 2 * hidden], w.bias_hh[2 * hidden :]  # [2H], [H]
-    a_xr, a_xz, a_xn = split_gates(a_x, 3)  # [B, H] each
-    a_hr, a_hz = split_gates(h @ w_rz.T + b_rz, 2)  # [B, H] each
-    r = sigmoid(clip(a_xr + a_hr, model.clip))
-    z = sigmoid(clip(a_xz + a_hz, model.clip))
+    rz = 2 * model.hidden_size  # r and z are the first 2H rows of every gate block
+    a_xrz, a_xn = a_x[:, :rz], a_x[:, rz:]  # [B, 2H], [B, H]
     if model.linear_before_reset:
-        a_n = a_xn + r * (h @ w_n.T + b_n)
+        a_h = h @ w.weight_hh.T + w.bias_hh  # [B, 3H]: all three gates in one product
+        a_hrz, a_hn = a_h[:, :rz], a_h[:, rz:]  # [B, 2H], [B, H]
     else:
-        a_n = a_xn + (r * h) @ w_n.T + b_n
+        a_hrz = h @ w.weight_hh[:rz].T + w.bias_hh[:rz]  # [B, 2H]; n needs r first
+    r, z = split_gates(sigmoid(clip(a_xrz + a_hrz, model.clip)), 2)  # [B, H] each
+    if model.linear_before_reset:
+        a_n = a_xn + r * a_hn
+    else:
+        a_n = a_xn + (r * h) @ w.weight_hh[rz:].T + w.bias_hh[rz:]
     n = np.tanh(clip(a_n, model.clip))
     return (1.0 - z) * n + z * h
+
+
+def cell_step(
+    model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray, c: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """One step of the model's cell: ``(h_t, c_t)``, with ``c_t`` None for rnn and gru."""
+    if model.cell == "lstm":
+        assert c is not None
+        return lstm_step(model, w, a_x, h, c)
+    if model.cell == "gru":
+        return gru_step(model, w, a_x, h), None
+    return rnn_step(model, w, a_x, h), None
 
 
 def run_direction(
@@ -144,22 +156,19 @@ def run_direction(
     output = np.zeros((steps, batch, h0.shape[1]), dtype=x.dtype)  # [T, B, H_out]
     h = h0.copy()
     c = None if c0 is None else c0.copy()
-    every_step = bool((lengths == steps).all())
+    if (lengths == steps).all():  # every sequence runs every step: plain slices, nothing gathered
+        for t in range(steps - 1, -1, -1) if reverse else range(steps):
+            h, c = cell_step(model, w, a_x[t], h, c)
+            output[t] = h
+        return output, h, c
     for step in range(int(lengths.max())):
-        if every_step:  # all sequences run: plain slices, nothing gathered
-            rows, times = slice(None), (steps - 1 - step if reverse else step)
-        else:
-            rows = np.flatnonzero(step < lengths)  # the sequences still running
-            times = lengths[rows] - 1 - step if reverse else np.full(rows.size, step)
-        a_step = a_x[times, rows]  # [B_active, G*H]
-        if model.cell == "lstm":
-            assert c is not None
-            h[rows], c[rows] = lstm_step(model, w, a_step, h[rows], c[rows])
-        elif model.cell == "gru":
-            h[rows] = gru_step(model, w, a_step, h[rows])
-        else:
-            h[rows] = rnn_step(model, w, a_step, h[rows])
-        output[times, rows] = h[rows]
+        rows = np.flatnonzero(step < lengths)  # the sequences still running
+        times = lengths[rows] - 1 - step if reverse else np.full(rows.size, step)
+        h_t, c_t = cell_step(model, w, a_x[times, rows], h[rows], None if c is None else c[rows])
+        h[rows] = h_t
+        if c is not None:
+            c[rows] = c_t
+        output[times, rows] = h_t
     return output, h, c
 
 
