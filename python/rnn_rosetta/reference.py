@@ -121,6 +121,15 @@ def gru_step(model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray) 
     return (1.0 - z) * n + z * h
 
 
+def linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """``x W^T + b`` for every ``(t, b)`` as one matrix product: x [T, B, K], W [N, K] -> [T, B, N].
+
+    (``x @ W.T`` on the 3-d array would run one product per time step, reading W T times.)
+    """
+    steps, batch, width = x.shape
+    return (x.reshape(steps * batch, width) @ weight.T + bias).reshape(steps, batch, weight.shape[0])
+
+
 def cell_step(
     model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray, c: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -152,7 +161,7 @@ def run_direction(
     -> output [T, B, H_out], h_n [B, H_out], c_n [B, H] or None
     """
     steps, batch, _ = x.shape
-    a_x = x @ w.weight_ih.T + w.bias_ih  # [T, B, G*H]: every step's input projection at once
+    a_x = linear(x, w.weight_ih, w.bias_ih)  # [T, B, G*H]: every step's input projection at once
     output = np.zeros((steps, batch, h0.shape[1]), dtype=x.dtype)  # [T, B, H_out]
     h = h0.copy()
     c = None if c0 is None else c0.copy()
@@ -174,7 +183,7 @@ def run_direction(
 
 def apply_head(head: Head, output: np.ndarray) -> np.ndarray:
     """``y_t = act(W_y output_t + b_y)`` for every t (padded steps included): [T, B, O]."""
-    logits = output @ head.weight.T + head.bias
+    logits = linear(output, head.weight, head.bias)  # [T, B, O]
     return softmax(logits) if head.activation == "softmax" else logits
 
 
