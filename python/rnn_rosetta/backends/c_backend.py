@@ -67,13 +67,13 @@ class CCall:
         """``(double * or float *, element count)`` by the array's dtype; NULL and 0 for ``None``."""
         if array is None:
             return self.ffi.NULL, 0
-        c_type = "float *" if array.dtype == np.float32 else "double *"
-        return self.ffi.cast(c_type, self.ffi.from_buffer(array)), array.size
+        c_type = "float[]" if array.dtype == np.float32 else "double[]"
+        return self.ffi.from_buffer(c_type, array), array.size
 
     def int64s(self, array: np.ndarray | None) -> tuple[Any, int]:
         if array is None:
             return self.ffi.NULL, 0
-        return self.ffi.cast("int64_t *", self.ffi.from_buffer(array)), array.size
+        return self.ffi.from_buffer("int64_t[]", array), array.size
 
     def check(self, status: int) -> None:
         """Raise the Python exception for a non-OK status, with the library's message."""
