@@ -77,7 +77,7 @@ def fixtures(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format on Python; javac -Xlint:all -Werror on Java; gcc -Wall -Wextra -Werror on C (via make)."""
+    """ruff check and format on Python; javac -Xlint:all -Werror on Java; gcc -Wall -Wextra -Werror on C (make)."""
     session.install("ruff")
     session.run("ruff", "check", "python", "tests", "noxfile.py", "c/fuzz")
     session.run("ruff", "format", "--check", "python", "tests", "noxfile.py", "c/fuzz")

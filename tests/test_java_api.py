@@ -444,3 +444,53 @@ def test_step_refusals(rr: Any, precision: str) -> None:
     refuses(lambda: made.step(B, x, h, make(1)), IAE, "c")
     gru = net(rr, GRU, precision)
     refuses(lambda: gru.step(B, make(B * GRU.input_size), None, make(B * GRU.hidden_size)), IAE, "c")
+
+
+# -- Bridge: the inputs in one buffer, the results in one array --------------------
+
+
+def _bridge_inputs(precision: str, *arrays: list[float] | None) -> tuple[Any, list[int]]:
+    """A direct buffer holding the arrays one after another (native order) and their lengths (-1: null)."""
+    import numpy as np
+
+    from rnn_rosetta.backends.java_backend import DirectBuffer
+
+    dtype = np.float32 if precision == "32" else np.float64
+    parts = tuple(None if a is None else np.asarray(a, dtype=dtype) for a in arrays)
+    buffer = DirectBuffer(max(sum(p.nbytes for p in parts if p is not None), 1))
+    return buffer.java, buffer.fill(parts)
+
+
+def test_bridge_packs_what_forward_and_step_return(rr: Any, precision: str) -> None:
+    """Bridge.forward/step equal Net.forward/step, packed as output, hN, cN, y."""
+    spec = LSTM
+    made = net(rr, spec, precision)
+    slots = spec.num_layers * spec.D
+    x = [0.1 * i for i in range(T * B * spec.input_size)]
+    h0 = [0.01 * i for i in range(slots * B * spec.H_out)]
+    c0 = [-0.02 * i for i in range(slots * B * spec.hidden_size)]
+    make = _arrays(precision)
+    java_x, java_h0, java_c0 = make(len(x)), make(len(h0)), make(len(c0))
+    java_x[:], java_h0[:], java_c0[:] = x, h0, c0
+    want = made.forward(T, B, java_x, java_h0, java_c0, ints([T, 1]))
+    buffer, counts = _bridge_inputs(precision, x, h0, c0)
+    packed = list(rr.Bridge.forward(made, T, B, buffer, *counts, ints([T, 1])))
+    assert packed == [*want.output, *want.hN, *want.cN, *want.y]
+    want = made.step(B, make(B * spec.input_size), None, None)
+    buffer, counts = _bridge_inputs(precision, [0.0] * (B * spec.input_size), None, None)
+    assert counts[1:] == [-1, -1]
+    assert list(rr.Bridge.step(made, B, buffer, *counts)) == [*want.output, *want.hN, *want.cN, *want.y]
+
+
+def test_bridge_refuses_short_null_and_wrong_buffers(rr: Any, precision: str) -> None:
+    spec = GRU
+    made = net(rr, spec, precision)
+    x_count = T * B * spec.input_size
+    buffer, _ = _bridge_inputs(precision, [0.0] * x_count)
+    refuses(lambda: rr.Bridge.forward(made, T, B, buffer, x_count + 1, -1, -1, None), IAE, "inputs", "need")
+    refuses(lambda: rr.Bridge.forward(made, T, B, buffer, x_count, 1, -1, None), IAE, "inputs", "need")
+    refuses(lambda: rr.Bridge.forward(made, T, B, None, x_count, -1, -1, None), IAE, "inputs", "null")
+    # the right room, but a length that disagrees with the model: Net's own check names it
+    refuses(lambda: rr.Bridge.forward(made, T, B, buffer, x_count - 1, -1, -1, None), IAE, "x")
+    refuses(lambda: rr.Bridge.step(made, B, buffer, -1, -1, -1), IAE, "x")
+    refuses(lambda: rr.Bridge.step(net(rr, REVERSE, precision), B, buffer, 2, -1, -1), UOE, "forward()")

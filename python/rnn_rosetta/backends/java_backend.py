@@ -1,13 +1,20 @@
 """The Java backend: ``java/build/rnn-rosetta.jar`` through JPype.
 
-The JVM starts once per process (JPype cannot restart it). Weights cross the
-bridge once per ``load``, as flat ``double[]`` arrays; each call hands over
-the inputs and copies the outputs back into numpy.
+The JVM starts once per process (JPype cannot restart it). JPype builds a
+Java array from a numpy array element by element (2-4 ns each), and every
+crossing of the bridge costs about a microsecond, so arrays travel through
+:class:`DirectBuffer`: a Java direct ``ByteBuffer`` that numpy fills with one
+``memcpy`` and ``rnnrosetta.Bridge`` reads with one bulk copy. A call's inputs
+go in one buffer (one per thread, reused), its results come back as one packed
+array (output, h_n, c_n, y), split here into views. Weights cross once per
+``load``, as ``double[]``.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -47,22 +54,63 @@ def start_jvm() -> Any:
     return jpype.JPackage("rnnrosetta")
 
 
+class DirectBuffer:
+    """A Java direct ``ByteBuffer`` and a numpy view of its memory: numpy writes, Java reads.
+
+    The memory belongs to the JVM (``ByteBuffer.allocateDirect``), so nothing is
+    registered with JPype per call (``jpype.nio.convertToDirectBuffer`` on a numpy
+    array is, and the JVM's heap then grows with the number of calls).
+    """
+
+    def __init__(self, nbytes: int) -> None:
+        import jpype
+
+        self.java = jpype.JClass("java.nio.ByteBuffer").allocateDirect(nbytes)
+        self.memory = np.frombuffer(memoryview(self.java), dtype=np.uint8)  # [nbytes]
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.memory.size)
+
+    def fill(self, arrays: tuple[np.ndarray | None, ...]) -> list[int]:
+        """Copy the arrays one after another from the start; their element counts, -1 for None."""
+        counts, start = [], 0
+        for array in arrays:
+            if array is None:
+                counts.append(-1)
+                continue
+            raw = array.reshape(-1).view(np.uint8)
+            self.memory[start : start + raw.size] = raw
+            start += raw.size
+            counts.append(array.size)
+        return counts
+
+
+class _Staging(threading.local):
+    """One reusable :class:`DirectBuffer` per thread for the inputs of a call (grown, never shrunk)."""
+
+    buffer: DirectBuffer | None = None
+
+
+_STAGING = _Staging()
+
+
+def staged(*arrays: np.ndarray | None) -> tuple[Any, list[int]]:
+    """The arrays (C-contiguous) in this thread's staging buffer: ``(java ByteBuffer, counts)``."""
+    need = sum(a.nbytes for a in arrays if a is not None)
+    buffer = _STAGING.buffer
+    if buffer is None or buffer.nbytes < need:
+        buffer = _STAGING.buffer = DirectBuffer(max(need, 2 * (buffer.nbytes if buffer else 0), 4096))
+    return buffer.java, buffer.fill(arrays)
+
+
 def _doubles(array: np.ndarray | None) -> Any:
+    """A Java ``double[]`` (the weights, once per ``load``), or None."""
     import jpype
 
     if array is None:
         return None
     return jpype.JArray(jpype.JDouble)(np.ascontiguousarray(array, dtype=np.float64).ravel())
-
-
-def _reals(array: np.ndarray | None) -> Any:
-    """A Java ``float[]`` or ``double[]`` by the array's dtype (already checked and contiguous)."""
-    import jpype
-
-    if array is None:
-        return None
-    element = jpype.JFloat if array.dtype == np.float32 else jpype.JDouble
-    return jpype.JArray(element)(array.ravel())
 
 
 def _ints(array: np.ndarray | None) -> Any:
@@ -71,12 +119,6 @@ def _ints(array: np.ndarray | None) -> Any:
     if array is None:
         return None
     return jpype.JArray(jpype.JInt)(np.ascontiguousarray(array, dtype=np.int32))
-
-
-def _numpy(array: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray | None:
-    if array is None:
-        return None
-    return np.array(array, dtype=dtype).reshape(shape)
 
 
 def _raise_from_java(exc: Any) -> None:
@@ -127,6 +169,7 @@ class JavaNet(Net):
         import jpype
 
         rr = start_jvm()
+        self._bridge = rr.Bridge
         net_class = rr.Net32 if self.dtype == np.float32 else rr.Net
         weights = jpype.JArray(rr.LayerWeights, 2)(
             [[_layer_weights(rr, w) for _, w in layer.directions()] for layer in model.layers]
@@ -147,16 +190,29 @@ class JavaNet(Net):
     def kernel_name(self) -> str:
         return str(self._net.kernelName())
 
-    def _result(self, result: Any, lead: tuple[int, ...], slots: int, batch: int) -> Result:
+    def _unpack(self, packed: Any, lead: tuple[int, ...], slots: int, batch: int) -> Result:
+        """Split ``Bridge``'s packed ``output, hN, cN, y`` (the absent ones left out) into views."""
         model = self.model
         width = model.output_size * (model.num_directions if len(lead) == 2 else 1)
-        dtype = self.dtype
-        return Result(
-            output=_numpy(result.output, (*lead, width), dtype),  # type: ignore[arg-type]
-            h_n=_numpy(result.hN, (slots, batch, model.output_size), dtype),  # type: ignore[arg-type]
-            c_n=_numpy(result.cN, (slots, batch, model.hidden_size), dtype),
-            y=None if model.head is None else _numpy(result.y, (*lead, model.head.size), dtype),
-        )
+        shapes: dict[str, tuple[int, ...] | None] = {
+            "output": (*lead, width),
+            "h_n": (slots, batch, model.output_size),
+            "c_n": (slots, batch, model.hidden_size) if model.cell == "lstm" else None,
+            "y": (*lead, model.head.size) if model.head is not None else None,
+        }
+        flat = np.array(packed, dtype=self.dtype)  # one copy out of the JVM
+        parts: dict[str, np.ndarray | None] = {}
+        start = 0
+        for name, shape in shapes.items():
+            if shape is None:
+                parts[name] = None
+                continue
+            size = math.prod(shape)
+            parts[name] = flat[start : start + size].reshape(shape)
+            start += size
+        if start != flat.size:
+            raise BackendError("java", f"Bridge returned {flat.size} values, expected {start}")
+        return Result(**parts)  # type: ignore[arg-type]
 
     def _forward(
         self, x: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | None, lengths: np.ndarray | None
@@ -165,11 +221,12 @@ class JavaNet(Net):
 
         steps, batch, _ = x.shape
         try:
-            result = self._net.forward(steps, batch, _reals(x), _reals(h0), _reals(c0), _ints(lengths))
+            inputs, counts = staged(x, h0, c0)
+            packed = self._bridge.forward(self._net, steps, batch, inputs, *counts, _ints(lengths))
         except jpype.JException as exc:
             _raise_from_java(exc)
         slots = self.model.num_layers * self.model.num_directions
-        return self._result(result, (steps, batch), slots, batch)
+        return self._unpack(packed, (steps, batch), slots, batch)
 
     def _step(
         self, x_t: np.ndarray, h: np.ndarray | None, c: np.ndarray | None
@@ -178,10 +235,12 @@ class JavaNet(Net):
 
         batch = x_t.shape[0]
         try:
-            result = self._net.step(batch, _reals(x_t), _reals(h), _reals(c))
+            inputs, counts = staged(x_t, h, c)
+            packed = self._bridge.step(self._net, batch, inputs, *counts)
         except jpype.JException as exc:
             _raise_from_java(exc)
-        res = self._result(result, (batch,), self.model.num_layers, batch)
+        res = self._unpack(packed, (batch,), self.model.num_layers, batch)
+        assert res.h_n is not None
         return res.output, res.y, res.h_n, res.c_n
 
 

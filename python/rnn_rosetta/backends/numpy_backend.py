@@ -20,7 +20,9 @@ class NumpyNet(Net):
     def _forward(
         self, x: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | None, lengths: np.ndarray | None
     ) -> Result:
-        return reference.forward(self._model, x, h0, c0, lengths)
+        # IEEE arithmetic, as in C and Java: inf and NaN in x propagate without a warning
+        with np.errstate(over="ignore", invalid="ignore"):
+            return reference.forward(self._model, x, h0, c0, lengths)
 
 
 class NumpyBackend:
