@@ -494,3 +494,4 @@ def test_bridge_refuses_short_null_and_wrong_buffers(rr: Any, precision: str) ->
     refuses(lambda: rr.Bridge.forward(made, T, B, buffer, x_count - 1, -1, -1, None), IAE, "x")
     refuses(lambda: rr.Bridge.step(made, B, buffer, -1, -1, -1), IAE, "x")
     refuses(lambda: rr.Bridge.step(net(rr, REVERSE, precision), B, buffer, 2, -1, -1), UOE, "forward()")
+    refuses(lambda: rr.Bridge.forward(rr.Net @ None, T, B, buffer, x_count, -1, -1, None), IAE, "net")

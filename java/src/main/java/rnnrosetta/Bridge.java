@@ -1,9 +1,11 @@
 package rnnrosetta;
 
+import java.lang.reflect.Array;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.util.function.IntFunction;
 
 /**
  * Calls into the library from another language (Python through JPype, C through JNI) with as
@@ -27,11 +29,12 @@ public final class Bridge {
      * {@code inputs} holds x [xLen], then h0 [h0Len], then c0 [c0Len] as doubles, one after
      * the other; a length below 0 stands for a null array, which takes no room.
      *
-     * @throws IllegalArgumentException as {@link Net#forward} does, and when {@code inputs}
-     *                                  holds fewer values than the lengths say
+     * @throws IllegalArgumentException as {@link Net#forward} does, and when {@code net} is
+     *                                  null or {@code inputs} holds fewer values than the lengths say
      */
     public static double[] forward(Net net, int seqLen, int batch, ByteBuffer inputs, int xLen, int h0Len,
                                    int c0Len, int[] lengths) {
+        requireNet(net);
         DoubleBuffer values = inNativeOrder(inputs).asDoubleBuffer();
         int[] at = offsets(values.remaining(), xLen, h0Len, c0Len);
         return packed(net.forward(seqLen, batch, take(values, at[0], xLen), take(values, at[1], h0Len),
@@ -47,6 +50,7 @@ public final class Bridge {
      */
     public static float[] forward(Net32 net, int seqLen, int batch, ByteBuffer inputs, int xLen, int h0Len,
                                   int c0Len, int[] lengths) {
+        requireNet(net);
         FloatBuffer values = inNativeOrder(inputs).asFloatBuffer();
         int[] at = offsets(values.remaining(), xLen, h0Len, c0Len);
         return packed(net.forward(seqLen, batch, take(values, at[0], xLen), take(values, at[1], h0Len),
@@ -62,6 +66,7 @@ public final class Bridge {
      * @throws UnsupportedOperationException as {@link Net#step} does
      */
     public static double[] step(Net net, int batch, ByteBuffer inputs, int xLen, int hLen, int cLen) {
+        requireNet(net);
         DoubleBuffer values = inNativeOrder(inputs).asDoubleBuffer();
         int[] at = offsets(values.remaining(), xLen, hLen, cLen);
         return packed(net.step(batch, take(values, at[0], xLen), take(values, at[1], hLen),
@@ -76,6 +81,7 @@ public final class Bridge {
      * @throws UnsupportedOperationException as {@link Net32#step} does
      */
     public static float[] step(Net32 net, int batch, ByteBuffer inputs, int xLen, int hLen, int cLen) {
+        requireNet(net);
         FloatBuffer values = inNativeOrder(inputs).asFloatBuffer();
         int[] at = offsets(values.remaining(), xLen, hLen, cLen);
         return packed(net.step(batch, take(values, at[0], xLen), take(values, at[1], hLen),
@@ -84,35 +90,27 @@ public final class Bridge {
 
     /** output, hN, cN, y of {@code r} in one array, the null ones left out. */
     static double[] packed(Result r) {
-        double[][] parts = {r.output, r.hN, r.cN, r.y};
-        int total = 0;
-        for (double[] part : parts) {
-            total += part == null ? 0 : part.length;
-        }
-        double[] all = new double[total];
-        int at = 0;
-        for (double[] part : parts) {
-            if (part != null) {
-                System.arraycopy(part, 0, all, at, part.length);
-                at += part.length;
-            }
-        }
-        return all;
+        return concat(new double[][] {r.output, r.hN, r.cN, r.y}, double[]::new);
     }
 
     /** output, hN, cN, y of {@code r} in one array, the null ones left out. */
     static float[] packed(Result32 r) {
-        float[][] parts = {r.output, r.hN, r.cN, r.y};
+        return concat(new float[][] {r.output, r.hN, r.cN, r.y}, float[]::new);
+    }
+
+    /** The non-null {@code parts} (primitive arrays of one type) end to end, in a new array. */
+    private static <A> A concat(A[] parts, IntFunction<A> newArray) {
         int total = 0;
-        for (float[] part : parts) {
-            total += part == null ? 0 : part.length;
+        for (A part : parts) {
+            total += part == null ? 0 : Array.getLength(part);
         }
-        float[] all = new float[total];
+        A all = newArray.apply(total);
         int at = 0;
-        for (float[] part : parts) {
+        for (A part : parts) {
             if (part != null) {
-                System.arraycopy(part, 0, all, at, part.length);
-                at += part.length;
+                int length = Array.getLength(part);
+                System.arraycopy(part, 0, all, at, length);
+                at += length;
             }
         }
         return all;
@@ -154,6 +152,13 @@ public final class Bridge {
         float[] array = new float[len];
         values.get(at, array);
         return array;
+    }
+
+    /** Refuses a null net before anything is read. */
+    private static void requireNet(Object net) {
+        if (net == null) {
+            throw new IllegalArgumentException("net is null");
+        }
     }
 
     /** A view of {@code buffer} in native byte order (the caller's buffer is left as it is). */
