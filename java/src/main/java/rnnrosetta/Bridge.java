@@ -35,10 +35,8 @@ public final class Bridge {
     public static double[] forward(Net net, int seqLen, int batch, ByteBuffer inputs, int xLen, int h0Len,
                                    int c0Len, int[] lengths) {
         requireNet(net);
-        DoubleBuffer values = inNativeOrder(inputs).asDoubleBuffer();
-        int[] at = offsets(values.remaining(), xLen, h0Len, c0Len);
-        return packed(net.forward(seqLen, batch, take(values, at[0], xLen), take(values, at[1], h0Len),
-                take(values, at[2], c0Len), lengths));
+        double[][] in = doubles(inputs, xLen, h0Len, c0Len);
+        return packed(net.forward(seqLen, batch, in[0], in[1], in[2], lengths));
     }
 
     /**
@@ -51,10 +49,8 @@ public final class Bridge {
     public static float[] forward(Net32 net, int seqLen, int batch, ByteBuffer inputs, int xLen, int h0Len,
                                   int c0Len, int[] lengths) {
         requireNet(net);
-        FloatBuffer values = inNativeOrder(inputs).asFloatBuffer();
-        int[] at = offsets(values.remaining(), xLen, h0Len, c0Len);
-        return packed(net.forward(seqLen, batch, take(values, at[0], xLen), take(values, at[1], h0Len),
-                take(values, at[2], c0Len), lengths));
+        float[][] in = floats(inputs, xLen, h0Len, c0Len);
+        return packed(net.forward(seqLen, batch, in[0], in[1], in[2], lengths));
     }
 
     /**
@@ -67,10 +63,8 @@ public final class Bridge {
      */
     public static double[] step(Net net, int batch, ByteBuffer inputs, int xLen, int hLen, int cLen) {
         requireNet(net);
-        DoubleBuffer values = inNativeOrder(inputs).asDoubleBuffer();
-        int[] at = offsets(values.remaining(), xLen, hLen, cLen);
-        return packed(net.step(batch, take(values, at[0], xLen), take(values, at[1], hLen),
-                take(values, at[2], cLen)));
+        double[][] in = doubles(inputs, xLen, hLen, cLen);
+        return packed(net.step(batch, in[0], in[1], in[2]));
     }
 
     /**
@@ -82,10 +76,8 @@ public final class Bridge {
      */
     public static float[] step(Net32 net, int batch, ByteBuffer inputs, int xLen, int hLen, int cLen) {
         requireNet(net);
-        FloatBuffer values = inNativeOrder(inputs).asFloatBuffer();
-        int[] at = offsets(values.remaining(), xLen, hLen, cLen);
-        return packed(net.step(batch, take(values, at[0], xLen), take(values, at[1], hLen),
-                take(values, at[2], cLen)));
+        float[][] in = floats(inputs, xLen, hLen, cLen);
+        return packed(net.step(batch, in[0], in[1], in[2]));
     }
 
     /** output, hN, cN, y of {@code r} in one array, the null ones left out. */
@@ -117,41 +109,46 @@ public final class Bridge {
     }
 
     /**
-     * Where each of three arrays of these lengths (below 0: absent, no room) starts when they
-     * lie one after another in {@code available} values.
+     * The arrays of these lengths that lie one after another in {@code inputs} (doubles,
+     * native byte order); a length below 0 is a null array that takes no room.
      */
-    private static int[] offsets(int available, int... lengths) {
-        int[] at = new int[lengths.length];
-        long next = 0;
-        for (int i = 0; i < lengths.length; i++) {
-            at[i] = (int) Math.min(next, Integer.MAX_VALUE);
-            next += Math.max(lengths[i], 0);
+    private static double[][] doubles(ByteBuffer inputs, int... lengths) {
+        DoubleBuffer values = inNativeOrder(inputs).asDoubleBuffer();
+        requireRoom(values.remaining(), lengths);
+        double[][] arrays = new double[lengths.length][];
+        for (int i = 0, at = 0; i < lengths.length; at += Math.max(lengths[i], 0), i++) {
+            if (lengths[i] >= 0) {
+                arrays[i] = new double[lengths[i]];
+                values.get(at, arrays[i]);
+            }
         }
-        if (next > available) {
+        return arrays;
+    }
+
+    /** {@link #doubles(ByteBuffer, int...)} for floats. */
+    private static float[][] floats(ByteBuffer inputs, int... lengths) {
+        FloatBuffer values = inNativeOrder(inputs).asFloatBuffer();
+        requireRoom(values.remaining(), lengths);
+        float[][] arrays = new float[lengths.length][];
+        for (int i = 0, at = 0; i < lengths.length; at += Math.max(lengths[i], 0), i++) {
+            if (lengths[i] >= 0) {
+                arrays[i] = new float[lengths[i]];
+                values.get(at, arrays[i]);
+            }
+        }
+        return arrays;
+    }
+
+    /** Refuses lengths (below 0: no room) that need more than the {@code available} values. */
+    private static void requireRoom(int available, int... lengths) {
+        long need = 0;
+        for (int length : lengths) {
+            need += Math.max(length, 0);
+        }
+        if (need > available) {
             throw new IllegalArgumentException("the inputs buffer holds " + available + " values, but the lengths "
-                    + java.util.Arrays.toString(lengths) + " need " + next);
+                    + java.util.Arrays.toString(lengths) + " need " + need);
         }
-        return at;
-    }
-
-    /** values[at .. at+len) as a new array; null when len is below 0. */
-    private static double[] take(DoubleBuffer values, int at, int len) {
-        if (len < 0) {
-            return null;
-        }
-        double[] array = new double[len];
-        values.get(at, array);
-        return array;
-    }
-
-    /** values[at .. at+len) as a new array; null when len is below 0. */
-    private static float[] take(FloatBuffer values, int at, int len) {
-        if (len < 0) {
-            return null;
-        }
-        float[] array = new float[len];
-        values.get(at, array);
-        return array;
     }
 
     /** Refuses a null net before anything is read. */
