@@ -1,8 +1,8 @@
 """A catalogue of broken fixture files, each made from a good one by one mutation.
 
-Each entry says which JSON path the refusal must name and whether the
-standalone demos (which read only the model and the first case) must refuse
-it too.
+Each entry says which JSON path (or phrase) the refusal must name. Every
+reader refuses every entry alike: the Python loader, the C demo and the Java
+demo (tests/test_bad_fixtures.py requires the same verdict from all three).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ class BadFixture:
     base: str  # the committed fixture it starts from
     mutate: Callable[[Document], Document | bytes]
     path: str  # the JSON path (or phrase) the one-line error must contain
-    demo_must_refuse: bool = True
 
 
 def base_document(name: str) -> Document:
@@ -60,6 +59,17 @@ def _delete(path: str) -> Callable[[Document], Document]:
     def mutate(doc: Document) -> Document:
         parent, key = _walk(doc, path)
         del parent[key]
+        return doc
+
+    return mutate
+
+
+def _rename(path: str, new_key: str) -> Callable[[Document], Document]:
+    """A mutation that renames the key at ``path`` (a misspelling), keeping its value."""
+
+    def mutate(doc: Document) -> Document:
+        parent, key = _walk(doc, path)
+        parent[new_key] = parent.pop(key)
         return doc
 
     return mutate
@@ -126,8 +136,8 @@ CATALOGUE: tuple[BadFixture, ...] = (
     BadFixture("unknown_version", HEAD, _set("version", 2), "version"),
     BadFixture("missing_model", HEAD, _delete("model"), "model"),
     BadFixture("missing_hidden_size", HEAD, _delete("model.hidden_size"), "hidden_size"),
-    BadFixture("unknown_top_field", HEAD, _set("weights", []), "weights", demo_must_refuse=False),
-    BadFixture("unknown_model_field", HEAD, _set("model.hiden_size", 7), "hiden_size", demo_must_refuse=False),
+    BadFixture("unknown_top_field", HEAD, _set("weights", []), "weights"),
+    BadFixture("unknown_model_field", HEAD, _set("model.hiden_size", 7), "hiden_size"),
     BadFixture("hidden_size_string", HEAD, _set("model.hidden_size", "7"), "model.hidden_size"),
     BadFixture("hidden_size_fraction", HEAD, _set("model.hidden_size", 4.5), "model.hidden_size"),
     BadFixture("hidden_size_null", HEAD, _set("model.hidden_size", None), "model.hidden_size"),
@@ -168,7 +178,7 @@ CATALOGUE: tuple[BadFixture, ...] = (
     BadFixture("x_empty", HEAD, _set("cases.0.inputs.x", []), "cases[0].inputs.x"),
     BadFixture("x_missing", HEAD, _delete("cases.0.inputs.x"), "cases[0].inputs"),
     BadFixture("x_ragged_time", HEAD, lambda d: (d["cases"][0]["inputs"]["x"][3].pop(), d)[1], "cases[0].inputs.x"),
-    BadFixture("h0_wrong_shape", "lstm_small", _drop_column("cases.1.inputs.h0.0"), "cases[1].inputs.h0", False),
+    BadFixture("h0_wrong_shape", "lstm_small", _drop_column("cases.1.inputs.h0.0"), "cases[1].inputs.h0"),
     BadFixture("h0_wrong_shape_case0", "lstm_small", _set("cases.0.inputs.h0", [[[0.0]]]), "cases[0].inputs.h0"),
     BadFixture("c0_on_gru", "gru_small", _set("cases.0.inputs.c0", [[[0.0] * 6] * 3]), "cases[0].inputs.c0"),
     BadFixture("lengths_zero", BI, _set("cases.0.inputs.lengths", [0, 5, 5]), "cases[0].inputs.lengths[0]"),
@@ -176,11 +186,21 @@ CATALOGUE: tuple[BadFixture, ...] = (
     BadFixture("lengths_negative", BI, _set("cases.0.inputs.lengths", [-1, 5, 5]), "cases[0].inputs.lengths"),
     BadFixture("lengths_wrong_count", BI, _set("cases.0.inputs.lengths", [5, 5]), "cases[0].inputs.lengths"),
     BadFixture("lengths_fraction", BI, _set("cases.0.inputs.lengths", [2.5, 5, 5]), "cases[0].inputs.lengths[0]"),
-    BadFixture("expected_missing_c_n", HEAD, _delete("cases.0.expected.c_n"), "cases[0].expected", False),
-    BadFixture("expected_missing_y", HEAD, _delete("cases.0.expected.y"), "cases[0].expected", False),
-    BadFixture("expected_wrong_shape", HEAD, _drop_column("cases.0.expected.output.0"), "cases[0].expected.output", False),
-    BadFixture("tolerance_missing", HEAD, _delete("tolerance"), "tolerance", False),
-    BadFixture("tolerance_negative", HEAD, _set("tolerance.rtol", -1), "tolerance.rtol", False),
-    BadFixture("duplicate_case_names", "lstm_small", _set("cases.1.name", "zero_state"), "cases[1].name", False),
+    BadFixture("expected_missing_c_n", HEAD, _delete("cases.0.expected.c_n"), "cases[0].expected"),
+    BadFixture("expected_missing_y", HEAD, _delete("cases.0.expected.y"), "cases[0].expected"),
+    BadFixture("expected_wrong_shape", HEAD, _drop_column("cases.0.expected.output.0"), "cases[0].expected.output"),
+    BadFixture("tolerance_missing", HEAD, _delete("tolerance"), "tolerance"),
+    BadFixture("tolerance_negative", HEAD, _set("tolerance.rtol", -1), "tolerance.rtol"),
+    BadFixture("duplicate_case_names", "lstm_small", _set("cases.1.name", "zero_state"), "cases[1].name"),
     BadFixture("cases_not_a_list", HEAD, _set("cases", {"a": 1}), "cases"),
+    # misspelled keys, one per object kind: a reader that ignored them would run a different model
+    BadFixture("misspelled_clip", HEAD, _rename("model.clip", "clp"), "model.clp"),
+    BadFixture("misspelled_layer_weight", HEAD, _rename(W_HH, "wieght_hh"), "model.layers[0].forward.wieght_hh"),
+    BadFixture("misspelled_direction_key", HEAD, _rename("model.layers.0.forward", "foward"), "model.layers[0].foward"),
+    BadFixture("misspelled_head_key", HEAD, _rename("model.head.bias", "bais"), "model.head.bais"),
+    BadFixture("misspelled_case_key", HEAD, _rename("cases.0.expected", "expectd"), "cases[0].expectd"),
+    BadFixture("misspelled_input_key", "lstm_small", _rename("cases.1.inputs.h0", "h_0"), "cases[1].inputs.h_0"),
+    BadFixture("misspelled_expected_key", HEAD, _rename("cases.0.expected.h_n", "hn"), "cases[0].expected.hn"),
+    BadFixture("misspelled_tolerance_key", HEAD, _rename("tolerance.atol", "atl"), "tolerance.atl"),
+    BadFixture("unknown_key_in_last_case", "lstm_small", _set("cases.3.inputs.mask", None), "cases[3].inputs.mask"),
 )  # fmt: skip

@@ -17,7 +17,7 @@ from rnn_rosetta import oracles
 from rnn_rosetta.compare import compare
 from rnn_rosetta.fixturegen.build import TOLERANCES, build_model_and_inputs
 from rnn_rosetta.fixturegen.specs import SPECS, spec_by_name
-from rnn_rosetta.fixtures import Tolerance
+from rnn_rosetta.compare import Tolerance
 from rnn_rosetta.model import Model
 from tests.conftest import FIXTURE_IDS
 

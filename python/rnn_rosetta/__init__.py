@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from rnn_rosetta.backends import BACKENDS, Net, State, available_backends, get_backend
 from rnn_rosetta.errors import BackendError, BackendUnavailable, FixtureError, InputError, RosettaError
-from rnn_rosetta.fixtures import Case, Fixture, Tolerance, load_fixture, parse_fixture
+from rnn_rosetta.compare import Tolerance
+from rnn_rosetta.fixtures import Case, Fixture, load_fixture, parse_fixture
 from rnn_rosetta.model import DirectionWeights, Head, Layer, Model
 from rnn_rosetta.result import Result
 

@@ -30,6 +30,7 @@ from typing import Any
 import jsonschema
 import numpy as np
 
+from rnn_rosetta.compare import Tolerance
 from rnn_rosetta.errors import FixtureError
 from rnn_rosetta.model import DirectionWeights, Head, Layer, Model
 from rnn_rosetta.model_check import option_problems
@@ -38,41 +39,6 @@ from rnn_rosetta.result import Result
 FORMAT = "rnn-rosetta-fixture"
 VERSION = 1
 _NUMBER_TYPES = frozenset({int, float})
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """A value matches when ``|got - expected| <= atol + rtol * |expected|``."""
-
-    rtol: float
-    atol: float
-
-    def bound(self, expected: np.ndarray) -> np.ndarray:
-        return self.atol + self.rtol * np.abs(expected)
-
-    def rule(self) -> str:
-        return f"|got - expected| <= {self.atol:g} + {self.rtol:g} * |expected|"
-
-    def for_dtype(self, dtype: str | np.dtype) -> Tolerance:
-        """The rule a run in ``dtype`` is held to against these (float64) expected values.
-
-        float64: the fixture's own rule. float32: at least ``FLOAT32``. Why that
-        much: weights and inputs are rounded once to float32 (relative error
-        u = 2^-24 = 6e-8), so a pre-activation ``sum_k w_k x_k`` carries an
-        absolute error of about ``u * sum_k |w_k x_k|``; in the fixtures that
-        sum reaches ~200 (saturating models: weights +-5, inputs x10), i.e.
-        ~1e-5 before the gates, which damp it (tanh', sigmoid' <= 1), and the
-        recurrence contracts it step by step. The numpy float32 reference
-        stays within a tenth of ``1e-5 + 1e-4 * |expected|`` on every
-        committed fixture (worst: gru_saturating, 1.0e-6).
-        """
-        if np.dtype(dtype) == np.float64:
-            return self
-        return Tolerance(rtol=max(self.rtol, FLOAT32.rtol), atol=max(self.atol, FLOAT32.atol))
-
-
-#: The least a float32 run is held to (see :meth:`Tolerance.for_dtype`).
-FLOAT32 = Tolerance(rtol=1e-4, atol=1e-5)
 
 
 @dataclass(frozen=True)

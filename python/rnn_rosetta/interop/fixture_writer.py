@@ -30,7 +30,8 @@ import numpy as np
 
 from rnn_rosetta import oracles
 from rnn_rosetta.fixturegen.build import TOLERANCES
-from rnn_rosetta.fixtures import FORMAT, VERSION, Tolerance, dump_document, model_to_document, parse_fixture
+from rnn_rosetta.compare import Tolerance
+from rnn_rosetta.fixtures import FORMAT, VERSION, dump_document, model_to_document, parse_fixture
 from rnn_rosetta.interop.torch_import import model_from_torch
 from rnn_rosetta.model import Model
 from rnn_rosetta.result import Result

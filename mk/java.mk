@@ -1,0 +1,49 @@
+# The Java library and standalone demo (java/src) in one jar; included by the Makefile.
+
+JAVAC    ?= javac
+JAR      ?= jar
+JAVA     ?= java
+GSON_JAR ?= /usr/share/java/gson.jar
+JAVACFLAGS ?= -Xlint:all -Werror --release 17
+# The Vector API kernels (java/src/vector) compile against jdk.incubator.vector, and javac 17
+# then always warns "using incubating module(s)" (no -Xlint key or option silences that one
+# warning alone), so they get a second javac without -Werror; javac-vector below still fails
+# on any other warning. The JVM needs the module at run time (else Kernel.AUTO = PLAIN).
+JAVAC_VECTOR_FLAGS ?= -Xlint:all --release 17 --add-modules jdk.incubator.vector -XDrawDiagnostics
+JAVA_VECTOR_OPTS ?= --add-modules=jdk.incubator.vector
+
+J_BUILD   := java/build
+J_JAR     := $(J_BUILD)/rnn-rosetta.jar
+J_SRC     := $(shell find java/src/main/java -name '*.java' 2>/dev/null)
+J_VEC_SRC := $(shell find java/src/vector/java -name '*.java' 2>/dev/null)
+
+# $(call javac-vector,DIR): compile J_VEC_SRC into DIR (which holds the J_SRC classes);
+# every diagnostic but the incubating-module warning is an error, as -Werror would make it.
+define javac-vector
+	@echo "$(JAVAC) $(JAVAC_VECTOR_FLAGS) -cp $(1) -d $(1) $(J_VEC_SRC)"
+	@out=$$($(JAVAC) $(JAVAC_VECTOR_FLAGS) -cp $(1) -d $(1) $(J_VEC_SRC) 2>&1); rc=$$?; \
+	 other=$$(printf '%s\n' "$$out" | grep -v -x -e '- compiler.warn.incubating.modules: jdk.incubator.vector' -e '1 warning'); \
+	 if [ $$rc -ne 0 ] || [ -n "$$other" ]; then printf '%s\n' "$$out" >&2; \
+	     echo "javac: java/src/vector must compile with no warning but the incubating-module one" >&2; exit 1; fi
+endef
+
+.PHONY: java demo-java lint-java
+
+java: $(J_JAR)
+
+$(J_JAR): $(J_SRC) $(J_VEC_SRC)
+	@test -f $(GSON_JAR) || { echo "missing $(GSON_JAR): apt-get install libgoogle-gson-java"; exit 1; }
+	@rm -rf $(J_BUILD)/classes && mkdir -p $(J_BUILD)/classes
+	$(JAVAC) $(JAVACFLAGS) -cp $(GSON_JAR) -d $(J_BUILD)/classes $(J_SRC)
+	$(call javac-vector,$(J_BUILD)/classes)
+	$(JAR) --create --file $@ -C $(J_BUILD)/classes .
+
+demo-java: $(J_JAR)
+	@test -n "$(FIXTURE)" || { echo "usage: make demo-java FIXTURE=shared_fixtures/NAME.json"; exit 2; }
+	$(JAVA) $(JAVA_VECTOR_OPTS) -cp $(J_JAR):$(GSON_JAR) rnnrosetta.demo.Demo $(if $(DTYPE),--dtype $(DTYPE)) $(FIXTURE)
+
+lint-java:
+	@rm -rf $(J_BUILD)/lint && mkdir -p $(J_BUILD)/lint
+	$(JAVAC) $(JAVACFLAGS) -cp $(GSON_JAR) -d $(J_BUILD)/lint $(J_SRC)
+	$(call javac-vector,$(J_BUILD)/lint)
+
