@@ -3,6 +3,7 @@
 #   mk/c.mk         the C library and demo (c/build)
 #   mk/java.mk      the jar and the Java demo (java/build)
 #   mk/sanitize.mk  ASan/UBSan, TSan and libFuzzer builds (c/build-san, -tsan, -fuzz)
+#   mk/install.mk   make install PREFIX=...: headers, libraries, pkg-config file, jar
 
 .PHONY: all clean help
 
@@ -11,12 +12,16 @@ all: c java
 include mk/c.mk
 include mk/java.mk
 include mk/sanitize.mk
+include mk/install.mk
 
 clean:
 	rm -rf $(C_BUILD) $(J_BUILD)
 
 help:
-	@echo "make            build c/build (librnn_rosetta.so, rr_demo) and java/build (rnn-rosetta.jar)"
+	@echo "make            build c/build (librnn_rosetta.so, librnn_rosetta_fixture.so, rr_demo,"
+	@echo "                librr_probe.so) and java/build (rnn-rosetta.jar)"
 	@echo "make demo-c FIXTURE=f.json     run the C demo"
 	@echo "make demo-java FIXTURE=f.json  run the Java demo"
+	@echo "make install PREFIX=/usr/local  headers, libraries, lib/pkgconfig/rnn-rosetta.pc, share/java jar"
+	@echo "make uninstall PREFIX=/usr/local"
 	@echo "make clean      remove build outputs"

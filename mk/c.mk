@@ -1,4 +1,8 @@
-# The C library (c/src, c/include) and the standalone C demo (c/demo); included by the Makefile.
+# The C side, in c/build; included by the Makefile:
+#   librnn_rosetta.so          the library (c/src, public header c/include/rnn_rosetta.h)
+#   librnn_rosetta_fixture.so  the fixture reader (c/fixture, c/include/rnn_rosetta_fixture.h; cJSON)
+#   rr_demo                    the standalone demo (c/demo), built on the two
+#   librr_probe.so             the benchmark's roofline probes (c/bench/rr_probe.h), not the library's
 
 CC       ?= gcc
 CFLAGS   ?= -O2 -g
@@ -9,25 +13,36 @@ CJSON_LIBS   ?= $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson)
 
 C_BUILD   := c/build
 C_LIB     := $(C_BUILD)/librnn_rosetta.so
+C_FIXTURE_LIB := $(C_BUILD)/librnn_rosetta_fixture.so
 C_DEMO    := $(C_BUILD)/rr_demo
+C_PROBE_LIB := $(C_BUILD)/librr_probe.so
 C_LIB_SRC := $(wildcard c/src/*.c)
 C_LIB_HDR := c/include/rnn_rosetta.h $(wildcard c/src/*.h)
+C_FIXTURE_SRC := $(wildcard c/fixture/*.c)
+C_FIXTURE_HDR := c/include/rnn_rosetta.h c/include/rnn_rosetta_fixture.h $(wildcard c/fixture/*.h)
 C_DEMO_SRC := $(wildcard c/demo/*.c)
 C_DEMO_HDR := $(wildcard c/demo/*.h)
 
 .PHONY: c demo-c
 
-c: $(C_LIB) $(C_DEMO)
+c: $(C_LIB) $(C_FIXTURE_LIB) $(C_DEMO) $(C_PROBE_LIB)
 
 $(C_LIB): $(C_LIB_SRC) $(C_LIB_HDR)
 	@mkdir -p $(C_BUILD)
 	$(CC) $(CFLAGS) -pthread -shared -o $@ $(C_LIB_SRC) $(LDLIBS)
 
-$(C_DEMO): $(C_DEMO_SRC) $(C_DEMO_HDR) $(C_LIB)
-	$(CC) $(CFLAGS) $(CJSON_CFLAGS) -Ic/demo -o $@ $(C_DEMO_SRC) \
-	    -L$(C_BUILD) -lrnn_rosetta -Wl,-rpath,'$$ORIGIN' $(CJSON_LIBS) $(LDLIBS)
+$(C_FIXTURE_LIB): $(C_FIXTURE_SRC) $(C_FIXTURE_HDR)
+	@mkdir -p $(C_BUILD)
+	$(CC) $(CFLAGS) $(CJSON_CFLAGS) -Ic/fixture -shared -o $@ $(C_FIXTURE_SRC) $(CJSON_LIBS) $(LDLIBS)
+
+$(C_DEMO): $(C_DEMO_SRC) $(C_DEMO_HDR) $(C_LIB) $(C_FIXTURE_LIB)
+	$(CC) $(CFLAGS) -o $@ $(C_DEMO_SRC) \
+	    -L$(C_BUILD) -lrnn_rosetta_fixture -lrnn_rosetta -Wl,-rpath,'$$ORIGIN' $(LDLIBS)
+
+$(C_PROBE_LIB): c/bench/probe.c c/bench/rr_probe.h
+	@mkdir -p $(C_BUILD)
+	$(CC) $(CFLAGS) -Ic/bench -shared -o $@ c/bench/probe.c
 
 demo-c: $(C_DEMO)
 	@test -n "$(FIXTURE)" || { echo "usage: make demo-c FIXTURE=shared_fixtures/NAME.json"; exit 2; }
 	$(C_DEMO) $(FIXTURE)
-

@@ -59,7 +59,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 #: Each backend with each kernel worth checking: "auto" (what users get) and the plain reference paths.
 BACKEND_KERNELS: list[tuple[str, str]] = [
-    ("numpy", "auto"), ("c", "auto"), ("c", "portable"), ("java", "auto"), ("java", "plain"),
+    ("numpy", "auto"), ("numpy", "plain"), ("c", "auto"), ("c", "portable"), ("java", "auto"), ("java", "plain"),
 ]  # fmt: skip
 
 

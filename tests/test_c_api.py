@@ -227,11 +227,11 @@ def refuses(
 def test_status_names_and_messages(api: tuple[Any, Any]) -> None:
     ffi, lib = api
     for name in ("RR_OK", "RR_E_NULL", "RR_E_SIZE", "RR_E_SHAPE", "RR_E_CONFIG", "RR_E_LENGTHS",
-                 "RR_E_UNSUPPORTED", "RR_E_NOMEM", "RR_E_STATE", "RR_E_PARSE", "RR_E_IO"):  # fmt: skip
+                 "RR_E_UNSUPPORTED", "RR_E_NOMEM", "RR_E_STATE"):  # fmt: skip
         value = getattr(lib, name)
         assert ffi.string(lib.rr_status_name(value)).decode() == name
         assert ffi.string(lib.rr_status_message(value))
-    for unknown in (11, 99, 2**31 - 1):
+    for unknown in (9, 10, 99, 2**31 - 1):  # 9 and 10 were the fixture reader's, now in its own header
         assert ffi.string(lib.rr_status_name(unknown)).decode() == "RR_E_UNKNOWN"
         assert ffi.string(lib.rr_status_message(unknown)).decode()
     assert re.fullmatch(r"\d+\.\d+\.\d+.*", ffi.string(lib.rr_version()).decode())
@@ -670,32 +670,66 @@ def test_step_wrong_precision_entry_point(api: tuple[Any, Any]) -> None:
     refuses(api, call_step(api, f32, GRU), "RR_E_CONFIG", "rr_net_step_f32", "dtype")
 
 
-# -- the machine probes ----------------------------------------------------------
+# -- the benchmark's probes: a library of their own, not this API ------------------
 
 
-def test_probes_refuse_bad_arguments(api: tuple[Any, Any]) -> None:
+def test_the_public_header_is_the_librarys_only() -> None:
+    """Neither the roofline probes nor the fixture reader's status codes are in rnn_rosetta.h / its .so."""
+    header = paths.c_header().read_text("utf-8")
+    for name in ("rr_probe", "RR_E_PARSE", "RR_E_IO"):
+        assert name not in header, name
+    require_backend("c")
+    exported = subprocess.run(["nm", "-D", "--defined-only", str(paths.c_library())], capture_output=True, text=True)
+    assert exported.returncode == 0 and "rr_net_forward" in exported.stdout
+    assert "rr_probe" not in exported.stdout
+
+
+def test_probe_declarations_match_their_header() -> None:
+    """probes.py declares the probes for cffi itself (the header is not installed); it must say what C says."""
+    from rnn_rosetta.bench.probes import PROBE_DECLARATIONS
+
+    header = " ".join((paths.REPO_ROOT / "c" / "bench" / "rr_probe.h").read_text("utf-8").split())
+    for declaration in PROBE_DECLARATIONS.strip().splitlines():
+        if declaration.startswith("typedef"):
+            assert "RR_PROBE_FLOAT64 = 0," in header and "RR_PROBE_FLOAT32 = 1" in header
+        else:
+            assert declaration in header, declaration
+
+
+@pytest.fixture(scope="module")
+def probes() -> Any:
+    from rnn_rosetta.bench.probes import load_probe_library
+
+    try:
+        return load_probe_library()[0]
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+
+
+def test_probes_refuse_bad_arguments(probes: Any) -> None:
     """A value <= 0 signals failure; none of these may run long or crash."""
-    lib = api[1]
+    lib = probes
     assert lib.rr_probe_peak_gflops(7, 0.01) <= 0
     for seconds in (0.0, -1.0, math.nan):
-        assert lib.rr_probe_peak_gflops(lib.RR_FLOAT64, seconds) <= 0
+        assert lib.rr_probe_peak_gflops(lib.RR_PROBE_FLOAT64, seconds) <= 0
         assert lib.rr_probe_read_gbps(1 << 16, seconds) <= 0
     assert lib.rr_probe_read_gbps(0, 0.01) <= 0
     assert lib.rr_probe_read_gbps(255, 0.01) <= 0  # less than one 256-byte block
     assert lib.rr_probe_read_gbps(SIZE_MAX, 0.01) <= 0  # cannot be allocated
     assert lib.rr_probe_read_gbps(1 << 16, 0.01) > 0
+    assert lib.rr_probe_peak_gflops(lib.RR_PROBE_FLOAT32, 0.01) > 0
 
 
-def test_probes_refuse_an_infinite_duration(api: tuple[Any, Any]) -> None:
+def test_probes_refuse_an_infinite_duration(probes: Any) -> None:
     """seconds = inf (or 1e300) would never return: it must be refused like NaN (value <= 0).
     Run in a child process, so that a probe that never returns fails the test, not the run."""
     script = "\n".join(
         [
             "import math",
-            "from rnn_rosetta.backends.c_backend import load_library",
-            "ffi, lib = load_library()",
+            "from rnn_rosetta.bench.probes import load_probe_library",
+            "lib, _ = load_probe_library()",
             "for s in (math.inf, 1e300):",
-            "    assert lib.rr_probe_peak_gflops(lib.RR_FLOAT64, s) <= 0, ('rr_probe_peak_gflops', s)",
+            "    assert lib.rr_probe_peak_gflops(lib.RR_PROBE_FLOAT64, s) <= 0, ('rr_probe_peak_gflops', s)",
             "    assert lib.rr_probe_read_gbps(1 << 16, s) <= 0, ('rr_probe_read_gbps', s)",
         ]
     )

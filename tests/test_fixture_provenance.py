@@ -14,11 +14,11 @@ import pytest
 
 import rnn_rosetta as rr
 from rnn_rosetta import oracles
-from rnn_rosetta.compare import compare
-from rnn_rosetta.fixturegen.build import TOLERANCES, build_model_and_inputs
+from rnn_rosetta.compare import Tolerance, compare
+from rnn_rosetta.fixturegen.build import build_model_and_inputs
 from rnn_rosetta.fixturegen.specs import SPECS, spec_by_name
-from rnn_rosetta.compare import Tolerance
 from rnn_rosetta.model import Model
+from rnn_rosetta.oracles import TOLERANCES
 from tests.conftest import FIXTURE_IDS
 
 
@@ -38,7 +38,7 @@ def test_weights_and_inputs_match_the_seeded_generator(name: str, loaded_fixture
             assert dir_a == dir_b
             for key, value in w_b.arrays().items():
                 np.testing.assert_array_equal(w_a.arrays()[key], value, err_msg=f"{name} {dir_a}.{key}")
-    assert [c.name for c in fixture.cases] == [c.spec.name for c in inputs]
+    assert [c.name for c in fixture.cases] == [c.name for c in inputs]
     for case, fresh_case in zip(fixture.cases, inputs, strict=True):
         for label in ("x", "h0", "c0", "lengths"):
             np.testing.assert_array_equal(getattr(case, label), getattr(fresh_case, label), err_msg=f"{name} {label}")

@@ -12,14 +12,20 @@ whose raggedness is checked here.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from rnn_rosetta import paths
 from tests.conftest import require_backend
 
 IAE = "java.lang.IllegalArgumentException"
@@ -354,7 +360,7 @@ def forward_args(spec: Spec, precision: str, seq_len: int = T, batch: int = B) -
 def test_forward_and_step_succeed_with_correct_arguments(rr: Any, precision: str) -> None:
     for spec in (LSTM, BIDI, GRU):
         result = net(rr, spec, precision).forward(*forward_args(spec, precision).values())
-        assert len(result.output) == T * B * spec.D * spec.H_out
+        assert len(result.output()) == T * B * spec.D * spec.H_out
     spec = LSTM
     make = _arrays(precision)
     result = net(rr, spec, precision).step(
@@ -363,7 +369,7 @@ def test_forward_and_step_succeed_with_correct_arguments(rr: Any, precision: str
         make(spec.num_layers * B * spec.H_out),
         make(spec.num_layers * B * spec.hidden_size),
     )
-    assert len(result.hN) == spec.num_layers * B * spec.H_out
+    assert len(result.hN()) == spec.num_layers * B * spec.H_out
 
 
 def _forward_cases() -> list[tuple[str, dict[str, Any], tuple[str, ...]]]:
@@ -475,11 +481,11 @@ def test_bridge_packs_what_forward_and_step_return(rr: Any, precision: str) -> N
     want = made.forward(T, B, java_x, java_h0, java_c0, ints([T, 1]))
     buffer, counts = _bridge_inputs(precision, x, h0, c0)
     packed = list(rr.Bridge.forward(made, T, B, buffer, *counts, ints([T, 1])))
-    assert packed == [*want.output, *want.hN, *want.cN, *want.y]
+    assert packed == [*want.output(), *want.hN(), *want.cN(), *want.y()]
     want = made.step(B, make(B * spec.input_size), None, None)
     buffer, counts = _bridge_inputs(precision, [0.0] * (B * spec.input_size), None, None)
     assert counts[1:] == [-1, -1]
-    assert list(rr.Bridge.step(made, B, buffer, *counts)) == [*want.output, *want.hN, *want.cN, *want.y]
+    assert list(rr.Bridge.step(made, B, buffer, *counts)) == [*want.output(), *want.hN(), *want.cN(), *want.y()]
 
 
 def test_bridge_refuses_short_null_and_wrong_buffers(rr: Any, precision: str) -> None:
@@ -495,3 +501,125 @@ def test_bridge_refuses_short_null_and_wrong_buffers(rr: Any, precision: str) ->
     refuses(lambda: rr.Bridge.step(made, B, buffer, -1, -1, -1), IAE, "x")
     refuses(lambda: rr.Bridge.step(net(rr, REVERSE, precision), B, buffer, 2, -1, -1), UOE, "forward()")
     refuses(lambda: rr.Bridge.forward(rr.Net @ None, T, B, buffer, x_count, -1, -1, None), IAE, "net")
+
+
+# -- the float32 kernels are generated from the float64 ones ----------------------------
+
+JAVA_SRC = paths.REPO_ROOT / "java" / "src"
+JAVA_GEN = paths.REPO_ROOT / "java" / "build" / "gen"
+GENERATED = {  # template -> what make java writes from it
+    JAVA_SRC / "main/java/rnnrosetta/Plain64.java": JAVA_GEN / "main/rnnrosetta/Plain32.java",
+    JAVA_SRC / "vector/java/rnnrosetta/Vector64.java": JAVA_GEN / "vector/rnnrosetta/Vector32.java",
+}
+FLOAT64_TOKENS = re.compile(
+    r"\b(double|Double|DoubleVector|Long|reinterpretAsLongs|reinterpretAsDoubles|Plain64|Vector64|Compute64|float64)\b"
+    r"|\b\d+\.\d+\b(?!f)"  # a float literal without the f suffix
+)
+
+
+@pytest.mark.parametrize("template", list(GENERATED), ids=[p.stem for p in GENERATED])
+def test_float32_kernel_is_the_current_translation_of_its_template(template: Path) -> None:
+    """The generated file is what the substitution table makes of the template today (make java is current)."""
+    require_backend("java")
+    generated = GENERATED[template]
+    assert generated.is_file(), f"{generated} is missing; run `make java`"
+    table = JAVA_SRC / "float32.sed"
+    translated = subprocess.run(["sed", "-f", str(table), str(template)], capture_output=True, text=True, check=True)
+    banner, body = generated.read_text("utf-8").split("\n", 1)
+    assert banner.startswith("// GENERATED from ") and template.name in banner, banner
+    assert body == translated.stdout, f"{generated} is stale: run `make java`"
+
+
+@pytest.mark.parametrize("template", list(GENERATED), ids=[p.stem for p in GENERATED])
+def test_substitution_table_leaves_no_float64_token(template: Path) -> None:
+    """Every precision-specific token of a template is in the table: none survives into the float32 file."""
+    translated = subprocess.run(
+        ["sed", "-f", str(JAVA_SRC / "float32.sed"), str(template)], capture_output=True, text=True, check=True
+    ).stdout
+    left = [
+        f"{number}: {line.strip()}"
+        for number, line in enumerate(translated.splitlines(), start=1)
+        if FLOAT64_TOKENS.search(line)
+    ]
+    assert not left, "float64 tokens the table does not translate:\n" + "\n".join(left)
+    assert FLOAT64_TOKENS.search(template.read_text("utf-8")), "the check itself finds nothing in the template"
+
+
+# -- the JVM's incubator warning -----------------------------------------------------------
+
+_START_JAVA = (
+    "import rnn_rosetta as rr; from rnn_rosetta import paths;"
+    "fx = rr.load_fixture(paths.fixtures_dir() / 'lstm_small.json');"
+    "print(rr.get_backend('java').load(fx.model).kernel_name)"
+)
+
+
+def test_backend_start_keeps_the_incubator_warning_and_only_it_off_stderr() -> None:
+    require_backend("java")
+    quiet = subprocess.run([sys.executable, "-c", _START_JAVA], capture_output=True, text=True, timeout=120)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stdout.strip() == "vector" and quiet.stderr == "", (quiet.stdout, quiet.stderr)
+    # what else the JVM prints while it starts still gets through
+    env = {**os.environ, "RR_JVM_OPTIONS": "-Xlog:gc:stderr"}
+    logged = subprocess.run([sys.executable, "-c", _START_JAVA], capture_output=True, text=True, timeout=120, env=env)
+    assert logged.returncode == 0, logged.stderr
+    assert "Using G1" in logged.stderr and "incubator" not in logged.stderr, logged.stderr
+
+
+# -- the fixture package and the README's Java example -------------------------------------
+
+CLASSPATH = f"{paths.java_jar()}:{paths.gson_jar()}"
+
+
+def test_fixture_reader_gives_the_fixture_and_names_path_of_a_fault(rr: Any, tmp_path: Path) -> None:
+    fixture = rr.fixture.FixtureReader.read(str(paths.fixtures_dir() / "lstm_small.json"))
+    assert str(fixture.name()) == "lstm_small" and fixture.cases().size() == 4
+    assert str(fixture.net(rr.Kernel.PLAIN).kernelName()) == "plain"
+    assert fixture.tolerance().allows(1.0, 1.0) and not fixture.tolerance().allows(1.0, 1.1)
+    document = json.loads((paths.fixtures_dir() / "lstm_small.json").read_text("utf-8"))
+    document["model"]["clp"] = document["model"].pop("clip")
+    bad = tmp_path / "clp.json"
+    bad.write_text(json.dumps(document), "utf-8")
+    message = refuses(lambda: rr.fixture.FixtureReader.read(str(bad)), "rnnrosetta.fixture.FixtureError", "model.clp")
+    assert message.startswith(f"{bad}: model.clp: "), message
+
+
+@pytest.fixture(scope="module")
+def run_fixture_class(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """examples/java/RunFixture.java compiled as the README tells a user to."""
+    require_backend("java")
+    classes = tmp_path_factory.mktemp("run_fixture")
+    source = paths.REPO_ROOT / "examples" / "java" / "RunFixture.java"
+    done = subprocess.run(
+        ["javac", "-Xlint:all", "-Werror", "-cp", CLASSPATH, "-d", str(classes), str(source)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return classes
+
+
+def _run_example(classes: Path, fixture: Path) -> subprocess.CompletedProcess[str]:
+    classpath = f"{CLASSPATH}:{classes}"
+    command = ["java", "--add-modules=jdk.incubator.vector", "-cp", classpath, "RunFixture", str(fixture)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("name", ["lstm_bidirectional_lengths", "gru_cho"])
+def test_run_fixture_example_passes_with_the_vector_kernel(run_fixture_class: Path, name: str) -> None:
+    done = _run_example(run_fixture_class, paths.fixtures_dir() / f"{name}.json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith(f"{name}, case ") and "kernel vector" in done.stdout, done.stdout
+    assert done.stdout.rstrip().endswith(": ok"), done.stdout
+    error = float(re.search(r"max error (\S+) ", done.stdout).group(1))  # type: ignore[union-attr]
+    assert 0 <= error < 1e-9, done.stdout
+
+
+def test_run_fixture_example_fails_on_a_wrong_expected_value(run_fixture_class: Path, tmp_path: Path) -> None:
+    document = json.loads((paths.fixtures_dir() / "lstm_small.json").read_text("utf-8"))
+    document["cases"][0]["expected"]["h_n"][0][0][1] += 1e-6
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps(document), "utf-8")
+    done = _run_example(run_fixture_class, wrong)
+    assert done.returncode == 1 and "MISMATCH" in done.stdout, done.stdout + done.stderr
+    missing = _run_example(run_fixture_class, tmp_path / "missing.json")
+    assert missing.returncode == 2 and f"{tmp_path / 'missing.json'}: cannot read" in missing.stderr, missing.stderr

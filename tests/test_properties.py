@@ -1,4 +1,4 @@
-"""Property-based: random models, options and inputs; every backend agrees with the numpy reference.
+"""Property-based: random models, options and inputs; every backend and kernel agrees with the numpy reference.
 
 The reference itself is pinned to the oracles by the fixtures; here hypothesis
 explores the option space the fixtures cannot enumerate (sizes, layer counts,
@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import rnn_rosetta as rr
 from rnn_rosetta.model import DirectionWeights, Head, Layer, Model
+from rnn_rosetta.model_rules import check_model
 
 RTOL, ATOL = 1e-11, 1e-12
 
@@ -55,7 +56,7 @@ def models(draw: st.DrawFn) -> Model:
             rng.uniform(-1, 1, (size, width)), rng.uniform(-1, 1, size), draw(st.sampled_from(["softmax", "identity"]))
         )
     model = Model(**{**skeleton.__dict__, "layers": tuple(layers), "head": head})
-    model.check()
+    check_model(model)
     return model
 
 
@@ -80,15 +81,16 @@ def models_and_inputs(draw: st.DrawFn) -> tuple[Model, dict[str, Any]]:
 @given(models_and_inputs())
 def test_backends_agree_with_the_reference(case: tuple[Model, dict[str, Any]]) -> None:
     model, inputs = case
-    reference = rr.get_backend("numpy").load(model).forward(**inputs)
-    for name in rr.available_backends():
-        result = rr.get_backend(name).load(model).forward(**inputs)
+    reference = rr.get_backend("numpy").load(model, kernel="plain").forward(**inputs)
+    for name, kernel in [(backend, "auto") for backend in rr.available_backends()]:
+        result = rr.get_backend(name).load(model, kernel=kernel).forward(**inputs)
         for field, want in reference.fields().items():
             got = result.fields()[field]
-            np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL, err_msg=f"{name} {field} {model.describe()}")
+            where = f"{name}[{kernel}] {field} {model.describe()}"
+            np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL, err_msg=where)
         if inputs.get("lengths") is not None:
             for b, length in enumerate(inputs["lengths"]):
-                assert not result.output[length:, b].any(), f"{name}: padded output not zero"
+                assert not result.output[length:, b].any(), f"{name}[{kernel}]: padded output not zero"
 
 
 @settings(max_examples=30, deadline=None)

@@ -8,8 +8,8 @@
  * is computed before anything is printed, so a failure prints only
  * "rr_demo: FILE: message" on stderr (exit 2).
  */
-#include "fixture_reader.h"
 #include "rnn_rosetta.h"
+#include "rnn_rosetta_fixture.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -108,24 +108,20 @@ static void format_value(char *text, size_t size, double value, int sign)
 
 /* Create the net, computing in `dtype`, and copy every layer's weights and
  * the head in. */
-static rr_status build_net(const fixture *fx, rr_dtype dtype, rr_net **net,
-                           rr_error *err)
+static rr_status build_net(const rr_fixture *fx, rr_dtype dtype,
+                           rr_net **net, rr_error *err)
 {
     rr_config config = fx->config;
     config.dtype = dtype;
     config.kernel = RR_KERNEL_AUTO;
     config.num_threads = 1;
     rr_status status = rr_net_create(&config, net, err);
-    const size_t directions =
-        fx->config.direction == RR_BIDIRECTIONAL ? 2 : 1;
     for (size_t slot = 0; slot < fx->weights_count && status == RR_OK;
          slot++) {
-        const int reverse = fx->config.direction == RR_REVERSE ||
-                            slot % directions == 1;
-        const rr_weights weights = fixture_weights_view(&fx->weights[slot]);
-        status = rr_net_set_weights(*net, slot / directions,
-                                    reverse ? RR_REVERSE : RR_FORWARD,
-                                    &weights, err);
+        const rr_fixture_weights *w = &fx->weights[slot];
+        const rr_weights weights = rr_fixture_weights_view(w);
+        status = rr_net_set_weights(*net, w->layer, w->direction, &weights,
+                                    err);
     }
     if (status == RR_OK && fx->config.head != RR_HEAD_NONE) {
         status = rr_net_set_head(*net, fx->head_weight, fx->head_weight_len,
@@ -149,12 +145,13 @@ static void free_buffers(demo_buffers *b)
     free(b->y);
 }
 
-/* Take batch element 0 of the case: x[0:L0, 0:1, :], h0[:, 0:1, :],
+/* Take batch element 0 of case 0: x[0:L0, 0:1, :], h0[:, 0:1, :],
  * c0[:, 0:1, :] (zeros when the case has none), and room for the outputs. */
-static rr_status gather_inputs(const fixture *fx, size_t steps,
+static rr_status gather_inputs(const rr_fixture *fx, size_t steps,
                                demo_buffers *b, rr_error *err)
 {
     const rr_config *cfg = &fx->config;
+    const rr_fixture_case *c = &fx->cases[0];
     const size_t input = cfg->input_size;
     const size_t hidden = cfg->hidden_size;
     const size_t out_size = cfg->proj_size > 0 ? cfg->proj_size : hidden;
@@ -175,16 +172,16 @@ static rr_status gather_inputs(const fixture *fx, size_t steps,
         return RR_E_NOMEM;
     }
     for (size_t t = 0; t < steps; t++) {
-        memcpy(b->x + t * input, fx->x + t * fx->batch * input,
+        memcpy(b->x + t * input, c->x + t * c->batch * input,
                input * sizeof(double));
     }
     for (size_t s = 0; s < states; s++) {
-        if (fx->h0 != NULL) {
-            memcpy(b->h + s * out_size, fx->h0 + s * fx->batch * out_size,
+        if (c->h0 != NULL) {
+            memcpy(b->h + s * out_size, c->h0 + s * c->batch * out_size,
                    out_size * sizeof(double));
         }
-        if (fx->c0 != NULL) {
-            memcpy(b->c + s * hidden, fx->c0 + s * fx->batch * hidden,
+        if (c->c0 != NULL) {
+            memcpy(b->c + s * hidden, c->c0 + s * c->batch * hidden,
                    hidden * sizeof(double));
         }
     }
@@ -319,8 +316,8 @@ static rr_status forward(const rr_net *net, rr_dtype dtype, size_t steps,
     return status;
 }
 
-/* Run the case and fill `result` (rows allocated here). */
-static rr_status run_case(const fixture *fx, const rr_net *net,
+/* Run case 0 and fill `result` (rows allocated here). */
+static rr_status run_case(const rr_fixture *fx, const rr_net *net,
                           rr_dtype dtype, demo_result *result, rr_error *err)
 {
     const rr_config *cfg = &fx->config;
@@ -332,8 +329,9 @@ static rr_status run_case(const fixture *fx, const rr_net *net,
     const int is_lstm = cfg->cell == RR_CELL_LSTM;
     const size_t c_len = is_lstm ? states * hidden : 0;
     const size_t y_width = cfg->head_size;                   /* O */
+    const rr_fixture_case *c = &fx->cases[0];
     const size_t steps =
-        fx->lengths != NULL ? (size_t)fx->lengths[0] : fx->seq_len;
+        c->lengths != NULL ? (size_t)c->lengths[0] : c->seq_len;
 
     result->step_mode = cfg->direction == RR_FORWARD;
     result->steps = steps;
@@ -397,7 +395,7 @@ static rr_status run_case(const fixture *fx, const rr_net *net,
     return status;
 }
 
-static void print_model(const fixture *fx)
+static void print_model(const rr_fixture *fx)
 {
     const rr_config *cfg = &fx->config;
     printf("rnn-rosetta demo: %s\n", fx->name);
@@ -413,7 +411,7 @@ static void print_model(const fixture *fx)
     printf("\n");
 }
 
-static void print_table(const fixture *fx, const demo_result *result)
+static void print_table(const rr_fixture *fx, const demo_result *result)
 {
     const rr_config *cfg = &fx->config;
     const int is_lstm = cfg->cell == RR_CELL_LSTM;
@@ -421,7 +419,7 @@ static void print_table(const fixture *fx, const demo_result *result)
     char text[64];
 
     printf("case: %s (batch element 0 of %zu, %zu steps, %s mode)\n",
-           fx->case_name, fx->batch, result->steps,
+           fx->cases[0].name, fx->cases[0].batch, result->steps,
            result->step_mode ? "step" : "forward");
     printf("%4s %6s %12s %12s", "t", "input", "x[input]", "|h|");
     if (is_lstm) {
@@ -463,20 +461,19 @@ static void print_table(const fixture *fx, const demo_result *result)
     printf("\n");
 }
 
-/* Read, build, run in `dtype`, then print; 0 on success. */
-static rr_status run_demo(const char *path, rr_dtype dtype, rr_error *err)
+/* Read, build, run in `dtype`, then print; 1 on success, else 0 with the
+ * reason in err. */
+static int run_demo(const char *path, rr_dtype dtype, rr_error *err)
 {
-    fixture fx;
+    rr_fixture fx;
     rr_net *net = NULL;
     demo_result result = { 0 };
-    rr_status status = fixture_read(path, &fx, err);
-    if (status == RR_OK) {
-        status = build_net(&fx, dtype, &net, err);
-    }
-    if (status == RR_OK && fx.case_count > 0) {
+    const int read = rr_fixture_read(path, &fx, err) == RR_FIXTURE_OK;
+    rr_status status = read ? build_net(&fx, dtype, &net, err) : RR_OK;
+    if (read && status == RR_OK && fx.case_count > 0) {
         status = run_case(&fx, net, dtype, &result, err);
     }
-    if (status == RR_OK) {
+    if (read && status == RR_OK) {
         print_model(&fx);
         if (fx.case_count == 0) {
             printf("case: none (the fixture has no cases)\n");
@@ -486,8 +483,8 @@ static rr_status run_demo(const char *path, rr_dtype dtype, rr_error *err)
     }
     free(result.rows);
     rr_net_free(net);
-    fixture_free(&fx);
-    return status;
+    rr_fixture_free(&fx);
+    return read && status == RR_OK;
 }
 
 int main(int argc, char **argv)
@@ -510,7 +507,7 @@ int main(int argc, char **argv)
     }
     const char *path = argv[arg];
     rr_error err = { { 0 } };
-    if (run_demo(path, dtype, &err) != RR_OK) {
+    if (!run_demo(path, dtype, &err)) {
         fprintf(stderr, "rr_demo: %s: %s\n", path, err.message);
         return 2;
     }

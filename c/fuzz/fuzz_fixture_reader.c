@@ -1,13 +1,15 @@
 /*
- * fuzz_fixture_reader.c - libFuzzer harness for the C demo's fixture reader.
+ * fuzz_fixture_reader.c - libFuzzer harness for the fixture reader library
+ * (c/fixture, rnn_rosetta_fixture.h).
  *
- * Each input is the bytes of a fixture file. fixture_parse must either
- * refuse it (a status other than RR_OK, one line of message, *out empty) or
- * accept it with every array exactly the size its shape says. An accepted
- * fixture is then run through the library the way the demo runs it (create,
- * set_weights, set_head, forward; step for forward models): the reader has
- * checked everything, so the library must accept it too. Anything else
- * aborts, and ASan/UBSan catch what the checks do not.
+ * Each input is the bytes of a fixture file. rr_fixture_parse must either
+ * refuse it (a status other than RR_FIXTURE_OK, one line of message, *out
+ * empty) or accept it with every array of every case exactly the size its
+ * shape says. An accepted fixture's case 0 is then run through the library
+ * the way the demo runs it (create, set_weights, set_head, forward; step
+ * for forward models): the reader has checked everything, so the library
+ * must accept it too. Anything else aborts, and ASan/UBSan catch what the
+ * checks do not.
  *
  * Which library configuration runs depends on the input's size (size % 4):
  * 0 float64 AUTO kernel plus rr_net_step, 1 float64 PORTABLE kernel,
@@ -16,8 +18,8 @@
  *
  * Build: make fuzz-build; run: c/build-fuzz/fuzz_fixture_reader CORPUS...
  */
-#include "fixture_reader.h"
 #include "rnn_rosetta.h"
+#include "rnn_rosetta_fixture.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -55,37 +57,68 @@ static size_t gate_count(rr_cell cell)
 }
 
 /* The refusal contract: a known status, one non-empty line, *fx empty. */
-static void check_refusal(rr_status status, const rr_error *err,
-                          const fixture *fx)
+static void check_refusal(rr_fixture_status status, const rr_error *err,
+                          const rr_fixture *fx)
 {
-    CHECK(status == RR_E_PARSE || status == RR_E_NOMEM);
+    CHECK(status == RR_FIXTURE_E_PARSE || status == RR_FIXTURE_E_NOMEM);
     const char *nul = memchr(err->message, '\0', sizeof err->message);
     CHECK(nul != NULL);
     const size_t length = (size_t)(nul - err->message);
     CHECK(length > 0);
     CHECK(memchr(err->message, '\n', length) == NULL);
-    static const fixture empty;
+    static const rr_fixture empty;
     CHECK(memcmp(fx, &empty, sizeof *fx) == 0);
 }
 
-/* Every count agrees with the shapes the config implies. */
-static void check_accepted(const fixture *fx)
+/* Every count of case c agrees with the shapes the config implies. */
+static void check_case(const rr_fixture *fx, const rr_fixture_case *c)
 {
     const rr_config *cfg = &fx->config;
-    const size_t max = FIXTURE_MAX_SIZE;
+    const size_t D = cfg->direction == RR_BIDIRECTIONAL ? 2 : 1;
+    const size_t H = cfg->hidden_size;
+    const size_t H_out = cfg->proj_size > 0 ? cfg->proj_size : H;
+    const size_t states = cfg->num_layers * D;
+    const size_t T = c->seq_len, B = c->batch;
+    CHECK(T >= 1 && B >= 1 && c->name != NULL);
+    CHECK(c->x != NULL && c->x_len == T * B * cfg->input_size);
+    CHECK(c->h0 == NULL || c->h0_len == states * B * H_out);
+    CHECK(c->c0 == NULL ||
+          (cfg->cell == RR_CELL_LSTM && c->c0_len == states * B * H));
+    CHECK(c->lengths == NULL || c->lengths_len == B);
+    for (size_t b = 0; c->lengths != NULL && b < B; b++) {
+        CHECK(c->lengths[b] >= 1 && (uint64_t)c->lengths[b] <= T);
+    }
+    CHECK(c->output != NULL && c->output_len == T * B * D * H_out);
+    CHECK(c->h_n != NULL && c->h_n_len == states * B * H_out);
+    CHECK((c->c_n != NULL) == (cfg->cell == RR_CELL_LSTM));
+    CHECK(c->c_n_len == (cfg->cell == RR_CELL_LSTM ? states * B * H : 0));
+    CHECK((c->y != NULL) == (cfg->head != RR_HEAD_NONE));
+    CHECK(c->y_len == T * B * cfg->head_size);
+}
+
+/* Every count agrees with the shapes the config implies. */
+static void check_accepted(const rr_fixture *fx)
+{
+    const rr_config *cfg = &fx->config;
+    const size_t max = RR_FIXTURE_MAX_SIZE;
     CHECK(cfg->input_size >= 1 && cfg->input_size <= max);
     CHECK(cfg->hidden_size >= 1 && cfg->hidden_size <= max);
-    CHECK(cfg->num_layers >= 1 && cfg->num_layers <= max);
+    CHECK(cfg->num_layers >= 1 && cfg->num_layers <= 64);
     CHECK(cfg->proj_size < cfg->hidden_size);
     CHECK(fx->name != NULL);
+    CHECK(fx->tolerance.rtol >= 0 && fx->tolerance.rtol <= 1);
+    CHECK(fx->tolerance.atol >= 0 && fx->tolerance.atol <= 1);
     const size_t D = cfg->direction == RR_BIDIRECTIONAL ? 2 : 1;
     const size_t G = gate_count(cfg->cell);
     const size_t H = cfg->hidden_size;
     const size_t H_out = cfg->proj_size > 0 ? cfg->proj_size : H;
     CHECK(fx->weights_count == cfg->num_layers * D);
     for (size_t slot = 0; slot < fx->weights_count; slot++) {
-        const fixture_weights *w = &fx->weights[slot];
+        const rr_fixture_weights *w = &fx->weights[slot];
         const size_t I_l = slot < D ? cfg->input_size : D * H_out;
+        CHECK(w->layer == slot / D);
+        CHECK(w->direction == (cfg->direction == RR_REVERSE || slot % D == 1
+                                   ? RR_REVERSE : RR_FORWARD));
         CHECK(w->weight_ih != NULL && w->weight_ih_len == G * H * I_l);
         CHECK(w->weight_hh != NULL && w->weight_hh_len == G * H * H_out);
         CHECK(w->bias_ih != NULL && w->bias_ih_len == G * H);
@@ -103,34 +136,22 @@ static void check_accepted(const fixture *fx)
         CHECK(fx->head_weight_len == cfg->head_size * D * H_out);
         CHECK(fx->head_bias_len == cfg->head_size);
     }
-    if (fx->case_count == 0) {
-        CHECK(fx->x == NULL && fx->case_name == NULL);
-        return;
-    }
-    const size_t T = fx->seq_len, B = fx->batch;
-    CHECK(T >= 1 && B >= 1 && fx->case_name != NULL);
-    CHECK(fx->x != NULL && fx->x_len == T * B * cfg->input_size);
-    CHECK(fx->h0 == NULL || fx->h0_len == cfg->num_layers * D * B * H_out);
-    CHECK(fx->c0 == NULL ||
-          (cfg->cell == RR_CELL_LSTM && fx->c0_len == cfg->num_layers * D * B * H));
-    CHECK(fx->lengths == NULL || fx->lengths_len == B);
-    for (size_t b = 0; fx->lengths != NULL && b < B; b++) {
-        CHECK(fx->lengths[b] >= 1 && (uint64_t)fx->lengths[b] <= T);
+    CHECK((fx->cases == NULL) == (fx->case_count == 0));
+    for (size_t k = 0; k < fx->case_count; k++) {
+        check_case(fx, &fx->cases[k]);
     }
 }
 
-static rr_net *build_net(const fixture *fx, const rr_config *cfg)
+static rr_net *build_net(const rr_fixture *fx, const rr_config *cfg)
 {
     rr_error err = { { 0 } };
     rr_net *net = NULL;
     CHECK_OK(rr_net_create(cfg, &net, &err), &err);
-    const size_t D = cfg->direction == RR_BIDIRECTIONAL ? 2 : 1;
     for (size_t slot = 0; slot < fx->weights_count; slot++) {
-        const int reverse = cfg->direction == RR_REVERSE || slot % D == 1;
-        const rr_weights w = fixture_weights_view(&fx->weights[slot]);
-        CHECK_OK(rr_net_set_weights(net, slot / D,
-                                    reverse ? RR_REVERSE : RR_FORWARD, &w,
-                                    &err), &err);
+        const rr_fixture_weights *fw = &fx->weights[slot];
+        const rr_weights w = rr_fixture_weights_view(fw);
+        CHECK_OK(rr_net_set_weights(net, fw->layer, fw->direction, &w, &err),
+                 &err);
     }
     if (cfg->head != RR_HEAD_NONE) {
         CHECK_OK(rr_net_set_head(net, fx->head_weight, fx->head_weight_len,
@@ -145,52 +166,56 @@ typedef struct counts {
     size_t output, h_n, c_n, y;
 } counts;
 
-static counts forward_counts(const fixture *fx, size_t steps, size_t slots)
+static counts forward_counts(const rr_fixture *fx, size_t steps,
+                             size_t slots)
 {
     const rr_config *cfg = &fx->config;
+    const size_t B = fx->cases[0].batch;
     const size_t D = cfg->direction == RR_BIDIRECTIONAL ? 2 : 1;
     const size_t H_out = cfg->proj_size > 0 ? cfg->proj_size
                                             : cfg->hidden_size;
     const counts c = {
-        steps * fx->batch * D * H_out, /* step: forward models, D = 1 */
-        slots * fx->batch * H_out,
-        cfg->cell == RR_CELL_LSTM ? slots * fx->batch * cfg->hidden_size : 0,
-        steps * fx->batch * cfg->head_size,
+        steps * B * D * H_out, /* step: forward models, D = 1 */
+        slots * B * H_out,
+        cfg->cell == RR_CELL_LSTM ? slots * B * cfg->hidden_size : 0,
+        steps * B * cfg->head_size,
     };
     return c;
 }
 
-static void run_float64(const fixture *fx, const rr_net *net, int step_too)
+/* Case 0 through rr_net_forward (and rr_net_step when step_too). */
+static void run_float64(const rr_fixture *fx, const rr_net *net, int step_too)
 {
     const rr_config *cfg = &fx->config;
+    const rr_fixture_case *fc = &fx->cases[0];
     const size_t D = cfg->direction == RR_BIDIRECTIONAL ? 2 : 1;
-    const counts n = forward_counts(fx, fx->seq_len, cfg->num_layers * D);
+    const counts n = forward_counts(fx, fc->seq_len, cfg->num_layers * D);
     double *output = calloc(n.output, sizeof(double));
     double *h_n = calloc(n.h_n, sizeof(double));
     double *c_n = n.c_n ? calloc(n.c_n, sizeof(double)) : NULL;
     double *y = n.y ? calloc(n.y, sizeof(double)) : NULL;
     CHECK(output && h_n && (!n.c_n || c_n) && (!n.y || y));
     rr_error err = { { 0 } };
-    CHECK_OK(rr_net_forward(net, fx->seq_len, fx->batch, fx->x, fx->x_len,
-                            fx->h0, fx->h0_len, fx->c0, fx->c0_len,
-                            fx->lengths, fx->lengths_len, output, n.output,
+    CHECK_OK(rr_net_forward(net, fc->seq_len, fc->batch, fc->x, fc->x_len,
+                            fc->h0, fc->h0_len, fc->c0, fc->c0_len,
+                            fc->lengths, fc->lengths_len, output, n.output,
                             h_n, n.h_n, c_n, n.c_n, y, n.y, &err), &err);
 
     if (step_too && cfg->direction == RR_FORWARD) {
         /* stream x through rr_net_step, h and c updated in place */
         const counts s = forward_counts(fx, 1, cfg->num_layers);
-        const size_t x_count = fx->batch * cfg->input_size;
+        const size_t x_count = fc->batch * cfg->input_size;
         double *h = calloc(s.h_n, sizeof(double));
         double *c = s.c_n ? calloc(s.c_n, sizeof(double)) : NULL;
         CHECK(h && (!s.c_n || c));
-        if (fx->h0 != NULL) {
-            memcpy(h, fx->h0, s.h_n * sizeof(double));
+        if (fc->h0 != NULL) {
+            memcpy(h, fc->h0, s.h_n * sizeof(double));
         }
-        if (fx->c0 != NULL) {
-            memcpy(c, fx->c0, s.c_n * sizeof(double));
+        if (fc->c0 != NULL) {
+            memcpy(c, fc->c0, s.c_n * sizeof(double));
         }
-        for (size_t t = 0; t < fx->seq_len; t++) {
-            CHECK_OK(rr_net_step(net, fx->batch, fx->x + t * x_count, x_count,
+        for (size_t t = 0; t < fc->seq_len; t++) {
+            CHECK_OK(rr_net_step(net, fc->batch, fc->x + t * x_count, x_count,
                                  h, s.h_n, c, s.c_n, output, s.output, h,
                                  s.h_n, c, s.c_n, y, s.y, &err), &err);
         }
@@ -216,28 +241,29 @@ static float *to_float(const double *src, size_t count)
     return dst;
 }
 
-static void run_float32(const fixture *fx, const rr_net *net)
+static void run_float32(const rr_fixture *fx, const rr_net *net)
 {
     const rr_config *cfg = &fx->config;
+    const rr_fixture_case *fc = &fx->cases[0];
     const size_t D = cfg->direction == RR_BIDIRECTIONAL ? 2 : 1;
-    const counts n = forward_counts(fx, fx->seq_len, cfg->num_layers * D);
-    float *x = to_float(fx->x, fx->x_len);
-    float *h0 = to_float(fx->h0, fx->h0_len);
-    float *c0 = to_float(fx->c0, fx->c0_len);
+    const counts n = forward_counts(fx, fc->seq_len, cfg->num_layers * D);
+    float *x = to_float(fc->x, fc->x_len);
+    float *h0 = to_float(fc->h0, fc->h0_len);
+    float *c0 = to_float(fc->c0, fc->c0_len);
     float *output = calloc(n.output, sizeof(float));
     float *h_n = calloc(n.h_n, sizeof(float));
     float *c_n = n.c_n ? calloc(n.c_n, sizeof(float)) : NULL;
     float *y = n.y ? calloc(n.y, sizeof(float)) : NULL;
     CHECK(output && h_n && (!n.c_n || c_n) && (!n.y || y));
     rr_error err = { { 0 } };
-    CHECK_OK(rr_net_forward_f32(net, fx->seq_len, fx->batch, x, fx->x_len,
-                                h0, fx->h0_len, c0, fx->c0_len, fx->lengths,
-                                fx->lengths_len, output, n.output, h_n, n.h_n,
+    CHECK_OK(rr_net_forward_f32(net, fc->seq_len, fc->batch, x, fc->x_len,
+                                h0, fc->h0_len, c0, fc->c0_len, fc->lengths,
+                                fc->lengths_len, output, n.output, h_n, n.h_n,
                                 c_n, n.c_n, y, n.y, &err), &err);
     if (cfg->direction == RR_FORWARD && rr_net_step_f32 != NULL) {
         const counts s = forward_counts(fx, 1, cfg->num_layers);
-        CHECK_OK(rr_net_step_f32(net, fx->batch, x,
-                                 fx->batch * cfg->input_size, h0,
+        CHECK_OK(rr_net_step_f32(net, fc->batch, x,
+                                 fc->batch * cfg->input_size, h0,
                                  h0 ? s.h_n : 0, c0, c0 ? s.c_n : 0, output,
                                  s.output, h_n, s.h_n, c_n, s.c_n, y, s.y,
                                  &err), &err);
@@ -253,11 +279,11 @@ static void run_float32(const fixture *fx, const rr_net *net)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fixture fx;
+    rr_fixture fx;
     rr_error err = { { 0 } };
-    const rr_status status = fixture_parse((const char *)data, size, &fx,
-                                           &err);
-    if (status != RR_OK) {
+    const rr_fixture_status status =
+        rr_fixture_parse((const char *)data, size, &fx, &err);
+    if (status != RR_FIXTURE_OK) {
         check_refusal(status, &err, &fx);
         return 0;
     }
@@ -283,6 +309,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     rr_net_free(net);
-    fixture_free(&fx);
+    rr_fixture_free(&fx);
     return 0;
 }

@@ -25,7 +25,8 @@ Steps (each runs even when an earlier one failed; the exit status is 1 if any di
              Python loader, side by side (one core each). Corpora persist in c/build-fuzz/.
 
 Any sanitizer report fails its step: reports are written under c/build-fuzz/logs/ (log_path),
-so one in a child process is caught too.
+so one in a child process is caught too. The output is one line per step; what the commands print
+goes to c/build-fuzz/steps/*.log, and its tail is shown only when a step fails.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ REPO = Path(__file__).resolve().parents[2]
 SAN_BUILD = REPO / "c" / "build-san"
 FUZZ_BUILD = REPO / "c" / "build-fuzz"
 LOGS = FUZZ_BUILD / "logs"
+STEP_LOGS = FUZZ_BUILD / "steps"
 REGRESSIONS = REPO / "tests" / "fuzz" / "regressions"
 STEPS = ("build", "pytest", "demo", "valgrind", "threads", "fuzz")
 
@@ -69,9 +71,29 @@ def say(text: str) -> None:
     print(f"run_sanitize: {text}", flush=True)
 
 
-def run(command: Sequence[str], env: dict[str, str] | None = None, **kwargs: object) -> int:
-    say("$ " + " ".join(command))
-    return subprocess.run(list(command), cwd=REPO, env=env, check=False, **kwargs).returncode  # type: ignore[call-overload]
+def show_tail(text: str, lines: int = 60) -> None:
+    """The last ``lines`` lines of a failed command's output."""
+    print("\n".join(text.rstrip().splitlines()[-lines:]), flush=True)
+
+
+def run(command: Sequence[str], env: dict[str, str] | None = None) -> tuple[int, str]:
+    """``(exit status, output)``: the output goes to a log under STEP_LOGS, not to the terminal,
+    and its tail is printed only when the command fails."""
+    STEP_LOGS.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        list(command), cwd=REPO, env=env, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    name = re.sub(r"[^\w.-]+", "_", " ".join(Path(c).name for c in command[:4]))[:80]
+    (STEP_LOGS / f"{name}.log").write_text(f"$ {' '.join(command)}\n{done.stdout}")
+    if done.returncode != 0:
+        say(f"failed (exit {done.returncode}): $ {' '.join(command)}")
+        show_tail(done.stdout)
+    return done.returncode, done.stdout
+
+
+def last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1].strip("= ") if lines else "no output"
 
 
 def sanitizer_runtime(compiler: str) -> list[str]:
@@ -123,7 +145,8 @@ def sanitizer_options(leaks: bool) -> dict[str, str]:
 
 def step_build(outcome: Outcome, args: argparse.Namespace) -> None:
     command = ["make", "--no-print-directory", f"-j{args.jobs}", "c", "sanitize-build", "fuzz-build", "tsan-build"]
-    if run([*command, f"SAN_CC={args.san_cc}"]) != 0:
+    code, _ = run([*command, f"SAN_CC={args.san_cc}"])
+    if code != 0:
         outcome.fail("make failed")
 
 
@@ -148,13 +171,16 @@ def step_pytest(outcome: Outcome, args: argparse.Namespace) -> None:
     env = python_env(args)
     before = set(LOGS.glob("*"))
     pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(["-x"] if args.exitfirst else [])]
+    crosscheck = [sys.executable, "-m", "rnn_rosetta", "crosscheck", "--backends", "numpy", "c", "--repeats", "1"]
     runs = [
-        [*pytest, "tests/test_c_api.py"],
-        [*pytest, "tests/test_bad_inputs.py", "-k", "not numpy and not java"],
-        [sys.executable, "-m", "rnn_rosetta", "crosscheck", "--backends", "numpy", "c", "--repeats", "1"],
+        ("test_c_api", [*pytest, "tests/test_c_api.py"]),
+        ("test_bad_inputs", [*pytest, "tests/test_bad_inputs.py", "-k", "not numpy and not java"]),
+        ("crosscheck", crosscheck),
     ]
-    for command in runs:
-        if run(command, env=env) != 0:
+    for name, command in runs:
+        code, output = run(command, env=env)
+        outcome.notes.append(f"{name}: {last_line(output) if code == 0 else f'FAILED (exit {code})'}")
+        if code != 0:
             outcome.fail(f"failed: {' '.join(command[1:])}")
     check_reports(outcome, before)
 
@@ -173,7 +199,7 @@ def demo_inputs(scratch: Path, dtypes: Sequence[str]) -> list[tuple[list[str], P
     for bad in CATALOGUE:
         path = scratch / f"bad_{bad.name}.json"
         path.write_bytes(make(bad))
-        inputs.append(([], path, "refuse" if bad.demo_must_refuse else "any"))
+        inputs.append(([], path, "refuse"))
     for path in sorted(REGRESSIONS.glob("*.json")):
         inputs.append(([], path, "refuse" if path.name.startswith(("refuse-", "c-")) else "any"))
     return inputs
@@ -228,7 +254,7 @@ def step_valgrind(outcome: Outcome, args: argparse.Namespace) -> None:
         done = subprocess.run([*command, str(path)], capture_output=True, text=True, timeout=600)
         if done.returncode == 99 or "==" in done.stderr:
             outcome.fail(f"valgrind {path.name}: errors or leaks")
-            print(done.stderr[-4000:], flush=True)
+            show_tail(done.stderr)
         else:
             check_exit(outcome, path.name, "ok", done.returncode, done.stderr, "valgrind rr_demo")
 
@@ -248,7 +274,7 @@ def step_threads(outcome: Outcome, args: argparse.Namespace) -> None:
     outcome.notes.append(lines[-1] if lines else "no output")
     if done.returncode != 0:
         outcome.fail(f"tsan_threads exit {done.returncode} (66: a data race)")
-        print(done.stdout[-3000:] + done.stderr[-6000:], flush=True)
+        show_tail(done.stdout + done.stderr)
 
 
 # -- 6. fuzz ---------------------------------------------------------------------------
@@ -276,7 +302,7 @@ def step_fuzz(outcome: Outcome, args: argparse.Namespace) -> None:
         shutil.rmtree(folder, ignore_errors=True)
     for folder in (reader_corpus, loader_corpus, loader_bugs, artifacts):
         folder.mkdir(parents=True, exist_ok=True)
-    if run([sys.executable, "c/fuzz/build_corpus.py", str(seeds)]) != 0:
+    if run([sys.executable, "c/fuzz/build_corpus.py", str(seeds)])[0] != 0:
         outcome.fail("cannot build the seed corpus")
         return
     dictionary = f"-dict={REPO / 'c/fuzz/fixture.dict'}"
@@ -307,7 +333,6 @@ def step_fuzz(outcome: Outcome, args: argparse.Namespace) -> None:
     logs = {name: FUZZ_BUILD / f"{name.split()[0]}.log" for name, _, _ in jobs}
     processes = []
     for name, command, env in jobs:
-        say(f"{name}: $ {' '.join(command)}  (log: {logs[name].relative_to(REPO)})")
         with logs[name].open("w") as handle:
             processes.append(
                 (name, subprocess.Popen(command, cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT))
@@ -317,11 +342,9 @@ def step_fuzz(outcome: Outcome, args: argparse.Namespace) -> None:
         log = logs[name].read_text(errors="replace")
         summary = fuzz_summary(log)
         outcome.notes.append(f"{name}: {summary}")
-        say(f"{name}: exit {code}; {summary}")
         if code != 0:
             outcome.fail(f"{name} found a bug (exit {code}); see {logs[name].relative_to(REPO)}")
-            tail = [line for line in log.splitlines() if not re.search(r"\b(NEW|REDUCE|pulse)\b", line)]
-            print("\n".join(tail[-60:]), flush=True)
+            show_tail("\n".join(line for line in log.splitlines() if not re.search(r"\b(NEW|REDUCE|pulse)\b", line)))
     for bug in sorted(loader_bugs.glob("bug-*.txt")):
         signature = bug.read_text(errors="replace").splitlines()[0]
         outcome.fail(f"Python loader: {signature} (input {bug.with_suffix('.json').relative_to(REPO)})")
@@ -360,7 +383,6 @@ def main(argv: list[str] | None = None) -> int:
     for name in STEPS:
         if name not in chosen:
             continue
-        say(f"===== {name} =====")
         outcome = Outcome(name)
         began = time.monotonic()
         try:
@@ -369,15 +391,14 @@ def main(argv: list[str] | None = None) -> int:
             outcome.fail(f"{type(exc).__name__}: {exc}")
         outcome.seconds = time.monotonic() - began
         outcomes.append(outcome)
+        verdict = "ok  " if outcome.ok else "FAIL"
+        say(f"{verdict} {name:<9} {outcome.seconds:6.1f} s  {'; '.join(outcome.notes)}")
         if name == "build" and not outcome.ok:
             break  # nothing else can run
-    print("\nrun_sanitize: summary", flush=True)
-    for outcome in outcomes:
-        print(f"  {'ok  ' if outcome.ok else 'FAIL'} {outcome.name:<9} {outcome.seconds:6.1f} s", flush=True)
-        for note in outcome.notes:
-            print(f"       {note}", flush=True)
-    print(f"  total {time.monotonic() - start:.1f} s", flush=True)
-    return 0 if all(o.ok for o in outcomes) else 1
+    failed = [o.name for o in outcomes if not o.ok]
+    total = f"{time.monotonic() - start:.1f} s"
+    say(f"FAILED: {', '.join(failed)} ({total})" if failed else f"all {len(outcomes)} steps ok ({total})")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
  * rnn_rosetta.h - the C11 API of rnn-rosetta.
  *
  * Recurrent networks (Elman RNN, LSTM, GRU; stacked, reverse, bidirectional,
- * variable-length, optional output head) in float64, with the canonical
- * (PyTorch) weight layout described in the project's fixture-format docs.
+ * variable-length, optional output head) in float64 or float32 (rr_dtype),
+ * with the canonical (PyTorch) weight layout and the equations of
+ * docs/fixture-format.md. Reading fixture files is a separate library:
+ * rnn_rosetta_fixture.h.
  *
  * Contract:
  *   - every function that can fail returns an rr_status; RR_OK is 0;
@@ -15,8 +17,10 @@
  *   - every pointer and every element count is checked at the boundary;
  *     the library never exits, aborts or prints.
  *
- * Arrays are dense, row-major, float64; each pointer is passed with its
- * element count (`*_len`), which must equal the count the shape implies.
+ * Arrays are dense, row-major, float64 (float for the _f32 entry points of
+ * a float32 net; weights are always handed over as double); each pointer
+ * is passed with its element count (`*_len`), which must equal the count
+ * the shape implies.
  * Shapes below use T = seq_len, B = batch, I = input_size, H = hidden_size,
  * P = H_out = proj_size if set else H, L = num_layers, D = 2 for
  * bidirectional else 1, G = 1 (rnn), 4 (lstm), 3 (gru), O = head_size.
@@ -43,9 +47,7 @@ typedef enum rr_status {
     RR_E_LENGTHS = 5,     /* a sequence length outside 1..T                   */
     RR_E_UNSUPPORTED = 6, /* e.g. step() on a reverse/bidirectional model     */
     RR_E_NOMEM = 7,       /* an allocation failed                             */
-    RR_E_STATE = 8,       /* the net is not ready (weights or head missing)   */
-    RR_E_PARSE = 9,       /* fixture reader: bad JSON or a contract breach    */
-    RR_E_IO = 10          /* fixture reader: the file cannot be read          */
+    RR_E_STATE = 8        /* the net is not ready (weights or head missing)   */
 } rr_status;
 
 typedef enum rr_cell {
@@ -87,7 +89,8 @@ typedef enum rr_head_activation {
     RR_HEAD_SOFTMAX = 2
 } rr_head_activation;
 
-/* What the model is; mirrors fixture-format "model" minus the arrays. */
+/* What the model is; mirrors the fixture's "model" (docs/fixture-format.md)
+ * minus the arrays. */
 typedef struct rr_config {
     rr_cell cell;
     rr_nonlinearity nonlinearity;  /* rnn only                                */
@@ -213,14 +216,6 @@ rr_status rr_net_step_f32(const rr_net *net, size_t batch,
                           float *c_next, size_t c_next_len,
                           float *y_t, size_t y_len,
                           rr_error *err);
-
-/* Machine probes for the benchmark's roofline (one thread, no allocation
- * that outlives the call). Peak: GFLOP/s of independent FMA chains in the
- * fastest kernel this CPU has (an FMA counts 2 flops). Bandwidth: GB/s
- * reading a buffer of `bytes` bytes (sum of all elements) repeatedly.
- * Each runs for about `seconds`; a value <= 0 signals failure. */
-double rr_probe_peak_gflops(rr_dtype dtype, double seconds);
-double rr_probe_read_gbps(size_t bytes, double seconds);
 
 #ifdef __cplusplus
 }

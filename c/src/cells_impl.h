@@ -1,7 +1,8 @@
 /*
  * cells_impl.h - the gate math of one time step for a run of units of one
  * batch row, one precision (REAL, SFX: see real.h); the portable reference
- * that the vectorised gates (avx2_gates_impl.h) are checked against.
+ * that the vectorised gates (the second half of avx2_impl.h) are checked
+ * against.
  *
  * gi = W_ih x_t + b_ih and gh = W_hh h_{t-1} + b_hh come in precomputed;
  * the pre-activation of a gate is a = gi + gh. With clip set, every gate's

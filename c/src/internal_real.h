@@ -16,7 +16,7 @@ REAL SFX(rr_clamp)(REAL x, REAL limit);
 /* In place over v [n]: v_i = exp(v_i - max v) / sum_j exp(v_j - max v). */
 void SFX(rr_softmax)(REAL *v, size_t n);
 
-/* --- cells_impl.h (portable) and avx2_gates_impl.h: the gates ---------- */
+/* --- cells_impl.h (portable) and avx2_impl.h: the gates --------------- */
 
 /*
  * The gate math of one time step, for `count` consecutive units j of one

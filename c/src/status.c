@@ -16,8 +16,6 @@ const char *rr_status_name(rr_status status)
     case RR_E_UNSUPPORTED: return "RR_E_UNSUPPORTED";
     case RR_E_NOMEM: return "RR_E_NOMEM";
     case RR_E_STATE: return "RR_E_STATE";
-    case RR_E_PARSE: return "RR_E_PARSE";
-    case RR_E_IO: return "RR_E_IO";
     }
     return "RR_E_UNKNOWN";
 }
@@ -35,8 +33,6 @@ const char *rr_status_message(rr_status status)
         return "the operation is not supported for this model";
     case RR_E_NOMEM: return "an allocation failed";
     case RR_E_STATE: return "the net is not ready (weights or head missing)";
-    case RR_E_PARSE: return "the fixture is not valid JSON or breaks the format";
-    case RR_E_IO: return "the file cannot be read";
     }
     return "unknown status";
 }

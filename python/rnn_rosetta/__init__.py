@@ -9,10 +9,11 @@
 from __future__ import annotations
 
 from rnn_rosetta.backends import BACKENDS, Net, State, available_backends, get_backend
-from rnn_rosetta.errors import BackendError, BackendUnavailable, FixtureError, InputError, RosettaError
 from rnn_rosetta.compare import Tolerance
-from rnn_rosetta.fixtures import Case, Fixture, load_fixture, parse_fixture
+from rnn_rosetta.errors import BackendError, BackendUnavailable, FixtureError, InputError, ModelError, RosettaError
+from rnn_rosetta.fixtures import Case, CaseInputs, Fixture, load_fixture, parse_fixture
 from rnn_rosetta.model import DirectionWeights, Head, Layer, Model
+from rnn_rosetta.model_rules import check_model
 from rnn_rosetta.result import Result
 
 __version__ = "0.1.0"
@@ -22,6 +23,7 @@ __all__ = [
     "BackendError",
     "BackendUnavailable",
     "Case",
+    "CaseInputs",
     "DirectionWeights",
     "Fixture",
     "FixtureError",
@@ -29,12 +31,14 @@ __all__ = [
     "InputError",
     "Layer",
     "Model",
+    "ModelError",
     "Net",
     "Result",
     "RosettaError",
     "State",
     "Tolerance",
     "available_backends",
+    "check_model",
     "get_backend",
     "load_fixture",
     "parse_fixture",

@@ -1,25 +1,36 @@
-"""``python -m rnn_rosetta {run,crosscheck,demo,validate,backends,bench}``.
+"""``rnn-rosetta {run,crosscheck,demo,validate,backends,bench}`` (also ``python -m rnn_rosetta``).
 
-Errors: exit status 2 and one line on stderr, never a traceback.
+Errors: exit status 2 and one line on stderr, never a traceback
+(:mod:`rnn_rosetta.cli_errors`). Wherever a fixture is taken, a bare name
+(``gru_cho``) finds the committed fixture (:mod:`rnn_rosetta.fixture_files`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from rnn_rosetta.backends import BACKENDS, available_backends, get_backend
 from rnn_rosetta.backends.base import DTYPES
-from rnn_rosetta.errors import RosettaError
+from rnn_rosetta.bench.cli import add_parser as add_bench_parser
+from rnn_rosetta.cli_errors import PROG, CliError, OneLineArgumentParser, dispatch, fail
+from rnn_rosetta.errors import FixtureError
+from rnn_rosetta.fixture_files import expand_fixture_paths, resolve_fixture
 from rnn_rosetta.fixtures import load_fixture
 
 
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, "utf-8")
+    except OSError as exc:
+        raise CliError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    fixture = load_fixture(args.fixture)
+    fixture = load_fixture(resolve_fixture(args.fixture))
     net = get_backend(args.backend).load(fixture.model, dtype=args.dtype)
     cases: list[dict[str, Any]] = []
     for case in fixture.cases:
@@ -30,30 +41,51 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.out is None:
         print(text)
     else:
-        args.out.write_text(text + "\n", "utf-8")
+        _write_text(args.out, text + "\n")
     return 0
 
 
 def _cmd_crosscheck(args: argparse.Namespace) -> int:
     from rnn_rosetta.crosscheck import crosscheck
 
-    return crosscheck(args.paths, args.backends, args.repeats, dtypes=args.dtypes, all_kernels=args.kernels == "all")
+    if args.repeats < 1:
+        raise CliError(f"--repeats must be at least 1, got {args.repeats}")
+    return crosscheck(
+        args.paths, args.backends, args.repeats, dtypes=args.dtypes, all_kernels=args.kernels == "all",
+        verbose=args.verbose, json_out=args.json,
+    )  # fmt: skip
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from rnn_rosetta.demo import demo_lines
 
-    fixture = load_fixture(args.fixture)
+    fixture = load_fixture(resolve_fixture(args.fixture))
     net = get_backend(args.backend).load(fixture.model, dtype=args.dtype)
     print("\n".join(demo_lines(fixture, net)))
     return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    for path in args.fixtures:
-        fixture = load_fixture(path)
-        print(f"{path}: ok: {fixture.model.describe()}, {len(fixture.cases)} cases")
-    return 0
+    """Every file (folders: every ``*.json`` below): ok on stdout, each bad one on stderr; exit 2 if any is bad."""
+    good = bad = 0
+    for item in args.fixtures:
+        try:
+            files = expand_fixture_paths([item], default_folder=False)
+        except CliError as exc:
+            bad += 1
+            fail(str(exc))
+            continue
+        for path in files:
+            try:
+                fixture = load_fixture(path)
+            except FixtureError as exc:
+                bad += 1
+                fail(str(exc))
+                continue
+            good += 1
+            print(f"{path}: ok: {fixture.model.describe()}, {len(fixture.cases)} cases")
+    print(f"checked {good + bad}: {good} ok, {bad} bad")
+    return 2 if bad else 0
 
 
 def _cmd_backends(args: argparse.Namespace) -> int:
@@ -64,43 +96,58 @@ def _cmd_backends(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m rnn_rosetta", description="Recurrent networks, three ways.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+FIXTURE_HELP = "a fixture file, or the name of a committed one (e.g. gru_cho)"
 
+
+def _add_run(commands: Any) -> None:
     run = commands.add_parser("run", help="run a fixture's cases through one backend, print JSON")
-    run.add_argument("fixture", type=Path)
+    run.add_argument("fixture", help=FIXTURE_HELP)
     run.add_argument("--backend", choices=BACKENDS, default="numpy")
     run.add_argument("--dtype", choices=DTYPES, default="float64")
     run.add_argument("--out", type=Path, help="write the JSON here instead of stdout")
     run.set_defaults(handler=_cmd_run)
 
+
+def _add_crosscheck(commands: Any) -> None:
     check = commands.add_parser("crosscheck", help="every fixture x every backend, against the oracle and each other")
-    check.add_argument("paths", nargs="*", help="fixture files or folders (default: shared_fixtures/)")
+    check.add_argument("paths", nargs="*", help="fixture files, folders or names (default: every committed fixture)")
     check.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
     check.add_argument("--dtypes", nargs="+", choices=DTYPES, default=list(DTYPES))
     check.add_argument(
         "--kernels", choices=("all", "auto"), default="all",
-        help="all: also the plain reference kernels (c portable, java plain); auto: what load() picks",
+        help="all: also the plain reference kernels (numpy plain, c portable, java plain); auto: what load() picks",
     )  # fmt: skip
     check.add_argument("--repeats", type=int, default=5, help="timed passes per fixture and backend (median)")
+    check.add_argument("-v", "--verbose", action="store_true", help="every target and every pair, not the summary")
+    check.add_argument(
+        "--json", metavar="FILE", help="write every record as JSON to FILE ('-': stdout, text to stderr)"
+    )
     check.set_defaults(handler=_cmd_crosscheck)
 
+
+def _add_demo(commands: Any) -> None:
     demo = commands.add_parser("demo", help="the per-step demo table (same text as the C and Java demos)")
-    demo.add_argument("fixture", type=Path)
+    demo.add_argument("fixture", help=FIXTURE_HELP)
     demo.add_argument("--backend", choices=BACKENDS, default="numpy")
     demo.add_argument("--dtype", choices=DTYPES, default="float64")
     demo.set_defaults(handler=_cmd_demo)
 
-    validate = commands.add_parser("validate", help="check fixture files against the format")
-    validate.add_argument("fixtures", nargs="+", type=Path)
+
+def _add_validate(commands: Any) -> None:
+    validate = commands.add_parser("validate", help="check fixture files (or folders of them) against the format")
+    validate.add_argument("fixtures", nargs="+", help="fixture files, folders (every *.json below) or names")
     validate.set_defaults(handler=_cmd_validate)
 
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineArgumentParser(prog=PROG, description="Recurrent networks, three ways.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_run(commands)
+    _add_crosscheck(commands)
+    _add_demo(commands)
+    _add_validate(commands)
     backends = commands.add_parser("backends", help="which backends can run here")
     backends.set_defaults(handler=_cmd_backends)
-
-    from rnn_rosetta.bench.cli import add_parser as add_bench_parser
-
     add_bench_parser(commands)
     return parser
 
@@ -109,13 +156,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     return dispatch(build_parser().parse_args(argv))
 
 
-def dispatch(args: argparse.Namespace) -> int:
-    """Run the chosen command: its exit status, or 2 and one line on stderr for any :class:`RosettaError`."""
-    try:
-        return int(args.handler(args))
-    except RosettaError as exc:
-        print(f"rnn-rosetta: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("rnn-rosetta: interrupted", file=sys.stderr)
-        return 130
+__all__ = ["build_parser", "dispatch", "main"]

@@ -67,50 +67,87 @@ class Mismatch:
     expected: float
     bound: float
 
+    def axes(self) -> tuple[str, ...]:
+        """The names of the index's axes, e.g. ``("t", "b", "h")`` for ``output``."""
+        return AXES.get(self.field, ("i", "j", "k"))[: len(self.index)]
+
     def where(self) -> str:
-        names = AXES.get(self.field, ("i", "j", "k"))
-        return f"{self.field}[" + ", ".join(f"{n}={i}" for n, i in zip(names, self.index, strict=False)) + "]"
+        return f"{self.field}[" + ", ".join(f"{n}={i}" for n, i in zip(self.axes(), self.index, strict=True)) + "]"
 
     def describe(self, tolerance: Tolerance) -> str:
+        return self.describe_with_rule(tolerance.rule())
+
+    def describe_with_rule(self, rule: str) -> str:
         return (
             f"first mismatch at {self.where()}: got {self.got!r}, expected {self.expected!r}, "
-            f"|diff| {abs(self.got - self.expected):.3e} > {self.bound:.3e} = {tolerance.rule()}"
+            f"|diff| {abs(self.got - self.expected):.3e} > {self.bound:.3e} = {rule}"
         )
 
 
 @dataclass(frozen=True)
 class Comparison:
     max_abs: float  # the largest |got - expected| over every field
-    max_ulp: int  # the largest distance in units in the last place of the result's dtype
+    max_ulp: int  # the largest distance in units in the last place of ``ulp_dtype``
     mismatch: Mismatch | None  # the first value that breaks the rule, if any
     problem: str | None = None  # a structural difference (missing field, shape)
+    max_ratio: float = 0.0  # the largest |got - expected| / (atol + rtol * |expected|): <= 1 passes
+    ulp_dtype: str = "float64"  # the precision ``max_ulp`` counts in
 
     @property
     def ok(self) -> bool:
         return self.mismatch is None and self.problem is None
 
 
-def ulp_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """How many values of ``a``'s dtype (float64 or float32) lie between ``a`` and ``b`` (0 when equal)."""
-    float_type, int_type = (np.float32, np.int32) if a.dtype == np.float32 else (np.float64, np.int64)
+def ulp_distance(a: np.ndarray, b: np.ndarray, dtype: str | np.dtype | None = None) -> np.ndarray:
+    """How many values of ``dtype`` (default: ``a``'s, float64 or float32) lie between ``a`` and ``b``.
+
+    Both are rounded to ``dtype`` first; 0 when they round to the same value.
+    """
+    precision = np.dtype(dtype if dtype is not None else a.dtype)
+    float_type, int_type = (np.float32, np.int32) if precision == np.float32 else (np.float64, np.int64)
 
     def ordered(x: np.ndarray) -> np.ndarray:
-        bits = np.ascontiguousarray(x, dtype=float_type).view(int_type).astype(np.int64)
+        with np.errstate(over="ignore"):  # beyond float32's range: +-inf, as far as the format goes
+            bits = np.ascontiguousarray(x, dtype=float_type).view(int_type).astype(np.int64)
         return np.where(bits < 0, np.int64(np.iinfo(int_type).min) - bits, bits).astype(np.float64)
 
     return np.abs(ordered(a) - ordered(b))
 
 
-def compare(got: Result, expected: Result, tolerance: Tolerance) -> Comparison:
-    """Compare every field ``expected`` has; ``got`` must have the same fields and shapes."""
+def coarser_dtype(*dtypes: str | np.dtype) -> str:
+    """``"float32"`` if any of ``dtypes`` is float32, else ``"float64"``: the precision both sides share."""
+    return "float32" if any(np.dtype(d) == np.float32 for d in dtypes) else "float64"
+
+
+def _ratio(diff: np.ndarray, bound: np.ndarray) -> float:
+    """The largest ``diff / bound`` (0 where ``diff`` is 0, inf where only the bound is 0)."""
+    if not diff.size:
+        return 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(diff == 0, 0.0, diff / bound)
+    return float(np.nan_to_num(ratio, nan=np.inf).max())
+
+
+def compare(got: Result, expected: Result, tolerance: Tolerance, ulp_dtype: str | None = None) -> Comparison:
+    """Compare every field ``expected`` has; ``got`` must have the same fields and shapes.
+
+    ``ulp_dtype`` is the precision the ulp distance counts in (default: that of
+    ``got``). Pass the coarser of the run's and the oracle's precision: a
+    float32 oracle's answers compared in float64 ulps would count ~2^29 ulps
+    for every float32 rounding.
+    """
     want_fields, got_fields = expected.fields(), got.fields()
     if want_fields.keys() != got_fields.keys():
-        return Comparison(np.inf, 0, None, f"fields {sorted(got_fields)} != expected {sorted(want_fields)}")
-    max_abs, max_ulp, first = 0.0, 0.0, None
+        problem = f"fields {sorted(got_fields)} != expected {sorted(want_fields)}"
+        return Comparison(np.inf, 0, None, problem, np.inf)
+    max_abs, max_ulp, max_ratio, first = 0.0, 0.0, 0.0, None
+    counted_in = ulp_dtype
     for name, want in want_fields.items():
         have = got_fields[name]
         if have.shape != want.shape:
-            return Comparison(np.inf, 0, None, f"{name} has shape {list(have.shape)}, expected {list(want.shape)}")
+            problem = f"{name} has shape {list(have.shape)}, expected {list(want.shape)}"
+            return Comparison(np.inf, 0, None, problem, np.inf)
+        counted_in = counted_in or str(have.dtype)
         both_nan = np.isnan(have) & np.isnan(want)
         diff = np.where(both_nan, 0.0, np.abs(have - want))
         diff = np.where(np.isnan(diff), np.inf, diff)
@@ -118,11 +155,12 @@ def compare(got: Result, expected: Result, tolerance: Tolerance) -> Comparison:
         bound = tolerance.bound(want)
         if diff.size:
             max_abs = max(max_abs, float(diff.max()))
+            max_ratio = max(max_ratio, _ratio(diff, bound))
             finite = np.isfinite(have) & np.isfinite(want)
             if finite.any():
-                max_ulp = max(max_ulp, float(ulp_distance(have[finite], want[finite]).max()))
+                max_ulp = max(max_ulp, float(ulp_distance(have[finite], want[finite], counted_in).max()))
         bad = np.argwhere(~(diff <= bound))
         if first is None and bad.size:
             index = tuple(int(i) for i in bad[0])
             first = Mismatch(name, index, float(have[index]), float(want[index]), float(bound[index]))
-    return Comparison(max_abs, int(max_ulp), first)
+    return Comparison(max_abs, int(max_ulp), first, None, max_ratio, str(np.dtype(counted_in or "float64")))

@@ -21,6 +21,19 @@ class FixtureError(RosettaError, ValueError):
         super().__init__(where + problem)
 
 
+class ModelError(RosettaError, ValueError):
+    """A :class:`~rnn_rosetta.model.Model` built in memory breaks a model rule.
+
+    ``path`` is the fixture's JSON path of the offending field (``model.layers[0].forward.weight_hh``);
+    the message reads ``JSON.PATH: what is wrong``, the same words the fixture loader uses.
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
 class InputError(RosettaError, ValueError):
     """Arrays handed to ``forward``/``step`` (or to a backend) are unusable.
 

@@ -1,6 +1,6 @@
 """The canonical model: what a recurrent network is, as numpy arrays.
 
-Weights follow PyTorch's layout (fixture-format v1): one direction of one
+Weights follow PyTorch's layout (docs/fixture-format.md): one direction of one
 layer holds ``weight_ih [G*H, I_l]``, ``weight_hh [G*H, H_out]``,
 ``bias_ih [G*H]``, ``bias_hh [G*H]``, optionally ``weight_hr [P, H]`` (LSTM
 projection) and the three peephole vectors ``[H]`` (LSTM peepholes). Gate rows
@@ -9,6 +9,7 @@ are stacked ``i, f, g, o`` (LSTM) and ``r, z, n`` (GRU).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -83,8 +84,8 @@ class Model:
     """A recurrent network: its options plus its weights.
 
     Build one with :func:`rnn_rosetta.load_fixture`, the importers in
-    :mod:`rnn_rosetta.interop`, or directly; call :meth:`check` after building
-    one by hand.
+    :mod:`rnn_rosetta.interop`, or directly; check one built by hand with
+    :func:`rnn_rosetta.model_rules.check_model` (the loader's rules and messages).
     """
 
     cell: str
@@ -151,6 +152,18 @@ class Model:
                 shapes[name] = (self.hidden_size,)
         return shapes
 
+    def map_arrays(self, change: Callable[[np.ndarray], np.ndarray]) -> Model:
+        """A copy of the model with every weight and head array replaced by ``change(array)``."""
+        layers = tuple(
+            Layer(**{name: DirectionWeights(**{key: change(value) for key, value in weights.arrays().items()})
+                     for name, weights in layer.directions()})
+            for layer in self.layers
+        )  # fmt: skip
+        head = self.head
+        if head is not None:
+            head = Head(change(head.weight), change(head.bias), head.activation)
+        return Model(**{**self.__dict__, "layers": layers, "head": head})
+
     def describe(self) -> str:
         """One line a person can read: ``lstm 4->6 x2 bidirectional proj=3``."""
         parts = [f"{self.cell} {self.input_size}->{self.hidden_size}"]
@@ -171,9 +184,3 @@ class Model:
         if self.head is not None:
             parts.append(f"head={self.head.activation}/{self.head.size}")
         return " ".join(parts)
-
-    def check(self) -> None:
-        """Raise ``ValueError`` naming the first field that breaks the contract."""
-        from rnn_rosetta.model_check import check_model
-
-        check_model(self)

@@ -1,25 +1,30 @@
-"""The numpy reference: every equation of fixture-format v1, written to be read.
+"""The numpy reference: every equation of docs/fixture-format.md, written to be read.
 
-It computes in the dtype of its arrays: float64 normally, float32 when the
-model's weights and the inputs are float32 (see :func:`model_as`).
+This is the numpy backend's kernel ``"plain"``. It runs one sequence at a
+time, one step at a time, one gate per line; the backend's default kernel
+(:mod:`rnn_rosetta.backends.numpy_fast`) computes the same equations in
+batched form, and the tests hold both to every committed fixture.
 
-Notation: ``T`` time steps, ``B`` batch, ``H`` hidden size, ``H_out`` the
-state size (``proj_size`` or ``H``), ``G`` gates (1 rnn, 4 lstm, 3 gru).
-``a_x = W_ih x_t + b_ih`` comes precomputed for all steps (one matrix
-product per layer and direction); each step adds ``W_hh h_{t-1} + b_hh``.
+Notation: ``T`` time steps, ``B`` batch, ``I`` input size, ``H`` hidden
+size, ``H_out`` the state size (``proj_size`` when set, else ``H``).
+Weights are in the canonical layout (:mod:`rnn_rosetta.model`): gate rows
+stacked ``i, f, g, o`` (lstm) and ``r, z, n`` (gru). It computes in the dtype
+of its arrays (float64, or float32 when weights and inputs are float32).
 
-The scalar functions are written the same way in C and Java
-(``sigmoid`` splits on the sign, ``relu`` and ``clip`` let NaN through,
-``softmax`` subtracts the maximum) so the three agree to the last bits where
-the platform's ``exp``/``tanh`` allow.
+The scalar functions are written the same way in C and Java (``sigmoid``
+splits on the sign, ``relu`` and ``clip`` let NaN through, ``softmax``
+subtracts the maximum), so the three agree to the last bits where the
+platform's ``exp`` and ``tanh`` allow.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from rnn_rosetta.model import DirectionWeights, Head, Layer, Model
+from rnn_rosetta.model import DirectionWeights, Head, Model
 from rnn_rosetta.result import Result
+
+# -- scalar functions (element-wise) ----------------------------------------------
 
 
 def sigmoid(a: np.ndarray) -> np.ndarray:
@@ -38,7 +43,7 @@ def relu(a: np.ndarray) -> np.ndarray:
 
 
 def clip(a: np.ndarray, bound: float | None) -> np.ndarray:
-    """Clamp a gate pre-activation to ``[-bound, bound]`` (ONNX ``clip``); NaN stays NaN."""
+    """Clamp a gate pre-activation to ``[-bound, bound]`` (ONNX ``clip``); no bound, no change; NaN stays NaN."""
     if bound is None:
         return a
     return np.where(a < -bound, -bound, np.where(a > bound, bound, a))
@@ -50,96 +55,111 @@ def softmax(v: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def split_gates(a: np.ndarray, count: int) -> np.ndarray:
-    """The ``count`` gate blocks of ``a`` as views, in order: [B, count*H] -> [count, B, H]."""
-    return a.reshape(a.shape[0], count, -1).swapaxes(0, 1)
+def peephole(p: np.ndarray | None, c: np.ndarray) -> np.ndarray | float:
+    """The peephole term ``p * c`` of an lstm gate; 0 for a model without peepholes."""
+    return 0.0 if p is None else p * c
 
 
-def rnn_step(model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """Elman RNN: ``h_t = phi(a_x + W_hh h_{t-1} + b_hh)``, ``phi`` = tanh or relu.
+# -- one step of one sequence ----------------------------------------------------
 
-    a_x [B, H], h [B, H] -> h_t [B, H]
+
+def rnn_cell(model: Model, w: DirectionWeights, x_t: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Elman RNN: ``h_t = phi(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``, ``phi`` = tanh or relu.
+
+    x_t [I_l], h [H] -> h_t [H]
     """
-    a = clip(a_x + h @ w.weight_hh.T + w.bias_hh, model.clip)  # [B, H]
+    a = clip(w.weight_ih @ x_t + w.bias_ih + w.weight_hh @ h + w.bias_hh, model.clip)  # [H]
     return relu(a) if model.nonlinearity == "relu" else np.tanh(a)
 
 
-def lstm_step(
-    model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray, c: np.ndarray
+def lstm_cell(
+    model: Model, w: DirectionWeights, x_t: np.ndarray, h: np.ndarray, c: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """LSTM, gates ``i, f, g, o``; peepholes ``p_*`` and projection ``W_hr`` when set.
+    """LSTM. ``a = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh`` split into ``a_i, a_f, a_g, a_o``; then
 
-    ``a = a_x + W_hh h_{t-1} + b_hh``, split into ``a_i, a_f, a_g, a_o``;
-    ``i = sigmoid(a_i + p_i * c_{t-1})``, ``f = sigmoid(a_f + p_f * c_{t-1})``,
-    ``g = tanh(a_g)``, ``c_t = f * c_{t-1} + i * g``,
-    ``o = sigmoid(a_o + p_o * c_t)``, ``h_t = o * tanh(c_t)``,
-    then ``h_t = W_hr h_t`` with a projection. ``clip`` clamps each full
-    pre-activation (peephole term included) before its sigmoid or tanh.
+    - input gate      ``i = sigmoid(a_i + p_i * c_{t-1})``
+    - forget gate     ``f = sigmoid(a_f + p_f * c_{t-1})``
+    - cell candidate  ``g = tanh(a_g)``
+    - cell state      ``c_t = f * c_{t-1} + i * g``
+    - output gate     ``o = sigmoid(a_o + p_o * c_t)``
+    - hidden state    ``h_t = o * tanh(c_t)``, then ``h_t = W_hr h_t`` with a projection.
 
-    a_x [B, 4H], h [B, H_out], c [B, H] -> h_t [B, H_out], c_t [B, H]
+    Peephole terms ``p_* * c`` only with ``peepholes``; ``clip`` clamps each
+    gate's full pre-activation (peephole term included), never ``c_t``.
+
+    x_t [I_l], h [H_out], c [H] -> h_t [H_out], c_t [H]
     """
-    a = a_x + h @ w.weight_hh.T + w.bias_hh  # [B, 4H]
-    a_i, a_f, a_g, a_o = split_gates(a, 4)  # [B, H] each
-    g = np.tanh(clip(a_g, model.clip))
-    if w.peephole_i is None:  # i, f and o from one sigmoid over [B, 4H] (its g block unused)
-        i, f, _, o = split_gates(sigmoid(clip(a, model.clip)), 4)
-        c_t = f * c + i * g  # [B, H]
-    else:
-        i = sigmoid(clip(a_i + w.peephole_i * c, model.clip))
-        f = sigmoid(clip(a_f + w.peephole_f * c, model.clip))
-        c_t = f * c + i * g  # [B, H]
-        o = sigmoid(clip(a_o + w.peephole_o * c_t, model.clip))
-    h_t = o * np.tanh(c_t)  # [B, H]
+    a = w.weight_ih @ x_t + w.bias_ih + w.weight_hh @ h + w.bias_hh  # [4H]
+    a_i, a_f, a_g, a_o = np.split(a, 4)  # [H] each
+    i = sigmoid(clip(a_i + peephole(w.peephole_i, c), model.clip))  # i = sigmoid(a_i + p_i * c_{t-1})
+    f = sigmoid(clip(a_f + peephole(w.peephole_f, c), model.clip))  # f = sigmoid(a_f + p_f * c_{t-1})
+    g = np.tanh(clip(a_g, model.clip))  # g = tanh(a_g)
+    c_t = f * c + i * g  # c_t = f * c_{t-1} + i * g
+    o = sigmoid(clip(a_o + peephole(w.peephole_o, c_t), model.clip))  # o = sigmoid(a_o + p_o * c_t)
+    h_t = o * np.tanh(c_t)  # h_t = o * tanh(c_t)   [H]
     if w.weight_hr is not None:
-        h_t = h_t @ w.weight_hr.T  # [B, P]
+        h_t = w.weight_hr @ h_t  # h_t = W_hr h_t   [P]
     return h_t, c_t
 
 
-def gru_step(model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """GRU, gates ``r, z, n``.
+def gru_cell(model: Model, w: DirectionWeights, x_t: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """GRU. Gate blocks ``r, z, n`` of ``W_ih, b_ih`` (the ``i*`` parts) and ``W_hh, b_hh`` (the ``h*`` parts):
 
-    ``r = sigmoid(a_xr + W_hr h + b_hr)``, ``z = sigmoid(a_xz + W_hz h + b_hz)``;
-    linear_before_reset (PyTorch, ONNX lbr=1): ``n = tanh(a_xn + r * (W_hn h + b_hn))``;
-    otherwise (Cho et al. 2014, ONNX default): ``n = tanh(a_xn + W_hn (r * h) + b_hn)``;
-    ``h_t = (1 - z) * n + z * h``. ``clip`` clamps each pre-activation.
+    - reset gate   ``r = sigmoid(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)``
+    - update gate  ``z = sigmoid(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)``
+    - new gate, linear before reset (PyTorch, ONNX lbr=1):
+      ``n = tanh(W_in x_t + b_in + r * (W_hn h_{t-1} + b_hn))``
+    - new gate, reset before linear (Cho et al. 2014, ONNX default):
+      ``n = tanh(W_in x_t + b_in + W_hn (r * h_{t-1}) + b_hn)``
+    - hidden state ``h_t = (1 - z) * n + z * h_{t-1}``
 
-    a_x [B, 3H], h [B, H] -> h_t [B, H]
+    ``clip`` clamps each gate's pre-activation.
+
+    x_t [I_l], h [H] -> h_t [H]
     """
-    rz = 2 * model.hidden_size  # r and z are the first 2H rows of every gate block
-    a_xrz, a_xn = a_x[:, :rz], a_x[:, rz:]  # [B, 2H], [B, H]
+    w_ir, w_iz, w_in = np.split(w.weight_ih, 3)  # [H, I_l] each
+    w_hr, w_hz, w_hn = np.split(w.weight_hh, 3)  # [H, H] each
+    b_ir, b_iz, b_in = np.split(w.bias_ih, 3)  # [H] each
+    b_hr, b_hz, b_hn = np.split(w.bias_hh, 3)  # [H] each
+    r = sigmoid(clip(w_ir @ x_t + b_ir + w_hr @ h + b_hr, model.clip))
+    z = sigmoid(clip(w_iz @ x_t + b_iz + w_hz @ h + b_hz, model.clip))
     if model.linear_before_reset:
-        a_h = h @ w.weight_hh.T + w.bias_hh  # [B, 3H]: all three gates in one product
-        a_hrz, a_hn = a_h[:, :rz], a_h[:, rz:]  # [B, 2H], [B, H]
+        n = np.tanh(clip(w_in @ x_t + b_in + r * (w_hn @ h + b_hn), model.clip))
     else:
-        a_hrz = h @ w.weight_hh[:rz].T + w.bias_hh[:rz]  # [B, 2H]; n needs r first
-    r, z = split_gates(sigmoid(clip(a_xrz + a_hrz, model.clip)), 2)  # [B, H] each
-    if model.linear_before_reset:
-        a_n = a_xn + r * a_hn
-    else:
-        a_n = a_xn + (r * h) @ w.weight_hh[rz:].T + w.bias_hh[rz:]
-    n = np.tanh(clip(a_n, model.clip))
+        n = np.tanh(clip(w_in @ x_t + b_in + w_hn @ (r * h) + b_hn, model.clip))
     return (1.0 - z) * n + z * h
 
 
-def linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """``x W^T + b`` for every ``(t, b)`` as one matrix product: x [T, B, K], W [N, K] -> [T, B, N].
-
-    (``x @ W.T`` on the 3-d array would run one product per time step, reading W T times.)
-    """
-    steps, batch, width = x.shape
-    return (x.reshape(steps * batch, width) @ weight.T + bias).reshape(steps, batch, weight.shape[0])
-
-
 def cell_step(
-    model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray, c: np.ndarray | None
+    model: Model, w: DirectionWeights, x_t: np.ndarray, h: np.ndarray, c: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """One step of the model's cell: ``(h_t, c_t)``, with ``c_t`` None for rnn and gru."""
+    """One step of the model's cell: ``(h_t, c_t)``, ``c_t`` None for rnn and gru."""
     if model.cell == "lstm":
         assert c is not None
-        return lstm_step(model, w, a_x, h, c)
+        return lstm_cell(model, w, x_t, h, c)
     if model.cell == "gru":
-        return gru_step(model, w, a_x, h), None
-    return rnn_step(model, w, a_x, h), None
+        return gru_cell(model, w, x_t, h), None
+    return rnn_cell(model, w, x_t, h), None
+
+
+# -- sequences, directions, layers ------------------------------------------------
+
+
+def run_sequence(
+    model: Model, w: DirectionWeights, x: np.ndarray, h: np.ndarray, c: np.ndarray | None, reverse: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """One direction over one sequence of ``L`` valid steps: ``t = 0 .. L-1``, or ``L-1 .. 0`` reversed.
+
+    The state at step ``t`` is written at position ``t`` (the input it read).
+
+    x [L, I_l], h [H_out], c [H] or None -> output [L, H_out], h_n [H_out], c_n [H] or None
+    """
+    output = np.zeros((x.shape[0], h.shape[0]), dtype=x.dtype)  # [L, H_out]
+    order = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
+    for t in order:
+        h, c = cell_step(model, w, x[t], h, c)
+        output[t] = h
+    return output, h, c
 
 
 def run_direction(
@@ -151,65 +171,32 @@ def run_direction(
     h0: np.ndarray,
     c0: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Run one direction of one layer over the whole (padded) batch.
+    """One direction of one layer over the batch, each element ``b`` on its own first ``L_b`` steps.
 
-    Batch element ``b`` runs ``t = 0 .. L_b-1`` (forward) or ``t = L_b-1 .. 0``
-    (reverse) and writes its state at the position it read; padded positions
-    stay zero and the state stops at the last step it ran.
+    Padded positions (``t >= L_b``) stay zero; the state stops at the last step that ran.
 
-    x [T, B, I_l], lengths [B], h0 [B, H_out], c0 [B, H]
+    x [T, B, I_l], lengths [B], h0 [B, H_out], c0 [B, H] or None
     -> output [T, B, H_out], h_n [B, H_out], c_n [B, H] or None
     """
     steps, batch, _ = x.shape
-    a_x = linear(x, w.weight_ih, w.bias_ih)  # [T, B, G*H]: every step's input projection at once
     output = np.zeros((steps, batch, h0.shape[1]), dtype=x.dtype)  # [T, B, H_out]
-    h = h0.copy()
-    c = None if c0 is None else c0.copy()
-    if (lengths == steps).all():  # every sequence runs every step: plain slices, nothing gathered
-        for t in range(steps - 1, -1, -1) if reverse else range(steps):
-            h, c = cell_step(model, w, a_x[t], h, c)
-            output[t] = h
-        return output, h, c
-    for step in range(int(lengths.max())):
-        rows = np.flatnonzero(step < lengths)  # the sequences still running
-        times = lengths[rows] - 1 - step if reverse else np.full(rows.size, step)
-        h_t, c_t = cell_step(model, w, a_x[times, rows], h[rows], None if c is None else c[rows])
-        h[rows] = h_t
-        if c is not None:
-            c[rows] = c_t
-        output[times, rows] = h_t
-    return output, h, c
+    h_n = np.zeros_like(h0)  # [B, H_out]
+    c_n = None if c0 is None else np.zeros_like(c0)  # [B, H]
+    for b in range(batch):
+        length = int(lengths[b])
+        c_b = None if c0 is None else c0[b]
+        out, h, c = run_sequence(model, w, x[:length, b], h0[b], c_b, reverse)
+        output[:length, b] = out
+        h_n[b] = h
+        if c_n is not None:
+            c_n[b] = c
+    return output, h_n, c_n
 
 
 def apply_head(head: Head, output: np.ndarray) -> np.ndarray:
-    """``y_t = act(W_y output_t + b_y)`` for every t (padded steps included): [T, B, O]."""
-    logits = linear(output, head.weight, head.bias)  # [T, B, O]
+    """``y_t = act(W_y output_t + b_y)`` at every ``(t, b)``, padded steps included: [T, B, D*H_out] -> [T, B, O]."""
+    logits = output @ head.weight.T + head.bias  # [T, B, O]
     return softmax(logits) if head.activation == "softmax" else logits
-
-
-def model_as(model: Model, dtype: np.dtype) -> Model:
-    """A copy of ``model`` in ``dtype`` (each value rounded once), its matrices stored column-major.
-
-    Every product here is ``rows @ W.T`` (``h @ W_hh.T``, ``x @ W_ih.T``); a
-    column-major ``W`` makes ``W.T`` a plain row-major ``[K, N]`` block, which
-    OpenBLAS (numpy's wheels) multiplies faster at batch 2..32 than the
-    transposed operand it would otherwise be handed (LSTM 512/4/25: 1.8x
-    faster end to end). Values and shapes are unchanged; only the memory
-    order differs.
-    """
-
-    def prepared(array: np.ndarray) -> np.ndarray:
-        return np.asfortranarray(array, dtype=dtype) if array.ndim == 2 else array.astype(dtype, copy=False)
-
-    layers = tuple(
-        Layer(**{name: DirectionWeights(**{k: prepared(v) for k, v in w.arrays().items()})
-                 for name, w in layer.directions()})
-        for layer in model.layers
-    )  # fmt: skip
-    head = model.head
-    if head is not None:
-        head = Head(prepared(head.weight), prepared(head.bias), head.activation)
-    return Model(**{**model.__dict__, "layers": layers, "head": head})
 
 
 def forward(
@@ -219,11 +206,14 @@ def forward(
     c0: np.ndarray | None = None,
     lengths: np.ndarray | None = None,
 ) -> Result:
-    """The whole network over a sequence: layers in order, directions per layer.
+    """The whole network over a batch of sequences: layers in order, directions per layer.
+
+    Layer ``l > 0`` reads the concatenated outputs of layer ``l - 1``. States
+    are ordered ``l0_fwd, l0_rev, l1_fwd, ...``; ``h0``/``c0`` None mean zeros,
+    ``lengths`` None means every sequence is ``T`` steps long.
 
     x [T, B, I], h0 [L*D, B, H_out], c0 [L*D, B, H], lengths [B]
     -> output [T, B, D*H_out], h_n, c_n, y as in :class:`Result`.
-    States are ordered ``l0_fwd, l0_rev, l1_fwd, ...``.
     """
     steps, batch, _ = x.shape
     lengths = np.full(batch, steps, dtype=np.int64) if lengths is None else lengths
@@ -237,17 +227,11 @@ def forward(
         outputs = []
         for offset, (name, weights) in enumerate(layer.directions()):
             slot = index * model.num_directions + offset
-            out, h, c = run_direction(
-                model, weights, layer_input, lengths, name == "reverse", h0[slot], c0[slot] if is_lstm else None
-            )
+            c_slot = c0[slot] if c0 is not None else None
+            out, h, c = run_direction(model, weights, layer_input, lengths, name == "reverse", h0[slot], c_slot)
             outputs.append(out)
             h_n.append(h)
             c_n.append(c)
         layer_input = np.concatenate(outputs, axis=2)  # [T, B, D*H_out]
     y = None if model.head is None else apply_head(model.head, layer_input)
-    return Result(
-        output=layer_input,
-        h_n=np.stack(h_n),
-        c_n=np.stack(c_n) if is_lstm else None,
-        y=y,
-    )
+    return Result(output=layer_input, h_n=np.stack(h_n), c_n=np.stack(c_n) if is_lstm else None, y=y)

@@ -27,7 +27,7 @@ def _check_array(array: Any, shape: tuple[int, ...], what: str) -> None:
 
 
 def check_accepted(fixture: Fixture) -> None:
-    """The shapes an accepted fixture promises (fixture-format v1)."""
+    """The shapes an accepted fixture promises (docs/fixture-format.md)."""
     model = fixture.model
     assert len(model.layers) == model.num_layers >= 1
     for index, layer in enumerate(model.layers):

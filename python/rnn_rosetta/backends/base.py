@@ -81,7 +81,7 @@ class Net(ABC):
 
     @property
     def kernel_name(self) -> str:
-        """The code path this net runs (e.g. ``avx2-fma``, ``vector``, ``numpy``)."""
+        """The code path this net runs (e.g. ``avx2-fma``, ``vector``, ``fast``, ``plain``)."""
         return self.backend
 
     def forward(

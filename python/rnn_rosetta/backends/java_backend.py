@@ -8,13 +8,24 @@ crossing of the bridge costs about a microsecond, so arrays travel through
 go in one buffer (one per thread, reused), its results come back as one packed
 array (output, h_n, c_n, y), split here into views. Weights cross once per
 ``load``, as ``double[]``.
+
+The JVM prints ``WARNING: Using incubator modules: jdk.incubator.vector`` on
+stderr whenever its boot layer holds the Vector API module, which the fast
+kernels need; the JDK has no switch for it, and the module cannot be loaded
+later into a layer of its own (the JVM insists that the boot loader define it).
+So :func:`start_jvm` captures stderr while the JVM starts and writes back every
+line but that one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import sys
+import tempfile
 import threading
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -29,6 +40,8 @@ from rnn_rosetta.result import Result
 # The Vector API is an incubator module in JDK 17: it must be added explicitly.
 JVM_OPTIONS: tuple[str, ...] = ("-Xss8m", "--add-modules=jdk.incubator.vector")
 KERNELS: tuple[str, ...] = ("auto", "plain", "vector")
+#: The one line :func:`start_jvm` keeps off stderr (printed by every JVM started with the module).
+INCUBATOR_WARNING = b"WARNING: Using incubator modules: jdk.incubator.vector"
 
 
 def jvm_options() -> list[str]:
@@ -48,10 +61,29 @@ def start_jvm() -> Any:
         raise BackendUnavailable(f"java: {jar} is not built; run `make java`")
     if not jpype.isJVMStarted():
         try:
-            jpype.startJVM(*jvm_options(), classpath=[str(jar), str(paths.gson_jar())], convertStrings=False)
+            with _without_incubator_warning():
+                jpype.startJVM(*jvm_options(), classpath=[str(jar), str(paths.gson_jar())], convertStrings=False)
         except (OSError, RuntimeError, jpype.JVMNotFoundException) as exc:
             raise BackendUnavailable(f"java: cannot start the JVM: {exc}") from None
     return jpype.JPackage("rnnrosetta")
+
+
+@contextlib.contextmanager
+def _without_incubator_warning() -> Iterator[None]:
+    """Route file descriptor 2 to a file for the block, then write back all it got but :data:`INCUBATOR_WARNING`."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = [line for line in captured.read().splitlines(keepends=True) if line.rstrip() != INCUBATOR_WARNING]
+            if kept:
+                os.write(2, b"".join(kept))
 
 
 class DirectBuffer:

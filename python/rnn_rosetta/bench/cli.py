@@ -2,7 +2,9 @@
 
 Wire it into the main CLI with ``add_parser(subparsers)``; ``main(argv)``
 runs it alone (``python -m rnn_rosetta.bench``). The hidden ``--worker``
-mode is what the parent starts once per thread count.
+mode is what the parent starts once per thread count. Errors go through
+:mod:`rnn_rosetta.cli_errors` as for every command; this module never
+imports :mod:`rnn_rosetta.cli` (no import circle).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from rnn_rosetta.cli_errors import PROG, OneLineArgumentParser, dispatch
 
 DEFAULT_OUT = Path("bench_out")
 
@@ -116,8 +120,6 @@ def run_command(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m rnn_rosetta.bench [options]``: exit 0, or 2 with one line on stderr."""
-    parser = argparse.ArgumentParser(prog="python -m rnn_rosetta bench", description="The rnn-rosetta benchmark.")
+    parser = OneLineArgumentParser(prog=f"{PROG} bench", description="The rnn-rosetta benchmark.")
     add_arguments(parser)
-    from rnn_rosetta.cli import dispatch
-
     return dispatch(parser.parse_args(argv))

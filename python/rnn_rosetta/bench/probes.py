@@ -1,16 +1,21 @@
-"""Machine probes for the roofline: peak FLOP/s and read bandwidth, from the C library.
+"""Machine probes for the roofline: peak FLOP/s and read bandwidth, from the benchmark's own C library.
 
 ``rr_probe_peak_gflops(dtype, seconds)`` times independent FMA chains in the
-fastest kernel the CPU has; ``rr_probe_read_gbps(bytes, seconds)`` times
-repeated reads of a buffer of ``bytes``. Both run on one thread. Where the
-library has no probes yet (or is not built) every value is ``None`` with the
-reason, and the roofline columns read n/a.
+fastest code the CPU runs; ``rr_probe_read_gbps(bytes, seconds)`` times
+repeated reads of a buffer of ``bytes``. Both run on one thread. They live in
+``c/build/librr_probe.so`` (``c/bench/rr_probe.h``; ``make c`` builds it),
+apart from the rnn-rosetta library; ``RR_PROBE_LIBRARY`` points elsewhere.
+Where that library is not built every value is ``None`` with the reason, and
+the roofline columns read n/a.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
+
+from rnn_rosetta import paths
 
 #: Each probe runs this many times; the best (highest) value is kept.
 TRIES = 3
@@ -44,28 +49,35 @@ class Probes:
         return self.read_gbps.get(max(size, MIN_BYTES))
 
 
-def _library() -> tuple[Any, Any]:
-    """``(lib, dtype enum by name)``; ``RuntimeError`` with the reason when there are no probes."""
-    from rnn_rosetta.backends.c_backend import load_library
-    from rnn_rosetta.errors import BackendUnavailable
+#: The declarations of c/bench/rr_probe.h that cffi needs (tests/test_c_api.py checks they match).
+PROBE_DECLARATIONS = """
+typedef enum rr_probe_dtype { RR_PROBE_FLOAT64 = 0, RR_PROBE_FLOAT32 = 1 } rr_probe_dtype;
+double rr_probe_peak_gflops(rr_probe_dtype dtype, double seconds);
+double rr_probe_read_gbps(size_t bytes, double seconds);
+"""
 
+
+@lru_cache(maxsize=1)
+def load_probe_library() -> tuple[Any, dict[str, int]]:
+    """``(lib, dtype enum by name)``, opened once; ``RuntimeError`` with the reason when there are no probes."""
+    import cffi
+
+    library = paths.probe_library()
+    if not library.exists():
+        raise RuntimeError(f"{library} is not built; run `make c`")
+    ffi = cffi.FFI()
+    ffi.cdef(PROBE_DECLARATIONS)
     try:
-        _, lib = load_library()
-    except BackendUnavailable as exc:
-        raise RuntimeError(str(exc)) from None
-    try:
-        lib.rr_probe_peak_gflops  # noqa: B018 - cffi resolves the symbol on first access
-        lib.rr_probe_read_gbps  # noqa: B018
-        dtypes = {"float32": lib.RR_FLOAT32, "float64": lib.RR_FLOAT64}
-    except AttributeError as exc:
-        raise RuntimeError(f"rr_probe_* not in the C library yet ({str(exc).split(':')[0]})") from None
-    return lib, dtypes
+        lib = ffi.dlopen(str(library))
+    except OSError as exc:
+        raise RuntimeError(f"cannot open {library}: {exc}") from None
+    return lib, {"float32": lib.RR_PROBE_FLOAT32, "float64": lib.RR_PROBE_FLOAT64}
 
 
 def run_probes(dtypes: list[str], sizes: list[int], seconds: float) -> Probes:
     """Peak for each dtype, bandwidth for each buffer size (and DRAM); n/a with the reason if unavailable."""
     try:
-        lib, enum = _library()
+        lib, enum = load_probe_library()
     except RuntimeError as exc:
         return Probes(reason=str(exc))
     probes = Probes()

@@ -19,9 +19,9 @@ import numpy as np
 from rich.progress import track
 
 from rnn_rosetta import paths
+from rnn_rosetta.fixture_writer import dump_document
 from rnn_rosetta.fixturegen.build import build_document
 from rnn_rosetta.fixturegen.specs import SPECS, FixtureSpec
-from rnn_rosetta.fixtures import dump_document
 
 FIX_COMMAND = "nox -s fixtures"
 

@@ -16,7 +16,8 @@ PyTorch and ONNX are imported only when a function needs them.
 
 from __future__ import annotations
 
-from rnn_rosetta.interop.fixture_writer import CaseData, CaseInputs, fixture_from_torch, write_fixture
+from rnn_rosetta.fixture_data import CaseInputs
+from rnn_rosetta.interop.fixture_writer import CaseData, fixture_from_torch, write_fixture
 from rnn_rosetta.interop.onnx_export import model_to_onnx
 from rnn_rosetta.interop.onnx_import import canonical_outputs_to_onnx, model_from_onnx, onnx_inputs_to_canonical
 from rnn_rosetta.interop.torch_import import model_from_state_dict, model_from_torch

@@ -1,13 +1,15 @@
-"""Write fixture files (format v1) for imported models, with an oracle's answers as expected values.
+"""Fixtures from imported models: the interop glue around :mod:`rnn_rosetta.fixture_writer`.
 
 :func:`write_fixture` takes a :class:`Model` and cases whose expected
 :class:`Result` someone already computed; :func:`fixture_from_torch` imports a
 PyTorch module and computes them with PyTorch itself in float64. Either way
-the document is checked by the same loader every backend reads
-(:func:`rnn_rosetta.fixtures.parse_fixture`) before anything is written, so a
+the document comes from the one fixture writer (the generator's too) and is
+checked by the loader every backend reads before anything is written, so a
 file that exists passes :func:`rnn_rosetta.load_fixture`.
 
-A case is ``(name, x, h0, c0, lengths, result)``, time-major as the format says:
+A case is ``(name, x, h0, c0, lengths, result)`` (a :class:`Case`), time-major
+as docs/fixture-format.md says; arrays may be numpy arrays, nested lists or
+``torch.Tensor``:
 
 ===========  ======================  ===================================
 field        shape                   meaning
@@ -24,48 +26,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from rnn_rosetta import oracles
-from rnn_rosetta.fixturegen.build import TOLERANCES
 from rnn_rosetta.compare import Tolerance
-from rnn_rosetta.fixtures import FORMAT, VERSION, dump_document, model_to_document, parse_fixture
+from rnn_rosetta.fixture_data import Case, CaseInputs
+from rnn_rosetta.fixture_writer import fixture_document, write_fixture_file
 from rnn_rosetta.interop.torch_import import model_from_torch
 from rnn_rosetta.model import Model
-from rnn_rosetta.result import Result
+from rnn_rosetta.model_rules import check_model
 
 GENERATOR = "rnn_rosetta.interop.fixture_writer"
-# PyTorch float64 against the backends differ by summation order only (see fixturegen.build).
-TORCH_TOLERANCE = Tolerance(**TOLERANCES["torch"])
+# PyTorch float64 against the backends differ by summation order only (see rnn_rosetta.oracles.TOLERANCES).
+TORCH_TOLERANCE = Tolerance(**oracles.TOLERANCES["torch"])
 
-
-class CaseInputs(NamedTuple):
-    """The inputs of one case; ``None`` means zeros (states) or full length (``lengths``)."""
-
-    name: str
-    x: np.ndarray
-    h0: np.ndarray | None = None
-    c0: np.ndarray | None = None
-    lengths: np.ndarray | Sequence[int] | None = None
-
-
-class CaseData(NamedTuple):
-    """One case with its expected :class:`Result`."""
-
-    name: str
-    x: np.ndarray
-    h0: np.ndarray | None
-    c0: np.ndarray | None
-    lengths: np.ndarray | Sequence[int] | None
-    result: Result
+#: One case with its expected result, as :func:`write_fixture` takes it (the loader's :class:`Case`).
+CaseData = Case
 
 
 def write_fixture(
     path: str | Path,
     model: Model,
-    cases: Iterable[Sequence[Any]],
+    cases: Iterable[Sequence[Any] | Case],
     name: str,
     description: str,
     oracle_name: str,
@@ -81,27 +65,10 @@ def write_fixture(
     Raises :class:`rnn_rosetta.FixtureError` (a ``ValueError``) naming the JSON
     path when the document would break the format; nothing is written then.
     """
-    model.check()
-    document = {
-        "format": FORMAT,
-        "version": VERSION,
-        "name": name,
-        "description": description,
-        "model": model_to_document(model),
-        "cases": [_case_document(CaseData(*case)) for case in cases],
-        "tolerance": _tolerance(tolerance),
-        "provenance": {
-            "generator": GENERATOR,
-            "oracle": oracle_version,
-            "oracle_name": oracle_name,
-            **dict(provenance or {}),
-        },
-    }
-    text = dump_document(document)
-    target = Path(path)
-    parse_fixture(text, str(target))  # the loader's checks, before the file exists
-    target.write_text(text, "utf-8")
-    return target
+    check_model(model)
+    answered = [_as_case(case) for case in cases]
+    recorded = {"generator": GENERATOR, "oracle": oracle_version, "oracle_name": oracle_name, **dict(provenance or {})}
+    return write_fixture_file(path, fixture_document(name, description, model, answered, tolerance, recorded))
 
 
 def fixture_from_torch(
@@ -128,12 +95,9 @@ def fixture_from_torch(
     model = model_from_torch(module, head, head_activation)
     cases = []
     for given in cases_inputs:
-        case = CaseInputs(*given)
-        x, h0, c0 = (_float64_or_none(a) for a in (case.x, case.h0, case.c0))
-        lengths = None if case.lengths is None else np.asarray(case.lengths, dtype=np.int64)
-        assert x is not None
-        result = oracles.expected("torch", model, x, h0, c0, lengths)
-        cases.append(CaseData(case.name, x, h0, c0, lengths, result))
+        inputs = _as_inputs(CaseInputs(*given))
+        result = oracles.expected("torch", model, inputs.x, inputs.h0, inputs.c0, inputs.lengths)
+        cases.append(Case.answered(inputs, result))
     target = Path(path)
     return write_fixture(
         target,
@@ -147,36 +111,28 @@ def fixture_from_torch(
     )
 
 
+def _as_inputs(inputs: CaseInputs) -> CaseInputs:
+    """``inputs`` with numpy arrays: float64 values, int64 lengths (torch tensors and lists converted)."""
+    x = _float64_or_none(inputs.x)
+    assert x is not None
+    lengths = None if inputs.lengths is None else np.asarray(_numpy(inputs.lengths), dtype=np.int64).ravel()
+    return CaseInputs(inputs.name, x, _float64_or_none(inputs.h0), _float64_or_none(inputs.c0), lengths)
+
+
+def _as_case(case: Sequence[Any] | Case) -> Case:
+    given = case if isinstance(case, Case) else Case(*case)
+    return Case.answered(_as_inputs(given.inputs), given.expected)
+
+
+def _numpy(array: Any) -> Any:
+    if hasattr(array, "detach"):  # a torch.Tensor
+        return array.detach().cpu().numpy()
+    return array
+
+
 def _float64_or_none(array: Any) -> np.ndarray | None:
     if array is None:
         return None
     if hasattr(array, "detach"):  # a torch.Tensor
-        array = array.detach().cpu().double().numpy()
-    return np.asarray(array, dtype=np.float64)
-
-
-def _list(array: Any) -> Any:
-    return None if array is None else np.asarray(array).tolist()
-
-
-def _case_document(case: CaseData) -> dict[str, Any]:
-    lengths = None if case.lengths is None else [int(v) for v in np.asarray(case.lengths).ravel()]
-    return {
-        "name": case.name,
-        "inputs": {
-            "x": _list(_float64_or_none(case.x)),
-            "h0": _list(_float64_or_none(case.h0)),
-            "c0": _list(_float64_or_none(case.c0)),
-            "lengths": lengths,
-        },
-        "expected": {key: np.asarray(value, dtype=np.float64).tolist() for key, value in case.result.fields().items()},
-    }
-
-
-def _tolerance(tolerance: Tolerance | Mapping[str, float] | tuple[float, float]) -> dict[str, float]:
-    if isinstance(tolerance, Tolerance):
-        return {"rtol": float(tolerance.rtol), "atol": float(tolerance.atol)}
-    if isinstance(tolerance, Mapping):
-        return {"rtol": float(tolerance["rtol"]), "atol": float(tolerance["atol"])}
-    rtol, atol = tolerance
-    return {"rtol": float(rtol), "atol": float(atol)}
+        array = array.detach().cpu().double()
+    return np.asarray(_numpy(array), dtype=np.float64)

@@ -49,6 +49,7 @@ import numpy as np
 
 from rnn_rosetta.interop.onnx_export import ONNX_GATE_ORDER
 from rnn_rosetta.model import GATE_COUNT, DirectionWeights, Layer, Model
+from rnn_rosetta.model_rules import check_model
 from rnn_rosetta.result import Result
 
 OP_CELLS: dict[str, str] = {"RNN": "rnn", "LSTM": "lstm", "GRU": "gru"}
@@ -136,7 +137,7 @@ def model_from_onnx(onnx_model_or_path: Any, node_name: str | None = None) -> Mo
     }
     extra = {"onnx_layout": int(attributes.get("layout", 0)), "onnx_node": node.name, "onnx_op": node.op_type}
     model = Model(**{**skeleton.__dict__, "layers": (Layer(**directions),), "extra": extra})
-    model.check()
+    check_model(model)
     return model
 
 

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from rnn_rosetta.model import GATE_COUNT, DirectionWeights, Head, Layer, Model
+from rnn_rosetta.model_rules import check_model
 
 # ``nn.RNNBase.mode`` -> (cell, nonlinearity)
 TORCH_MODES: dict[str, tuple[str, str]] = {
@@ -301,7 +302,7 @@ def _model_from_arrays(
             directions[direction] = _direction_weights(skeleton, layer, direction, keys, arrays, has_bias, prefix)
         layers.append(Layer(**directions))
     model = Model(**{**skeleton.__dict__, "layers": tuple(layers)})
-    model.check()
+    check_model(model)
     return model
 
 
@@ -352,5 +353,5 @@ def _with_head(model: Model, head: Any, activation: str | None) -> Model:
     if chosen not in ("softmax", "identity"):
         raise ValueError(f"head_activation must be 'softmax' or 'identity', got {chosen!r}")
     with_head = Model(**{**model.__dict__, "head": Head(weight=weight, bias=bias, activation=chosen)})
-    with_head.check()
+    check_model(with_head)
     return with_head

@@ -5,11 +5,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.List;
 import java.util.function.IntFunction;
 
 /**
- * Calls into the library from another language (Python through JPype, C through JNI) with as
- * few crossings of the bridge as possible. Every crossing costs about a microsecond, and a
+ * Calls into the library from another language (Python through JPype) with as few
+ * crossings of the bridge as possible. Every crossing costs about a microsecond, and a
  * bridge may build a Java array from a foreign one element by element (JPype does, at 2-4 ns
  * an element), so here a call's input arrays come in one {@link ByteBuffer} that the caller
  * fills with its own bulk copy (a direct buffer it allocated once, in native byte order) and
@@ -36,7 +38,7 @@ public final class Bridge {
                                    int c0Len, int[] lengths) {
         requireNet(net);
         double[][] in = doubles(inputs, xLen, h0Len, c0Len);
-        return packed(net.forward(seqLen, batch, in[0], in[1], in[2], lengths));
+        return packed(net.forward(seqLen, batch, in[0], in[1], in[2], lengths), double[]::new);
     }
 
     /**
@@ -50,7 +52,7 @@ public final class Bridge {
                                   int c0Len, int[] lengths) {
         requireNet(net);
         float[][] in = floats(inputs, xLen, h0Len, c0Len);
-        return packed(net.forward(seqLen, batch, in[0], in[1], in[2], lengths));
+        return packed(net.forward(seqLen, batch, in[0], in[1], in[2], lengths), float[]::new);
     }
 
     /**
@@ -64,7 +66,7 @@ public final class Bridge {
     public static double[] step(Net net, int batch, ByteBuffer inputs, int xLen, int hLen, int cLen) {
         requireNet(net);
         double[][] in = doubles(inputs, xLen, hLen, cLen);
-        return packed(net.step(batch, in[0], in[1], in[2]));
+        return packed(net.step(batch, in[0], in[1], in[2]), double[]::new);
     }
 
     /**
@@ -77,21 +79,12 @@ public final class Bridge {
     public static float[] step(Net32 net, int batch, ByteBuffer inputs, int xLen, int hLen, int cLen) {
         requireNet(net);
         float[][] in = floats(inputs, xLen, hLen, cLen);
-        return packed(net.step(batch, in[0], in[1], in[2]));
+        return packed(net.step(batch, in[0], in[1], in[2]), float[]::new);
     }
 
-    /** output, hN, cN, y of {@code r} in one array, the null ones left out. */
-    static double[] packed(Result r) {
-        return concat(new double[][] {r.output, r.hN, r.cN, r.y}, double[]::new);
-    }
-
-    /** output, hN, cN, y of {@code r} in one array, the null ones left out. */
-    static float[] packed(Result32 r) {
-        return concat(new float[][] {r.output, r.hN, r.cN, r.y}, float[]::new);
-    }
-
-    /** The non-null {@code parts} (primitive arrays of one type) end to end, in a new array. */
-    private static <A> A concat(A[] parts, IntFunction<A> newArray) {
+    /** output, hN, cN, y of {@code r} in one array (double[] or float[]), the null ones left out. */
+    static <A> A packed(Result<A> r, IntFunction<A> newArray) {
+        List<A> parts = Arrays.asList(r.output(), r.hN(), r.cN(), r.y());
         int total = 0;
         for (A part : parts) {
             total += part == null ? 0 : Array.getLength(part);
@@ -147,7 +140,7 @@ public final class Bridge {
         }
         if (need > available) {
             throw new IllegalArgumentException("the inputs buffer holds " + available + " values, but the lengths "
-                    + java.util.Arrays.toString(lengths) + " need " + need);
+                    + Arrays.toString(lengths) + " need " + need);
         }
     }
 

@@ -6,14 +6,22 @@ package rnnrosetta;
  * {@code double[]} or {@code float[]}; everything else (layers, directions, lengths,
  * states, the head) is written once, in {@link Engine}.
  *
- * <p>Four implementations: {@link Plain64} and {@link Plain32}, plain loops and the
- * readable reference; {@code Vector64} and {@code Vector32} (java/src/vector, compiled
- * against {@code jdk.incubator.vector}, loaded by name by {@link Kernels}) override the hot
- * loops with the Vector API.
+ * <p>The classes, by precision (float64 | float32):
+ * <ul>
+ *   <li>{@link Compute64} | {@link Compute32}: what only the precision decides (rounding the
+ *       double weights and the clip bound to it); hand-written, a few lines each;</li>
+ *   <li>{@link Plain64} | {@code Plain32}: plain loops, the readable reference;</li>
+ *   <li>{@code Vector64} | {@code Vector32} (java/src/vector, compiled against
+ *       {@code jdk.incubator.vector}, loaded by name by {@link Kernels}): the hot loops with
+ *       the Vector API.</li>
+ * </ul>
+ * Plain64 and Vector64 are the only source of the gate math; the build generates Plain32 and
+ * Vector32 from them (java/src/float32.sed, see the comment at the top of {@link Plain64}).
  *
  * <p>Every gate method works on one batch row: {@code xp} holds {@code W_ih x_t + b_ih}
  * and {@code gh} holds {@code W_hh h_{t-1} + b_hh}, gate blocks at offsets 0, H, 2H, 3H in
- * the order of {@link Cell}. {@code clip} is NaN when the gates are not clipped.
+ * the order of {@link Cell}. Gate pre-activations are clamped to the clip bound the
+ * instance was made with (NaN: no clipping).
  */
 abstract class Compute<A> {
     /** "plain" or "vector". */
@@ -29,7 +37,7 @@ abstract class Compute<A> {
      * Rows {@code [first, first+n)} of the row-major matrix {@code w} [*, k], with the bias
      * {@code b[first ..]} (null = none), in the layout {@link #linear} wants.
      */
-    abstract Matrix<A> matrix(double[] w, double[] b, int first, int n, int k);
+    abstract Matrix<A> matrix(A w, A b, int first, int n, int k);
 
     /**
      * The product of a block of rows with a matrix (one GEMM, or a matrix-vector product
@@ -40,35 +48,32 @@ abstract class Compute<A> {
     abstract void linear(A x, int xOff, int rows, Matrix<A> m, A y, int yOff, int yStride);
 
     /** Elman RNN, one row: {@code h_t = phi(clamp(xp + gh))}, phi = tanh or relu. */
-    abstract void rnn(boolean relu, double clip, A xp, int xpOff, A gh, int ghOff, A h, int hOff, int hidden);
+    abstract void rnn(boolean relu, A xp, int xpOff, A gh, int ghOff, A h, int hOff, int hidden);
 
     /**
      * LSTM, one row: gates i, f, g, o (peepholes {@code p} [3H] = p_i, p_f, p_o, or null);
      * {@code c} [H] goes from c_{t-1} to c_t in place; writes {@code m = o * tanh(c_t)} [H]
      * (h_t itself without a projection).
      */
-    abstract void lstm(A p, double clip, A xp, int xpOff, A gh, int ghOff, A c, int cOff, A m, int mOff,
-                       int hidden);
+    abstract void lstm(A p, A xp, int xpOff, A gh, int ghOff, A c, int cOff, A m, int mOff, int hidden);
 
     /**
      * GRU with linear_before_reset, one row: gates r, z, n; {@code h} [H] goes from h_{t-1}
      * to h_t in place.
      */
-    abstract void gru(double clip, A xp, int xpOff, A gh, int ghOff, A h, int hOff, int hidden);
+    abstract void gru(A xp, int xpOff, A gh, int ghOff, A h, int hOff, int hidden);
 
     /**
      * GRU without linear_before_reset (Cho), first half of a row: {@code r = sigmoid(a_r)},
      * {@code rh = r * h_{t-1}} [H]; gh holds the r and z blocks only.
      */
-    abstract void gruReset(double clip, A xp, int xpOff, A gh, int ghOff, A h, int hOff, A rh, int rhOff,
-                           int hidden);
+    abstract void gruReset(A xp, int xpOff, A gh, int ghOff, A h, int hOff, A rh, int rhOff, int hidden);
 
     /**
      * GRU without linear_before_reset, second half of a row: z, n and h_t, where
      * {@code gn = W_hn (r * h_{t-1}) + b_hn} [H] and gh holds the r and z blocks.
      */
-    abstract void gruUpdate(double clip, A xp, int xpOff, A gh, int ghOff, A gn, int gnOff, A h, int hOff,
-                            int hidden);
+    abstract void gruUpdate(A xp, int xpOff, A gh, int ghOff, A gn, int gnOff, A h, int hOff, int hidden);
 
     /** In-place softmax of {@code v[off .. off+n)}, max-subtracted. */
     abstract void softmax(A v, int off, int n);

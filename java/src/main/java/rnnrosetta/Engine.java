@@ -35,26 +35,15 @@ final class Engine<A> {
             int h = config.hiddenSize();
             int hOut = config.outputSize();
             boolean cho = config.cell() == Cell.GRU && !config.linearBeforeReset();
-            ih = compute.matrix(w.weightIh, w.biasIh, 0, g * h, config.layerInputSize(layer));
-            hh = compute.matrix(w.weightHh, w.biasHh, 0, cho ? 2 * h : g * h, hOut);
-            hn = cho ? compute.matrix(w.weightHh, w.biasHh, 2 * h, h, hOut) : null;
-            hr = config.projSize() > 0 ? compute.matrix(w.weightHr, null, 0, config.projSize(), h) : null;
+            A weightHh = compute.convert(w.weightHh);
+            A biasHh = compute.convert(w.biasHh);
+            ih = compute.matrix(compute.convert(w.weightIh), compute.convert(w.biasIh), 0, g * h,
+                    config.layerInputSize(layer));
+            hh = compute.matrix(weightHh, biasHh, 0, cho ? 2 * h : g * h, hOut);
+            hn = cho ? compute.matrix(weightHh, biasHh, 2 * h, h, hOut) : null;
+            hr = config.projSize() > 0 ? compute.matrix(compute.convert(w.weightHr), null, 0, config.projSize(), h)
+                    : null;
             peepholes = compute.convert(w.peepholes);
-        }
-    }
-
-    /** What one call returns: output, hN, cN (LSTM, else null), y (head, else null). */
-    static final class Outputs<A> {
-        final A output;
-        final A hN;
-        final A cN;
-        final A y;
-
-        Outputs(A output, A hN, A cN, A y) {
-            this.output = output;
-            this.hN = hN;
-            this.cN = cN;
-            this.y = y;
         }
     }
 
@@ -73,8 +62,8 @@ final class Engine<A> {
                 layers.add(new Layer<>(config, compute, weights[l][d], l));
             }
         }
-        this.head = config.hasHead() ? compute.matrix(headWeight, headBias, 0, config.headSize(),
-                config.numDirections() * config.outputSize()) : null;
+        this.head = config.hasHead() ? compute.matrix(compute.convert(headWeight), compute.convert(headBias), 0,
+                config.headSize(), config.numDirections() * config.outputSize()) : null;
     }
 
     /** "plain" or "vector". */
@@ -86,7 +75,7 @@ final class Engine<A> {
      * The whole computation on validated arguments: x [T, B, I], h0 [L*D, B, H_out] or null,
      * c0 [L*D, B, H] or null, {@code lens} every length.
      */
-    Outputs<A> run(int seqLen, int batch, A x, A h0, A c0, int[] lens) {
+    Result<A> run(int seqLen, int batch, A x, A h0, A c0, int[] lens) {
         int dirs = config.numDirections();
         int hOut = config.outputSize();
         int rows = seqLen * batch;
@@ -115,7 +104,7 @@ final class Engine<A> {
                 }
             }
         }
-        return new Outputs<>(in, hN, cN, y);
+        return new Result<>(in, hN, cN, y, seqLen, batch);
     }
 
     /**
@@ -130,12 +119,11 @@ final class Engine<A> {
         int hidden = config.hiddenSize();
         int hOut = config.outputSize();
         int outStride = config.numDirections() * hOut;
-        double clip = config.clip();                                                 // NaN = none
         boolean relu = config.nonlinearity() == Nonlinearity.RELU;
         Cell cell = config.cell();
 
         // xp = X W_ih^T + b_ih for all time steps at once                           [T*B, G*H]
-        int xs = w.ih.stride;
+        int xs = w.ih.stride();
         A xp = compute.newArray(size(seqLen * batch, xs));
         compute.linear(in, 0, seqLen * batch, w.ih, xp, 0, xs);
 
@@ -150,11 +138,11 @@ final class Engine<A> {
                 System.arraycopy(c0, s * batch * hidden, c, 0, batch * hidden);
             }
         }
-        int ghs = w.hh.stride;
+        int ghs = w.hh.stride();
         A gh = compute.newArray(size(batch, ghs));                                   // [B, G*H]
         // LSTM with a projection: m = o * tanh(c_t) and W_hr m; GRU (Cho): r * h_{t-1} and W_hn (r * h_{t-1})
         A m = w.hr != null || w.hn != null ? compute.newArray(batch * hidden) : null; // [B, H]
-        int ps = w.hr != null ? w.hr.stride : w.hn != null ? w.hn.stride : 0;
+        int ps = w.hr != null ? w.hr.stride() : w.hn != null ? w.hn.stride() : 0;
         A p = ps > 0 ? compute.newArray(size(batch, ps)) : null;                     // [B, P] or [B, H]
 
         int[] xpRow = new int[batch]; // the xp row of batch row b at this step, -1 when it has stopped
@@ -170,7 +158,7 @@ final class Engine<A> {
                 case RNN:
                     for (int b = 0; b < batch; b++) {
                         if (xpRow[b] >= 0) {
-                            compute.rnn(relu, clip, xp, xpRow[b] * xs, gh, b * ghs, h, b * hOut, hidden);
+                            compute.rnn(relu, xp, xpRow[b] * xs, gh, b * ghs, h, b * hOut, hidden);
                         }
                     }
                     break;
@@ -178,7 +166,7 @@ final class Engine<A> {
                     for (int b = 0; b < batch; b++) {
                         if (xpRow[b] >= 0) {
                             // m = o * tanh(c_t) goes straight to h without a projection
-                            compute.lstm(w.peepholes, clip, xp, xpRow[b] * xs, gh, b * ghs, c, b * hidden,
+                            compute.lstm(w.peepholes, xp, xpRow[b] * xs, gh, b * ghs, c, b * hidden,
                                     m != null ? m : h, m != null ? b * hidden : b * hOut, hidden);
                         }
                     }
@@ -196,7 +184,7 @@ final class Engine<A> {
                     if (w.hn == null) {
                         for (int b = 0; b < batch; b++) {
                             if (xpRow[b] >= 0) {
-                                compute.gru(clip, xp, xpRow[b] * xs, gh, b * ghs, h, b * hOut, hidden);
+                                compute.gru(xp, xpRow[b] * xs, gh, b * ghs, h, b * hOut, hidden);
                             }
                         }
                         break;
@@ -204,14 +192,14 @@ final class Engine<A> {
                     // without linear_before_reset: r first, then W_hn (r * h_{t-1}) + b_hn
                     for (int b = 0; b < batch; b++) {
                         if (xpRow[b] >= 0) {
-                            compute.gruReset(clip, xp, xpRow[b] * xs, gh, b * ghs, h, b * hOut, m, b * hidden,
+                            compute.gruReset(xp, xpRow[b] * xs, gh, b * ghs, h, b * hOut, m, b * hidden,
                                     hidden);
                         }
                     }
                     compute.linear(m, 0, batch, w.hn, p, 0, ps);                      // [B, H]
                     for (int b = 0; b < batch; b++) {
                         if (xpRow[b] >= 0) {
-                            compute.gruUpdate(clip, xp, xpRow[b] * xs, gh, b * ghs, p, b * ps, h, b * hOut,
+                            compute.gruUpdate(xp, xpRow[b] * xs, gh, b * ghs, p, b * ps, h, b * hOut,
                                     hidden);
                         }
                     }
@@ -233,15 +221,15 @@ final class Engine<A> {
 
     /** y = x W^T + b as a dense [rows, n] array (no padding columns). */
     private A linearExact(A x, int rows, Matrix<A> m) {
-        A y = compute.newArray(size(rows, m.n));
-        if (m.stride == m.n) {
-            compute.linear(x, 0, rows, m, y, 0, m.n);
+        A y = compute.newArray(size(rows, m.n()));
+        if (m.stride() == m.n()) {
+            compute.linear(x, 0, rows, m, y, 0, m.n());
             return y;
         }
-        A padded = compute.newArray(size(rows, m.stride));
-        compute.linear(x, 0, rows, m, padded, 0, m.stride);
+        A padded = compute.newArray(size(rows, m.stride()));
+        compute.linear(x, 0, rows, m, padded, 0, m.stride());
         for (int r = 0; r < rows; r++) {
-            System.arraycopy(padded, r * m.stride, y, r * m.n, m.n);
+            System.arraycopy(padded, r * m.stride(), y, r * m.n(), m.n());
         }
         return y;
     }

@@ -1,9 +1,11 @@
 package rnnrosetta;
 
 /**
- * Picks the {@link Compute} for a {@link Kernel}. The vector kernels ({@code Vector64},
- * {@code Vector32}) are compiled separately against {@code jdk.incubator.vector} and loaded
- * by name, only when the JVM has that module, so that nothing here needs it.
+ * Picks the {@link Compute} for a {@link Kernel} and a precision. The plain kernels are
+ * {@link Plain64} and {@code Plain32} (generated from Plain64 at build time); the vector
+ * kernels ({@code Vector64}, {@code Vector32}) are compiled separately against
+ * {@code jdk.incubator.vector} and loaded by name, only when the JVM has that module, so
+ * that nothing here needs it.
  */
 final class Kernels {
     private static final String MODULE = "jdk.incubator.vector";
@@ -14,16 +16,19 @@ final class Kernels {
     private Kernels() {
     }
 
-    /** The float64 arithmetic for {@code kernel}. */
-    static Plain64 float64(Kernel kernel) {
-        Plain64 vector = useVector(kernel) ? load("rnnrosetta.Vector64", Plain64.class, kernel) : null;
-        return vector != null ? vector : new Plain64();
+    /** The float64 arithmetic for {@code kernel}, clamping gates to {@code clip} (NaN: none). */
+    static Compute<double[]> float64(Kernel kernel, double clip) {
+        Compute64 vector = useVector(kernel) ? load("rnnrosetta.Vector64", Compute64.class, double.class, clip, kernel)
+                : null;
+        return vector != null ? vector : new Plain64(clip);
     }
 
-    /** The float32 arithmetic for {@code kernel}. */
-    static Plain32 float32(Kernel kernel) {
-        Plain32 vector = useVector(kernel) ? load("rnnrosetta.Vector32", Plain32.class, kernel) : null;
-        return vector != null ? vector : new Plain32();
+    /** The float32 arithmetic for {@code kernel}, clamping gates to {@code clip} rounded to float. */
+    static Compute<float[]> float32(Kernel kernel, double clip) {
+        float bound = (float) clip; // NaN stays NaN
+        Compute32 vector = useVector(kernel) ? load("rnnrosetta.Vector32", Compute32.class, float.class, bound, kernel)
+                : null;
+        return vector != null ? vector : new Plain32(bound);
     }
 
     private static boolean useVector(Kernel kernel) {
@@ -43,11 +48,15 @@ final class Kernels {
         }
     }
 
-    /** The vector kernel class {@code name}; null when it cannot load and {@code kernel} is AUTO. */
-    private static <T> T load(String name, Class<T> base, Kernel kernel) {
+    /**
+     * A new instance of the vector kernel class {@code name} (a {@code base}), whose
+     * constructor takes the clip bound as a {@code clipType}; null when it cannot load and
+     * {@code kernel} is AUTO.
+     */
+    private static <C> C load(String name, Class<C> base, Class<?> clipType, Object clip, Kernel kernel) {
         try {
-            return Class.forName(name).asSubclass(base).getDeclaredConstructor().newInstance();
-        } catch (ReflectiveOperationException | LinkageError e) {
+            return base.cast(Class.forName(name).getDeclaredConstructor(clipType).newInstance(clip));
+        } catch (ReflectiveOperationException | LinkageError | ClassCastException e) {
             if (kernel == Kernel.AUTO) {
                 return null;
             }

@@ -45,7 +45,7 @@ public final class Net {
     public Net(Config config, LayerWeights[][] weights, double[] headWeight, double[] headBias, Kernel kernel) {
         Arguments.net(config, weights, headWeight, headBias, kernel);
         this.config = config;
-        this.engine = new Engine<>(config, Kernels.float64(kernel), weights, headWeight, headBias);
+        this.engine = new Engine<>(config, Kernels.float64(kernel, config.clip()), weights, headWeight, headBias);
     }
 
     /** The configuration this net was built with. */
@@ -70,10 +70,10 @@ public final class Net {
      * @return output [T, B, D*H_out] (zero where t &gt;= lengths[b]), hN, cN (LSTM), y (head)
      * @throws IllegalArgumentException on any bad size, length or value of lengths
      */
-    public Result forward(int seqLen, int batch, double[] x, double[] h0, double[] c0, int[] lengths) {
+    public Result<double[]> forward(int seqLen, int batch, double[] x, double[] h0, double[] c0, int[] lengths) {
         int[] lens = Arguments.forward(config, seqLen, batch, Arguments.len(x), Arguments.len(h0),
                 Arguments.len(c0), lengths);
-        return result(engine.run(seqLen, batch, x, h0, c0, lens), seqLen, batch);
+        return engine.run(seqLen, batch, x, h0, c0, lens);
     }
 
     /**
@@ -88,12 +88,8 @@ public final class Net {
      * @throws UnsupportedOperationException for REVERSE and BIDIRECTIONAL models
      * @throws IllegalArgumentException on any bad size or length
      */
-    public Result step(int batch, double[] x, double[] h, double[] c) {
+    public Result<double[]> step(int batch, double[] x, double[] h, double[] c) {
         int[] lens = Arguments.step(config, batch, Arguments.len(x), Arguments.len(h), Arguments.len(c));
-        return result(engine.run(1, batch, x, h, c, lens), 1, batch);
-    }
-
-    private static Result result(Engine.Outputs<double[]> o, int seqLen, int batch) {
-        return new Result(o.output, o.hN, o.cN, o.y, seqLen, batch);
+        return engine.run(1, batch, x, h, c, lens);
     }
 }

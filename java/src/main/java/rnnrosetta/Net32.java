@@ -41,7 +41,7 @@ public final class Net32 {
     public Net32(Config config, LayerWeights[][] weights, double[] headWeight, double[] headBias, Kernel kernel) {
         Arguments.net(config, weights, headWeight, headBias, kernel);
         this.config = config;
-        this.engine = new Engine<>(config, Kernels.float32(kernel), weights, headWeight, headBias);
+        this.engine = new Engine<>(config, Kernels.float32(kernel, config.clip()), weights, headWeight, headBias);
     }
 
     /** The configuration this net was built with. */
@@ -66,10 +66,10 @@ public final class Net32 {
      * @return output [T, B, D*H_out] (zero where t &gt;= lengths[b]), hN, cN (LSTM), y (head)
      * @throws IllegalArgumentException on any bad size, length or value of lengths
      */
-    public Result32 forward(int seqLen, int batch, float[] x, float[] h0, float[] c0, int[] lengths) {
+    public Result<float[]> forward(int seqLen, int batch, float[] x, float[] h0, float[] c0, int[] lengths) {
         int[] lens = Arguments.forward(config, seqLen, batch, Arguments.len(x), Arguments.len(h0),
                 Arguments.len(c0), lengths);
-        return result(engine.run(seqLen, batch, x, h0, c0, lens), seqLen, batch);
+        return engine.run(seqLen, batch, x, h0, c0, lens);
     }
 
     /**
@@ -84,12 +84,8 @@ public final class Net32 {
      * @throws UnsupportedOperationException for REVERSE and BIDIRECTIONAL models
      * @throws IllegalArgumentException on any bad size or length
      */
-    public Result32 step(int batch, float[] x, float[] h, float[] c) {
+    public Result<float[]> step(int batch, float[] x, float[] h, float[] c) {
         int[] lens = Arguments.step(config, batch, Arguments.len(x), Arguments.len(h), Arguments.len(c));
-        return result(engine.run(1, batch, x, h, c, lens), 1, batch);
-    }
-
-    private static Result32 result(Engine.Outputs<float[]> o, int seqLen, int batch) {
-        return new Result32(o.output, o.hN, o.cN, o.y, seqLen, batch);
+        return engine.run(1, batch, x, h, c, lens);
     }
 }

@@ -4,11 +4,29 @@ import java.util.Arrays;
 
 /**
  * The float64 reference: plain loops, weights row-major as given, every product a dot
- * product added in index order ({@link Linalg}), the gate equations of fixture-format.md
- * one unit at a time. The static gate methods work on a range {@code [from, to)} of units
- * so that {@code Vector64} can finish a row's last units (fewer than a vector) with them.
+ * product added in index order (start from the bias, then {@code ((b + w0 x0) + w1 x1) + ...},
+ * the order of the C library's portable product, so the two agree to the bit), the gate
+ * equations of docs/fixture-format.md one unit at a time. The static gate methods work on a
+ * range {@code [from, to)} of units so that {@code Vector64} can finish a row's last units
+ * (fewer than a vector) with them.
+ *
+ * <p>This file is also the template of {@code Plain32}, which the build writes into
+ * java/build/gen by applying java/src/float32.sed (so does {@code Vector64} for
+ * {@code Vector32}). Why a generated twin and not one generic class: Java generics cannot
+ * range over primitive types, and boxing or a functional interface per element would cost
+ * the plain path its readability and the vector path its speed. C meets the same problem
+ * and compiles each {@code *_impl.h} once per precision (c/src/real.h). The substitution
+ * table is short and explicit (types, literals, class names) because this file keeps every
+ * precision-specific name in tokens the table maps, and leaves what is not a token
+ * substitution (rounding the weights to float32) to {@link Compute64} and
+ * {@link Compute32}. tests/test_java_api.py fails when the generated file is stale or
+ * still holds a float64 token.
  */
-class Plain64 extends Compute<double[]> {
+class Plain64 extends Compute64 {
+    Plain64(double clip) {
+        super(clip);
+    }
+
     @Override
     String name() {
         return "plain";
@@ -20,11 +38,6 @@ class Plain64 extends Compute<double[]> {
     }
 
     @Override
-    double[] convert(double[] v) {
-        return v == null ? null : v.clone();
-    }
-
-    @Override
     Matrix<double[]> matrix(double[] w, double[] b, int first, int n, int k) {
         return new Matrix<>(Arrays.copyOfRange(w, first * k, (first + n) * k),
                 b == null ? null : Arrays.copyOfRange(b, first, first + n), n, k, n);
@@ -33,37 +46,44 @@ class Plain64 extends Compute<double[]> {
     @Override
     void linear(double[] x, int xOff, int rows, Matrix<double[]> m, double[] y, int yOff, int yStride) {
         for (int r = 0; r < rows; r++) {
-            // y_r = W x_r + b                                              [n]
-            Linalg.matVec(m.w, 0, m.n, m.k, m.bias, x, xOff + r * m.k, y, yOff + r * yStride);
+            int xRow = xOff + r * m.k();
+            for (int o = 0; o < m.n(); o++) {
+                // y[r, o] = b[o] + sum_k W[o, k] x[r, k], added in index order
+                double s = m.bias() == null ? 0.0 : m.bias()[o];
+                int wRow = o * m.k();
+                for (int k = 0; k < m.k(); k++) {
+                    s += m.w()[wRow + k] * x[xRow + k];
+                }
+                y[yOff + r * yStride + o] = s;
+            }
         }
     }
 
     @Override
-    void rnn(boolean relu, double clip, double[] xp, int xpOff, double[] gh, int ghOff, double[] h, int hOff,
-             int hidden) {
+    void rnn(boolean relu, double[] xp, int xpOff, double[] gh, int ghOff, double[] h, int hOff, int hidden) {
         rnn(relu, clip, xp, xpOff, gh, ghOff, h, hOff, 0, hidden);
     }
 
     @Override
-    void lstm(double[] p, double clip, double[] xp, int xpOff, double[] gh, int ghOff, double[] c, int cOff,
-              double[] m, int mOff, int hidden) {
+    void lstm(double[] p, double[] xp, int xpOff, double[] gh, int ghOff, double[] c, int cOff, double[] m, int mOff,
+              int hidden) {
         lstm(p, clip, xp, xpOff, gh, ghOff, c, cOff, m, mOff, hidden, 0, hidden);
     }
 
     @Override
-    void gru(double clip, double[] xp, int xpOff, double[] gh, int ghOff, double[] h, int hOff, int hidden) {
+    void gru(double[] xp, int xpOff, double[] gh, int ghOff, double[] h, int hOff, int hidden) {
         gru(clip, xp, xpOff, gh, ghOff, h, hOff, hidden, 0, hidden);
     }
 
     @Override
-    void gruReset(double clip, double[] xp, int xpOff, double[] gh, int ghOff, double[] h, int hOff,
-                  double[] rh, int rhOff, int hidden) {
+    void gruReset(double[] xp, int xpOff, double[] gh, int ghOff, double[] h, int hOff, double[] rh, int rhOff,
+                  int hidden) {
         gruReset(clip, xp, xpOff, gh, ghOff, h, hOff, rh, rhOff, 0, hidden);
     }
 
     @Override
-    void gruUpdate(double clip, double[] xp, int xpOff, double[] gh, int ghOff, double[] gn, int gnOff,
-                   double[] h, int hOff, int hidden) {
+    void gruUpdate(double[] xp, int xpOff, double[] gh, int ghOff, double[] gn, int gnOff, double[] h, int hOff,
+                   int hidden) {
         gruUpdate(clip, xp, xpOff, gh, ghOff, gn, gnOff, h, hOff, hidden, 0, hidden);
     }
 

@@ -21,6 +21,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Gates: the equations of {@link Plain64}, a vector of units at a time; the last units
  * of a row (fewer than a vector) go through {@link Plain64}'s loops.
+ *
+ * <p>This file is the template of {@code Vector32}: the build applies java/src/float32.sed
+ * to it (see the comment at the top of {@link Plain64}). The one choice that differs by
+ * precision beyond names is {@link #TANH_FROM_EXPM1}, a constant the table flips.
  */
 final class Vector64 extends Plain64 {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
@@ -34,6 +38,15 @@ final class Vector64 extends Plain64 {
     private static final int KC = 512;
     /** The row block of the GEMM (a multiple of MR): its x block stays in L2. */
     private static final int MC = 72;
+    /**
+     * float64: tanh from expm1 (the Vector API's float64 TANH is slow on JDK 17); float32:
+     * the Vector API's TANH. The substitution table sets it to false for float32.
+     */
+    private static final boolean TANH_FROM_EXPM1 = true;
+
+    Vector64(double clip) {
+        super(clip);
+    }
 
     @Override
     String name() {
@@ -66,8 +79,8 @@ final class Vector64 extends Plain64 {
             matVec(x, xOff, m, y, yOff);
             return;
         }
-        int k = m.k;
-        int panels = m.stride / NR;
+        int k = m.k();
+        int panels = m.stride() / NR;
         // the x rows of the MR-row tiles of a block, packed as [tile][kk][MR] (one stream per tile)
         double[] a = new double[Math.min(rows, MC) / MR * MR * Math.min(k, KC)];
         for (int i0 = 0; i0 < rows; i0 += MC) {
@@ -90,15 +103,15 @@ final class Vector64 extends Plain64 {
                     int col = p * NR;
                     int i = i0;
                     for (int t = 0; t < tiles; t++, i += MR) {
-                        tile6(a, t * kc * MR, kc, m.w, wOff, m.bias, col, first, y, yOff + i * yStride + col, yStride);
+                        tile6(a, t * kc * MR, kc, m.w(), wOff, m.bias(), col, first, y, yOff + i * yStride + col, yStride);
                     }
                     if (i + 4 <= i1) {
-                        tile4(x, xOff + i * k + k0, k, kc, m.w, wOff, m.bias, col, first,
+                        tile4(x, xOff + i * k + k0, k, kc, m.w(), wOff, m.bias(), col, first,
                                 y, yOff + i * yStride + col, yStride);
                         i += 4;
                     }
                     for (; i < i1; i++) {
-                        tile1(x, xOff + i * k + k0, kc, m.w, wOff, m.bias, col, first, y, yOff + i * yStride + col);
+                        tile1(x, xOff + i * k + k0, kc, m.w(), wOff, m.bias(), col, first, y, yOff + i * yStride + col);
                     }
                 }
             }
@@ -107,9 +120,9 @@ final class Vector64 extends Plain64 {
 
     /** y = W x + b for one row x [k]: four panels at a time (four streams, eight accumulators). */
     private static void matVec(double[] x, int xOff, Matrix<double[]> m, double[] y, int yOff) {
-        int k = m.k;
-        int panels = m.stride / NR;
-        double[] w = m.w;
+        int k = m.k();
+        int panels = m.stride() / NR;
+        double[] w = m.w();
         int p = 0;
         for (; p + 4 <= panels; p += 4) {
             int col = p * NR;
@@ -117,14 +130,14 @@ final class Vector64 extends Plain64 {
             int w1 = w0 + k * NR;
             int w2 = w1 + k * NR;
             int w3 = w2 + k * NR;
-            DoubleVector a0 = DoubleVector.fromArray(S, m.bias, col);
-            DoubleVector a1 = DoubleVector.fromArray(S, m.bias, col + L);
-            DoubleVector b0 = DoubleVector.fromArray(S, m.bias, col + NR);
-            DoubleVector b1 = DoubleVector.fromArray(S, m.bias, col + NR + L);
-            DoubleVector c0 = DoubleVector.fromArray(S, m.bias, col + 2 * NR);
-            DoubleVector c1 = DoubleVector.fromArray(S, m.bias, col + 2 * NR + L);
-            DoubleVector d0 = DoubleVector.fromArray(S, m.bias, col + 3 * NR);
-            DoubleVector d1 = DoubleVector.fromArray(S, m.bias, col + 3 * NR + L);
+            DoubleVector a0 = DoubleVector.fromArray(S, m.bias(), col);
+            DoubleVector a1 = DoubleVector.fromArray(S, m.bias(), col + L);
+            DoubleVector b0 = DoubleVector.fromArray(S, m.bias(), col + NR);
+            DoubleVector b1 = DoubleVector.fromArray(S, m.bias(), col + NR + L);
+            DoubleVector c0 = DoubleVector.fromArray(S, m.bias(), col + 2 * NR);
+            DoubleVector c1 = DoubleVector.fromArray(S, m.bias(), col + 2 * NR + L);
+            DoubleVector d0 = DoubleVector.fromArray(S, m.bias(), col + 3 * NR);
+            DoubleVector d1 = DoubleVector.fromArray(S, m.bias(), col + 3 * NR + L);
             for (int kk = 0; kk < k; kk++) {
                 // y[col ..] += x[kk] * W[col .., kk]
                 DoubleVector v = DoubleVector.broadcast(S, x[xOff + kk]);
@@ -152,11 +165,11 @@ final class Vector64 extends Plain64 {
             d1.intoArray(y, o + 3 * NR + L);
         }
         if (p + 2 <= panels) {
-            twoPanels(x, xOff, k, w, p * k * NR, m.bias, p * NR, y, yOff + p * NR);
+            twoPanels(x, xOff, k, w, p * k * NR, m.bias(), p * NR, y, yOff + p * NR);
             p += 2;
         }
         if (p < panels) {
-            tile1(x, xOff, k, w, p * k * NR, m.bias, p * NR, true, y, yOff + p * NR);
+            tile1(x, xOff, k, w, p * k * NR, m.bias(), p * NR, true, y, yOff + p * NR);
         }
     }
 
@@ -382,8 +395,7 @@ final class Vector64 extends Plain64 {
     // ------------------------------------------------------------------ gates
 
     @Override
-    void rnn(boolean relu, double clip, double[] xp, int xpOff, double[] gh, int ghOff, double[] h, int hOff,
-             int hidden) {
+    void rnn(boolean relu, double[] xp, int xpOff, double[] gh, int ghOff, double[] h, int hOff, int hidden) {
         int end = S.loopBound(hidden);
         for (int j = 0; j < end; j += L) {
             // a = W_ih x + b_ih + W_hh h + b_hh, clamped
@@ -395,8 +407,8 @@ final class Vector64 extends Plain64 {
     }
 
     @Override
-    void lstm(double[] p, double clip, double[] xp, int xpOff, double[] gh, int ghOff, double[] c, int cOff,
-              double[] m, int mOff, int hidden) {
+    void lstm(double[] p, double[] xp, int xpOff, double[] gh, int ghOff, double[] c, int cOff, double[] m, int mOff,
+              int hidden) {
         int end = S.loopBound(hidden);
         for (int j = 0; j < end; j += L) {
             DoubleVector cPrev = load(c, cOff + j);
@@ -429,7 +441,7 @@ final class Vector64 extends Plain64 {
     }
 
     @Override
-    void gru(double clip, double[] xp, int xpOff, double[] gh, int ghOff, double[] h, int hOff, int hidden) {
+    void gru(double[] xp, int xpOff, double[] gh, int ghOff, double[] h, int hOff, int hidden) {
         int n0 = 2 * hidden; // first row of the n block
         int end = S.loopBound(hidden);
         for (int j = 0; j < end; j += L) {
@@ -445,8 +457,8 @@ final class Vector64 extends Plain64 {
     }
 
     @Override
-    void gruReset(double clip, double[] xp, int xpOff, double[] gh, int ghOff, double[] h, int hOff,
-                  double[] rh, int rhOff, int hidden) {
+    void gruReset(double[] xp, int xpOff, double[] gh, int ghOff, double[] h, int hOff, double[] rh, int rhOff,
+                  int hidden) {
         int end = S.loopBound(hidden);
         for (int j = 0; j < end; j += L) {
             // r = sigmoid(a_r); rh = r * h_{t-1}
@@ -457,8 +469,8 @@ final class Vector64 extends Plain64 {
     }
 
     @Override
-    void gruUpdate(double clip, double[] xp, int xpOff, double[] gh, int ghOff, double[] gn, int gnOff,
-                   double[] h, int hOff, int hidden) {
+    void gruUpdate(double[] xp, int xpOff, double[] gh, int ghOff, double[] gn, int gnOff, double[] h, int hOff,
+                   int hidden) {
         int n0 = 2 * hidden; // first row of the n block
         int end = S.loopBound(hidden);
         for (int j = 0; j < end; j += L) {
@@ -504,12 +516,17 @@ final class Vector64 extends Plain64 {
         return numerator.div(e.add(1.0));
     }
 
-    /**
-     * tanh from expm1 (the Vector API's double TANH is slow on JDK 17): with
-     * {@code t = expm1(-2|x|)} in (-1, 0], {@code tanh|x| = -t / (t + 2)}, which neither
-     * overflows nor cancels; the sign of x (also of -0.0) is copied back; NaN gives NaN.
-     */
+    /** tanh: {@link #tanhFromExpm1} or the Vector API's TANH, as {@link #TANH_FROM_EXPM1} says. */
     private static DoubleVector tanh(DoubleVector x) {
+        return TANH_FROM_EXPM1 ? tanhFromExpm1(x) : x.lanewise(VectorOperators.TANH);
+    }
+
+    /**
+     * tanh from expm1: with {@code t = expm1(-2|x|)} in (-1, 0], {@code tanh|x| = -t / (t + 2)},
+     * which neither overflows nor cancels; the sign of x (also of -0.0) is copied back; NaN
+     * gives NaN.
+     */
+    private static DoubleVector tanhFromExpm1(DoubleVector x) {
         DoubleVector t = x.abs().mul(-2.0).lanewise(VectorOperators.EXPM1);
         DoubleVector magnitude = t.neg().div(t.add(2.0));
         return magnitude.reinterpretAsLongs().or(x.reinterpretAsLongs().and(Long.MIN_VALUE)).reinterpretAsDoubles();

@@ -10,26 +10,27 @@ import rnnrosetta.Kernel;
 import rnnrosetta.Net;
 import rnnrosetta.Net32;
 import rnnrosetta.Result;
-import rnnrosetta.Result32;
+import rnnrosetta.fixture.Fixture;
+import rnnrosetta.fixture.FixtureError;
+import rnnrosetta.fixture.FixtureReader;
 
 /**
  * The standalone demo:
- * {@code java --add-modules=jdk.incubator.vector -cp rnn-rosetta.jar:gson.jar rnnrosetta.demo.Demo
- * [--dtype float32|float64] FIXTURE.json} (without the --add-modules option the nets
- * compute with {@link Kernel#PLAIN}; the text is the same). Runs the fixture's first case
- * on batch element 0 and prints one row per time step, byte for byte the text of the C
- * demo (docs/demo-output.md). Forward models stream through {@link Net#step}; reverse and
+ * {@code java -cp rnn-rosetta.jar:gson.jar rnnrosetta.demo.Demo [--dtype float32|float64] FIXTURE.json}
+ * (with {@code --add-modules=jdk.incubator.vector} before {@code -cp} the nets compute with
+ * {@link Kernel#VECTOR}, and the JVM prints its incubator warning; the text is the same).
+ * Reads the fixture with {@link FixtureReader}, runs its first case on batch element 0 and
+ * prints one row per time step, byte for byte the text of the C demo (docs/demo-output.md). Forward models stream through {@link Net#step}; reverse and
  * bidirectional ones run one {@link Net#forward}. With {@code --dtype float32} the same
  * runs through {@link Net32}, as the C demo does: x, h0 and c0 are rounded to float for the
  * net (the table shows x as given), the state goes back to double between steps (exactly),
  * and the table reads the float results widened to double (norms summed in double).
- * Exit status 0 on success; on error one line {@code rr_demo: FILE: message} on stderr
- * and exit status 2.
+ * Exit status 0 on success; on error one line {@code rr_demo: FILE: JSON.PATH: problem} on
+ * stderr and exit status 2.
  */
 public final class Demo {
     private static final String USAGE = "usage: rr_demo [--dtype float32|float64] FIXTURE.json"
-            + " (java --add-modules=jdk.incubator.vector -cp rnn-rosetta.jar:gson.jar rnnrosetta.demo.Demo"
-            + " [--dtype float32|float64] FIXTURE.json)";
+            + " (java -cp rnn-rosetta.jar:gson.jar rnnrosetta.demo.Demo [--dtype float32|float64] FIXTURE.json)";
 
     private Demo() {
     }
@@ -48,19 +49,17 @@ public final class Demo {
             return;
         }
         if (!dtype.equals("float64") && !dtype.equals("float32")) {
-            die("rr_demo: --dtype must be float32 or float64, got " + Texts.quote(dtype));
+            die("rr_demo: --dtype must be float32 or float64, got '" + dtype + "'");
             return;
         }
         String text;
         try {
             Fixture fx = FixtureReader.read(file);
             text = dtype.equals("float32") ? render32(fx) : render(fx);
-        } catch (IllegalArgumentException e) {
-            // FixtureReader's messages already start with the file name.
-            String m = String.valueOf(e.getMessage());
-            die("rr_demo: " + (m.startsWith(file + ": ") ? m : file + ": " + m));
+        } catch (FixtureError e) {
+            die("rr_demo: " + e.getMessage()); // FILE: JSON.PATH: problem
             return;
-        } catch (UnsupportedOperationException e) {
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
             die("rr_demo: " + file + ": " + e.getMessage());
             return;
         } catch (OutOfMemoryError e) {
@@ -77,7 +76,7 @@ public final class Demo {
     }
 
     private static void die(String line) {
-        byte[] bytes = (Texts.oneLine(line) + "\n").getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = (line.replaceAll("\\p{Cntrl}", " ") + "\n").getBytes(StandardCharsets.UTF_8);
         System.err.write(bytes, 0, bytes.length);
         System.err.flush();
         System.exit(2);
@@ -89,7 +88,7 @@ public final class Demo {
      * @throws IllegalArgumentException when the computation refuses the case (a reader bug)
      */
     public static String render(Fixture fx) {
-        return render(fx, new Model64(fx.net));
+        return render(fx, new Model64(fx.net(Kernel.AUTO)));
     }
 
     /**
@@ -98,13 +97,13 @@ public final class Demo {
      * @throws IllegalArgumentException when the computation refuses the case (a reader bug)
      */
     public static String render32(Fixture fx) {
-        return render(fx, fx.cases.isEmpty() ? null : new Model32(fx.net32(Kernel.AUTO)));
+        return render(fx, fx.cases().isEmpty() ? null : new Model32(fx.net32(Kernel.AUTO)));
     }
 
     private static String render(Fixture fx, Model model) {
-        Config cfg = fx.config;
+        Config cfg = fx.config();
         StringBuilder out = new StringBuilder();
-        out.append("rnn-rosetta demo: ").append(fx.name).append('\n');
+        out.append("rnn-rosetta demo: ").append(fx.name()).append('\n');
         out.append("model: ").append(lower(cfg.cell().name()))
                 .append(" layers=").append(cfg.numLayers())
                 .append(" direction=").append(lower(cfg.direction().name()))
@@ -117,14 +116,14 @@ public final class Demo {
             out.append(" head=").append(lower(cfg.head().name())).append('/').append(cfg.headSize());
         }
         out.append('\n');
-        if (fx.cases.isEmpty()) {
+        if (fx.cases().isEmpty()) {
             out.append("case: none (the fixture has no cases)\n");
             return out.toString();
         }
-        Fixture.Case c = fx.cases.get(0);
-        int steps = c.lengths != null ? c.lengths[0] : c.seqLen;
+        Fixture.Case c = fx.cases().get(0);
+        int steps = c.lengths() != null ? c.lengths()[0] : c.seqLen();
         boolean stepMode = cfg.direction() == Direction.FORWARD;
-        out.append("case: ").append(c.name).append(" (batch element 0 of ").append(c.batch)
+        out.append("case: ").append(c.name()).append(" (batch element 0 of ").append(c.batch())
                 .append(", ").append(steps).append(" steps, ").append(stepMode ? "step" : "forward")
                 .append(" mode)\n");
         new Table(cfg, out).header();
@@ -142,16 +141,16 @@ public final class Demo {
         int in = cfg.inputSize();
         int hidden = cfg.hiddenSize();
         boolean lstm = cfg.cell() == Cell.LSTM;
-        double[] h = element0(c.h0, layers, c.batch, cfg.outputSize());           // [L, 1, H_out]
-        double[] cs = lstm ? element0(c.c0, layers, c.batch, hidden) : null;      // [L, 1, H]
+        double[] h = element0(c.h0(), layers, c.batch(), cfg.outputSize());       // [L, 1, H_out]
+        double[] cs = lstm ? element0(c.c0(), layers, c.batch(), hidden) : null;  // [L, 1, H]
         for (int t = 0; t < steps; t++) {
             double[] xt = new double[in];                                          // [1, I]
-            System.arraycopy(c.x, t * c.batch * in, xt, 0, in);
-            Out r = net.step(xt, h, cs);
-            h = r.hN;
-            cs = r.cN;
+            System.arraycopy(c.x(), t * c.batch() * in, xt, 0, in);
+            Result<double[]> r = net.step(xt, h, cs);
+            h = r.hN();
+            cs = r.cN();
             String cText = lstm ? CFormat.fixed(norm(cs, (layers - 1) * hidden, hidden), 6) : null;
-            table.row(t, xt, 0, r.output, 0, cText, r.y, 0);
+            table.row(t, xt, 0, r.output(), 0, cText, r.y(), 0);
         }
         table.last(h, cs);
     }
@@ -162,17 +161,17 @@ public final class Demo {
         int states = cfg.numLayers() * cfg.numDirections();
         double[] x = new double[steps * in];                                       // [L0, 1, I]
         for (int t = 0; t < steps; t++) {
-            System.arraycopy(c.x, t * c.batch * in, x, t * in, in);
+            System.arraycopy(c.x(), t * c.batch() * in, x, t * in, in);
         }
-        double[] h0 = c.h0 == null ? null : element0(c.h0, states, c.batch, cfg.outputSize());
-        double[] c0 = c.c0 == null ? null : element0(c.c0, states, c.batch, cfg.hiddenSize());
-        Out r = net.forward(steps, x, h0, c0);
+        double[] h0 = c.h0() == null ? null : element0(c.h0(), states, c.batch(), cfg.outputSize());
+        double[] c0 = c.c0() == null ? null : element0(c.c0(), states, c.batch(), cfg.hiddenSize());
+        Result<double[]> r = net.forward(steps, x, h0, c0);
         int width = cfg.numDirections() * cfg.outputSize();
         for (int t = 0; t < steps; t++) {
-            table.row(t, x, t * in, r.output, t * width, cfg.cell() == Cell.LSTM ? "-" : null,
-                    r.y, t * cfg.headSize());
+            table.row(t, x, t * in, r.output(), t * width, cfg.cell() == Cell.LSTM ? "-" : null,
+                    r.y(), t * cfg.headSize());
         }
-        table.last(r.hN, r.cN);
+        table.last(r.hN(), r.cN());
     }
 
     private static float[] narrow(double[] a) {
@@ -197,28 +196,13 @@ public final class Demo {
         return d;
     }
 
-    /** What the table reads from one call, as double[] (float32 results widened exactly). */
-    private static final class Out {
-        final double[] output;
-        final double[] hN;
-        final double[] cN;
-        final double[] y;
-
-        Out(double[] output, double[] hN, double[] cN, double[] y) {
-            this.output = output;
-            this.hN = hN;
-            this.cN = cN;
-            this.y = y;
-        }
-    }
-
-    /** The net in either precision, batch 1. */
+    /** The net in either precision, batch 1, its results as double[] (float32 ones widened exactly). */
     private interface Model {
         /** One step: x [1, I], h [L, 1, H_out], c [L, 1, H] or null. */
-        Out step(double[] x, double[] h, double[] c);
+        Result<double[]> step(double[] x, double[] h, double[] c);
 
         /** The whole sequence: x [T, 1, I], h0 [L*D, 1, H_out] or null, c0 or null. */
-        Out forward(int steps, double[] x, double[] h0, double[] c0);
+        Result<double[]> forward(int steps, double[] x, double[] h0, double[] c0);
     }
 
     /** float64: {@link Net} as it is. */
@@ -230,15 +214,13 @@ public final class Demo {
         }
 
         @Override
-        public Out step(double[] x, double[] h, double[] c) {
-            Result r = net.step(1, x, h, c);
-            return new Out(r.output, r.hN, r.cN, r.y);
+        public Result<double[]> step(double[] x, double[] h, double[] c) {
+            return net.step(1, x, h, c);
         }
 
         @Override
-        public Out forward(int steps, double[] x, double[] h0, double[] c0) {
-            Result r = net.forward(steps, 1, x, h0, c0, null);
-            return new Out(r.output, r.hN, r.cN, r.y);
+        public Result<double[]> forward(int steps, double[] x, double[] h0, double[] c0) {
+            return net.forward(steps, 1, x, h0, c0, null);
         }
     }
 
@@ -251,15 +233,18 @@ public final class Demo {
         }
 
         @Override
-        public Out step(double[] x, double[] h, double[] c) {
-            Result32 r = net.step(1, narrow(x), narrow(h), narrow(c));
-            return new Out(widen(r.output), widen(r.hN), widen(r.cN), widen(r.y));
+        public Result<double[]> step(double[] x, double[] h, double[] c) {
+            return widen(net.step(1, narrow(x), narrow(h), narrow(c)));
         }
 
         @Override
-        public Out forward(int steps, double[] x, double[] h0, double[] c0) {
-            Result32 r = net.forward(steps, 1, narrow(x), narrow(h0), narrow(c0), null);
-            return new Out(widen(r.output), widen(r.hN), widen(r.cN), widen(r.y));
+        public Result<double[]> forward(int steps, double[] x, double[] h0, double[] c0) {
+            return widen(net.forward(steps, 1, narrow(x), narrow(h0), narrow(c0), null));
+        }
+
+        private static Result<double[]> widen(Result<float[]> r) {
+            return new Result<>(Demo.widen(r.output()), Demo.widen(r.hN()), Demo.widen(r.cN()), Demo.widen(r.y()),
+                    r.seqLen(), r.batch());
         }
     }
 

@@ -1,14 +1,38 @@
-/* probe.c - the machine probes of the benchmark's roofline: peak FMA
- * throughput and read bandwidth of one thread, with AVX2 + FMA where the
- * CPU has it, else plain C. */
-#include "internal.h"
+/*
+ * probe.c - the machine probes of the benchmark's roofline (rr_probe.h):
+ * peak FMA throughput and read bandwidth of one thread, with AVX2 + FMA
+ * where the CPU has it, else plain C. Built apart from the library, as
+ * c/build/librr_probe.so; python/rnn_rosetta/bench/probes.py loads it.
+ */
+#include "rr_probe.h"
 
 #include <stdlib.h>
 #include <time.h>
 
-#if RR_HAVE_AVX2_KERNELS
+/* PROBE_UNROLL(n) before a loop of at most n iterations unrolls it, so
+ * that arrays of vector accumulators live in registers. */
+#define PROBE_PRAGMA(text) _Pragma(#text)
+#if defined(__clang__)
+#define PROBE_UNROLL(n) PROBE_PRAGMA(unroll n)
+#elif defined(__GNUC__)
+#define PROBE_UNROLL(n) PROBE_PRAGMA(GCC unroll n)
+#else
+#define PROBE_UNROLL(n)
+#endif
+
+/* Whether this compiler can build the AVX2 + FMA probes; whether the CPU
+ * runs them is asked at run time. */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define PROBE_HAVE_AVX2 1
 #include <immintrin.h>
 #define RR_AVX2 __attribute__((target("avx2,fma")))
+static int cpu_has_avx2_fma(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#else
+#define PROBE_HAVE_AVX2 0
 #endif
 
 /* Independent multiply-add chains: enough to cover the FMA latency (4-5
@@ -61,7 +85,7 @@ static double stopwatch_read(const stopwatch *w)
  * goes to a volatile so that the loop is not optimised away. */
 static volatile double rr_probe_sink;
 
-#if RR_HAVE_AVX2_KERNELS
+#if PROBE_HAVE_AVX2
 RR_AVX2 static double peak_avx2_f64(double seconds)
 {
     __m256d acc[RR_CHAINS];
@@ -74,7 +98,7 @@ RR_AVX2 static double peak_avx2_f64(double seconds)
     const stopwatch start = stopwatch_start();
     do {
         for (size_t s = 0; s < RR_PEAK_CHUNK; s++) {
-            RR_UNROLL(12)
+            PROBE_UNROLL(12)
             for (size_t i = 0; i < RR_CHAINS; i++) {
                 acc[i] = _mm256_fmadd_pd(acc[i], mul, add);
             }
@@ -105,7 +129,7 @@ RR_AVX2 static double peak_avx2_f32(double seconds)
     const stopwatch start = stopwatch_start();
     do {
         for (size_t s = 0; s < RR_PEAK_CHUNK; s++) {
-            RR_UNROLL(12)
+            PROBE_UNROLL(12)
             for (size_t i = 0; i < RR_CHAINS; i++) {
                 acc[i] = _mm256_fmadd_ps(acc[i], mul, add);
             }
@@ -139,7 +163,7 @@ static double peak_portable(double seconds)
     const stopwatch start = stopwatch_start();
     do {
         for (size_t s = 0; s < RR_PEAK_CHUNK; s++) {
-            RR_UNROLL(12)
+            PROBE_UNROLL(12)
             for (size_t i = 0; i < RR_CHAINS; i++) {
                 acc[i] = acc[i] * 0.999999 + 0.000001;
             }
@@ -155,16 +179,16 @@ static double peak_portable(double seconds)
     return (double)steps * RR_CHAINS * 2 / elapsed;
 }
 
-double rr_probe_peak_gflops(rr_dtype dtype, double seconds)
+double rr_probe_peak_gflops(rr_probe_dtype dtype, double seconds)
 {
     if (!(seconds > 0.0 && seconds <= RR_PROBE_MAX_SECONDS) ||
-        (dtype != RR_FLOAT64 && dtype != RR_FLOAT32)) {
+        (dtype != RR_PROBE_FLOAT64 && dtype != RR_PROBE_FLOAT32)) {
         return -1.0;
     }
     double flops_per_second = 0.0;
-#if RR_HAVE_AVX2_KERNELS
-    if (rr_cpu_has_avx2_fma()) {
-        flops_per_second = dtype == RR_FLOAT64 ? peak_avx2_f64(seconds)
+#if PROBE_HAVE_AVX2
+    if (cpu_has_avx2_fma()) {
+        flops_per_second = dtype == RR_PROBE_FLOAT64 ? peak_avx2_f64(seconds)
                                                : peak_avx2_f32(seconds);
         return flops_per_second * 1e-9;
     }
@@ -174,7 +198,7 @@ double rr_probe_peak_gflops(rr_dtype dtype, double seconds)
 }
 
 /* Sum of v [n] (n a multiple of 32) with independent accumulators. */
-#if RR_HAVE_AVX2_KERNELS
+#if PROBE_HAVE_AVX2
 RR_AVX2 static double sum_avx2(const double *v, size_t n)
 {
     __m256d acc[8];
@@ -182,7 +206,7 @@ RR_AVX2 static double sum_avx2(const double *v, size_t n)
         acc[i] = _mm256_setzero_pd();
     }
     for (size_t j = 0; j < n; j += 32) {
-        RR_UNROLL(8)
+        PROBE_UNROLL(8)
         for (size_t i = 0; i < 8; i++) {
             acc[i] = _mm256_add_pd(acc[i], _mm256_loadu_pd(v + j + 4 * i));
         }
@@ -200,7 +224,7 @@ static double sum_portable(const double *v, size_t n)
 {
     double acc[8] = { 0.0 };
     for (size_t j = 0; j < n; j += 8) {
-        RR_UNROLL(8)
+        PROBE_UNROLL(8)
         for (size_t i = 0; i < 8; i++) {
             acc[i] += v[j + i];
         }
@@ -219,15 +243,15 @@ double rr_probe_read_gbps(size_t bytes, double seconds)
     if (n == 0 || !(seconds > 0.0 && seconds <= RR_PROBE_MAX_SECONDS)) {
         return -1.0;
     }
-    double *v = rr_alloc(n, sizeof(double), 0);
+    double *v = malloc(n * sizeof(double)); /* n * 8 <= bytes */
     if (v == NULL) {
         return -1.0;
     }
     for (size_t i = 0; i < n; i++) {
         v[i] = 1.0; /* touch every page before the clock starts */
     }
-#if RR_HAVE_AVX2_KERNELS
-    const int avx2 = rr_cpu_has_avx2_fma();
+#if PROBE_HAVE_AVX2
+    const int avx2 = cpu_has_avx2_fma();
 #endif
     /* passes between two looks at the clock: about 1 MB of reading */
     const size_t passes = n >= ((size_t)1 << 17) ? 1 : ((size_t)1 << 17) / n;
@@ -236,7 +260,7 @@ double rr_probe_read_gbps(size_t bytes, double seconds)
     const stopwatch start = stopwatch_start();
     do {
         for (size_t p = 0; p < passes; p++) {
-#if RR_HAVE_AVX2_KERNELS
+#if PROBE_HAVE_AVX2
             sum += avx2 ? sum_avx2(v, n) : sum_portable(v, n);
 #else
             sum += sum_portable(v, n);

@@ -1,0 +1,113 @@
+/*
+ * rnn_rosetta_fixture.h - the C11 API of librnn_rosetta_fixture: read a
+ * fixture file (docs/fixture-format.md, version 1) into plain arrays, so a
+ * C program can build a net from it and check its outputs against the
+ * oracle's. It refuses what the Python loader refuses (unknown keys, wrong
+ * shapes, duplicate case names, ...), with one line naming the JSON path:
+ *   model.layers[0].forward.weight_hh: expected shape [24, 6], got [24, 5]
+ *
+ * The reader needs only the types of rnn_rosetta.h (rr_config, rr_weights,
+ * rr_error), not librnn_rosetta itself; it links cJSON. Arrays are dense,
+ * row-major float64, each with its element count; shapes use the letters of
+ * rnn_rosetta.h (T, B, I, H, H_out, L, D, G, O).
+ */
+#ifndef RNN_ROSETTA_FIXTURE_H
+#define RNN_ROSETTA_FIXTURE_H
+
+#include "rnn_rosetta.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum rr_fixture_status {
+    RR_FIXTURE_OK = 0,
+    RR_FIXTURE_E_NULL = 1,  /* a required pointer is NULL                     */
+    RR_FIXTURE_E_NOMEM = 2, /* an allocation failed                           */
+    RR_FIXTURE_E_IO = 3,    /* the file cannot be read                        */
+    RR_FIXTURE_E_PARSE = 4  /* not strict JSON, or a breach of the format     */
+} rr_fixture_status;
+
+/* The largest value accepted for any one size: input_size, hidden_size,
+ * proj_size, the head's size O, T and B (num_layers stops at 64). */
+#define RR_FIXTURE_MAX_SIZE ((size_t)1 << 20)
+
+/* One direction of one layer (shapes as in rr_weights); an array that does
+ * not apply is NULL with length 0. */
+typedef struct rr_fixture_weights {
+    size_t layer;             /* 0 .. L-1                                     */
+    rr_direction direction;   /* RR_FORWARD or RR_REVERSE                     */
+    double *weight_ih; size_t weight_ih_len; /* [G*H, I_l]                    */
+    double *weight_hh; size_t weight_hh_len; /* [G*H, H_out]                  */
+    double *bias_ih;   size_t bias_ih_len;   /* [G*H]                         */
+    double *bias_hh;   size_t bias_hh_len;   /* [G*H]                         */
+    double *weight_hr; size_t weight_hr_len; /* [P, H]: proj only             */
+    double *peepholes; size_t peepholes_len; /* [3*H] = p_i, p_f, p_o         */
+} rr_fixture_weights;
+
+/* One case: inputs and the oracle's outputs. Optional inputs that are null
+ * or absent are NULL, 0 (zeros for h0/c0, T for every length). */
+typedef struct rr_fixture_case {
+    char *name;
+    size_t seq_len;                          /* T                             */
+    size_t batch;                            /* B                             */
+    double *x;  size_t x_len;                /* [T, B, I]                     */
+    double *h0; size_t h0_len;               /* [L*D, B, H_out] or NULL       */
+    double *c0; size_t c0_len;               /* [L*D, B, H] or NULL (lstm)    */
+    int64_t *lengths; size_t lengths_len;    /* [B], each 1..T, or NULL       */
+    double *output; size_t output_len;       /* expected [T, B, D*H_out]      */
+    double *h_n; size_t h_n_len;             /* expected [L*D, B, H_out]      */
+    double *c_n; size_t c_n_len;             /* expected [L*D, B, H]; lstm    */
+    double *y; size_t y_len;                 /* expected [T, B, O]; head      */
+} rr_fixture_case;
+
+/* A value matches when |got - expected| <= atol + rtol * |expected|. */
+typedef struct rr_fixture_tolerance {
+    double rtol;
+    double atol;
+} rr_fixture_tolerance;
+
+/* Everything rr_fixture_read allocates belongs to the fixture until
+ * rr_fixture_free. config.dtype, .kernel and .num_threads are 0 (float64,
+ * auto, one thread): they are the caller's choice, not the fixture's. */
+typedef struct rr_fixture {
+    char *name;
+    rr_config config;              /* "model" without its arrays              */
+    rr_fixture_weights *weights;   /* [L*D]: l0_fwd, l0_rev, l1_fwd, ...      */
+    size_t weights_count;          /* L*D                                     */
+    double *head_weight; size_t head_weight_len; /* [O, D*H_out] or NULL      */
+    double *head_bias;   size_t head_bias_len;   /* [O] or NULL               */
+    rr_fixture_case *cases;        /* [case_count]; may be empty              */
+    size_t case_count;
+    rr_fixture_tolerance tolerance;
+} rr_fixture;
+
+/* Read and check the file at `path` into *out. On failure *out is left
+ * empty (safe to rr_fixture_free) and err->message (when err is not NULL)
+ * names the JSON path and what is wrong. */
+rr_fixture_status rr_fixture_read(const char *path, rr_fixture *out,
+                                  rr_error *err);
+
+/* rr_fixture_read on a file's bytes text [size] (no NUL terminator needed;
+ * a NUL byte inside is refused); never RR_FIXTURE_E_IO. */
+rr_fixture_status rr_fixture_parse(const char *text, size_t size,
+                                   rr_fixture *out, rr_error *err);
+
+/* Free what rr_fixture_read allocated and empty *fx; NULL is allowed. */
+void rr_fixture_free(rr_fixture *fx);
+
+/* The library's view of one direction's arrays (no copy), for
+ * rr_net_set_weights. */
+rr_weights rr_fixture_weights_view(const rr_fixture_weights *weights);
+
+/* "RR_FIXTURE_E_PARSE" etc.; "RR_FIXTURE_E_UNKNOWN" for values not listed. */
+const char *rr_fixture_status_name(rr_fixture_status status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RNN_ROSETTA_FIXTURE_H */

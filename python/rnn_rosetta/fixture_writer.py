@@ -1,0 +1,129 @@
+"""Write fixture format v1 (docs/fixture-format.md): a Model and answered cases in, JSON text out.
+
+The one writer of fixture documents: the generator (:mod:`rnn_rosetta.fixturegen`)
+and the importers (:mod:`rnn_rosetta.interop`) both call it.
+
+- :func:`model_to_document`: the ``model`` object;
+- :func:`case_to_document`: one case, inputs and expected values;
+- :func:`fixture_document`: the whole document;
+- :func:`dump_document`: JSON text whose float64 values round-trip exactly;
+- :func:`write_fixture_file`: the text, checked by the reader before the file exists.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnn_rosetta.compare import Tolerance
+from rnn_rosetta.fixture_data import FORMAT, VERSION, Case
+from rnn_rosetta.fixture_reader import parse_fixture
+from rnn_rosetta.model import Model
+
+
+def model_to_document(model: Model) -> dict[str, Any]:
+    """The ``model`` object of a fixture, arrays as nested lists of floats.
+
+    Options that do not apply to the cell are left out (``nonlinearity`` for an lstm, ...).
+    """
+    doc: dict[str, Any] = {
+        "cell": model.cell,
+        "input_size": model.input_size,
+        "hidden_size": model.hidden_size,
+        "num_layers": model.num_layers,
+        "direction": model.direction,
+    }
+    if model.cell == "rnn":
+        doc["nonlinearity"] = model.nonlinearity
+    if model.cell == "gru":
+        doc["linear_before_reset"] = model.linear_before_reset
+    if model.cell == "lstm":
+        doc.update(proj_size=model.proj_size, peepholes=model.peepholes)
+    doc["clip"] = model.clip
+    doc["layers"] = [
+        {name: {key: _floats(value) for key, value in weights.arrays().items()} for name, weights in layer.directions()}
+        for layer in model.layers
+    ]
+    head = model.head
+    doc["head"] = (
+        None
+        if head is None
+        else {"weight": _floats(head.weight), "bias": _floats(head.bias), "activation": head.activation}
+    )
+    return doc
+
+
+def case_to_document(case: Case) -> dict[str, Any]:
+    """One entry of ``cases``: ``name``, ``inputs`` (null where absent) and the ``expected`` fields present."""
+    lengths = None if case.lengths is None else [int(v) for v in np.asarray(case.lengths).ravel()]
+    return {
+        "name": case.name,
+        "inputs": {"x": _floats(case.x), "h0": _floats(case.h0), "c0": _floats(case.c0), "lengths": lengths},
+        "expected": {key: _floats(value) for key, value in case.expected.fields().items()},
+    }
+
+
+def tolerance_to_document(tolerance: Tolerance | Mapping[str, float] | tuple[float, float]) -> dict[str, float]:
+    """``{"rtol", "atol"}`` from a :class:`Tolerance`, such a mapping, or ``(rtol, atol)``."""
+    if isinstance(tolerance, Tolerance):
+        return {"rtol": float(tolerance.rtol), "atol": float(tolerance.atol)}
+    if isinstance(tolerance, Mapping):
+        return {"rtol": float(tolerance["rtol"]), "atol": float(tolerance["atol"])}
+    rtol, atol = tolerance
+    return {"rtol": float(rtol), "atol": float(atol)}
+
+
+def fixture_document(
+    name: str,
+    description: str,
+    model: Model,
+    cases: Iterable[Case],
+    tolerance: Tolerance | Mapping[str, float] | tuple[float, float],
+    provenance: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The whole fixture document, keys in the order the format lists them."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": name,
+        "description": description,
+        "model": model_to_document(model),
+        "cases": [case_to_document(case) for case in cases],
+        "tolerance": tolerance_to_document(tolerance),
+        "provenance": dict(provenance),
+    }
+
+
+_INNERMOST_LIST = re.compile(r"\[([^\[\]{}\"]*)\]")
+
+
+def dump_document(document: dict[str, Any]) -> str:
+    """JSON text with float64 values that round-trip exactly (Python's ``repr``).
+
+    Objects are indented; each innermost list of numbers stays on one line.
+    """
+    text = json.dumps(document, indent=1, allow_nan=False)
+    return _INNERMOST_LIST.sub(lambda m: "[" + " ".join(m.group(1).split()) + "]", text) + "\n"
+
+
+def write_fixture_file(path: str | Path, document: dict[str, Any]) -> Path:
+    """Write ``document`` to ``path`` after the reader has accepted its text.
+
+    Raises :class:`rnn_rosetta.FixtureError` naming the JSON path when the
+    document breaks the format; nothing is written then.
+    """
+    text = dump_document(document)
+    target = Path(path)
+    parse_fixture(text, str(target))
+    target.write_text(text, "utf-8")
+    return target
+
+
+def _floats(array: Any) -> Any:
+    """An array as nested lists of Python floats (float64 values), ``None`` as ``None``."""
+    return None if array is None else np.asarray(array, dtype=np.float64).tolist()
