@@ -31,9 +31,11 @@ $(C_LIB): $(C_LIB_SRC) $(C_LIB_HDR)
 	@mkdir -p $(C_BUILD)
 	$(CC) $(CFLAGS) -pthread -shared -o $@ $(C_LIB_SRC) $(LDLIBS)
 
-$(C_FIXTURE_LIB): $(C_FIXTURE_SRC) $(C_FIXTURE_HDR)
+# only the rr_fixture_* API is exported (c/fixture/exports.map)
+$(C_FIXTURE_LIB): $(C_FIXTURE_SRC) $(C_FIXTURE_HDR) c/fixture/exports.map
 	@mkdir -p $(C_BUILD)
-	$(CC) $(CFLAGS) $(CJSON_CFLAGS) -Ic/fixture -shared -o $@ $(C_FIXTURE_SRC) $(CJSON_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(CJSON_CFLAGS) -Ic/fixture -shared -Wl,--version-script=c/fixture/exports.map \
+	    -o $@ $(C_FIXTURE_SRC) $(CJSON_LIBS) $(LDLIBS)
 
 $(C_DEMO): $(C_DEMO_SRC) $(C_DEMO_HDR) $(C_LIB) $(C_FIXTURE_LIB)
 	$(CC) $(CFLAGS) -o $@ $(C_DEMO_SRC) \

@@ -9,6 +9,7 @@ C demo); here the library's own contract: NULL arguments, unreadable files, stat
 
 from __future__ import annotations
 
+import subprocess
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -159,3 +160,11 @@ def test_status_names(reader: tuple[Any, Any]) -> None:
     for name in ("RR_FIXTURE_OK", "RR_FIXTURE_E_NULL", "RR_FIXTURE_E_NOMEM", "RR_FIXTURE_E_IO", "RR_FIXTURE_E_PARSE"):
         assert ffi.string(lib.rr_fixture_status_name(getattr(lib, name))).decode() == name
     assert ffi.string(lib.rr_fixture_status_name(99)) == b"RR_FIXTURE_E_UNKNOWN"
+
+
+def test_exports_only_its_api(reader: tuple[Any, Any]) -> None:
+    """The helpers inside (json_*, strict_json_*) must not clash with a program's own names."""
+    done = subprocess.run(["nm", "-D", "--defined-only", str(fixture_library_path())], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    names = [line.split()[-1] for line in done.stdout.splitlines() if line.split()[-2] in "TDBR"]
+    assert names and all(name.startswith("rr_fixture_") for name in names), names
