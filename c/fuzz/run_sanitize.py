@@ -76,15 +76,14 @@ def show_tail(text: str, lines: int = 60) -> None:
     print("\n".join(text.rstrip().splitlines()[-lines:]), flush=True)
 
 
-def run(command: Sequence[str], env: dict[str, str] | None = None) -> tuple[int, str]:
-    """``(exit status, output)``: the output goes to a log under STEP_LOGS, not to the terminal,
-    and its tail is printed only when the command fails."""
+def run(label: str, command: Sequence[str], env: dict[str, str] | None = None) -> tuple[int, str]:
+    """``(exit status, output)``: the output goes to STEP_LOGS/label.log, not to the terminal, and its
+    tail is printed only when the command fails."""
     STEP_LOGS.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
         list(command), cwd=REPO, env=env, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    name = re.sub(r"[^\w.-]+", "_", " ".join(Path(c).name for c in command[:4]))[:80]
-    (STEP_LOGS / f"{name}.log").write_text(f"$ {' '.join(command)}\n{done.stdout}")
+    (STEP_LOGS / f"{label}.log").write_text(f"$ {' '.join(command)}\n{done.stdout}")
     if done.returncode != 0:
         say(f"failed (exit {done.returncode}): $ {' '.join(command)}")
         show_tail(done.stdout)
@@ -92,8 +91,10 @@ def run(command: Sequence[str], env: dict[str, str] | None = None) -> tuple[int,
 
 
 def last_line(text: str) -> str:
+    """The last line of ``text``, with the indented lines that continue it."""
     lines = text.strip().splitlines()
-    return lines[-1].strip("= ") if lines else "no output"
+    start = max((i for i, line in enumerate(lines) if line and not line[0].isspace()), default=0)
+    return " ".join(" ".join(lines[start:]).split()).strip("= ") or "no output"
 
 
 def sanitizer_runtime(compiler: str) -> list[str]:
@@ -145,7 +146,7 @@ def sanitizer_options(leaks: bool) -> dict[str, str]:
 
 def step_build(outcome: Outcome, args: argparse.Namespace) -> None:
     command = ["make", "--no-print-directory", f"-j{args.jobs}", "c", "sanitize-build", "fuzz-build", "tsan-build"]
-    code, _ = run([*command, f"SAN_CC={args.san_cc}"])
+    code, _ = run("make", [*command, f"SAN_CC={args.san_cc}"])
     if code != 0:
         outcome.fail("make failed")
 
@@ -178,7 +179,7 @@ def step_pytest(outcome: Outcome, args: argparse.Namespace) -> None:
         ("crosscheck", crosscheck),
     ]
     for name, command in runs:
-        code, output = run(command, env=env)
+        code, output = run(name, command, env=env)
         outcome.notes.append(f"{name}: {last_line(output) if code == 0 else f'FAILED (exit {code})'}")
         if code != 0:
             outcome.fail(f"failed: {' '.join(command[1:])}")
@@ -302,7 +303,7 @@ def step_fuzz(outcome: Outcome, args: argparse.Namespace) -> None:
         shutil.rmtree(folder, ignore_errors=True)
     for folder in (reader_corpus, loader_corpus, loader_bugs, artifacts):
         folder.mkdir(parents=True, exist_ok=True)
-    if run([sys.executable, "c/fuzz/build_corpus.py", str(seeds)])[0] != 0:
+    if run("build_corpus", [sys.executable, "c/fuzz/build_corpus.py", str(seeds)])[0] != 0:
         outcome.fail("cannot build the seed corpus")
         return
     dictionary = f"-dict={REPO / 'c/fuzz/fixture.dict'}"
