@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from rnn_rosetta.model import GATE_COUNT, DirectionWeights, Layer, Model
+from rnn_rosetta.model_rules import check_model
 
 NAME_PATTERN = re.compile(r"^(rnn|lstm|gru)-(\d+)-(\d+)-(\d+)(?:-x(\d+))?$")
 
@@ -153,7 +154,7 @@ def build_model(shape: Shape) -> Model:
         layers=layers,
         linear_before_reset=True,
     )
-    model.check()
+    check_model(model)
     return model
 
 
