@@ -39,9 +39,9 @@ $(C_SAN_BUILD)/.cc-$(SAN_CC):
 $(C_SAN_LIB): $(C_LIB_SRC) $(C_LIB_HDR) $(C_SAN_BUILD)/.cc-$(SAN_CC)
 	$(SAN_CC) $(SAN_CFLAGS) $(SAN_FLAGS) -shared -o $@ $(C_LIB_SRC) $(LDLIBS)
 
-$(C_SAN_FIXTURE_LIB): $(C_FIXTURE_SRC) $(C_FIXTURE_HDR) $(C_SAN_BUILD)/.cc-$(SAN_CC)
-	$(SAN_CC) $(SAN_CFLAGS) $(SAN_FLAGS) $(CJSON_CFLAGS) -Ic/fixture -shared -o $@ $(C_FIXTURE_SRC) \
-	    $(CJSON_LIBS) $(LDLIBS)
+$(C_SAN_FIXTURE_LIB): $(C_FIXTURE_SRC) $(C_FIXTURE_HDR) c/fixture/exports.map $(C_SAN_BUILD)/.cc-$(SAN_CC)
+	$(SAN_CC) $(SAN_CFLAGS) $(SAN_FLAGS) $(CJSON_CFLAGS) -Ic/fixture -shared \
+	    -Wl,--version-script=c/fixture/exports.map -o $@ $(C_FIXTURE_SRC) $(CJSON_LIBS) $(LDLIBS)
 
 $(C_SAN_DEMO): $(C_DEMO_SRC) $(C_DEMO_HDR) $(C_SAN_LIB) $(C_SAN_FIXTURE_LIB)
 	$(SAN_CC) $(SAN_CFLAGS) $(SAN_FLAGS) -o $@ $(C_DEMO_SRC) \

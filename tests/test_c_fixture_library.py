@@ -20,6 +20,7 @@ import pytest
 import rnn_rosetta as rr
 from rnn_rosetta import paths
 from rnn_rosetta.backends.c_backend import header_declarations
+from tests.bad_fixtures import CATALOGUE, make
 from tests.conftest import require_backend
 
 FIXTURES = sorted(p.name for p in paths.fixtures_dir().glob("*.json"))
@@ -168,3 +169,16 @@ def test_exports_only_its_api(reader: tuple[Any, Any]) -> None:
     assert done.returncode == 0, done.stderr
     names = [line.split()[-1] for line in done.stdout.splitlines() if line.split()[-2] in "TDBR"]
     assert names and all(name.startswith("rr_fixture_") for name in names), names
+
+
+def test_every_bad_fixture_is_refused_with_or_without_err(reader: tuple[Any, Any]) -> None:
+    """In-process over the whole catalogue: the same status with err = NULL (nothing written there)."""
+    ffi, lib = reader
+    fx = ffi.new("rr_fixture *")
+    err = ffi.new("rr_error *")
+    for bad in CATALOGUE:
+        text = make(bad)
+        assert lib.rr_fixture_parse(text, len(text), fx, err) == lib.RR_FIXTURE_E_PARSE, bad.name
+        assert bad.path in ffi.string(err.message).decode(), bad.name
+        assert lib.rr_fixture_parse(text, len(text), fx, ffi.NULL) == lib.RR_FIXTURE_E_PARSE, bad.name
+        assert fx.name == ffi.NULL and fx.weights == ffi.NULL and fx.cases == ffi.NULL, bad.name

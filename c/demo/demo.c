@@ -1,6 +1,7 @@
 /*
- * demo.c - rr_demo FIXTURE.json: run a fixture's first case, batch element 0,
- * through the public API and print one row per time step, in the format of
+ * demo.c - rr_demo FIXTURE.json: read a fixture with the reader library
+ * (rnn_rosetta_fixture.h), run its first case, batch element 0, through the
+ * public API and print one row per time step, in the format of
  * docs/demo-output.md (the same text as the Java and Python demos).
  *
  * Forward-direction models stream through rr_net_step (step mode); reverse
@@ -468,12 +469,12 @@ static int run_demo(const char *path, rr_dtype dtype, rr_error *err)
     rr_fixture fx;
     rr_net *net = NULL;
     demo_result result = { 0 };
-    const int read = rr_fixture_read(path, &fx, err) == RR_FIXTURE_OK;
-    rr_status status = read ? build_net(&fx, dtype, &net, err) : RR_OK;
-    if (read && status == RR_OK && fx.case_count > 0) {
+    const int loaded = rr_fixture_read(path, &fx, err) == RR_FIXTURE_OK;
+    rr_status status = loaded ? build_net(&fx, dtype, &net, err) : RR_OK;
+    if (loaded && status == RR_OK && fx.case_count > 0) {
         status = run_case(&fx, net, dtype, &result, err);
     }
-    if (read && status == RR_OK) {
+    if (loaded && status == RR_OK) {
         print_model(&fx);
         if (fx.case_count == 0) {
             printf("case: none (the fixture has no cases)\n");
@@ -484,7 +485,7 @@ static int run_demo(const char *path, rr_dtype dtype, rr_error *err)
     free(result.rows);
     rr_net_free(net);
     rr_fixture_free(&fx);
-    return read && status == RR_OK;
+    return loaded && status == RR_OK;
 }
 
 int main(int argc, char **argv)

@@ -8,15 +8,15 @@ Steps (each runs even when an earlier one failed; the exit status is 1 if any di
 1. build     make c sanitize-build fuzz-build tsan-build: c/build (for valgrind), c/build-san (ASan +
              UBSan library and demo, SAN_CC=clang by default), c/build-fuzz (libFuzzer harness),
              c/build-tsan (ThreadSanitizer driver).
-2. pytest    the C-relevant tests against c/build-san/librnn_rosetta.so, loaded into Python with
-             the ASan runtime in LD_PRELOAD: tests/test_c_api.py, tests/test_bad_inputs.py (the C
-             backend) and `python -m rnn_rosetta crosscheck --backends numpy c` (every kernel and
-             precision the C backend runs). Python's own allocations go
-             through malloc too (PYTHONMALLOC=malloc), so ASan sees every buffer.
+2. pytest    the C-relevant tests against c/build-san/librnn_rosetta.so (and the fixture reader
+             beside it), loaded into Python with the ASan runtime in LD_PRELOAD: tests/test_c_api.py,
+             tests/test_c_fixture_library.py, tests/test_bad_inputs.py (the C backend) and
+             `python -m rnn_rosetta crosscheck --backends numpy c` (every kernel and precision the C
+             backend runs). Python's own allocations go through malloc too (PYTHONMALLOC=malloc), so
+             ASan sees every buffer.
 3. demo      the sanitized demo (LeakSanitizer on) on every committed fixture, in float64 and
-             float32 where the demo has --dtype (exit 0), every
-             entry of tests/bad_fixtures.py CATALOGUE (exit 2 where the demo must refuse, else 0
-             or 2) and every file of tests/fuzz/regressions/.
+             float32 where the demo has --dtype (exit 0), every entry of tests/bad_fixtures.py
+             CATALOGUE (exit 2) and every file of tests/fuzz/regressions/.
 4. valgrind  memcheck on the normal demo (c/build/rr_demo) over every committed fixture:
              --error-exitcode=1 --leak-check=full, every leak kind an error.
 5. threads   c/fuzz/tsan_threads.c under ThreadSanitizer: every cell x direction x precision with
@@ -175,6 +175,7 @@ def step_pytest(outcome: Outcome, args: argparse.Namespace) -> None:
     crosscheck = [sys.executable, "-m", "rnn_rosetta", "crosscheck", "--backends", "numpy", "c", "--repeats", "1"]
     runs = [
         ("test_c_api", [*pytest, "tests/test_c_api.py"]),
+        ("test_c_fixture_library", [*pytest, "tests/test_c_fixture_library.py"]),
         ("test_bad_inputs", [*pytest, "tests/test_bad_inputs.py", "-k", "not numpy and not java"]),
         ("crosscheck", crosscheck),
     ]

@@ -1,6 +1,6 @@
 """Compare two results under a tolerance rule and say exactly where they part.
 
-The rule (docs/fixture-format.md (format v1)): a value matches when
+The rule (docs/fixture-format.md): a value matches when
 ``|got - expected| <= atol + rtol * |expected|``. NaN matches only NaN at the
 same place; infinities must be equal.
 """
