@@ -202,5 +202,11 @@ CATALOGUE: tuple[BadFixture, ...] = (
     BadFixture("misspelled_input_key", "lstm_small", _rename("cases.1.inputs.h0", "h_0"), "cases[1].inputs.h_0"),
     BadFixture("misspelled_expected_key", HEAD, _rename("cases.0.expected.h_n", "hn"), "cases[0].expected.hn"),
     BadFixture("misspelled_tolerance_key", HEAD, _rename("tolerance.atol", "atl"), "tolerance.atl"),
+    # rules where the readers once disagreed
+    BadFixture("relu_on_lstm", HEAD, _set("model.nonlinearity", "relu"), "model.nonlinearity"),
+    BadFixture("relu_on_gru", "gru_small", _set("model.nonlinearity", "relu"), "model.nonlinearity"),
+    BadFixture("nesting_65_in_provenance", HEAD, _set("provenance.note", json.loads("[" * 64 + "]" * 64)), "provenance.note"),
+    BadFixture("lone_surrogate_in_description", HEAD, _text('"description": "', '"description": "\\ud800'), "UTF-16 surrogate"),
+    BadFixture("lone_surrogate_in_key", HEAD, _text('"provenance": {', '"provenance": {"\\udc00": 1, '), "UTF-16 surrogate"),
     BadFixture("unknown_key_in_last_case", "lstm_small", _set("cases.3.inputs.mask", None), "cases[3].inputs.mask"),
 )  # fmt: skip

@@ -47,6 +47,9 @@ def option_problems(model: Model) -> list[Problem]:
     if model.nonlinearity not in NONLINEARITIES:
         message = f"unknown nonlinearity {model.nonlinearity!r}, expected one of {list(NONLINEARITIES)}"
         problems.append(Problem("model.nonlinearity", message))
+    elif model.nonlinearity != "tanh" and model.cell != "rnn":
+        # lstm and gru have fixed activations: a relu there would be ignored, i.e. silently wrong
+        problems.append(Problem("model.nonlinearity", f"{model.nonlinearity} needs an rnn, not {model.cell}"))
     for name, limit in (("input_size", MAX_SIZE), ("hidden_size", MAX_SIZE), ("num_layers", MAX_LAYERS)):
         value = getattr(model, name)
         if not 1 <= value <= limit:
