@@ -182,16 +182,21 @@ def test_a_million_steps_forward(backend_name: str) -> None:
 
 
 def _live_memory_mb(backend: str) -> float:
-    """Peak RSS of this process; for Java, the JVM's live heap after a full GC (its heap grows lazily)."""
+    """Resident memory of this process now (not its peak: what earlier tests left behind once must not count);
+    for Java, the JVM's live heap after a full GC (its heap grows lazily)."""
     if backend == "java":
         import jpype
 
         jpype.JClass("java.lang.System").gc()
         runtime = jpype.JClass("java.lang.Runtime").getRuntime()
         return float(runtime.totalMemory() - runtime.freeMemory()) / 2**20
-    import resource
+    import gc
+    import os
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    gc.collect()
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        resident_pages = int(statm.read().split()[1])
+    return resident_pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def test_streaming_a_long_sequence_keeps_memory_bounded(backend: str) -> None:
