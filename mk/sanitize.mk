@@ -49,10 +49,10 @@ $(C_SAN_DEMO): $(C_DEMO_SRC) $(C_DEMO_HDR) $(C_SAN_LIB) $(C_SAN_FIXTURE_LIB)
 
 fuzz-build: $(C_FUZZ_READER)
 
-$(C_FUZZ_READER): c/fuzz/fuzz_fixture_reader.c $(C_FIXTURE_SRC) $(C_FIXTURE_HDR) $(C_LIB_SRC) $(C_LIB_HDR)
+$(C_FUZZ_READER): c/fuzz/fuzz_fixture_reader.c c/fuzz/fuzz_chain.c c/fuzz/fuzz_chain.h $(C_FIXTURE_SRC) $(C_FIXTURE_HDR) $(C_LIB_SRC) $(C_LIB_HDR)
 	@mkdir -p $(C_FUZZ_BUILD)
 	$(FUZZ_CC) $(SAN_CFLAGS) $(FUZZ_FLAGS) $(CJSON_CFLAGS) -Ic/fixture -o $@ \
-	    c/fuzz/fuzz_fixture_reader.c $(C_FIXTURE_SRC) $(C_LIB_SRC) \
+	    c/fuzz/fuzz_fixture_reader.c c/fuzz/fuzz_chain.c $(C_FIXTURE_SRC) $(C_LIB_SRC) \
 	    $(CJSON_LIBS) $(LDLIBS)
 
 # tsan-build: ThreadSanitizer on the library's second thread (num_threads = 2,

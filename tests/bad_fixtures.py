@@ -109,6 +109,42 @@ def _ragged(path: str) -> Callable[[Document], Document]:
     return mutate
 
 
+def _widen(path: str, extra: int) -> Callable[[Document], Document]:
+    """Append ``extra`` zeros to every row of the matrix at ``path``."""
+
+    def mutate(doc: Document) -> Document:
+        parent, key = _walk(doc, path)
+        for row in parent[key]:
+            row.extend([0.0] * extra)
+        return doc
+
+    return mutate
+
+
+def _wrap(path: str) -> Callable[[Document], Document]:
+    """Put the array at ``path`` inside one more level (a [B][O] array becomes [1][B][O])."""
+
+    def mutate(doc: Document) -> Document:
+        parent, key = _walk(doc, path)
+        parent[key] = [parent[key]]
+        return doc
+
+    return mutate
+
+
+def _copy(source: str, target: str) -> Callable[[Document], Document]:
+    """Set the node at ``target`` to a copy of the node at ``source``."""
+
+    def mutate(doc: Document) -> Document:
+        parent, key = _walk(doc, source)
+        value = copy.deepcopy(parent[key])
+        parent, key = _walk(doc, target)
+        parent[key] = value
+        return doc
+
+    return mutate
+
+
 def _keep_forward_only(doc: Document) -> Document:
     for layer in doc["model"]["layers"]:
         del layer["reverse"]
@@ -119,6 +155,10 @@ W_HH = "model.layers.0.forward.weight_hh"
 W_IH = "model.layers.0.forward.weight_ih"
 HEAD = "lstm_softmax_head"  # lstm 5 -> 7, forward, softmax head of 4; case 0 has no state
 BI = "lstm_bidirectional_lengths"  # lstm 3 -> 5, 2 layers, bidirectional; case 4 has lengths
+# version 2 ("a model is a chain")
+SEQ = "seq_classifier"  # embedding 20x6 -> lstm 8 -> lstm 8 -> last -> dense 3 softmax; case 1: h0, c0 [2][3][8]
+MERGES = "gru_bidirectional_merges"  # gru 3->5 bi sum -> gru 5->4 bi mul -> gru 4->3 bi ave, sequence, no dense
+STACK = "stack_64_32_softmax"  # lstm 5->12 -> lstm 12->7 -> last -> dense 4; case 1: h0 slots [3][12], [3][7]
 
 CATALOGUE: tuple[BadFixture, ...] = (
     BadFixture("empty_file", HEAD, lambda d: b"", "empty"),
@@ -133,7 +173,7 @@ CATALOGUE: tuple[BadFixture, ...] = (
     BadFixture("duplicate_key", HEAD, _text('"hidden_size": 7', '"hidden_size": 7, "hidden_size": 8'), "duplicate key 'hidden_size'"),
     BadFixture("clip_huge_integer", HEAD, _set("model.clip", 10**400), "model.clip"),
     BadFixture("wrong_format", HEAD, _set("format", "onnx"), "format"),
-    BadFixture("unknown_version", HEAD, _set("version", 2), "version"),
+    BadFixture("unknown_version", HEAD, _set("version", 3), "version"),
     BadFixture("missing_model", HEAD, _delete("model"), "model"),
     BadFixture("missing_hidden_size", HEAD, _delete("model.hidden_size"), "hidden_size"),
     BadFixture("unknown_top_field", HEAD, _set("weights", []), "weights"),
@@ -209,4 +249,39 @@ CATALOGUE: tuple[BadFixture, ...] = (
     BadFixture("lone_surrogate_in_description", HEAD, _text('"description": "', '"description": "\\ud800'), "UTF-16 surrogate"),
     BadFixture("lone_surrogate_in_key", HEAD, _text('"provenance": {', '"provenance": {"\\udc00": 1, '), "UTF-16 surrogate"),
     BadFixture("unknown_key_in_last_case", "lstm_small", _set("cases.3.inputs.mask", None), "cases[3].inputs.mask"),
+    # version 2: chains
+    BadFixture("v2_unknown_layer_key", SEQ, _set("model.layers.0.bias", 1), "model.layers[0].bias"),
+    BadFixture("v2_v1_key_in_model", SEQ, _set("model.num_layers", 2), "model.num_layers"),
+    BadFixture("v2_missing_layer_cell", SEQ, _delete("model.layers.0.cell"), "cell"),
+    BadFixture("v2_layers_empty", SEQ, _set("model.layers", []), "model.layers"),
+    BadFixture("v2_merge_on_forward_layer", SEQ, _set("model.layers.0.merge", "sum"), "model.layers[0].merge"),
+    BadFixture("v2_concat_on_forward_layer", SEQ, _set("model.layers.1.merge", "concat"), "model.layers[1].merge"),
+    BadFixture("v2_unknown_merge", MERGES, _set("model.layers.0.merge", "max"), "model.layers[0].merge"),
+    BadFixture("v2_unknown_readout", SEQ, _set("model.readout", "first"), "model.readout"),
+    BadFixture("v2_relu_on_lstm", SEQ, _set("model.layers.0.nonlinearity", "relu"), "model.layers[0].nonlinearity"),
+    BadFixture("v2_tanh_on_lstm", SEQ, _set("model.layers.0.nonlinearity", "tanh"), "model.layers[0].nonlinearity"),
+    BadFixture("v2_lbr_on_lstm", SEQ, _set("model.layers.1.linear_before_reset", True), "model.layers[1].linear_before_reset"),
+    BadFixture("v2_proj_on_gru", MERGES, _set("model.layers.0.proj_size", 2), "model.layers[0].proj_size"),
+    BadFixture("v2_dense_unknown_activation", SEQ, _set("model.dense.0.activation", "gelu"), "model.dense[0].activation"),
+    BadFixture("v2_dense_wrong_width", SEQ, _drop_column("model.dense.0.weight"), "model.dense[0].weight"),
+    BadFixture("v2_dense_bias_empty", SEQ, _set("model.dense.0.bias", []), "model.dense[0].bias"),
+    BadFixture("v2_embedding_wrong_width", SEQ, _drop_column("model.embedding.weight"), "model.embedding.weight"),
+    BadFixture("v2_embedding_empty", SEQ, _set("model.embedding.weight", []), "model.embedding.weight"),
+    BadFixture("v2_width_after_sum_merge", MERGES, _widen("model.layers.1.forward.weight_ih", 5), "model.layers[1].forward.weight_ih"),
+    BadFixture("v2_token_out_of_range", SEQ, _set("cases.0.inputs.tokens.0.0", 20), "cases[0].inputs.tokens[0][0]"),
+    BadFixture("v2_token_negative", SEQ, _set("cases.0.inputs.tokens.2.1", -1), "cases[0].inputs.tokens[2][1]"),
+    BadFixture("v2_token_fraction", SEQ, _set("cases.0.inputs.tokens.1.0", 1.5), "cases[0].inputs.tokens[1][0]"),
+    BadFixture("v2_tokens_ragged", SEQ, lambda d: (d["cases"][0]["inputs"]["tokens"][3].pop(), d)[1], "cases[0].inputs.tokens[3]"),
+    BadFixture("v2_tokens_missing", SEQ, _delete("cases.0.inputs.tokens"), "cases[0].inputs"),
+    BadFixture("v2_tokens_without_embedding", STACK, _set("cases.0.inputs.tokens", [[0, 1, 2]]), "cases[0].inputs.tokens"),
+    BadFixture("v2_x_with_embedding", SEQ, _set("cases.0.inputs.x", [[[0.0] * 6] * 3] * 5), "cases[0].inputs.x"),
+    BadFixture("v2_h0_slot_wrong_size", STACK, _drop_column("cases.1.inputs.h0.1"), "cases[1].inputs.h0[1]"),
+    BadFixture("v2_h0_slot_count", STACK, lambda d: (d["cases"][1]["inputs"]["h0"].pop(), d)[1], "cases[1].inputs.h0"),
+    BadFixture("v2_c0_without_lstm", MERGES, _set("cases.0.inputs.c0", [[[0.0] * 5] * 3] * 6), "cases[0].inputs.c0"),
+    BadFixture("v2_c_n_without_lstm", MERGES, _copy("cases.0.expected.h_n", "cases.0.expected.c_n"), "cases[0].expected.c_n"),
+    BadFixture("v2_y_wrong_rank_for_last", SEQ, _wrap("cases.0.expected.y"), "cases[0].expected.y"),
+    BadFixture("v2_y_missing", SEQ, _delete("cases.0.expected.y"), "cases[0].expected"),
+    BadFixture("v2_y_without_dense", MERGES, _copy("cases.0.expected.output", "cases.0.expected.y"), "cases[0].expected.y"),
+    BadFixture("v2_expected_empty", SEQ, _set("cases.0.expected", {}), "cases[0].expected"),
+    BadFixture("v2_h_n_slot_wrong_size", STACK, _drop_column("cases.0.expected.h_n.0"), "cases[0].expected.h_n[0]"),
 )  # fmt: skip

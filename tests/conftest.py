@@ -11,11 +11,26 @@ import pytest
 import rnn_rosetta as rr
 from rnn_rosetta import paths
 
-FIXTURE_PATHS: list[Path] = sorted(paths.fixtures_dir().glob("*.json"))
+#: Every committed fixture file, version 1 and 2.
+ALL_FIXTURE_PATHS: list[Path] = sorted(paths.fixtures_dir().glob("*.json"))
+_LOADED: dict[Path, rr.Fixture] = {p: rr.load_fixture(p) for p in ALL_FIXTURE_PATHS}
+#: The version-1 fixtures (``fixture.model`` is a :class:`rr.Model`).
+FIXTURE_PATHS: list[Path] = [p for p in ALL_FIXTURE_PATHS if isinstance(_LOADED[p].model, rr.Model)]
 FIXTURE_IDS: list[str] = [p.stem for p in FIXTURE_PATHS]
+#: The version-2 fixtures (``fixture.model`` is a :class:`rr.Chain`).
+CHAIN_FIXTURE_PATHS: list[Path] = [p for p in ALL_FIXTURE_PATHS if isinstance(_LOADED[p].model, rr.Chain)]
+CHAIN_FIXTURE_IDS: list[str] = [p.stem for p in CHAIN_FIXTURE_PATHS]
 #: Fixtures of forward-direction models with cases (the ones ``step`` can stream).
 STREAMABLE_IDS: list[str] = [
-    p.stem for p in FIXTURE_PATHS if (f := rr.load_fixture(p)).model.direction == "forward" and f.cases
+    p.stem
+    for p in FIXTURE_PATHS
+    if (f := _LOADED[p]).model.direction == "forward" and f.cases  # type: ignore[union-attr]
+]
+#: Chain fixtures whose layers all run forward (``ChainNet.step`` streams them).
+STREAMABLE_CHAIN_IDS: list[str] = [
+    p.stem
+    for p in CHAIN_FIXTURE_PATHS
+    if all(layer.direction == "forward" for layer in _LOADED[p].model.layers)  # type: ignore[union-attr]
 ]
 
 
@@ -71,4 +86,9 @@ def backend_kernel(request: pytest.FixtureRequest) -> tuple[str, str]:
 
 @pytest.fixture(scope="session")
 def loaded_fixtures() -> dict[str, rr.Fixture]:
-    return {p.stem: rr.load_fixture(p) for p in FIXTURE_PATHS}
+    return {p.stem: _LOADED[p] for p in FIXTURE_PATHS}
+
+
+@pytest.fixture(scope="session")
+def loaded_chain_fixtures() -> dict[str, rr.Fixture]:
+    return {p.stem: _LOADED[p] for p in CHAIN_FIXTURE_PATHS}

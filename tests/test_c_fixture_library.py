@@ -19,6 +19,7 @@ import pytest
 
 import rnn_rosetta as rr
 from rnn_rosetta import paths
+from rnn_rosetta.chain import Chain
 from rnn_rosetta.backends.c_backend import header_declarations
 from tests.bad_fixtures import CATALOGUE, make
 from tests.conftest import require_backend
@@ -82,7 +83,16 @@ def test_reads_every_committed_fixture_as_python_does(reader: tuple[Any, Any], n
     path = paths.fixtures_dir() / name
     want = rr.load_fixture(path)
     ffi, lib, fx = _read(reader, path)
+    if isinstance(want.model, Chain):
+        try:
+            assert fx.version == 2
+            _same_chain(ffi, fx, want)
+        finally:
+            lib.rr_fixture_free(fx)
+        assert fx.weights == ffi.NULL and fx.chain_layers == ffi.NULL and fx.dense == ffi.NULL
+        return
     try:
+        assert fx.version == 1
         model, cfg = want.model, fx.config
         assert ffi.string(fx.name).decode() == want.name
         assert (cfg.cell, cfg.direction) == (CELLS[model.cell], DIRECTIONS[model.direction])
@@ -127,6 +137,79 @@ def test_reads_every_committed_fixture_as_python_does(reader: tuple[Any, Any], n
     finally:
         lib.rr_fixture_free(fx)
     assert fx.weights == ffi.NULL and fx.cases == ffi.NULL and fx.case_count == 0  # freed and emptied
+
+
+MERGES = {"concat": 0, "sum": 1, "mul": 2, "ave": 3}
+ACTIVATIONS = {"identity": 0, "softmax": 1, "tanh": 2, "sigmoid": 3, "relu": 4}
+
+
+def _same_chain(ffi: Any, fx: Any, want: rr.Fixture) -> None:
+    """A version-2 fixture: fx.chain, its weights, embedding and dense layers, and every case."""
+    chain = want.model
+    assert isinstance(chain, Chain)
+    name = want.name
+    cfg = fx.chain
+    assert ffi.string(fx.name).decode() == name
+    assert (cfg.input_size, cfg.num_layers, cfg.num_dense) == (chain.input_size, len(chain.layers), len(chain.dense))
+    assert cfg.readout == (1 if chain.readout == "last" else 0)
+    assert (cfg.dtype, cfg.kernel, cfg.num_threads) == (0, 0, 0)
+    vocab = 0 if chain.embedding is None else chain.embedding.vocab_size
+    assert cfg.vocab_size == vocab
+    _same(ffi, fx.embedding, fx.embedding_len, None if chain.embedding is None else chain.embedding.weight, "embedding")
+    slots = []
+    for index, (layer, merge) in enumerate(zip(chain.layers, chain.merges, strict=True)):
+        got = cfg.layers[index]
+        assert (got.cell, got.direction, got.hidden_size) == (
+            CELLS[layer.cell],
+            DIRECTIONS[layer.direction],
+            layer.hidden_size,
+        )
+        assert (got.proj_size, bool(got.peepholes), got.merge) == (layer.proj_size, layer.peepholes, MERGES[merge])
+        assert got.nonlinearity == (1 if layer.nonlinearity == "relu" else 0)
+        assert bool(got.linear_before_reset) == layer.linear_before_reset
+        assert (got.clip if got.has_clip else None) == layer.clip
+        slots.extend((index, d, w) for d, w in layer.layers[0].directions())
+    assert fx.weights_count == len(slots)
+    for k, (layer_index, direction, weights) in enumerate(slots):
+        got = fx.weights[k]
+        assert (got.layer, got.direction) == (layer_index, DIRECTIONS[direction])
+        for field in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr", "peepholes"):
+            where = f"{name}: layers[{layer_index}].{direction}.{field}"
+            _same(ffi, getattr(got, field), getattr(got, f"{field}_len"), getattr(weights, field), where)
+    for k, dense in enumerate(chain.dense):
+        assert (cfg.dense[k].size, cfg.dense[k].activation) == (dense.size, ACTIVATIONS[dense.activation])
+        _same(ffi, fx.dense[k].weight, fx.dense[k].weight_len, dense.weight, f"dense[{k}].weight")
+        _same(ffi, fx.dense[k].bias, fx.dense[k].bias_len, dense.bias, f"dense[{k}].bias")
+    assert fx.case_count == len(want.cases)
+    for k, case in enumerate(want.cases):
+        got = fx.cases[k]
+        where = f"{name}: cases[{k}]"
+        assert ffi.string(got.name).decode() == case.name
+        given = case.tokens if case.tokens is not None else case.x
+        assert (got.seq_len, got.batch) == given.shape[:2]
+        if case.tokens is not None:
+            assert got.x == ffi.NULL
+            assert list(got.tokens[0 : got.tokens_len]) == case.tokens.ravel().tolist(), where
+        else:
+            assert got.tokens == ffi.NULL
+            _same(ffi, got.x, got.x_len, case.x, f"{where}.inputs.x")
+        for field in ("h0", "c0"):
+            _same(ffi, getattr(got, field), getattr(got, f"{field}_len"), _flat(getattr(case, field)), where + field)
+        lengths = None if got.lengths == ffi.NULL else list(got.lengths[0 : got.lengths_len])
+        assert lengths == (None if case.lengths is None else case.lengths.tolist()), where
+        for field in ("output", "h_n", "c_n", "y"):
+            value = _flat(getattr(case.expected, field))
+            _same(ffi, getattr(got, field), getattr(got, f"{field}_len"), value, f"{where}.expected.{field}")
+    assert (fx.tolerance.rtol, fx.tolerance.atol) == (want.tolerance.rtol, want.tolerance.atol)
+
+
+def _flat(states: Any) -> np.ndarray | None:
+    """An array, or a list of per-slot arrays (ragged slots), as one flat array; None stays None."""
+    if states is None:
+        return None
+    if isinstance(states, np.ndarray):
+        return states.ravel()
+    return np.concatenate([np.asarray(slot).ravel() for slot in states])
 
 
 def test_null_arguments_and_missing_files(reader: tuple[Any, Any], tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The command line as a person meets it: 80 columns, bare fixture names, one-line errors, folders to validate."""
+"""The command line as a person meets it: 80 columns, bare fixture names, one-line errors, folders to validate,
+``describe`` and the demo of a chain."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from rnn_rosetta.compare import Tolerance, compare
 from rnn_rosetta.crosscheck_report import times_tolerance
 from rnn_rosetta.result import Result
 from tests.bad_fixtures import CATALOGUE, make
-from tests.conftest import require_backend
+from tests.conftest import require_backend, require_torch
 
 COMMITTED = sorted(p.stem for p in paths.fixtures_dir().glob("*.json"))
 WIDTH = 80
@@ -305,3 +306,93 @@ def test_a_backend_that_cannot_load_fails_the_crosscheck_by_name() -> None:
     _assert_fits(done.stdout)
     assert re.search(r"^gru_cho\s+float64\s+did not run\s+c\[auto\]\s+FAIL", done.stdout, re.MULTILINE), done.stdout
     assert f"FAIL gru_cho / c[auto] vs expected float64: c: {missing}" in done.stdout.replace("\n    ", " ")
+
+
+# -- describe: the chain, every shape, parameters per part ---------------------------------------------
+
+
+def _torch_parameter_counts(chain: rr.Chain) -> list[int] | None:
+    """The parameters of the same model built from PyTorch modules, part by part; None where torch has no twin."""
+    torch = require_torch()
+    counts = []
+    if chain.embedding is not None:
+        counts.append(sum(p.numel() for p in torch.nn.Embedding(*chain.embedding.weight.shape).parameters()))
+    for layer in chain.layers:
+        if layer.peepholes:
+            return None  # PyTorch has no peepholes
+        kind = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[layer.cell]
+        options = {"proj_size": layer.proj_size} if layer.cell == "lstm" else {}
+        both = layer.direction == "bidirectional"  # a reverse-only layer has the parameters of one direction
+        module = kind(layer.input_size, layer.hidden_size, bidirectional=both, **options)
+        counts.append(sum(p.numel() for p in module.parameters()))
+    for dense in chain.dense:
+        linear = torch.nn.Linear(int(dense.weight.shape[1]), dense.size)
+        counts.append(sum(p.numel() for p in linear.parameters()))
+    return counts
+
+
+@pytest.mark.parametrize("name", COMMITTED)
+def test_describe_counts_parameters_as_torch_does(name: str) -> None:
+    from rnn_rosetta.describe import as_chain
+
+    done = _cli("describe", name)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    fixture = rr.load_fixture(paths.fixtures_dir() / f"{name}.json")
+    chain = as_chain(fixture.model)
+    assert lines[0].startswith(f"fixture: {name}, format version ") and f"chain: {chain.describe()}" in lines
+    printed = []
+    for label, _ in chain.parameter_counts():
+        line = next(line for line in lines if line.startswith(f"  {label} "))
+        printed.append(int(line.split()[-1].replace(",", "")))
+    total = next(line for line in lines if line.startswith("  total "))
+    assert int(total.split()[-1].replace(",", "")) == sum(printed)
+    expected = _torch_parameter_counts(chain)
+    if expected is not None:
+        assert printed == expected
+    for line in lines:
+        if not line.startswith("chain: "):
+            assert len(line) <= WIDTH, line
+    shapes = "\n".join(lines)
+    for index, layer in enumerate(chain.layers):
+        assert f"layers[{index}] {layer.cell}" in shapes
+        for _, weights in layer.layers[0].directions():
+            for key, array in weights.arrays().items():
+                assert f"{key} [{', '.join(map(str, array.shape))}]" in shapes, (index, key)
+
+
+def test_describe_a_missing_fixture_is_one_line(tmp_path: Path) -> None:
+    _assert_one_line_refusal(_cli("describe", "gru_ch", cwd=tmp_path), "gru_ch", "close names: ")
+
+
+# -- demo: version 2 fixtures (docs/demo-output.md) -----------------------------------------------------
+
+V2_COMMITTED = [
+    name for name in COMMITTED if isinstance(rr.load_fixture(paths.fixtures_dir() / f"{name}.json").model, rr.Chain)
+]
+
+
+@pytest.mark.parametrize("name", V2_COMMITTED)
+def test_the_python_demo_of_a_chain_follows_the_format(name: str) -> None:
+    from rnn_rosetta.demo import demo_lines, norm
+
+    fixture = rr.load_fixture(paths.fixtures_dir() / f"{name}.json")
+    chain = fixture.model
+    lines = demo_lines(fixture, rr.get_backend("numpy").load(chain))
+    assert lines[0] == f"rnn-rosetta demo: {name}"
+    assert lines[1].startswith(f"model: chain input={chain.input_size} layers={len(chain.layers)} readout=")
+    case = fixture.cases[0]
+    given = case.x if case.tokens is None else case.tokens
+    length = given.shape[0] if case.lengths is None else int(case.lengths[0])
+    assert lines[2] == f"case: {case.name} (batch element 0 of {given.shape[1]}, {length} steps, forward mode)"
+    rows = lines[4 : 4 + length]
+    assert [int(row.split()[0]) for row in rows] == list(range(length))
+    # |h| against the backend's own output on the whole batch: padding never reaches element 0's first L0 steps
+    whole = rr.get_backend("numpy").load(chain).forward(given, case.h0, case.c0, case.lengths)
+    for t, row in enumerate(rows):
+        assert row.split()[3] == "%.6f" % norm(whole.output[t, 0])
+    assert lines[4 + length].startswith("final: |h_n|=")
+    has_last = chain.readout == "last" and chain.y_size is not None
+    assert len(lines) == 5 + length + int(has_last)
+    if has_last:
+        assert lines[-1].startswith("last: class=")

@@ -91,7 +91,7 @@ def test_backends_disagreeing_are_named_as_a_pair(monkeypatch: pytest.MonkeyPatc
     text = console.export_text()
     assert status == 1
     expected_line = (
-        r"rnn_tanh_small / zero_state / numpy\S* vs c\[[\w-]+\] float64: first mismatch at h_n\[state=0, b=0, h=0\]"
+        r"rnn_tanh_small / zero_state / numpy\S* vs c\[[\w-]+\] float64: first mismatch at h_n\[slot=0, b=0, h=0\]"
     )
     assert re.search(expected_line, text), text
 
@@ -130,3 +130,61 @@ def test_cli_crosscheck_exit_status_and_errors(tmp_path: Path) -> None:
     )  # fmt: skip
     assert refused.returncode == 2
     assert refused.stderr.strip().count("\n") == 0 and str(bad) in refused.stderr
+
+
+# -- version 2: chains -----------------------------------------------------------------------------
+
+
+def test_chain_fixtures_are_compared_with_ragged_states_and_last_readout_y(tmp_path: Path) -> None:
+    document = json.loads((paths.fixtures_dir() / "stack_64_32_softmax.json").read_text())
+    document["cases"][1]["expected"]["h_n"][1][2][5] += 1e-6  # slot 1 (layer 1, [B, 7]), b = 2, h = 5
+    document["cases"][2]["expected"]["y"][3][1] += 1e-6  # readout "last": y [B, O]
+    path = tmp_path / "stack_64_32_softmax.json"
+    path.write_text(json.dumps(document))
+    console = _console()
+    assert crosscheck([path], backends=["numpy"], repeats=1, console=console, dtypes=["float64"]) == 1
+    text = console.export_text()
+    assert "first mismatch at h_n[slot=1, b=2, h=5]" in text, text
+    assert "first mismatch at y[b=3, o=1]" in text, text
+
+
+def test_an_expected_with_only_y_is_enough(tmp_path: Path) -> None:
+    document = json.loads((paths.fixtures_dir() / "char_model.json").read_text())
+    for case in document["cases"]:
+        case["expected"] = {"y": case["expected"]["y"]}
+    path = tmp_path / "char_model.json"
+    path.write_text(json.dumps(document))
+    assert crosscheck([path], backends=["numpy"], repeats=1, console=_console(), dtypes=["float64"]) == 0
+
+
+def _refuse_chains(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The numpy backend as one that knows only Model (what c/java were before their chains landed)."""
+    from rnn_rosetta.backends import numpy_backend
+
+    original = numpy_backend.NumpyBackend.load
+
+    def load(self, model, dtype="float64", kernel="auto"):  # type: ignore[no-untyped-def]
+        if isinstance(model, rr.Chain):
+            raise rr.BackendUnavailable("numpy", "this build has no chains")
+        return original(self, model, dtype, kernel)
+
+    monkeypatch.setattr(numpy_backend.NumpyBackend, "load", load)
+
+
+def test_a_backend_without_chains_is_a_skipped_target_until_chains_are_required(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _refuse_chains(monkeypatch)
+    monkeypatch.delenv("RR_REQUIRE_CHAINS", raising=False)
+    chosen = [paths.fixtures_dir() / "reverse_last.json", paths.fixtures_dir() / "rnn_tanh_small.json"]
+    console = _console()
+    report = tmp_path / "report.json"
+    assert crosscheck(chosen, ["numpy"], 1, console, dtypes=["float64"], json_out=report) == 0
+    text = " ".join(console.export_text().split())
+    assert "skipped targets: numpy[auto] on 1 chain fixture (cannot load chains: numpy: this build has no chains)" in text
+    skipped = json.loads(report.read_text())["skipped"]
+    assert {s["fixture"] for s in skipped} == {"reverse_last"} and len(skipped) == 2  # auto and plain
+    monkeypatch.setenv("RR_REQUIRE_CHAINS", "1")
+    console = _console()
+    assert crosscheck(chosen, ["numpy"], 1, console, dtypes=["float64"]) == 1
+    assert "RR_REQUIRE_CHAINS is set" in console.export_text()

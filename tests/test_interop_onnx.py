@@ -3,9 +3,9 @@
 - Hand-built ONNX ``RNN``/``LSTM``/``GRU`` graphs (``onnx.helper``, not our
   exporter) -> ``model_from_onnx`` -> every backend, against ONNX Runtime on
   the same inputs.
-- Every committed fixture -> ``model_to_onnx`` -> ONNX Runtime, against the
+- Every committed fixture (v1 and v2) -> ``model_to_onnx`` -> ONNX Runtime, against the
   fixture's expected values.
-- Export -> import gives back the same weights.
+- Export -> import gives back the same chain, bit for bit.
 
 ONNX Runtime computes in float32, so weights and inputs are drawn as float32
 and widened to float64 for the backends; the tolerance is the one the
@@ -25,12 +25,19 @@ import onnxruntime
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from rnn_rosetta import Fixture, load_fixture
+from rnn_rosetta import Chain, Fixture, Model, load_fixture
 from rnn_rosetta.backends import BACKENDS, get_backend
-from rnn_rosetta.interop import canonical_outputs_to_onnx, model_from_onnx, model_to_onnx, onnx_inputs_to_canonical
+from rnn_rosetta.chain import chain_from_model
+from rnn_rosetta.interop import (
+    canonical_outputs_to_onnx,
+    model_from_onnx,
+    model_to_onnx,
+    onnx_expected,
+    onnx_inputs_to_canonical,
+)
 from rnn_rosetta.interop.onnx_import import from_onnx_gates
 from rnn_rosetta.paths import fixtures_dir
-from tests.conftest import FIXTURE_IDS, FIXTURE_PATHS, require_backend
+from tests.conftest import ALL_FIXTURE_PATHS, CHAIN_FIXTURE_PATHS, FIXTURE_PATHS, require_backend
 
 RTOL, ATOL = 1e-5, 2e-6
 SEED = 77_031  # committed fixtures use 101..308
@@ -419,7 +426,7 @@ def test_layout_helpers_round_trip() -> None:
     assert np.array_equal(same, x)
 
 
-# -- committed fixtures -> model_to_onnx -> ONNX Runtime ------------------------------------
+# -- committed fixtures (v1 and v2) -> model_to_onnx -> ONNX Runtime and back ---------------------
 
 
 @cache
@@ -427,76 +434,87 @@ def committed(path: Path) -> Fixture:
     return load_fixture(path)
 
 
-def run_exported(fixture: Fixture) -> list[dict[str, np.ndarray]]:
-    """Every case of ``fixture`` through its model exported to ONNX and run by ONNX Runtime."""
-    results = []
-    for case in fixture.cases:
-        graph = model_to_onnx(
-            fixture.model,
-            "float32",
-            with_h0=case.h0 is not None,
-            with_c0=case.c0 is not None,
-            with_lengths=case.lengths is not None,
-        )
-        feeds = {"x": case.x.astype(np.float32)}
-        for name, value in (("h0", case.h0), ("c0", case.c0)):
-            if value is not None:
-                feeds[name] = value.astype(np.float32)
-        if case.lengths is not None:
-            feeds["lengths"] = case.lengths.astype(np.int32)
-        results.append(run_onnxruntime(graph, feeds))
-    return results
+def as_chain(model: Model | Chain) -> Chain:
+    return chain_from_model(model) if isinstance(model, Model) else model
+
+
+def has_projection(model: Model | Chain) -> bool:
+    return any(layer.proj_size for layer in as_chain(model).layers)
+
+
+def exported_for(fixture: Fixture, case: Any, dtype: str = "float32") -> Any:
+    return model_to_onnx(
+        fixture.model,
+        dtype,
+        with_h0=case.h0 is not None,
+        with_c0=case.c0 is not None,
+        with_lengths=case.lengths is not None,
+    )
 
 
 def test_committed_fixtures_are_present() -> None:
     assert len(FIXTURE_PATHS) >= 20, f"expected the committed fixtures in {fixtures_dir()}"
+    assert len(CHAIN_FIXTURE_PATHS) >= 6, f"expected the version-2 fixtures in {fixtures_dir()}"
 
 
-@pytest.mark.parametrize("path", FIXTURE_PATHS, ids=FIXTURE_IDS)
+@pytest.mark.parametrize("path", ALL_FIXTURE_PATHS, ids=[p.stem for p in ALL_FIXTURE_PATHS])
 def test_exported_fixture_matches_expected(path: Path) -> None:
-    """ONNX Runtime on the exported model reproduces the fixture (projection: export is refused)."""
+    """ONNX Runtime on the exported chain reproduces the fixture (projection: export is refused)."""
     fixture = committed(path)
-    if fixture.model.proj_size > 0:  # ONNX has no LSTM projection: the one thing it cannot express
+    if has_projection(fixture.model):  # ONNX has no LSTM projection: the one thing it cannot express
         with pytest.raises(ValueError, match="proj_size"):
             model_to_onnx(fixture.model)
         return
-    for case, got in zip(fixture.cases, run_exported(fixture), strict=True):
+    for case in fixture.cases:
+        got = onnx_expected(exported_for(fixture, case), case.inputs)
         for key, want in case.expected.fields().items():
-            assert_close(got[key], want, f"{fixture.name}/{case.name}/{key}")
+            value = got.fields()[key]
+            if isinstance(want, list):
+                assert isinstance(value, list) and len(value) == len(want)
+                for k, (g, w) in enumerate(zip(value, want, strict=True)):
+                    assert_close(g, w, f"{fixture.name}/{case.name}/{key}[{k}]")
+            else:
+                assert_close(np.asarray(value), want, f"{fixture.name}/{case.name}/{key}")
 
 
-@pytest.mark.parametrize("path", FIXTURE_PATHS, ids=FIXTURE_IDS)
+def assert_same_chain(got: Chain, want: Chain, where: str) -> None:
+    """The same chain: options, merges, readout and bit-identical arrays."""
+    assert got.describe() == want.describe(), where
+    assert (got.merges, got.readout, len(got.dense)) == (want.merges, want.readout, len(want.dense)), where
+    options = ("cell", "direction", "input_size", "hidden_size", "nonlinearity", "linear_before_reset", "clip")
+    for index, (a, b) in enumerate(zip(got.layers, want.layers, strict=True)):
+        assert [getattr(a, o) for o in options] == [getattr(b, o) for o in options], f"{where} layer {index}"
+        assert a.peepholes == b.peepholes
+        for (name, wa), (_, wb) in zip(a.layers[0].directions(), b.layers[0].directions(), strict=True):
+            assert wa.arrays().keys() == wb.arrays().keys()
+            for key, array in wb.arrays().items():
+                assert np.array_equal(wa.arrays()[key], array), f"{where} layer{index}.{name}.{key}"
+    if want.embedding is not None:
+        assert got.embedding is not None and np.array_equal(got.embedding.weight, want.embedding.weight), where
+    for a, b in zip(got.dense, want.dense, strict=True):
+        assert a.activation == b.activation and np.array_equal(a.weight, b.weight), where
+        assert np.array_equal(a.bias, b.bias), where
+
+
+@pytest.mark.parametrize("path", ALL_FIXTURE_PATHS, ids=[p.stem for p in ALL_FIXTURE_PATHS])
 def test_export_import_round_trip_is_exact(path: Path) -> None:
-    """model_to_onnx(float64) -> model_from_onnx per layer node: the same options and bit-identical weights."""
-    model = committed(path).model
-    if model.proj_size > 0:
+    """model_to_onnx(float64) -> model_from_onnx: the same chain, bit-identical weights (with and without states)."""
+    fixture = committed(path)
+    if has_projection(fixture.model):
         return  # refused by the exporter, see test_exported_fixture_matches_expected
-    exported = model_to_onnx(model, "float64")
-    for index, layer in enumerate(model.layers):
-        imported = model_from_onnx(exported, node_name=f"layer{index}")
-        assert (imported.cell, imported.direction, imported.hidden_size, imported.clip, imported.peepholes) == (
-            model.cell,
-            model.direction,
-            model.hidden_size,
-            model.clip,
-            model.peepholes,
-        )
-        assert imported.input_size == model.layer_input_size(index)
-        if model.cell == "rnn":
-            assert imported.nonlinearity == model.nonlinearity
-        if model.cell == "gru":
-            assert imported.linear_before_reset == model.linear_before_reset
-        for (name, want), (got_name, got) in zip(layer.directions(), imported.layers[0].directions(), strict=True):
-            assert name == got_name
-            assert want.arrays().keys() == got.arrays().keys()
-            for key, array in want.arrays().items():
-                assert np.array_equal(got.arrays()[key], array), f"{path.stem} layer{index}.{name}.{key}"
+    want = as_chain(fixture.model)
+    for states in (False, True):
+        exported = model_to_onnx(fixture.model, "float64", with_h0=states, with_c0=states, with_lengths=states)
+        imported = model_from_onnx(exported)
+        assert_same_chain(as_chain(imported), want, f"{path.stem} states={states}")
+        for index, layer in enumerate(want.layers):  # one node read alone is that layer
+            alone = model_from_onnx(exported, node_name=f"layer{index}")
+            assert alone.describe() == layer.describe()
 
 
 def test_round_trip_through_float32_rounds_once() -> None:
     """A float32 export imports as the float32-rounded weights, widened exactly."""
     model = committed(fixtures_dir() / "gru_cho_bidirectional.json").model
-    imported = model_from_onnx(model_to_onnx(model, "float32"))
-    for (_, want), (_, got) in zip(model.layers[0].directions(), imported.layers[0].directions(), strict=True):
-        for key, array in want.arrays().items():
-            assert np.array_equal(got.arrays()[key], array.astype(np.float32).astype(np.float64)), key
+    imported = as_chain(model_from_onnx(model_to_onnx(model, "float32")))
+    rounded = as_chain(model).map_arrays(lambda a: a.astype(np.float32).astype(np.float64))
+    assert_same_chain(imported, rounded, "gru_cho_bidirectional float32")

@@ -364,7 +364,7 @@ def _lstm_state(hidden: int = 6) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda: model_from_torch(torch.nn.Linear(3, 4)), "expected torch.nn.RNN, nn.LSTM or nn.GRU"),
+        (lambda: model_from_torch(torch.nn.Linear(3, 4)), "Linear: pass example_input="),
         (lambda: model_from_state_dict(_lstm_state(), "transformer"), "unknown cell"),
         (lambda: model_from_state_dict(_lstm_state(), "rnn", nonlinearity="gelu"), "unknown nonlinearity"),
         (lambda: model_from_state_dict(_lstm_state(13), "gru"), "stacks 3 gate"),

@@ -5,10 +5,12 @@
  * docs/demo-output.md (the same text as the Java and Python demos).
  *
  * Forward-direction models stream through rr_net_step (step mode); reverse
- * and bidirectional ones run one rr_net_forward (forward mode). Everything
+ * and bidirectional ones run one rr_net_forward (forward mode). Version-2
+ * fixtures (chains) are demo_chain.c's: always forward mode. Everything
  * is computed before anything is printed, so a failure prints only
  * "rr_demo: FILE: message" on stderr (exit 2).
  */
+#include "demo.h"
 #include "rnn_rosetta.h"
 #include "rnn_rosetta_fixture.h"
 
@@ -70,8 +72,7 @@ static const char *head_text(rr_head_activation head)
     return head == RR_HEAD_SOFTMAX ? "softmax" : "identity";
 }
 
-/* |v| = sqrt(s), s = sum of v_i * v_i in index order */
-static double norm(const double *v, size_t n)
+double demo_norm(const double *v, size_t n)
 {
     double s = 0.0;
     for (size_t i = 0; i < n; i++) {
@@ -80,8 +81,7 @@ static double norm(const double *v, size_t n)
     return sqrt(s);
 }
 
-/* The first index of the largest v_i (of |v_i| when `absolute`). */
-static size_t first_argmax(const double *v, size_t n, int absolute)
+size_t demo_first_argmax(const double *v, size_t n, int absolute)
 {
     size_t best = 0;
     for (size_t i = 1; i < n; i++) {
@@ -94,9 +94,7 @@ static size_t first_argmax(const double *v, size_t n, int absolute)
     return best;
 }
 
-/* A value as printf's "%.6f" (with "%+.6f" when `sign`), except that
- * non-finite values read nan, inf, -inf as the demo format says. */
-static void format_value(char *text, size_t size, double value, int sign)
+void demo_format_value(char *text, size_t size, double value, int sign)
 {
     if (isnan(value)) {
         snprintf(text, size, "nan");
@@ -193,11 +191,11 @@ static rr_status gather_inputs(const rr_fixture *fx, size_t steps,
 static void fill_row(demo_row *row, const rr_config *cfg, const double *x_t,
                      const double *out_t, size_t width, const double *y_t)
 {
-    row->input = first_argmax(x_t, cfg->input_size, 1);
+    row->input = demo_first_argmax(x_t, cfg->input_size, 1);
     row->x_value = x_t[row->input];
-    row->h_norm = norm(out_t, width);
+    row->h_norm = demo_norm(out_t, width);
     if (y_t != NULL) {
-        row->class_index = first_argmax(y_t, cfg->head_size, 0);
+        row->class_index = demo_first_argmax(y_t, cfg->head_size, 0);
         row->y_value = y_t[row->class_index];
     }
 }
@@ -358,7 +356,8 @@ static rr_status run_case(const rr_fixture *fx, const rr_net *net,
                 fill_row(&result->rows[t], cfg, x_t, out_t, width, y_t);
                 /* |c| of the top layer */
                 result->rows[t].c_norm =
-                    is_lstm ? norm(b.c + (states - 1) * hidden, hidden) : 0.0;
+                    is_lstm ? demo_norm(b.c + (states - 1) * hidden, hidden)
+                            : 0.0;
             }
         }
     } else if (status == RR_OK) {
@@ -389,8 +388,8 @@ static rr_status run_case(const rr_fixture *fx, const rr_net *net,
         }
     }
     if (status == RR_OK) {
-        result->h_n_norm = norm(b.h, states * out_size);
-        result->c_n_norm = is_lstm ? norm(b.c, c_len) : 0.0;
+        result->h_n_norm = demo_norm(b.h, states * out_size);
+        result->c_n_norm = is_lstm ? demo_norm(b.c, c_len) : 0.0;
     }
     free_buffers(&b);
     return status;
@@ -434,29 +433,29 @@ static void print_table(const rr_fixture *fx, const demo_result *result)
     for (size_t t = 0; t < result->steps; t++) {
         const demo_row *row = &result->rows[t];
         printf("%4zu %6zu", t, row->input);
-        format_value(text, sizeof text, row->x_value, 1);
+        demo_format_value(text, sizeof text, row->x_value, 1);
         printf(" %12s", text);
-        format_value(text, sizeof text, row->h_norm, 0);
+        demo_format_value(text, sizeof text, row->h_norm, 0);
         printf(" %12s", text);
         if (is_lstm) {
             if (result->step_mode) {
-                format_value(text, sizeof text, row->c_norm, 0);
+                demo_format_value(text, sizeof text, row->c_norm, 0);
             } else {
                 snprintf(text, sizeof text, "-");
             }
             printf(" %12s", text);
         }
         if (has_head) {
-            format_value(text, sizeof text, row->y_value, 0);
+            demo_format_value(text, sizeof text, row->y_value, 0);
             printf(" %6zu %12s", row->class_index, text);
         }
         printf("\n");
     }
 
-    format_value(text, sizeof text, result->h_n_norm, 0);
+    demo_format_value(text, sizeof text, result->h_n_norm, 0);
     printf("final: |h_n|=%s", text);
     if (is_lstm) {
-        format_value(text, sizeof text, result->c_n_norm, 0);
+        demo_format_value(text, sizeof text, result->c_n_norm, 0);
         printf(" |c_n|=%s", text);
     }
     printf("\n");
@@ -470,6 +469,11 @@ static int run_demo(const char *path, rr_dtype dtype, rr_error *err)
     rr_net *net = NULL;
     demo_result result = { 0 };
     const int loaded = rr_fixture_read(path, &fx, err) == RR_FIXTURE_OK;
+    if (loaded && fx.version == 2) {
+        const int ok = demo_chain(&fx, dtype, err);
+        rr_fixture_free(&fx);
+        return ok;
+    }
     rr_status status = loaded ? build_net(&fx, dtype, &net, err) : RR_OK;
     if (loaded && status == RR_OK && fx.case_count > 0) {
         status = run_case(&fx, net, dtype, &result, err);

@@ -16,8 +16,11 @@
  * 2 float32, 3 float64 with num_threads = 2, so that every path is reached
  * without running all four on every input.
  *
+ * Version-2 fixtures (chains) are run by fuzz_chain.c the same way.
+ *
  * Build: make fuzz-build; run: c/build-fuzz/fuzz_fixture_reader CORPUS...
  */
+#include "fuzz_chain.h"
 #include "rnn_rosetta.h"
 #include "rnn_rosetta_fixture.h"
 
@@ -285,6 +288,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rr_fixture_parse((const char *)data, size, &fx, &err);
     if (status != RR_FIXTURE_OK) {
         check_refusal(status, &err, &fx);
+        return 0;
+    }
+    if (fx.version == 2) { /* a chain: fuzz_chain.c */
+        fuzz_run_chain(&fx, (unsigned)(size % 4));
+        rr_fixture_free(&fx);
         return 0;
     }
     check_accepted(&fx);

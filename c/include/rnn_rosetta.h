@@ -47,7 +47,8 @@ typedef enum rr_status {
     RR_E_LENGTHS = 5,     /* a sequence length outside 1..T                   */
     RR_E_UNSUPPORTED = 6, /* e.g. step() on a reverse/bidirectional model     */
     RR_E_NOMEM = 7,       /* an allocation failed                             */
-    RR_E_STATE = 8        /* the net is not ready (weights or head missing)   */
+    RR_E_STATE = 8,       /* the net is not ready (weights or head missing)   */
+    RR_E_TOKENS = 9       /* a token outside 0..V-1 (a chain's embedding)     */
 } rr_status;
 
 typedef enum rr_cell {
@@ -216,6 +217,193 @@ rr_status rr_net_step_f32(const rr_net *net, size_t batch,
                           float *c_next, size_t c_next_len,
                           float *y_t, size_t y_len,
                           rr_error *err);
+
+/* ------------------------------------------------------------------------
+ * Chains (fixture format v2): embedding? -> recurrent layers -> readout ->
+ * dense layers. Each recurrent layer is an rr_net of one layer of its own
+ * (num_layers = 1, no head), layer l reading layer l-1's merged output.
+ *
+ * Shapes: V = vocab_size, I = input_size (the embedding's width with an
+ * embedding), per layer l: H_l, H_out_l, D_l, I_l (I_0 = I; I_l = W_{l-1});
+ * W_l = D_l*H_out_l for concat (or one direction), H_out_l for sum, mul,
+ * ave; W = W of the top layer; O_k = size of dense layer k, O = the last
+ * one's (W without dense layers, readout last); N = T*B (readout sequence)
+ * or B (readout last).
+ *
+ * States, flat: one slot per (layer, direction) in the order l0_fwd,
+ * l0_rev, l1_fwd, ...; slot k is [B, H_out_k], row-major, the slots one
+ * after the other: S_h = B * sum_k H_out_k numbers. Cell states: one slot
+ * per (lstm layer, direction), same order, [B, H_k]: S_c = B * sum_k H_k.
+ * For equal slot sizes this is the v1 layout [L*D, B, H].
+ * ---------------------------------------------------------------------- */
+
+/* How a bidirectional layer merges its two halves h_f, h_r [H_out]:
+ * concat [h_f, h_r]; sum h_f + h_r; mul h_f * h_r; ave (h_f + h_r) * 0.5.
+ * Padded steps (t >= lengths[b]) are 0 in each half before merging. */
+typedef enum rr_merge {
+    RR_MERGE_CONCAT = 0,
+    RR_MERGE_SUM = 1,
+    RR_MERGE_MUL = 2,
+    RR_MERGE_AVE = 3
+} rr_merge;
+
+/* A dense layer's activation over its O outputs. */
+typedef enum rr_activation {
+    RR_ACT_IDENTITY = 0,
+    RR_ACT_SOFTMAX = 1,   /* exp(v - max v) / sum exp(v - max v)             */
+    RR_ACT_TANH = 2,
+    RR_ACT_SIGMOID = 3,
+    RR_ACT_RELU = 4       /* v < 0 ? 0 : v (NaN stays NaN)                   */
+} rr_activation;
+
+/* sequence: the top layer's output at every step; last: one vector per
+ * sequence, the top layer's final states h_n merged like its outputs. */
+typedef enum rr_readout {
+    RR_READOUT_SEQUENCE = 0,
+    RR_READOUT_LAST = 1
+} rr_readout;
+
+/* One recurrent layer (the fields mean what rr_config's do). */
+typedef struct rr_layer_config {
+    rr_cell cell;
+    rr_nonlinearity nonlinearity;  /* rnn only                                */
+    int linear_before_reset;       /* gru only                                */
+    size_t hidden_size;            /* H_l >= 1                                */
+    rr_direction direction;
+    size_t proj_size;              /* lstm only; 0 or < H_l                   */
+    int peepholes;                 /* lstm only                               */
+    int has_clip;
+    double clip;
+    rr_merge merge;                /* RR_MERGE_CONCAT unless bidirectional    */
+} rr_layer_config;
+
+/* One dense layer: y = activation(weight v + bias), weight [O_k, W_{k-1}]
+ * (W_{-1} = W). */
+typedef struct rr_dense_config {
+    size_t size;                   /* O_k >= 1                                */
+    rr_activation activation;
+} rr_dense_config;
+
+typedef struct rr_chain_config {
+    size_t input_size;             /* I >= 1: what layer 0 reads per step     */
+    size_t vocab_size;             /* V: 0 = no embedding (inputs are x)      */
+    size_t num_layers;             /* >= 1                                    */
+    const rr_layer_config *layers; /* [num_layers]; copied by create          */
+    size_t num_dense;              /* >= 0                                    */
+    const rr_dense_config *dense;  /* [num_dense] (NULL when 0); copied       */
+    rr_readout readout;
+    rr_dtype dtype;
+    rr_kernel kernel;
+    size_t num_threads;            /* as rr_config's, for every layer         */
+} rr_chain_config;
+
+/* The sizes a caller needs for its buffers (per batch element). */
+typedef struct rr_chain_sizes {
+    size_t input_size;             /* I                                       */
+    size_t vocab_size;             /* V, 0 without an embedding               */
+    size_t output_width;           /* W                                       */
+    size_t num_slots;              /* h slots: sum over layers of D_l         */
+    size_t num_cell_slots;         /* c slots: the same over lstm layers      */
+    size_t state_size;             /* sum_k H_out_k: h0/h_n hold B * this     */
+    size_t cell_state_size;        /* sum_k H_k over c slots (0: no c)        */
+    size_t y_size;                 /* O; 0 when the chain produces no y       */
+    int all_forward;               /* 1 when rr_chain_step applies            */
+} rr_chain_sizes;
+
+typedef struct rr_chain rr_chain;
+
+/* Validate cfg (every layer's options as rr_net_create does, merges, dense
+ * sizes) and allocate a chain with no weights yet. */
+rr_status rr_chain_create(const rr_chain_config *cfg, rr_chain **out,
+                          rr_error *err);
+/* NULL is allowed. */
+void rr_chain_free(rr_chain *chain);
+
+rr_status rr_chain_get_sizes(const rr_chain *chain, rr_chain_sizes *out,
+                             rr_error *err);
+
+/* The embedding weight [V, I]; only for a chain with vocab_size > 0. */
+rr_status rr_chain_set_embedding(rr_chain *chain, const double *weight,
+                                 size_t weight_len, rr_error *err);
+
+/* One direction of recurrent layer `layer` (weight_ih [G*H_l, I_l]). */
+rr_status rr_chain_set_weights(rr_chain *chain, size_t layer,
+                               rr_direction which, const rr_weights *weights,
+                               rr_error *err);
+
+/* Dense layer k: weight [O_k, W_{k-1}], bias [O_k]. */
+rr_status rr_chain_set_dense(rr_chain *chain, size_t k, const double *weight,
+                             size_t weight_len, const double *bias,
+                             size_t bias_len, rr_error *err);
+
+/* The whole sequence.
+ *   x       [T, B, I]           exactly when the chain has no embedding
+ *   tokens  [T, B], 0..V-1      exactly when it has one (else NULL, 0)
+ *   h0      S_h numbers         NULL = zeros
+ *   c0      S_c numbers         NULL = zeros (NULL, 0 when S_c is 0)
+ *   lengths [B], each 1..T      NULL = all T
+ *   output  [T, B, W]           required; zero where t >= lengths[b]
+ *   h_n     S_h numbers         required
+ *   c_n     S_c numbers         required when S_c > 0, else NULL
+ *   y       [N, O]              required when the chain has a y, else NULL
+ * Inputs and outputs must not overlap. */
+rr_status rr_chain_forward(const rr_chain *chain, size_t seq_len,
+                           size_t batch,
+                           const double *x, size_t x_len,
+                           const int64_t *tokens, size_t tokens_len,
+                           const double *h0, size_t h0_len,
+                           const double *c0, size_t c0_len,
+                           const int64_t *lengths, size_t lengths_len,
+                           double *output, size_t output_len,
+                           double *h_n, size_t h_n_len,
+                           double *c_n, size_t c_n_len,
+                           double *y, size_t y_len,
+                           rr_error *err);
+
+/* rr_chain_forward for a float32 chain. */
+rr_status rr_chain_forward_f32(const rr_chain *chain, size_t seq_len,
+                               size_t batch,
+                               const float *x, size_t x_len,
+                               const int64_t *tokens, size_t tokens_len,
+                               const float *h0, size_t h0_len,
+                               const float *c0, size_t c0_len,
+                               const int64_t *lengths, size_t lengths_len,
+                               float *output, size_t output_len,
+                               float *h_n, size_t h_n_len,
+                               float *c_n, size_t c_n_len,
+                               float *y, size_t y_len,
+                               rr_error *err);
+
+/* One time step of a chain whose layers are all forward (streaming):
+ * x_t [B, I] or tokens_t [B]; h, c as h0, c0 (NULL = zeros); out_t [B, W];
+ * h_next, c_next as h_n, c_n (may be the same buffers as h, c); y_t [B, O]
+ * when the chain has a y. Equals rr_chain_forward with T = 1.
+ * RR_E_UNSUPPORTED when a layer is reverse or bidirectional. */
+rr_status rr_chain_step(const rr_chain *chain, size_t batch,
+                        const double *x_t, size_t x_len,
+                        const int64_t *tokens_t, size_t tokens_len,
+                        const double *h, size_t h_len,
+                        const double *c, size_t c_len,
+                        double *out_t, size_t out_len,
+                        double *h_next, size_t h_next_len,
+                        double *c_next, size_t c_next_len,
+                        double *y_t, size_t y_len,
+                        rr_error *err);
+
+/* rr_chain_step for a float32 chain. */
+rr_status rr_chain_step_f32(const rr_chain *chain, size_t batch,
+                            const float *x_t, size_t x_len,
+                            const int64_t *tokens_t, size_t tokens_len,
+                            const float *h, size_t h_len,
+                            const float *c, size_t c_len,
+                            float *out_t, size_t out_len,
+                            float *h_next, size_t h_next_len,
+                            float *c_next, size_t c_next_len,
+                            float *y_t, size_t y_len,
+                            rr_error *err);
+
+/* The code path the chain's layers run: "portable" or "avx2-fma". */
+const char *rr_chain_kernel_name(const rr_chain *chain);
 
 #ifdef __cplusplus
 }

@@ -1,13 +1,16 @@
 /*
  * rnn_rosetta_fixture.h - the C11 API of librnn_rosetta_fixture: read a
- * fixture file (docs/fixture-format.md, version 1) into plain arrays, so a
+ * fixture file (docs/fixture-format.md, versions 1 and 2) into plain arrays, so a
  * C program can build a net from it and check its outputs against the
  * oracle's. It refuses what the Python loader refuses (unknown keys, wrong
  * shapes, duplicate case names, ...), with one line naming the JSON path:
  *   model.layers[0].forward.weight_hh: expected shape [24, 6], got [24, 5]
  *
+ * A version-2 file ("a model is a chain") fills the chain fields below
+ * (rr_fixture.chain is ready for rr_chain_create) and leaves config zero.
+ *
  * The reader needs only the types of rnn_rosetta.h (rr_config, rr_weights,
- * rr_error), not librnn_rosetta itself; it links cJSON. Arrays are dense,
+ * rr_chain_config, rr_error), not librnn_rosetta itself; it links cJSON. Arrays are dense,
  * row-major float64, each with its element count; shapes use the letters of
  * rnn_rosetta.h (T, B, I, H, H_out, L, D, G, O).
  */
@@ -49,12 +52,17 @@ typedef struct rr_fixture_weights {
 } rr_fixture_weights;
 
 /* One case: inputs and the oracle's outputs. Optional inputs that are null
- * or absent are NULL, 0 (zeros for h0/c0, T for every length). */
+ * or absent are NULL, 0 (zeros for h0/c0, T for every length).
+ * Version 2: states are flat (the slots one after the other, each [B, H_k],
+ * as rr_chain_forward takes them); x is NULL when the chain has an embedding
+ * and tokens hold the inputs; each expected array may be NULL (absent);
+ * output is [T, B, W], y is [T, B, O] (readout sequence) or [B, O] (last). */
 typedef struct rr_fixture_case {
     char *name;
     size_t seq_len;                          /* T                             */
     size_t batch;                            /* B                             */
     double *x;  size_t x_len;                /* [T, B, I]                     */
+    int64_t *tokens; size_t tokens_len;      /* v2 embedding: [T, B], 0..V-1  */
     double *h0; size_t h0_len;               /* [L*D, B, H_out] or NULL       */
     double *c0; size_t c0_len;               /* [L*D, B, H] or NULL (lstm)    */
     int64_t *lengths; size_t lengths_len;    /* [B], each 1..T, or NULL       */
@@ -70,19 +78,33 @@ typedef struct rr_fixture_tolerance {
     double atol;
 } rr_fixture_tolerance;
 
+/* Version 2: one dense layer's arrays. */
+typedef struct rr_fixture_dense {
+    double *weight; size_t weight_len;       /* [O_k, W_{k-1}]                */
+    double *bias;   size_t bias_len;         /* [O_k]                         */
+} rr_fixture_dense;
+
 /* Everything rr_fixture_read allocates belongs to the fixture until
  * rr_fixture_free. config.dtype, .kernel and .num_threads are 0 (float64,
  * auto, one thread): they are the caller's choice, not the fixture's. */
 typedef struct rr_fixture {
     char *name;
-    rr_config config;              /* "model" without its arrays              */
-    rr_fixture_weights *weights;   /* [L*D]: l0_fwd, l0_rev, l1_fwd, ...      */
-    size_t weights_count;          /* L*D                                     */
+    int version;                   /* 1 or 2                                  */
+    rr_config config;              /* v1: "model" without its arrays          */
+    rr_fixture_weights *weights;   /* [L*D]: l0_fwd, l0_rev, l1_fwd, ...
+                                      (v2: one per layer and direction)       */
+    size_t weights_count;          /* L*D (v2: the number of h slots)         */
     double *head_weight; size_t head_weight_len; /* [O, D*H_out] or NULL      */
     double *head_bias;   size_t head_bias_len;   /* [O] or NULL               */
     rr_fixture_case *cases;        /* [case_count]; may be empty              */
     size_t case_count;
     rr_fixture_tolerance tolerance;
+    /* version 2 only (zeros and NULL for version 1) */
+    rr_chain_config chain;         /* .layers, .dense point to the two below  */
+    rr_layer_config *chain_layers; /* [chain.num_layers]                      */
+    rr_dense_config *chain_dense;  /* [chain.num_dense] or NULL               */
+    double *embedding; size_t embedding_len;  /* [V, I] or NULL               */
+    rr_fixture_dense *dense;       /* [chain.num_dense] or NULL               */
 } rr_fixture;
 
 /* Read and check the file at `path` into *out. On failure *out is left

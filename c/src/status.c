@@ -16,6 +16,7 @@ const char *rr_status_name(rr_status status)
     case RR_E_UNSUPPORTED: return "RR_E_UNSUPPORTED";
     case RR_E_NOMEM: return "RR_E_NOMEM";
     case RR_E_STATE: return "RR_E_STATE";
+    case RR_E_TOKENS: return "RR_E_TOKENS";
     }
     return "RR_E_UNKNOWN";
 }
@@ -33,6 +34,7 @@ const char *rr_status_message(rr_status status)
         return "the operation is not supported for this model";
     case RR_E_NOMEM: return "an allocation failed";
     case RR_E_STATE: return "the net is not ready (weights or head missing)";
+    case RR_E_TOKENS: return "a token is outside 0..V-1";
     }
     return "unknown status";
 }

@@ -9,8 +9,17 @@
 from __future__ import annotations
 
 from rnn_rosetta.backends import BACKENDS, Net, State, available_backends, get_backend
+from rnn_rosetta.chain import Chain, Dense, Embedding
 from rnn_rosetta.compare import Tolerance
-from rnn_rosetta.errors import BackendError, BackendUnavailable, FixtureError, InputError, ModelError, RosettaError
+from rnn_rosetta.errors import (
+    BackendError,
+    BackendUnavailable,
+    FixtureError,
+    InputError,
+    ModelError,
+    ModelImportError,
+    RosettaError,
+)
 from rnn_rosetta.fixtures import Case, CaseInputs, Fixture, load_fixture, parse_fixture
 from rnn_rosetta.model import DirectionWeights, Head, Layer, Model
 from rnn_rosetta.model_rules import check_model
@@ -24,7 +33,10 @@ __all__ = [
     "BackendUnavailable",
     "Case",
     "CaseInputs",
+    "Chain",
+    "Dense",
     "DirectionWeights",
+    "Embedding",
     "Fixture",
     "FixtureError",
     "Head",
@@ -32,6 +44,7 @@ __all__ = [
     "Layer",
     "Model",
     "ModelError",
+    "ModelImportError",
     "Net",
     "Result",
     "RosettaError",

@@ -1,4 +1,4 @@
-"""``rnn-rosetta {run,crosscheck,demo,validate,backends,bench}`` (also ``python -m rnn_rosetta``).
+"""``rnn-rosetta {run,crosscheck,demo,validate,describe,convert,backends,bench}`` (also ``python -m rnn_rosetta``).
 
 Errors: exit status 2 and one line on stderr, never a traceback
 (:mod:`rnn_rosetta.cli_errors`). Wherever a fixture is taken, a bare name
@@ -29,13 +29,21 @@ def _write_text(path: Path, text: str) -> None:
         raise CliError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
+def _as_json(value: Any) -> Any:
+    """An array, or a list of per-slot arrays (a chain's states of different sizes), as nested lists."""
+    if isinstance(value, (list, tuple)):
+        return [_as_json(item) for item in value]
+    return value.tolist()
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     fixture = load_fixture(resolve_fixture(args.fixture))
     net = get_backend(args.backend).load(fixture.model, dtype=args.dtype)
     cases: list[dict[str, Any]] = []
     for case in fixture.cases:
-        result = net.forward(case.x, case.h0, case.c0, case.lengths)
-        cases.append({"name": case.name, **{k: v.tolist() for k, v in result.fields().items()}})
+        given = case.x if case.tokens is None else case.tokens  # [T, B, I] or tokens [T, B]
+        result = net.forward(given, case.h0, case.c0, case.lengths)
+        cases.append({"name": case.name, **{k: _as_json(v) for k, v in result.fields().items()}})
     document = {"fixture": fixture.name, "backend": args.backend, "dtype": args.dtype, "cases": cases}
     text = json.dumps(document, allow_nan=False)
     if args.out is None:
@@ -86,6 +94,20 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print(f"{path}: ok: {fixture.model.describe()}, {len(fixture.cases)} cases")
     print(f"checked {good + bad}: {good} ok, {bad} bad")
     return 2 if bad else 0
+
+
+def _cmd_describe(args: argparse.Namespace) -> int:
+    from rnn_rosetta.describe import describe_lines
+
+    print("\n".join(describe_lines(load_fixture(resolve_fixture(args.fixture)))))
+    return 0
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from rnn_rosetta.convert import Options, convert
+
+    options = Options(cases=args.cases, seed=args.seed, length=args.length, batch=args.batch)
+    return convert(args.source, args.out, options, backends=args.backends)
 
 
 def _cmd_backends(args: argparse.Namespace) -> int:
@@ -139,6 +161,29 @@ def _add_validate(commands: Any) -> None:
     validate.set_defaults(handler=_cmd_validate)
 
 
+def _add_describe(commands: Any) -> None:
+    describe = commands.add_parser("describe", help="the chain, every shape and the parameter count per layer")
+    describe.add_argument("fixture", help=FIXTURE_HELP)
+    describe.set_defaults(handler=_cmd_describe)
+
+
+def _add_convert(commands: Any) -> None:
+    convert = commands.add_parser(
+        "convert",
+        help="a .pt2, .onnx or .keras model -> a checked fixture (expected values from its own framework)",
+    )
+    convert.add_argument("source", type=Path, help="the model file: .pt2 (torch.export), .onnx or .keras")
+    convert.add_argument("-o", "--out", type=Path, required=True, help="the fixture file to write (FIXTURE.json)")
+    convert.add_argument("--cases", type=int, default=3, help="how many cases to draw (default 3)")
+    convert.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
+    convert.add_argument("--length", type=int, help="time steps T per case (default: the source's, else 8)")
+    convert.add_argument("--batch", type=int, help="sequences B per case (default: the source's, else 2)")
+    convert.add_argument(
+        "--backends", nargs="+", choices=BACKENDS, help="crosscheck these (default: every backend that runs here)"
+    )
+    convert.set_defaults(handler=_cmd_convert)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineArgumentParser(prog=PROG, description="Recurrent networks, three ways.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -146,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_crosscheck(commands)
     _add_demo(commands)
     _add_validate(commands)
+    _add_describe(commands)
+    _add_convert(commands)
     backends = commands.add_parser("backends", help="which backends can run here")
     backends.set_defaults(handler=_cmd_backends)
     add_bench_parser(commands)

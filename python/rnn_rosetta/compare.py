@@ -11,15 +11,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnn_rosetta.result import Result
+from rnn_rosetta.result import Result, States
 
-# How each field's three axes are named in reports.
-AXES: dict[str, tuple[str, str, str]] = {
+# How each field's axes are named in reports (states: one slot per layer and direction).
+AXES: dict[str, tuple[str, ...]] = {
     "output": ("t", "b", "h"),
     "y": ("t", "b", "o"),
-    "h_n": ("state", "b", "h"),
-    "c_n": ("state", "b", "h"),
+    "h_n": ("slot", "b", "h"),
+    "c_n": ("slot", "b", "h"),
 }
+#: A chain's readout "last" gives one ``y`` per sequence: [B, O].
+LAST_Y_AXES: tuple[str, ...] = ("b", "o")
+#: Fields an oracle may leave out of a version-2 ``expected`` (``y`` never, when the model produces it).
+OPTIONAL_EXPECTED: frozenset[str] = frozenset({"output", "h_n", "c_n"})
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,10 @@ class Mismatch:
     bound: float
 
     def axes(self) -> tuple[str, ...]:
-        """The names of the index's axes, e.g. ``("t", "b", "h")`` for ``output``."""
+        """The names of the index's axes: ``("t", "b", "h")`` for ``output``, ``("slot", "b", "h")`` for
+        states, ``("b", "o")`` for the ``y`` of a chain with readout "last"."""
+        if self.field == "y" and len(self.index) == 2:
+            return LAST_Y_AXES
         return AXES.get(self.field, ("i", "j", "k"))[: len(self.index)]
 
     def where(self) -> str:
@@ -128,39 +135,74 @@ def _ratio(diff: np.ndarray, bound: np.ndarray) -> float:
     return float(np.nan_to_num(ratio, nan=np.inf).max())
 
 
-def compare(got: Result, expected: Result, tolerance: Tolerance, ulp_dtype: str | None = None) -> Comparison:
-    """Compare every field ``expected`` has; ``got`` must have the same fields and shapes.
+def _parts(value: States) -> list[np.ndarray]:
+    """A field as the arrays to compare: itself, or one ``[B, H_k]`` array per slot of ragged states."""
+    return [np.asarray(slot) for slot in value] if isinstance(value, (list, tuple)) else [np.asarray(value)]
 
-    ``ulp_dtype`` is the precision the ulp distance counts in (default: that of
-    ``got``). Pass the coarser of the run's and the oracle's precision: a
-    float32 oracle's answers compared in float64 ulps would count ~2^29 ulps
-    for every float32 rounding.
+
+def _shape_of(value: States) -> str:
+    parts = _parts(value)
+    if isinstance(value, (list, tuple)):
+        return "slots " + str([list(p.shape) for p in parts])
+    return str(list(parts[0].shape))
+
+
+def _slots(value: States) -> list[np.ndarray]:
+    """States as one ``[B, H_k]`` array per slot (a uniform ``[S, B, H]`` array split along S)."""
+    if isinstance(value, (list, tuple)):
+        return [np.asarray(slot) for slot in value]
+    array = np.asarray(value)
+    return list(array) if array.ndim == 3 else [array]
+
+
+def _same_layout(have: States, want: States) -> bool:
+    """Equal shapes; a uniform ``[S, B, H]`` array and a list of S equal ``[B, H]`` slots are the same layout."""
+    if not isinstance(have, (list, tuple)) and not isinstance(want, (list, tuple)):
+        return np.shape(have) == np.shape(want)
+    a, b = _slots(have), _slots(want)
+    return len(a) == len(b) and all(x.shape == y.shape for x, y in zip(a, b, strict=True))
+
+
+def compare(got: Result, expected: Result, tolerance: Tolerance, ulp_dtype: str | None = None) -> Comparison:
+    """Compare every field ``expected`` has; ``got`` must have each of them, in the same shapes.
+
+    ``got`` may hold more of ``output``, ``h_n``, ``c_n`` than ``expected`` (a version-2 oracle may give
+    only ``y``), never a ``y`` that ``expected`` lacks. States may be ragged lists of slots; a mismatch
+    in them is indexed ``(slot, b, h)``. ``ulp_dtype`` is the precision the ulp distance counts in
+    (default: that of ``got``). Pass the coarser of the run's and the oracle's precision: a float32
+    oracle's answers compared in float64 ulps would count ~2^29 ulps for every float32 rounding.
     """
     want_fields, got_fields = expected.fields(), got.fields()
-    if want_fields.keys() != got_fields.keys():
+    missing = want_fields.keys() - got_fields.keys()
+    extra = got_fields.keys() - want_fields.keys() - OPTIONAL_EXPECTED
+    if missing or extra:
         problem = f"fields {sorted(got_fields)} != expected {sorted(want_fields)}"
         return Comparison(np.inf, 0, None, problem, np.inf)
     max_abs, max_ulp, max_ratio, first = 0.0, 0.0, 0.0, None
     counted_in = ulp_dtype
-    for name, want in want_fields.items():
-        have = got_fields[name]
-        if have.shape != want.shape:
-            problem = f"{name} has shape {list(have.shape)}, expected {list(want.shape)}"
+    for name, want_value in want_fields.items():
+        have_value = got_fields[name]
+        if not _same_layout(have_value, want_value):
+            problem = f"{name} has shape {_shape_of(have_value)}, expected {_shape_of(want_value)}"
             return Comparison(np.inf, 0, None, problem, np.inf)
-        counted_in = counted_in or str(have.dtype)
-        both_nan = np.isnan(have) & np.isnan(want)
-        diff = np.where(both_nan, 0.0, np.abs(have - want))
-        diff = np.where(np.isnan(diff), np.inf, diff)
-        diff = np.where(have == want, 0.0, diff)  # equal infinities
-        bound = tolerance.bound(want)
-        if diff.size:
-            max_abs = max(max_abs, float(diff.max()))
-            max_ratio = max(max_ratio, _ratio(diff, bound))
-            finite = np.isfinite(have) & np.isfinite(want)
-            if finite.any():
-                max_ulp = max(max_ulp, float(ulp_distance(have[finite], want[finite], counted_in).max()))
-        bad = np.argwhere(~(diff <= bound))
-        if first is None and bad.size:
-            index = tuple(int(i) for i in bad[0])
-            first = Mismatch(name, index, float(have[index]), float(want[index]), float(bound[index]))
+        sliced = isinstance(want_value, (list, tuple)) or isinstance(have_value, (list, tuple))
+        have_parts, want_parts = (_slots(have_value), _slots(want_value)) if sliced else ([have_value], [want_value])
+        for slot, (have, want) in enumerate(zip(have_parts, want_parts, strict=True)):
+            counted_in = counted_in or str(have.dtype)
+            both_nan = np.isnan(have) & np.isnan(want)
+            diff = np.where(both_nan, 0.0, np.abs(have - want))
+            diff = np.where(np.isnan(diff), np.inf, diff)
+            diff = np.where(have == want, 0.0, diff)  # equal infinities
+            bound = tolerance.bound(want)
+            if diff.size:
+                max_abs = max(max_abs, float(diff.max()))
+                max_ratio = max(max_ratio, _ratio(diff, bound))
+                finite = np.isfinite(have) & np.isfinite(want)
+                if finite.any():
+                    max_ulp = max(max_ulp, float(ulp_distance(have[finite], want[finite], counted_in).max()))
+            bad = np.argwhere(~(diff <= bound))
+            if first is None and bad.size:
+                index = tuple(int(i) for i in bad[0])
+                values = float(have[index]), float(want[index]), float(bound[index])
+                first = Mismatch(name, ((slot,) if sliced else ()) + index, *values)
     return Comparison(max_abs, int(max_ulp), first, None, max_ratio, str(np.dtype(counted_in or "float64")))

@@ -1,19 +1,21 @@
 """The per-step demo, the Python twin of ``c/demo/demo.c`` and ``rnnrosetta.demo.Demo``.
 
-The text is specified in ``docs/demo-output.md``; all three print it byte for
-byte. Formatting uses ``%``-style (C printf semantics: exact binary value,
-rounded half to even).
+The text is specified in ``docs/demo-output.md`` (a v2 fixture, a chain, has its own
+format there: always forward mode); all three print it byte for byte. Formatting uses
+``%``-style (C printf semantics: exact binary value, rounded half to even).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from rnn_rosetta.backends import Net
-from rnn_rosetta.fixtures import Fixture
+from rnn_rosetta.chain import Chain
+from rnn_rosetta.fixtures import Case, Fixture
 
 
 def norm(values: Iterable[float]) -> float:
@@ -33,9 +35,17 @@ def first_argmax(values: np.ndarray) -> int:
     return best
 
 
-def demo_lines(fixture: Fixture, net: Net) -> list[str]:
-    """Every line the demo prints, without newlines."""
+def demo_lines(fixture: Fixture, net: Any) -> list[str]:
+    """Every line the demo prints, without newlines (``net``: the fixture's model loaded in a backend)."""
+    if isinstance(fixture.model, Chain):
+        return chain_demo_lines(fixture, net)
+    return _model_demo_lines(fixture, net)
+
+
+def _model_demo_lines(fixture: Fixture, net: Net) -> list[str]:
+    """A version 1 fixture: step mode for a forward model, else forward mode."""
     model = fixture.model
+    assert not isinstance(model, Chain)
     head = model.head
     described = (
         f"model: {model.cell} layers={model.num_layers} direction={model.direction} "
@@ -49,6 +59,7 @@ def demo_lines(fixture: Fixture, net: Net) -> list[str]:
     if not fixture.cases:
         return [*lines, "case: none (the fixture has no cases)"]
     case = fixture.cases[0]
+    assert case.x is not None
     steps, batch, _ = case.x.shape
     length = steps if case.lengths is None else int(case.lengths[0])
     streaming = model.direction == "forward"
@@ -99,4 +110,79 @@ def demo_lines(fixture: Fixture, net: Net) -> list[str]:
     if is_lstm:
         final += " |c_n|=%.6f" % norm(np.asarray(c_n)[:, 0].ravel())
     lines.append(final)
+    return lines
+
+
+# -- version 2: a chain, always one whole-sequence forward ---------------------------------------
+
+
+def _chain_model_line(chain: Chain) -> str:
+    line = f"model: chain input={chain.input_size} layers={len(chain.layers)} readout={chain.readout}"
+    if chain.embedding is not None:
+        line += f" embedding={chain.embedding.vocab_size}x{chain.embedding.size}"
+    if chain.y_size is not None:
+        line += f" y={chain.y_size}"
+    return line
+
+
+def _row_zero(states: Any) -> Any:
+    """Batch row 0 of every slot, keeping the form: ``[S, 1, H]`` from ``[S, B, H]``, else a list of ``[1, H_k]``."""
+    if states is None:
+        return None
+    if isinstance(states, np.ndarray):
+        return states[:, 0:1, :]
+    return [np.asarray(slot)[0:1, :] for slot in states]
+
+
+def _slots_row_zero(states: Any) -> list[float]:
+    """Row 0 of every slot, in slot order, as one flat list (what the ``final:`` norms sum)."""
+    if isinstance(states, np.ndarray):
+        return [float(v) for v in states[:, 0, :].ravel()]
+    return [float(v) for slot in states for v in np.asarray(slot)[0, :]]
+
+
+def _layer0_inputs(chain: Chain, case: Case, length: int) -> np.ndarray:
+    """What layer 0 reads for batch element 0, ``[L0, I]``: ``x[t, 0]``, or ``E[tokens[t, 0]]``."""
+    if case.tokens is not None:
+        assert chain.embedding is not None
+        return chain.embedding.weight[case.tokens[:length, 0]]
+    assert case.x is not None
+    return case.x[:length, 0, :]
+
+
+def chain_demo_lines(fixture: Fixture, net: Any) -> list[str]:
+    """A version 2 fixture (docs/demo-output.md): one forward of batch element 0 over its first L0 steps."""
+    chain = fixture.model
+    assert isinstance(chain, Chain)
+    lines = [f"rnn-rosetta demo: {fixture.name}", _chain_model_line(chain)]
+    if not fixture.cases:
+        return [*lines, "case: none (the fixture has no cases)"]
+    case = fixture.cases[0]
+    given = case.tokens if case.tokens is not None else case.x
+    assert given is not None
+    steps, batch = int(given.shape[0]), int(given.shape[1])
+    length = steps if case.lengths is None else int(case.lengths[0])
+    lines.append(f"case: {case.name} (batch element 0 of {batch}, {length} steps, forward mode)")
+    per_step_y = chain.readout == "sequence" and chain.y_size is not None
+    header = "%4s %6s %12s %12s" % ("t", "input", "x[input]", "|h|")
+    header += " %6s %12s" % ("class", "y[class]") if per_step_y else ""
+    lines.append(header)
+
+    result = net.forward(given[:length, 0:1], _row_zero(case.h0), _row_zero(case.c0))  # one sequence, batch 1
+    x = _layer0_inputs(chain, case, length)  # [L0, I]
+    for t in range(length):
+        strongest = first_argmax(np.abs(x[t]))
+        row = "%4d %6d %+12.6f %12.6f" % (t, strongest, x[t, strongest], norm(result.output[t, 0]))
+        if per_step_y:
+            y_t = result.y[t, 0]
+            k = first_argmax(y_t)
+            row += " %6d %12.6f" % (k, y_t[k])
+        lines.append(row)
+    final = "final: |h_n|=%.6f" % norm(_slots_row_zero(result.h_n))
+    if chain.cell_state_sizes:
+        final += " |c_n|=%.6f" % norm(_slots_row_zero(result.c_n))
+    lines.append(final)
+    if chain.readout == "last" and result.y is not None:
+        k = first_argmax(result.y[0])
+        lines.append("last: class=%d y[class]=%.6f" % (k, result.y[0, k]))
     return lines

@@ -57,3 +57,10 @@ class BackendError(RosettaError):
 
 class BackendUnavailable(RosettaError):
     """A backend cannot be loaded here (library not built, JVM missing, ...)."""
+
+
+class ModelImportError(RosettaError, ValueError):
+    """An importer met something it does not understand (a node, layer or op it cannot express exactly).
+
+    The message is one line naming the node/layer/op and why; the importer never imports part of a model.
+    """

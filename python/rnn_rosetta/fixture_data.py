@@ -1,7 +1,7 @@
 """What a fixture holds in memory: the types the reader builds and the writer writes.
 
-A fixture file (docs/fixture-format.md) is a :class:`Model`, a list of cases
-and a tolerance. A case's inputs alone are a :class:`CaseInputs` (what the
+A fixture file (docs/fixture-format.md) is a :class:`Model` (version 1) or a
+:class:`Chain` (version 2), a list of cases and a tolerance. A case's inputs alone are a :class:`CaseInputs` (what the
 generator draws and an importer is handed); with the oracle's answer added it
 is a :class:`Case`.
 """
@@ -13,22 +13,33 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from rnn_rosetta.chain import Chain
 from rnn_rosetta.compare import Tolerance
 from rnn_rosetta.model import Model
-from rnn_rosetta.result import Result
+from rnn_rosetta.result import Result, States
 
 FORMAT = "rnn-rosetta-fixture"
-VERSION = 1
+VERSION = 1  # what a Model is written as
+VERSION_2 = 2  # what a Chain is written as ("a model is a chain")
+VERSIONS: tuple[int, ...] = (VERSION, VERSION_2)
 
 
 class CaseInputs(NamedTuple):
     """The inputs of one case, time-major; ``None`` means zeros (states) or full length (``lengths``)."""
 
     name: str
-    x: np.ndarray  # [T, B, I]
-    h0: np.ndarray | None = None  # [L*D, B, H_out]
-    c0: np.ndarray | None = None  # [L*D, B, H], lstm only
+    x: np.ndarray | None  # [T, B, I]; None for a token case (v2 chain with an embedding)
+    h0: States | None = None  # [S, B, H_out] (v1: S = L*D), or a list of S slots [B, H_out_k] (v2, ragged)
+    c0: States | None = None  # [S_c, B, H] likewise, lstm only
     lengths: np.ndarray | None = None  # [B] int64, each 1..T
+    tokens: np.ndarray | None = None  # [T, B] int64 token ids (v2 chain with an embedding), else None
+
+    @property
+    def steps_batch(self) -> tuple[int, int]:
+        """(T, B) of the case."""
+        given = self.tokens if self.x is None else self.x
+        assert given is not None
+        return int(given.shape[0]), int(given.shape[1])
 
 
 @dataclass(frozen=True)
@@ -36,21 +47,29 @@ class Case:
     """One set of inputs and the oracle's answer for them."""
 
     name: str
-    x: np.ndarray  # [T, B, I]
-    h0: np.ndarray | None  # [L*D, B, H_out]
-    c0: np.ndarray | None  # [L*D, B, H], lstm only
+    x: np.ndarray | None  # [T, B, I]; None for a token case
+    h0: States | None  # [S, B, H_out], or a list of S slots [B, H_out_k]
+    c0: States | None  # [S_c, B, H] likewise, lstm only
     lengths: np.ndarray | None  # [B] int64, each 1..T
-    expected: Result
+    expected: Result  # v2: only the fields the oracle gave (at least one)
+    tokens: np.ndarray | None = None  # [T, B] int64 token ids, for a chain with an embedding
 
     @property
     def inputs(self) -> CaseInputs:
         """The case without its answer."""
-        return CaseInputs(self.name, self.x, self.h0, self.c0, self.lengths)
+        return CaseInputs(self.name, self.x, self.h0, self.c0, self.lengths, self.tokens)
+
+    @property
+    def feed(self) -> np.ndarray:
+        """What ``forward`` takes first: ``tokens`` for a token case, else ``x``."""
+        given = self.tokens if self.x is None else self.x
+        assert given is not None
+        return given
 
     @classmethod
     def answered(cls, inputs: CaseInputs, expected: Result) -> Case:
         """``inputs`` with the oracle's ``expected`` result."""
-        return cls(inputs.name, inputs.x, inputs.h0, inputs.c0, inputs.lengths, expected)
+        return cls(inputs.name, inputs.x, inputs.h0, inputs.c0, inputs.lengths, expected, inputs.tokens)
 
 
 @dataclass(frozen=True)
@@ -59,7 +78,7 @@ class Fixture:
 
     name: str
     description: str
-    model: Model
+    model: Model | Chain  # Model for a version-1 file, Chain for version 2
     cases: tuple[Case, ...]
     tolerance: Tolerance
     provenance: dict[str, Any] = field(default_factory=dict)

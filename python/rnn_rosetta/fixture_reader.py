@@ -1,4 +1,8 @@
-"""Read fixture format v1 (docs/fixture-format.md): a JSON document in, a :class:`Fixture` out.
+"""Read fixture files (docs/fixture-format.md): a JSON document in, a :class:`Fixture` out.
+
+Version 1 files give a :class:`Model`; version 2 files ("a model is a chain") give a
+:class:`~rnn_rosetta.chain.Chain`, built by :mod:`rnn_rosetta.fixture_reader_v2` after the
+same passes 1 and 2 (each version has its own schema file).
 
 ``load_fixture`` reads a file in three passes and refuses it at the first
 fault with one :class:`FixtureError` line, ``FILE: JSON.PATH: problem``:
@@ -25,13 +29,20 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import numpy as np
 
 from rnn_rosetta import model_rules
 from rnn_rosetta.compare import Tolerance
 from rnn_rosetta.errors import FixtureError
-from rnn_rosetta.fixture_data import FORMAT, VERSION, Case, Fixture
-from rnn_rosetta.json_fields import PathError, float_array, json_path, json_type, optional_float, tensor3_shape
+from rnn_rosetta.fixture_data import FORMAT, VERSION, VERSION_2, VERSIONS, Case, Fixture
+from rnn_rosetta.json_fields import (
+    PathError,
+    float_array,
+    json_path,
+    json_type,
+    lengths_array,
+    optional_float,
+    tensor3_shape,
+)
 from rnn_rosetta.model import DirectionWeights, Head, Layer, Model
 from rnn_rosetta.model_rules import Problem
 from rnn_rosetta.result import Result
@@ -55,8 +66,12 @@ def parse_fixture(raw: bytes | str, source: str = "<memory>") -> Fixture:
 
 def fixture_from_document(document: Any, source: str = "<memory>") -> Fixture:
     """Validate and convert an already-decoded JSON document."""
-    _check_schema(document, source)
+    version = _check_schema(document, source)
     try:
+        if version == VERSION_2:
+            from rnn_rosetta.fixture_reader_v2 import build_fixture_v2
+
+            return build_fixture_v2(document, source)
         return _build_fixture(document, source)
     except PathError as exc:
         raise FixtureError(source, exc.path, exc.problem) from None
@@ -65,27 +80,32 @@ def fixture_from_document(document: Any, source: str = "<memory>") -> Fixture:
 # -- pass 2: structure against the schema ------------------------------------
 
 
-@lru_cache(maxsize=1)
-def fixture_schema() -> dict[str, Any]:
-    """The JSON Schema of fixture format v1, as shipped in the package."""
-    text = resources.files("rnn_rosetta").joinpath("schema/fixture.schema.json").read_text("utf-8")
+SCHEMA_FILES: dict[int, str] = {VERSION: "schema/fixture.schema.json", VERSION_2: "schema/fixture.v2.schema.json"}
+
+
+@lru_cache(maxsize=2)
+def fixture_schema(version: int = VERSION) -> dict[str, Any]:
+    """The JSON Schema of fixture format ``version`` (1 or 2), as shipped in the package."""
+    text = resources.files("rnn_rosetta").joinpath(SCHEMA_FILES[version]).read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
 
-@lru_cache(maxsize=1)
-def _structure_validator() -> jsonschema.Draft202012Validator:
+@lru_cache(maxsize=2)
+def _structure_validator(version: int = VERSION) -> jsonschema.Draft202012Validator:
     """The schema less what pass 3 checks: number arrays are plain arrays, model options only typed.
 
     The model rules (enums, size bounds, ``clip > 0``) are stated in
     :mod:`rnn_rosetta.model_rules`, so the loader and :func:`check_model`
     refuse a broken model with the same words.
     """
-    schema = copy.deepcopy(fixture_schema())
+    schema = copy.deepcopy(fixture_schema(version))
     defs = schema["$defs"]
-    for name in ("vector", "matrix", "tensor3"):
+    for name in ("vector", "matrix", "tensor3", "slots"):
         defs[name] = {"type": "array"}
     defs["size"] = {"type": "integer"}
+    if version == VERSION_2:
+        return _relaxed_v2(schema)
     options = defs["model"]["properties"]
     for name in ("cell", "direction", "nonlinearity"):
         options[name] = {"type": "string"}
@@ -96,24 +116,43 @@ def _structure_validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
-def _check_schema(document: Any, source: str) -> None:
+def _relaxed_v2(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    """Version 2 less what pass 3 checks: layer options, merge, readout and activations only typed."""
+    defs = schema["$defs"]
+    options = defs["layer"]["properties"]
+    for name in ("cell", "direction", "nonlinearity", "merge"):
+        options[name] = {"type": "string"}
+    options["proj_size"] = {"type": "integer"}
+    options["clip"] = {"type": ["null", "number"]}
+    defs["model"]["properties"]["readout"] = {"type": "string"}
+    defs["model"]["properties"]["layers"] = {"type": "array", "items": {"$ref": "#/$defs/layer"}}
+    defs["model"]["properties"]["dense"] = {"type": "array", "items": {"$ref": "#/$defs/dense"}}
+    defs["dense"]["properties"]["activation"] = {"type": "string"}
+    defs["case"]["properties"]["inputs"]["properties"]["tokens"] = {"type": "array"}
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _check_schema(document: Any, source: str) -> int:
+    """Passes 1-2 done: the document's structure matches its version's schema; returns the version."""
     if not isinstance(document, dict):
         raise FixtureError(source, "", f"expected a JSON object at the top, got {json_type(document)}")
     if document.get("format") != FORMAT:
         raise FixtureError(source, "format", f"expected {FORMAT!r}, got {reprlib.repr(document.get('format'))}")
-    if document.get("version") != VERSION:
-        got = reprlib.repr(document.get("version"))
-        raise FixtureError(source, "version", f"this code reads version {VERSION}, got {got}")
+    version = document.get("version")
+    if type(version) is not int or version not in VERSIONS:
+        got = reprlib.repr(version)
+        raise FixtureError(source, "version", f"this code reads versions {' and '.join(map(str, VERSIONS))}, got {got}")
     try:
-        errors = list(_structure_validator().iter_errors(document))
+        errors = list(_structure_validator(version).iter_errors(document))
     except RecursionError:
         raise FixtureError(source, "", "JSON nested too deeply") from None
     if errors:
-        path, problem = _schema_problem(errors)
+        path, problem = _schema_problem(errors, version)
         raise FixtureError(source, path, problem)
+    return version
 
 
-def _schema_problem(errors: list[jsonschema.ValidationError]) -> tuple[str, str]:
+def _schema_problem(errors: list[jsonschema.ValidationError], version: int = VERSION) -> tuple[str, str]:
     """The one fault to report: an unknown key first (a misspelling also leaves a key missing), else the best."""
     for error in _flattened(errors):
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -121,7 +160,7 @@ def _schema_problem(errors: list[jsonschema.ValidationError]) -> tuple[str, str]
             key = next(k for k in error.instance if k not in known)
             shown = key if key.isprintable() and " " not in key and len(key) <= 60 else reprlib.repr(key)
             path = json_path([*error.absolute_path, shown])
-            return path, f"unknown key, not part of format v{VERSION} (known here: {', '.join(known)})"
+            return path, f"unknown key, not part of format v{version} (known here: {', '.join(known)})"
     error = jsonschema.exceptions.best_match(errors)
     while error.validator == "oneOf" and isinstance(error.instance, (dict, list)) and error.context:
         inner = [e for e in error.context if not (e.validator == "type" and e.validator_value == "null")]
@@ -212,15 +251,6 @@ def _build_model(doc: dict[str, Any]) -> Model:
     return Model(**{**model.__dict__, "layers": layers, "head": _build_head(model, doc.get("head"))})
 
 
-def _build_lengths(given: list[Any], path: str, batch: int, steps: int) -> np.ndarray:
-    if len(given) != batch:
-        raise PathError(path, f"expected {batch} lengths (one per batch element), got {len(given)}")
-    for b, length in enumerate(given):
-        if not 1 <= length <= steps:
-            raise PathError(f"{path}[{b}]", f"must be in 1..{steps} (T), got {length}")
-    return np.array(given, dtype=np.int64)
-
-
 def _build_expected(doc: dict[str, Any], path: str, model: Model, steps: int, batch: int) -> Result:
     c_n = y = None
     if model.cell == "lstm":
@@ -259,7 +289,7 @@ def _build_case(doc: dict[str, Any], index: int, model: Model) -> Case:
             raise PathError(f"{path}.inputs.c0", f"only an lstm has a cell state, this is {model.cell}")
         c0 = float_array(inputs["c0"], f"{path}.inputs.c0", model.cell_state_shape(batch))
     if inputs.get("lengths") is not None:
-        lengths = _build_lengths(inputs["lengths"], f"{path}.inputs.lengths", batch, steps)
+        lengths = lengths_array(inputs["lengths"], f"{path}.inputs.lengths", batch, steps)
     expected = _build_expected(doc["expected"], f"{path}.expected", model, steps, batch)
     return Case(name=doc["name"], x=x, h0=h0, c0=c0, lengths=lengths, expected=expected)
 

@@ -1,9 +1,10 @@
-"""Write fixture format v1 (docs/fixture-format.md): a Model and answered cases in, JSON text out.
+"""Write fixture files (docs/fixture-format.md): a Model (version 1) or a Chain (version 2) and answered
+cases in, JSON text out. A :class:`Model` is always written as version 1, byte for byte as before.
 
 The one writer of fixture documents: the generator (:mod:`rnn_rosetta.fixturegen`)
 and the importers (:mod:`rnn_rosetta.interop`) both call it.
 
-- :func:`model_to_document`: the ``model`` object;
+- :func:`model_to_document`: the ``model`` object (v1); :func:`chain_to_document`: the same for v2;
 - :func:`case_to_document`: one case, inputs and expected values;
 - :func:`fixture_document`: the whole document;
 - :func:`dump_document`: JSON text whose float64 values round-trip exactly;
@@ -20,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from rnn_rosetta.chain import Chain
 from rnn_rosetta.compare import Tolerance
-from rnn_rosetta.fixture_data import FORMAT, VERSION, Case
+from rnn_rosetta.fixture_data import FORMAT, VERSION, VERSION_2, Case
 from rnn_rosetta.fixture_reader import parse_fixture
 from rnn_rosetta.model import Model
 
@@ -58,13 +60,50 @@ def model_to_document(model: Model) -> dict[str, Any]:
     return doc
 
 
+def chain_to_document(chain: Chain) -> dict[str, Any]:
+    """The ``model`` object of a version-2 fixture; each layer names only the options that apply to it."""
+    doc: dict[str, Any] = {"input_size": chain.input_size}
+    if chain.embedding is not None:
+        doc["embedding"] = {"weight": _floats(chain.embedding.weight)}
+    doc["layers"] = [_layer_document(layer, merge) for layer, merge in zip(chain.layers, chain.merges, strict=True)]
+    doc["dense"] = [
+        {"weight": _floats(d.weight), "bias": _floats(d.bias), "activation": d.activation} for d in chain.dense
+    ]
+    doc["readout"] = chain.readout
+    return doc
+
+
+def _layer_document(layer: Model, merge: str) -> dict[str, Any]:
+    doc: dict[str, Any] = {"cell": layer.cell, "hidden_size": layer.hidden_size, "direction": layer.direction}
+    if layer.cell == "rnn":
+        doc["nonlinearity"] = layer.nonlinearity
+    if layer.cell == "gru":
+        doc["linear_before_reset"] = layer.linear_before_reset
+    if layer.cell == "lstm":
+        doc.update(proj_size=layer.proj_size, peepholes=layer.peepholes)
+    doc["clip"] = layer.clip
+    if layer.direction == "bidirectional":
+        doc["merge"] = merge
+    for name, weights in layer.layers[0].directions():
+        doc[name] = {key: _floats(value) for key, value in weights.arrays().items()}
+    return doc
+
+
 def case_to_document(case: Case) -> dict[str, Any]:
-    """One entry of ``cases``: ``name``, ``inputs`` (null where absent) and the ``expected`` fields present."""
+    """One entry of ``cases``: ``name``, ``inputs`` (null where absent) and the ``expected`` fields present.
+
+    A token case (v2) writes ``tokens`` in place of ``x``; states given as a list of slots stay one
+    array per slot (ragged across slots in version 2).
+    """
     lengths = None if case.lengths is None else [int(v) for v in np.asarray(case.lengths).ravel()]
+    if case.tokens is not None:
+        given: dict[str, Any] = {"tokens": np.asarray(case.tokens, dtype=np.int64).tolist()}
+    else:
+        given = {"x": _floats(case.x)}
     return {
         "name": case.name,
-        "inputs": {"x": _floats(case.x), "h0": _floats(case.h0), "c0": _floats(case.c0), "lengths": lengths},
-        "expected": {key: _floats(value) for key, value in case.expected.fields().items()},
+        "inputs": {**given, "h0": _states(case.h0), "c0": _states(case.c0), "lengths": lengths},
+        "expected": {key: _states(value) for key, value in case.expected.fields().items()},
     }
 
 
@@ -81,18 +120,19 @@ def tolerance_to_document(tolerance: Tolerance | Mapping[str, float] | tuple[flo
 def fixture_document(
     name: str,
     description: str,
-    model: Model,
+    model: Model | Chain,
     cases: Iterable[Case],
     tolerance: Tolerance | Mapping[str, float] | tuple[float, float],
     provenance: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """The whole fixture document, keys in the order the format lists them."""
+    """The whole fixture document, keys in the order the format lists them (version 2 for a :class:`Chain`)."""
+    is_chain = isinstance(model, Chain)
     return {
         "format": FORMAT,
-        "version": VERSION,
+        "version": VERSION_2 if is_chain else VERSION,
         "name": name,
         "description": description,
-        "model": model_to_document(model),
+        "model": chain_to_document(model) if isinstance(model, Chain) else model_to_document(model),
         "cases": [case_to_document(case) for case in cases],
         "tolerance": tolerance_to_document(tolerance),
         "provenance": dict(provenance),
@@ -127,3 +167,10 @@ def write_fixture_file(path: str | Path, document: dict[str, Any]) -> Path:
 def _floats(array: Any) -> Any:
     """An array as nested lists of Python floats (float64 values), ``None`` as ``None``."""
     return None if array is None else np.asarray(array, dtype=np.float64).tolist()
+
+
+def _states(value: Any) -> Any:
+    """States as nested lists: one ``[S, B, H]`` array, or a list of ``[B, H_k]`` slots (ragged), or ``None``."""
+    if isinstance(value, (list, tuple)):
+        return [_floats(slot) for slot in value]
+    return _floats(value)

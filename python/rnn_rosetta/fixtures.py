@@ -1,4 +1,4 @@
-"""Fixture files (format v1, docs/fixture-format.md): the public names, gathered in one place.
+"""Fixture files (formats v1 and v2, docs/fixture-format.md): the public names, gathered in one place.
 
 The work is done by parts with one job each, named like the C and Java readers' parts:
 
@@ -7,7 +7,8 @@ The work is done by parts with one job each, named like the C and Java readers' 
 :mod:`rnn_rosetta.json_fields`      typed, shape-checked access with JSON paths
 :mod:`rnn_rosetta.model_rules`      the model rules, shared with in-memory checks
 :mod:`rnn_rosetta.fixture_reader`   the format: schema + rules + shapes -> :class:`Fixture`
-:mod:`rnn_rosetta.fixture_writer`   :class:`Model` + cases -> document -> text
+:mod:`rnn_rosetta.fixture_reader_v2` version 2's pass 3: a :class:`Chain` and its cases
+:mod:`rnn_rosetta.fixture_writer`   :class:`Model` (v1) or :class:`Chain` (v2) + cases -> document -> text
 :mod:`rnn_rosetta.fixture_data`     :class:`Fixture`, :class:`Case`, :class:`CaseInputs`
 ==================================  =====================================================
 """
@@ -15,10 +16,11 @@ The work is done by parts with one job each, named like the C and Java readers' 
 from __future__ import annotations
 
 from rnn_rosetta.compare import Tolerance
-from rnn_rosetta.fixture_data import FORMAT, VERSION, Case, CaseInputs, Fixture
+from rnn_rosetta.fixture_data import FORMAT, VERSION, VERSION_2, VERSIONS, Case, CaseInputs, Fixture
 from rnn_rosetta.fixture_reader import fixture_from_document, fixture_schema, load_fixture, parse_fixture
 from rnn_rosetta.fixture_writer import (
     case_to_document,
+    chain_to_document,
     dump_document,
     fixture_document,
     model_to_document,
@@ -29,11 +31,14 @@ from rnn_rosetta.json_fields import json_path
 __all__ = [
     "FORMAT",
     "VERSION",
+    "VERSIONS",
+    "VERSION_2",
     "Case",
     "CaseInputs",
     "Fixture",
     "Tolerance",
     "case_to_document",
+    "chain_to_document",
     "dump_document",
     "fixture_document",
     "fixture_from_document",

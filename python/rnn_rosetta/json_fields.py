@@ -106,3 +106,13 @@ def optional_float(value: Any, path: str) -> float | None:
         return float(value)
     except OverflowError:
         raise PathError(path, "number out of float64 range") from None
+
+
+def lengths_array(given: list[Any], path: str, batch: int, steps: int) -> np.ndarray:
+    """A case's ``lengths``: one integer per batch element, each in ``1..T`` -> int64 ``[B]``."""
+    if len(given) != batch:
+        raise PathError(path, f"expected {batch} lengths (one per batch element), got {len(given)}")
+    for b, length in enumerate(given):
+        if not 1 <= length <= steps:
+            raise PathError(f"{path}[{b}]", f"must be in 1..{steps} (T), got {length}")
+    return np.array(given, dtype=np.int64)

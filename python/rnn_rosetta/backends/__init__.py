@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from rnn_rosetta.backends.base import Net, State
+from rnn_rosetta.backends.chain_net import ChainNet
+from rnn_rosetta.chain import Chain
 from rnn_rosetta.errors import BackendUnavailable, InputError
 from rnn_rosetta.model import Model
 
@@ -18,8 +20,9 @@ class Backend(Protocol):
     def why_unavailable(self) -> str | None:
         """``None`` when the backend can load models here, else the reason."""
 
-    def load(self, model: Model, dtype: str = "float64", kernel: str = "auto") -> Net:
-        """Hand the weights over once; return a ready :class:`Net` computing in ``dtype``."""
+    def load(self, model: Model | Chain, dtype: str = "float64", kernel: str = "auto") -> Net | ChainNet:
+        """Hand the weights over once; return a ready :class:`Net` (a :class:`ChainNet` for a
+        :class:`Chain`) computing in ``dtype``."""
 
 
 def get_backend(name: str) -> Backend:
@@ -44,4 +47,4 @@ def available_backends() -> tuple[str, ...]:
     return tuple(name for name in BACKENDS if get_backend(name).why_unavailable() is None)
 
 
-__all__ = ["BACKENDS", "Backend", "BackendUnavailable", "Net", "State", "available_backends", "get_backend"]
+__all__ = ["BACKENDS", "Backend", "BackendUnavailable", "ChainNet", "Net", "State", "available_backends", "get_backend"]

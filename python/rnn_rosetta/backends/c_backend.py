@@ -14,12 +14,16 @@ import numpy as np
 
 from rnn_rosetta import paths
 from rnn_rosetta.backends.base import Net
+from rnn_rosetta.backends.chain_net import ChainNet, FlatResult
+from rnn_rosetta.chain import Chain
 from rnn_rosetta.errors import BackendError, BackendUnavailable, InputError
 from rnn_rosetta.model import DirectionWeights, Model
 from rnn_rosetta.result import Result
 
 # Status codes that mean "the caller's arguments are wrong" (the rest are failures).
-INPUT_STATUSES = frozenset({"RR_E_NULL", "RR_E_SIZE", "RR_E_SHAPE", "RR_E_CONFIG", "RR_E_LENGTHS", "RR_E_UNSUPPORTED"})
+INPUT_STATUSES = frozenset(
+    {"RR_E_NULL", "RR_E_SIZE", "RR_E_SHAPE", "RR_E_CONFIG", "RR_E_LENGTHS", "RR_E_UNSUPPORTED", "RR_E_TOKENS"}
+)
 
 
 def header_declarations(header: str) -> str:
@@ -123,6 +127,27 @@ def _contiguous(array: np.ndarray | None) -> np.ndarray | None:
     return None if array is None else np.ascontiguousarray(array, dtype=np.float64)
 
 
+def _c_weights(call: CCall, weights: DirectionWeights) -> tuple[Any, list[np.ndarray | None]]:
+    """``(rr_weights *, the float64 arrays it points to)``: keep the arrays alive for the call."""
+    arrays = {
+        "weight_ih": weights.weight_ih,
+        "weight_hh": weights.weight_hh,
+        "bias_ih": weights.bias_ih,
+        "bias_hh": weights.bias_hh,
+        "weight_hr": weights.weight_hr,
+        "peepholes": weights.peepholes,
+    }
+    c_weights = call.ffi.new("rr_weights *")
+    keep = []
+    for name, array in arrays.items():
+        array = _contiguous(array)
+        keep.append(array)
+        pointer, count = call.reals(array)
+        setattr(c_weights, name, pointer)
+        setattr(c_weights, f"{name}_len", count)
+    return c_weights, keep
+
+
 class CNet(Net):
     backend = "c"
     kernels = KERNELS
@@ -150,22 +175,7 @@ class CNet(Net):
         return str(ffi.string(lib.rr_net_kernel_name(self._net)).decode())
 
     def _set_weights(self, call: CCall, layer: int, which: int, weights: DirectionWeights) -> None:
-        arrays = {
-            "weight_ih": weights.weight_ih,
-            "weight_hh": weights.weight_hh,
-            "bias_ih": weights.bias_ih,
-            "bias_hh": weights.bias_hh,
-            "weight_hr": weights.weight_hr,
-            "peepholes": weights.peepholes,
-        }
-        c_weights = call.ffi.new("rr_weights *")
-        keep = []  # the arrays must outlive the call
-        for name, array in arrays.items():
-            array = _contiguous(array)
-            keep.append(array)
-            pointer, count = call.reals(array)
-            setattr(c_weights, name, pointer)
-            setattr(c_weights, f"{name}_len", count)
+        c_weights, keep = _c_weights(call, weights)
         call.check(call.lib.rr_net_set_weights(self._net, layer, which, c_weights, call.err))
         del keep
 
@@ -216,6 +226,125 @@ class CNet(Net):
         return out["output"], out["y"], out["h_n"], out["c_n"]
 
 
+MERGES = {"concat": "RR_MERGE_CONCAT", "sum": "RR_MERGE_SUM", "mul": "RR_MERGE_MUL", "ave": "RR_MERGE_AVE"}
+ACTIVATIONS = {
+    "identity": "RR_ACT_IDENTITY",
+    "softmax": "RR_ACT_SOFTMAX",
+    "tanh": "RR_ACT_TANH",
+    "sigmoid": "RR_ACT_SIGMOID",
+    "relu": "RR_ACT_RELU",
+}
+
+
+def _chain_config(call: CCall, chain: Chain, dtype: np.dtype, kernel: str, threads: int) -> tuple[Any, list[Any]]:
+    """``(rr_chain_config *, the cffi arrays it points to)``; keep both alive for the call."""
+    ffi, lib = call.ffi, call.lib
+    layers = ffi.new("rr_layer_config[]", len(chain.layers))
+    for index, (layer, merge) in enumerate(zip(chain.layers, chain.merges, strict=True)):
+        one = _config(call, layer, dtype, kernel, threads)
+        target = layers[index]
+        for name in ("cell", "nonlinearity", "linear_before_reset", "hidden_size", "direction", "proj_size"):
+            setattr(target, name, getattr(one, name))
+        target.peepholes, target.has_clip, target.clip = one.peepholes, one.has_clip, one.clip
+        target.merge = getattr(lib, MERGES[merge])
+    dense = ffi.new("rr_dense_config[]", max(1, len(chain.dense)))
+    for index, layer in enumerate(chain.dense):
+        dense[index].size = layer.size
+        dense[index].activation = getattr(lib, ACTIVATIONS[layer.activation])
+    cfg = ffi.new("rr_chain_config *")
+    cfg.input_size = chain.input_size
+    cfg.vocab_size = 0 if chain.embedding is None else chain.embedding.vocab_size
+    cfg.num_layers = len(chain.layers)
+    cfg.layers = layers
+    cfg.num_dense = len(chain.dense)
+    cfg.dense = dense if chain.dense else ffi.NULL
+    cfg.readout = lib.RR_READOUT_LAST if chain.readout == "last" else lib.RR_READOUT_SEQUENCE
+    cfg.dtype = lib.RR_FLOAT32 if dtype == np.float32 else lib.RR_FLOAT64
+    cfg.kernel = {"auto": lib.RR_KERNEL_AUTO, "portable": lib.RR_KERNEL_PORTABLE, "avx2": lib.RR_KERNEL_AVX2}[kernel]
+    cfg.num_threads = threads
+    return cfg, [layers, dense]
+
+
+class CChainNet(ChainNet):
+    """A chain on ``rr_chain``: one C net per recurrent layer, merges, readout and dense layers in C."""
+
+    backend = "c"
+    kernels = KERNELS
+
+    def __init__(self, chain: Chain, dtype: str = "float64", kernel: str = "auto", threads: int = 1) -> None:
+        super().__init__(chain, dtype, kernel)
+        call = CCall()
+        ffi, lib = call.ffi, call.lib
+        cfg, keep = _chain_config(call, chain, self.dtype, kernel, threads)
+        out = ffi.new("rr_chain **")
+        call.check(lib.rr_chain_create(cfg, out, call.err))
+        del keep
+        self._chain_c = ffi.gc(out[0], lib.rr_chain_free)
+        sizes = ffi.new("rr_chain_sizes *")
+        call.check(lib.rr_chain_get_sizes(self._chain_c, sizes, call.err))
+        self._sizes = sizes
+        if chain.embedding is not None:
+            weight = _contiguous(chain.embedding.weight)
+            call.check(lib.rr_chain_set_embedding(self._chain_c, *call.reals(weight), call.err))
+        for index, layer in enumerate(chain.layers):
+            for name, weights in layer.layers[0].directions():
+                which = lib.RR_REVERSE if name == "reverse" else lib.RR_FORWARD
+                self._set_weights(call, index, which, weights)
+        for index, dense in enumerate(chain.dense):
+            weight, bias = _contiguous(dense.weight), _contiguous(dense.bias)
+            call.check(lib.rr_chain_set_dense(self._chain_c, index, *call.reals(weight), *call.reals(bias), call.err))
+        f32 = self.dtype == np.float32
+        self._forward_fn = lib.rr_chain_forward_f32 if f32 else lib.rr_chain_forward
+        self._step_fn = lib.rr_chain_step_f32 if f32 else lib.rr_chain_step
+
+    @property
+    def kernel_name(self) -> str:
+        ffi, lib = load_library()
+        return str(ffi.string(lib.rr_chain_kernel_name(self._chain_c)).decode())
+
+    def _set_weights(self, call: CCall, layer: int, which: int, weights: DirectionWeights) -> None:
+        c_weights, keep = _c_weights(call, weights)
+        call.check(call.lib.rr_chain_set_weights(self._chain_c, layer, which, c_weights, call.err))
+        del keep
+
+    def _forward_flat(
+        self,
+        inputs: np.ndarray,
+        h0_flat: np.ndarray | None,
+        c0_flat: np.ndarray | None,
+        lengths: np.ndarray | None,
+    ) -> FlatResult:
+        steps, batch = inputs.shape[0], inputs.shape[1]
+        sizes, dtype = self._sizes, self.dtype
+        tokens = inputs if inputs.dtype == np.int64 else None
+        x = None if tokens is not None else inputs
+        output = np.empty((steps, batch, sizes.output_width), dtype)
+        h_n = np.empty(batch * sizes.state_size, dtype)
+        c_n = np.empty(batch * sizes.cell_state_size, dtype) if sizes.cell_state_size else None
+        y = None
+        if sizes.y_size:
+            lead = (batch,) if self.chain.readout == "last" else (steps, batch)
+            y = np.empty((*lead, sizes.y_size), dtype)
+        call = CCall()
+        if steps == 1 and lengths is None and sizes.all_forward:
+            # one step (what ChainNet.step asks for): the streaming entry point, equal to forward with T = 1
+            status = self._step_fn(
+                self._chain_c, batch, *call.reals(x), *call.int64s(tokens),
+                *call.reals(h0_flat), *call.reals(c0_flat),
+                *call.reals(output), *call.reals(h_n), *call.reals(c_n), *call.reals(y),
+                call.err,
+            )  # fmt: skip
+        else:
+            status = self._forward_fn(
+                self._chain_c, steps, batch, *call.reals(x), *call.int64s(tokens),
+                *call.reals(h0_flat), *call.reals(c0_flat), *call.int64s(lengths),
+                *call.reals(output), *call.reals(h_n), *call.reals(c_n), *call.reals(y),
+                call.err,
+            )  # fmt: skip
+        call.check(status)
+        return output, h_n, c_n, y
+
+
 class CBackend:
     name = "c"
     kernels = KERNELS
@@ -227,6 +356,11 @@ class CBackend:
             return str(exc)
         return None
 
-    def load(self, model: Model, dtype: str = "float64", kernel: str = "auto", threads: int = 1) -> CNet:
-        """``threads`` = 2 lets the library use a second thread for the large products."""
+    def load(
+        self, model: Model | Chain, dtype: str = "float64", kernel: str = "auto", threads: int = 1
+    ) -> CNet | CChainNet:
+        """``threads`` = 2 lets the library use a second thread for the large products; a
+        :class:`Chain` gives a :class:`CChainNet`."""
+        if isinstance(model, Chain):
+            return CChainNet(model, dtype, kernel, threads)
         return CNet(model, dtype, kernel, threads)

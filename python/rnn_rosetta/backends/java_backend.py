@@ -33,6 +33,8 @@ import numpy as np
 
 from rnn_rosetta import paths
 from rnn_rosetta.backends.base import Net
+from rnn_rosetta.backends.chain_net import ChainNet, FlatResult
+from rnn_rosetta.chain import Chain
 from rnn_rosetta.errors import BackendError, BackendUnavailable, InputError
 from rnn_rosetta.model import DirectionWeights, Model
 from rnn_rosetta.result import Result
@@ -276,6 +278,101 @@ class JavaNet(Net):
         return res.output, res.y, res.h_n, res.c_n
 
 
+def java_chain_spec(rr: Any, chain: Chain) -> Any:
+    """An ``rnnrosetta.ChainSpec`` for ``chain`` (weights cross once, as ``double[]``)."""
+    import jpype
+
+    embedding = None
+    if chain.embedding is not None:
+        table = chain.embedding
+        embedding = rr.Embedding(table.vocab_size, table.size, _doubles(table.weight))
+    layers = jpype.JClass("java.util.ArrayList")()
+    for layer, merge in zip(chain.layers, chain.merges, strict=True):
+        weights = jpype.JArray(rr.LayerWeights)([_layer_weights(rr, w) for _, w in layer.layers[0].directions()])
+        layers.add(rr.RecurrentLayer(java_config(rr, layer), rr.Merge.valueOf(merge.upper()), weights))
+    dense = jpype.JClass("java.util.ArrayList")()
+    for d in chain.dense:
+        activation = rr.DenseActivation.valueOf(d.activation.upper())
+        dense.add(rr.DenseLayer(d.size, int(d.weight.shape[1]), _doubles(d.weight), _doubles(d.bias), activation))
+    return rr.ChainSpec(embedding, layers, dense, rr.Readout.valueOf(chain.readout.upper()))
+
+
+class JavaChainNet(ChainNet):
+    """A :class:`Chain` in ``rnnrosetta.Chain`` (float64) or ``rnnrosetta.Chain32`` (float32).
+
+    A call's inputs go in one staging buffer: the tokens as int32 (padded to 8 bytes) or x, then the
+    flat h0 and c0; ``Bridge.forward`` returns output, h_n, c_n, y packed in one array.
+    """
+
+    backend = "java"
+    kernels = KERNELS
+
+    def __init__(self, chain: Chain, dtype: str = "float64", kernel: str = "auto") -> None:
+        super().__init__(chain, dtype, kernel)
+        import jpype
+
+        rr = start_jvm()
+        self._bridge = rr.Bridge
+        chain_class = rr.Chain32 if self.dtype == np.float32 else rr.Chain
+        try:
+            self._java = chain_class(java_chain_spec(rr, chain), rr.Kernel.valueOf(kernel.upper()))
+        except jpype.JException as exc:
+            _raise_from_java(exc)
+
+    @property
+    def kernel_name(self) -> str:
+        return str(self._java.kernelName())
+
+    def _forward_flat(
+        self,
+        inputs: np.ndarray,
+        h0_flat: np.ndarray | None,
+        c0_flat: np.ndarray | None,
+        lengths: np.ndarray | None,
+    ) -> FlatResult:
+        import jpype
+
+        steps, batch = inputs.shape[0], inputs.shape[1]
+        try:
+            if inputs.dtype.kind in "iu":  # tokens [T, B] -> int32, padded so the reals start 8-byte aligned
+                count = steps * batch
+                tokens = np.zeros(count + count % 2, dtype=np.int32)
+                tokens[:count] = inputs.reshape(-1)
+                buffer, counts = staged(tokens, h0_flat, c0_flat)
+                packed = self._bridge.forward(self._java, steps, batch, buffer, count, -1, *counts[1:], _ints(lengths))
+            else:
+                buffer, counts = staged(inputs, h0_flat, c0_flat)
+                packed = self._bridge.forward(self._java, steps, batch, buffer, -1, *counts, _ints(lengths))
+        except jpype.JException as exc:
+            _raise_from_java(exc)
+        return self._split(np.array(packed, dtype=self.dtype), steps, batch)
+
+    def _split(self, flat: np.ndarray, steps: int, batch: int) -> FlatResult:
+        """``Bridge``'s packed output, h_n, c_n, y (the absent ones left out) as views."""
+        chain = self.chain
+        y_size = chain.y_size
+        shapes: list[tuple[int, ...] | None] = [
+            (steps, batch, chain.output_width),
+            (batch * sum(chain.state_sizes),),
+            (batch * sum(chain.cell_state_sizes),) if chain.cell_state_sizes else None,
+            None if y_size is None else ((batch, y_size) if chain.readout == "last" else (steps, batch, y_size)),
+        ]
+        parts: list[np.ndarray | None] = []
+        start = 0
+        for shape in shapes:
+            if shape is None:
+                parts.append(None)
+                continue
+            size = math.prod(shape)
+            parts.append(flat[start : start + size].reshape(shape))
+            start += size
+        if start != flat.size:
+            raise BackendError("java", f"Bridge returned {flat.size} values, expected {start}")
+        output, h_n, c_n, y = parts
+        assert output is not None and h_n is not None
+        return output, h_n, c_n, y
+
+
 class JavaBackend:
     name = "java"
     kernels = KERNELS
@@ -287,5 +384,7 @@ class JavaBackend:
             return str(exc)
         return None
 
-    def load(self, model: Model, dtype: str = "float64", kernel: str = "auto") -> JavaNet:
+    def load(self, model: Model | Chain, dtype: str = "float64", kernel: str = "auto") -> JavaNet | JavaChainNet:
+        if isinstance(model, Chain):
+            return JavaChainNet(model, dtype, kernel)
         return JavaNet(model, dtype, kernel)

@@ -15,6 +15,8 @@ import numpy as np
 from rnn_rosetta import reference
 from rnn_rosetta.backends import numpy_fast
 from rnn_rosetta.backends.base import Net
+from rnn_rosetta.backends.chain_net import ChainNet
+from rnn_rosetta.chain import Chain
 from rnn_rosetta.model import Model
 from rnn_rosetta.result import Result
 
@@ -53,5 +55,10 @@ class NumpyBackend:
     def why_unavailable(self) -> str | None:
         return None
 
-    def load(self, model: Model, dtype: str = "float64", kernel: str = "auto") -> NumpyNet:
+    def load(self, model: Model | Chain, dtype: str = "float64", kernel: str = "auto") -> NumpyNet | ChainNet:
+        """A :class:`Model` gives a :class:`NumpyNet`, a :class:`Chain` a ``NumpyChainNet``."""
+        if isinstance(model, Chain):
+            from rnn_rosetta.backends.numpy_chain import NumpyChainNet
+
+            return NumpyChainNet(model, dtype, kernel)
         return NumpyNet(model, dtype, kernel)

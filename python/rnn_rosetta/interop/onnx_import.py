@@ -42,12 +42,16 @@ the tensors.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rnn_rosetta.errors import ModelImportError
 from rnn_rosetta.interop.onnx_export import ONNX_GATE_ORDER
+from rnn_rosetta.interop.onnx_graph import Plan, Walker
+from rnn_rosetta.chain import Chain, model_from_chain
 from rnn_rosetta.model import GATE_COUNT, DirectionWeights, Layer, Model
 from rnn_rosetta.model_rules import check_model
 from rnn_rosetta.result import Result
@@ -93,31 +97,53 @@ def from_onnx_gates(cell: str, array: np.ndarray, hidden: int) -> np.ndarray:
     """
     order = ONNX_GATE_ORDER[cell]
     if array.shape[0] != len(order) * hidden:
-        raise ValueError(f"expected {len(order)} gate blocks of {hidden} rows, got {array.shape[0]} rows")
+        raise ModelImportError(f"expected {len(order)} gate blocks of {hidden} rows, got {array.shape[0]} rows")
     inverse = np.argsort(order)  # canonical gate g sits at ONNX position inverse[g]
     return np.concatenate([array[j * hidden : (j + 1) * hidden] for j in inverse], axis=0)
 
 
-def model_from_onnx(onnx_model_or_path: Any, node_name: str | None = None) -> Model:
-    """The canonical one-layer :class:`Model` of one ONNX ``RNN``/``LSTM``/``GRU`` node.
+def model_from_onnx(onnx_model_or_path: Any, node_name: str | None = None) -> Model | Chain:
+    """The whole ONNX graph as a :class:`Chain`, or a one-layer :class:`Model` when it is one plain layer.
 
-    ``onnx_model_or_path``: an ``onnx.ModelProto``, a ``GraphProto``, the
-    serialized bytes, or a path to a ``.onnx`` file. ``node_name`` picks the
-    node; without it the first recurrent node of the graph is read. Raises
-    ``ValueError`` for what the canonical model cannot represent (see the
-    module docstring). ``model.extra`` records ``onnx_layout``, ``onnx_node``
-    and ``onnx_op``.
+    ``onnx_model_or_path``: an ``onnx.ModelProto``, a ``GraphProto``, the serialized bytes, or a path
+    to a ``.onnx`` file. The graph is walked from its inputs to its outputs
+    (:mod:`rnn_rosetta.interop.onnx_graph`): every RNN/LSTM/GRU node becomes a layer, a ``Gather``
+    on a table an embedding, ``Gemm``/``MatMul``+``Add`` and their activation dense layers, the last
+    step or ``Y_h`` the readout ``last``; anything else raises :class:`ModelImportError` naming the
+    node. A graph of one recurrent layer without embedding, dense layers or readout comes back as a
+    :class:`Model` (``extra``: ``onnx_layout``, ``onnx_node``, ``onnx_op``), anything else as a
+    :class:`Chain` (``extra``: ``onnx_input_axes`` such as ``"TBF"`` or ``"BTF"``, ``batch_first``).
+
+    ``node_name`` reads only that node, as a one-layer :class:`Model` (the rest of the graph unread).
     """
     graph = _graph(onnx_model_or_path)
-    node = _pick_node(graph, node_name)
+    if node_name is not None:
+        node = _pick_node(graph, node_name)
+        return read_layer(node, _constants(graph))
+    chain, plan = walk_graph(graph)
+    extra = {"onnx_input_axes": plan.data_axes, "batch_first": plan.data_axes.startswith("B")}
+    if len(chain.layers) == 1 and chain.embedding is None and not chain.dense and chain.readout == "sequence":
+        model = model_from_chain(chain)
+        assert model is not None
+        return replace(model, extra={**chain.layers[0].extra, **extra})
+    return replace(chain, extra=extra)
+
+
+def walk_graph(graph: Any) -> tuple[Chain, Plan]:
+    """The graph's chain and how its inputs and outputs map to the chain's."""
+    return Walker(graph, read_layer).run()
+
+
+def read_layer(node: Any, constants: Mapping[str, np.ndarray]) -> Model:
+    """The one-layer :class:`Model` of one ``RNN``/``LSTM``/``GRU`` node; weights from ``constants``."""
     cell = OP_CELLS[node.op_type]
-    where = f"{node.op_type} node {node.name or '(unnamed)'}"
+    where = f"{node.op_type} node '{node.name or '(unnamed)'}'"
     attributes = _attributes(node, where)
     direction = _text(attributes.get("direction", b"forward"))
     if direction not in ("forward", "reverse", "bidirectional"):
-        raise ValueError(f"{where}: unknown direction {direction!r}")
+        raise ModelImportError(f"{where}: unknown direction {direction!r}")
     dirs = 2 if direction == "bidirectional" else 1
-    weights = _node_weights(graph, node, cell, where)
+    weights = _node_weights(constants, node, cell, where)
     hidden = _hidden_size(weights["R"], attributes, where)
     options = _options(cell, attributes, dirs, where)
     skeleton = Model(
@@ -137,8 +163,171 @@ def model_from_onnx(onnx_model_or_path: Any, node_name: str | None = None) -> Mo
     }
     extra = {"onnx_layout": int(attributes.get("layout", 0)), "onnx_node": node.name, "onnx_op": node.op_type}
     model = Model(**{**skeleton.__dict__, "layers": (Layer(**directions),), "extra": extra})
-    check_model(model)
+    try:
+        check_model(model)
+    except ValueError as error:
+        raise ModelImportError(f"{where}: {error}") from error
     return model
+
+
+def onnx_expected(onnx_model_or_path: Any, case_inputs: Any) -> Result:
+    """What the ONNX graph itself computes for one case, as a canonical :class:`Result` (float64).
+
+    ``case_inputs`` is a :class:`rnn_rosetta.CaseInputs` (time-major ``x [T, B, I]`` or ``tokens
+    [T, B]``, ``h0``/``c0`` as ``[S, B, H]`` or per-slot ``[B, H_k]``, ``lengths``); the graph is
+    walked as :func:`model_from_onnx` walks it to learn its input layout (e.g. batch-first) and which
+    graph output is ``output``, ``h_n``, ``c_n`` or ``y``. ONNX Runtime computes it; where ONNX Runtime
+    has no kernel for the graph's element type (float64 ``RNN``, for one), ``onnx.reference`` does,
+    unless the graph uses what that evaluator ignores (``clip``, ``sequence_lens``, ``layout``), which
+    raises :class:`ModelImportError`. Only the fields the graph outputs are filled.
+    """
+    proto = _model_proto(onnx_model_or_path)
+    chain, plan = walk_graph(proto.graph)
+    feeds = _feeds(proto.graph, chain, plan, case_inputs)
+    outputs = _run(proto, feeds)
+    return _result(chain, plan, outputs)
+
+
+def _model_proto(source: Any) -> Any:
+    import onnx
+
+    if isinstance(source, onnx.ModelProto):
+        return source
+    if isinstance(source, (bytes, bytearray)):
+        return onnx.load_from_string(bytes(source))
+    if isinstance(source, (str, Path)):
+        return onnx.load(str(source))
+    raise ModelImportError(f"expected an onnx.ModelProto, bytes or a path, got {type(source).__name__}")
+
+
+def _elem_types(graph: Any) -> dict[str, np.dtype]:
+    from onnx import helper
+
+    return {vi.name: np.dtype(helper.tensor_dtype_to_np_dtype(vi.type.tensor_type.elem_type)) for vi in graph.input}
+
+
+def _slots(states: Any, sizes: tuple[int, ...], batch: int) -> list[np.ndarray]:
+    if states is None:
+        return [np.zeros((batch, size)) for size in sizes]
+    if isinstance(states, np.ndarray):
+        return [np.asarray(states[k], dtype=np.float64) for k in range(states.shape[0])]
+    return [np.asarray(s, dtype=np.float64) for s in states]
+
+
+def _feeds(graph: Any, chain: Chain, plan: Plan, case: Any) -> dict[str, np.ndarray]:
+    types = _elem_types(graph)
+    given = case.tokens if getattr(case, "tokens", None) is not None else case.x
+    data = np.asarray(given)
+    steps, batch = int(data.shape[0]), int(data.shape[1])
+    canonical = "TB" if plan.tokens else "TBF"
+    feeds = {plan.data_input: data.transpose([canonical.index(a) for a in plan.data_axes])}
+    if plan.lengths:
+        lengths = case.lengths if case.lengths is not None else np.full(batch, steps)
+        feeds[plan.lengths] = np.asarray(lengths)
+    for per_layer, states, sizes in ((plan.h0, case.h0, chain.state_sizes), (plan.c0, case.c0, chain.cell_state_sizes)):
+        if not per_layer:
+            if states is not None:
+                raise ModelImportError("the case has initial states, but the graph has no input for them")
+            continue
+        slots = _slots(states, sizes, batch)
+        rows: dict[str, dict[int, np.ndarray]] = {}
+        layouts: dict[str, int] = {}
+        offset = 0
+        for name, picked, layout in per_layer:
+            for j, row in enumerate(picked):
+                rows.setdefault(name, {})[row] = slots[offset + j]
+            layouts[name] = layout
+            offset += len(picked)
+        for name, by_row in rows.items():
+            width = max(a.shape[1] for a in by_row.values())
+            tensor = np.zeros((max(by_row) + 1, batch, width))
+            for row, array in by_row.items():
+                tensor[row] = array
+            feeds[name] = tensor.transpose(1, 0, 2) if layouts[name] else tensor
+    missing = [vi.name for vi in graph.input if vi.name not in feeds and vi.name not in _initializer_names(graph)]
+    if missing:
+        raise ModelImportError(f"graph input(s) {missing} have no part in the chain's inputs")
+    return {name: np.ascontiguousarray(value, dtype=types[name]) for name, value in feeds.items()}
+
+
+def _initializer_names(graph: Any) -> set[str]:
+    return {t.name for t in graph.initializer}
+
+
+def _run(proto: Any, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """ONNX Runtime; for a float64 graph it cannot run (no kernel: RNN, GRU, LSTM in double), onnx.reference."""
+    import onnxruntime
+
+    names = [o.name for o in proto.graph.output]
+    try:
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        session = onnxruntime.InferenceSession(proto.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        return dict(zip(names, session.run(names, feeds), strict=True))
+    except Exception as error:  # ORT raises its own exception types
+        double = any(value.dtype == np.float64 for value in feeds.values())
+        if not double or not any(word in str(error) for word in ("NOT_IMPLEMENTED", "double")):
+            raise
+    return _run_reference(proto, feeds, names)
+
+
+def _run_reference(proto: Any, feeds: dict[str, np.ndarray], names: list[str]) -> dict[str, np.ndarray]:
+    """``onnx.reference``: only where its RNN/LSTM/GRU compute what the node says (it ignores some inputs)."""
+    from onnx import helper
+    from onnx.reference import ReferenceEvaluator
+
+    for node in proto.graph.node:
+        if node.op_type not in OP_CELLS:
+            continue
+        attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        ignored = [name for name in ("clip", "input_forget") if name in attributes]
+        if int(attributes.get("layout", 0)):
+            ignored.append("layout")
+        if len(node.input) > 4 and node.input[4]:
+            ignored.append("sequence_lens")
+        if node.op_type != "RNN" and "activations" in attributes:
+            ignored.append("activations")
+        if ignored:
+            raise ModelImportError(
+                f"{node.op_type} node '{node.name}': ONNX Runtime has no kernel for this element type, and "
+                f"onnx.reference ignores {ignored}; cannot compute the expected values"
+            )
+    return dict(zip(names, ReferenceEvaluator(proto).run(names, feeds), strict=True))
+
+
+def _canonical(value: np.ndarray, axes: tuple[str, ...], order: str) -> np.ndarray:
+    """``value`` with unit axes dropped and the rest put in ``order`` (e.g. ``"TBF"``)."""
+    keep = [i for i, a in enumerate(axes) if a != "1"]
+    value = value.reshape([value.shape[i] for i in keep])
+    labels = [axes[i] for i in keep]
+    return np.ascontiguousarray(value.transpose([labels.index(a) for a in order]), dtype=np.float64)
+
+
+def _result(chain: Chain, plan: Plan, outputs: dict[str, np.ndarray]) -> Result:
+    fields: dict[str, Any] = {}
+    states: dict[str, dict[tuple[int, str], np.ndarray]] = {"h_n": {}, "c_n": {}}
+    for name, field_name, value in plan.outputs:
+        if field_name == "":
+            continue  # some state slots only: the chain computes them, the result has no field for them
+        array = np.asarray(outputs[name])
+        if field_name == "y":
+            fields["y"] = _canonical(array, value.axes, "TBF" if "T" in value.axes else "BF")
+        elif field_name == "output" and value.kind == "y":
+            split = _canonical(array, value.axes, "TBDH")
+            fields["output"] = split.reshape(split.shape[0], split.shape[1], -1)
+        elif field_name == "output":
+            fields["output"] = _canonical(array, value.axes, "TBF")
+        else:
+            stacked = _canonical(array, value.axes, "SBH")
+            for k, slot in enumerate(value.slots):
+                states[field_name][slot] = stacked[k]
+    for field_name, by_slot in states.items():
+        if not by_slot:
+            continue
+        slots = [by_slot[slot] for slot in sorted(by_slot)]
+        uniform = len({s.shape for s in slots}) == 1
+        fields[field_name] = np.stack(slots) if uniform else slots
+    return Result(**fields)
 
 
 def onnx_inputs_to_canonical(
@@ -209,20 +398,20 @@ def _graph(source: Any) -> Any:
         return onnx.load_from_string(bytes(source)).graph
     if isinstance(source, (str, Path)):
         return onnx.load(str(source)).graph
-    raise ValueError(f"expected an onnx.ModelProto, GraphProto, bytes or a path, got {type(source).__name__}")
+    raise ModelImportError(f"expected an onnx.ModelProto, GraphProto, bytes or a path, got {type(source).__name__}")
 
 
 def _pick_node(graph: Any, node_name: str | None) -> Any:
     recurrent = [n for n in graph.node if n.op_type in OP_CELLS and n.domain in ("", "ai.onnx")]
     if not recurrent:
-        raise ValueError("the graph has no RNN, LSTM or GRU node")
+        raise ModelImportError("the graph has no RNN, LSTM or GRU node")
     if node_name is None:
         return recurrent[0]
     for node in recurrent:
         if node.name == node_name:
             return node
     names = [n.name for n in recurrent]
-    raise ValueError(f"no RNN/LSTM/GRU node named {node_name!r}; the graph has {names}")
+    raise ModelImportError(f"no RNN/LSTM/GRU node named {node_name!r}; the graph has {names}")
 
 
 def _constants(graph: Any) -> dict[str, np.ndarray]:
@@ -238,9 +427,10 @@ def _constants(graph: Any) -> dict[str, np.ndarray]:
     return constants
 
 
-def _node_weights(graph: Any, node: Any, cell: str, where: str) -> dict[str, np.ndarray | None]:
+def _node_weights(
+    constants: Mapping[str, np.ndarray], node: Any, cell: str, where: str
+) -> dict[str, np.ndarray | None]:
     """The constant tensors feeding ``W``, ``R``, ``B`` (and ``P``); ``None`` for an absent optional one."""
-    constants = _constants(graph)
     inputs = list(node.input)
     names = ("W", "R", "B", "P") if cell == "lstm" else ("W", "R", "B")
     weights: dict[str, np.ndarray | None] = {}
@@ -249,12 +439,12 @@ def _node_weights(graph: Any, node: Any, cell: str, where: str) -> dict[str, np.
         tensor_name = inputs[index] if index < len(inputs) else ""
         if not tensor_name:
             if name in _REQUIRED_WEIGHTS:
-                raise ValueError(f"{where}: input {name} is missing")
+                raise ModelImportError(f"{where}: input {name} is missing")
             weights[name] = None
         elif tensor_name in constants:
             weights[name] = constants[tensor_name]
         else:
-            raise ValueError(
+            raise ModelImportError(
                 f"{where}: input {name} ({tensor_name!r}) is not an initializer or Constant; "
                 "weights must be stored in the graph"
             )
@@ -267,7 +457,7 @@ def _attributes(node: Any, where: str) -> dict[str, Any]:
     attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
     unknown = sorted(attributes.keys() - KNOWN_ATTRIBUTES)
     if unknown:
-        raise ValueError(f"{where}: unknown attribute(s) {unknown}")
+        raise ModelImportError(f"{where}: unknown attribute(s) {unknown}")
     return attributes
 
 
@@ -277,7 +467,7 @@ def _text(value: Any) -> str:
 
 def _check_layout(layout: int) -> None:
     if layout not in (0, 1):
-        raise ValueError(f"layout must be 0 or 1, got {layout!r}")
+        raise ModelImportError(f"layout must be 0 or 1, got {layout!r}")
 
 
 # -- attributes -> options ---------------------------------------------------------
@@ -287,7 +477,7 @@ def _options(cell: str, attributes: Mapping[str, Any], dirs: int, where: str) ->
     """``nonlinearity``, ``linear_before_reset`` and ``clip`` from the attributes; refuse the rest."""
     _check_layout(int(attributes.get("layout", 0)))
     if int(attributes.get("input_forget", 0)) != 0:
-        raise ValueError(f"{where}: input_forget=1 (coupled input and forget gates) has no canonical form")
+        raise ModelImportError(f"{where}: input_forget=1 (coupled input and forget gates) has no canonical form")
     activations = [_text(a).lower() for a in attributes.get("activations", [])]
     options: dict[str, Any] = {"clip": None, "linear_before_reset": True, "nonlinearity": "tanh"}
     if "clip" in attributes:
@@ -299,7 +489,7 @@ def _options(cell: str, attributes: Mapping[str, Any], dirs: int, where: str) ->
     elif activations:
         default = DEFAULT_ACTIVATIONS[cell]
         if tuple(activations) not in (default, default * dirs):
-            raise ValueError(
+            raise ModelImportError(
                 f"{where}: activations {activations} cannot be represented; only the defaults "
                 f"{[a.capitalize() for a in default]} per direction are"
             )
@@ -321,7 +511,7 @@ def _rnn_nonlinearity(activations: list[str], dirs: int, where: str) -> str:
     if not activations:
         return "tanh"
     if len(activations) not in (1, dirs) or len(set(activations)) != 1 or activations[0] not in RNN_ACTIVATIONS:
-        raise ValueError(
+        raise ModelImportError(
             f"{where}: activations {activations} cannot be represented; only Tanh or Relu, the same in every direction"
         )
     return RNN_ACTIVATIONS[activations[0]]
@@ -333,17 +523,19 @@ def _rnn_nonlinearity(activations: list[str], dirs: int, where: str) -> str:
 def _hidden_size(recurrence: np.ndarray | None, attributes: Mapping[str, Any], where: str) -> int:
     assert recurrence is not None
     if recurrence.ndim != 3:
-        raise ValueError(f"{where}: R must be [D, G*H, H], got shape {list(recurrence.shape)}")
+        raise ModelImportError(f"{where}: R must be [D, G*H, H], got shape {list(recurrence.shape)}")
     hidden = int(recurrence.shape[2])
     if "hidden_size" in attributes and int(attributes["hidden_size"]) != hidden:
-        raise ValueError(f"{where}: hidden_size={attributes['hidden_size']} but R has shape {list(recurrence.shape)}")
+        raise ModelImportError(
+            f"{where}: hidden_size={attributes['hidden_size']} but R has shape {list(recurrence.shape)}"
+        )
     return hidden
 
 
 def _input_size(kernel: np.ndarray | None, where: str) -> int:
     assert kernel is not None
     if kernel.ndim != 3:
-        raise ValueError(f"{where}: W must be [D, G*H, I], got shape {list(kernel.shape)}")
+        raise ModelImportError(f"{where}: W must be [D, G*H, I], got shape {list(kernel.shape)}")
     return int(kernel.shape[2])
 
 
@@ -363,9 +555,9 @@ def _checked_arrays(model: Model, weights: Mapping[str, np.ndarray | None], wher
                 arrays["B"] = np.zeros(shapes["B"])
             continue
         if value.dtype.kind != "f":
-            raise ValueError(f"{where}: {name} must hold floating-point numbers, got {value.dtype}")
+            raise ModelImportError(f"{where}: {name} must hold floating-point numbers, got {value.dtype}")
         if value.shape != shapes[name]:
-            raise ValueError(
+            raise ModelImportError(
                 f"{where}: {name} must have shape {list(shapes[name])} "
                 f"({model.direction}, hidden_size {hidden}), got {list(value.shape)}"
             )

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntFunction;
@@ -80,6 +81,84 @@ public final class Bridge {
         requireNet(net);
         float[][] in = floats(inputs, xLen, hLen, cLen);
         return packed(net.step(batch, in[0], in[1], in[2]), float[]::new);
+    }
+
+    /**
+     * {@link Chain#forward} (tokenLen &lt; 0) or {@link Chain#forwardTokens} (tokenLen &gt;= 0)
+     * with its arrays read from {@code inputs}, its result packed. {@code inputs} holds the
+     * tokens [tokenLen] as int32 first (none when tokenLen &lt; 0), then, from the next multiple
+     * of 8 bytes, x [xLen], h0 [h0Len], c0 [c0Len] as doubles, as in
+     * {@link #forward(Net, int, int, ByteBuffer, int, int, int, int[])}.
+     *
+     * @throws IllegalArgumentException as the chain does, and when {@code inputs} holds fewer
+     *                                  values than the lengths say
+     */
+    public static double[] forward(Chain chain, int seqLen, int batch, ByteBuffer inputs, int tokenLen, int xLen,
+                                   int h0Len, int c0Len, int[] lengths) {
+        requireNet(chain);
+        int[] tokens = tokens(inputs, tokenLen);
+        double[][] in = doubles(afterTokens(inputs, tokenLen), xLen, h0Len, c0Len);
+        return packed(tokens != null ? chain.forwardTokens(seqLen, batch, tokens, in[1], in[2], lengths)
+                : chain.forward(seqLen, batch, in[0], in[1], in[2], lengths), double[]::new);
+    }
+
+    /** {@link #forward(Chain, int, int, ByteBuffer, int, int, int, int, int[])} for {@link Chain32} (floats). */
+    public static float[] forward(Chain32 chain, int seqLen, int batch, ByteBuffer inputs, int tokenLen, int xLen,
+                                  int h0Len, int c0Len, int[] lengths) {
+        requireNet(chain);
+        int[] tokens = tokens(inputs, tokenLen);
+        float[][] in = floats(afterTokens(inputs, tokenLen), xLen, h0Len, c0Len);
+        return packed(tokens != null ? chain.forwardTokens(seqLen, batch, tokens, in[1], in[2], lengths)
+                : chain.forward(seqLen, batch, in[0], in[1], in[2], lengths), float[]::new);
+    }
+
+    /**
+     * {@link Chain#step} / {@link Chain#stepTokens} with tokens [tokenLen], x [xLen], h [hLen],
+     * c [cLen] read from {@code inputs} (laid out as for forward), its result packed.
+     *
+     * @throws IllegalArgumentException as the chain does
+     * @throws UnsupportedOperationException as the chain does
+     */
+    public static double[] step(Chain chain, int batch, ByteBuffer inputs, int tokenLen, int xLen, int hLen,
+                                int cLen) {
+        requireNet(chain);
+        int[] tokens = tokens(inputs, tokenLen);
+        double[][] in = doubles(afterTokens(inputs, tokenLen), xLen, hLen, cLen);
+        return packed(tokens != null ? chain.stepTokens(batch, tokens, in[1], in[2])
+                : chain.step(batch, in[0], in[1], in[2]), double[]::new);
+    }
+
+    /** {@link #step(Chain, int, ByteBuffer, int, int, int, int)} for {@link Chain32} (floats). */
+    public static float[] step(Chain32 chain, int batch, ByteBuffer inputs, int tokenLen, int xLen, int hLen,
+                               int cLen) {
+        requireNet(chain);
+        int[] tokens = tokens(inputs, tokenLen);
+        float[][] in = floats(afterTokens(inputs, tokenLen), xLen, hLen, cLen);
+        return packed(tokens != null ? chain.stepTokens(batch, tokens, in[1], in[2])
+                : chain.step(batch, in[0], in[1], in[2]), float[]::new);
+    }
+
+    /** The int32 tokens at the start of {@code inputs}, or null for a count below 0. */
+    private static int[] tokens(ByteBuffer inputs, int count) {
+        if (count < 0) {
+            return null;
+        }
+        IntBuffer values = inNativeOrder(inputs).asIntBuffer();
+        requireRoom(values.remaining(), count);
+        int[] tokens = new int[count];
+        values.get(0, tokens);
+        return tokens;
+    }
+
+    /** {@code inputs} from the first multiple of 8 bytes after {@code count} int32 tokens (all of it for none). */
+    private static ByteBuffer afterTokens(ByteBuffer inputs, int count) {
+        ByteBuffer all = inNativeOrder(inputs);
+        long skip = count <= 0 ? 0 : ((4L * count + 7) / 8) * 8;
+        if (skip > all.remaining()) {
+            throw new IllegalArgumentException("the inputs buffer holds " + all.remaining() + " bytes, but "
+                    + count + " tokens need " + skip);
+        }
+        return all.position(all.position() + (int) skip).slice();
     }
 
     /** output, hN, cN, y of {@code r} in one array (double[] or float[]), the null ones left out. */

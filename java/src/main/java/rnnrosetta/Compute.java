@@ -77,4 +77,17 @@ abstract class Compute<A> {
 
     /** In-place softmax of {@code v[off .. off+n)}, max-subtracted. */
     abstract void softmax(A v, int off, int n);
+
+    /**
+     * A bidirectional layer's two halves merged elementwise (a chain's {@link Merge} other
+     * than CONCAT): {@code out[outOff + j] = f[fOff + j] (+ | * | ave) r[rOff + j]} for j &lt; n,
+     * where ave is {@code (f + r) * 0.5}.
+     */
+    abstract void merge(Merge merge, A f, int fOff, A r, int rOff, A out, int outOff, int n);
+
+    /**
+     * In place, {@code v[off .. off+n)} through a dense layer's activation: identity, softmax
+     * (max-subtracted), tanh, sigmoid (overflow-free) or relu ({@code v < 0 ? 0 : v}).
+     */
+    abstract void activate(DenseActivation activation, A v, int off, int n);
 }

@@ -92,6 +92,53 @@ class Plain64 extends Compute64 {
         Activations.softmax(v, off, n);
     }
 
+    @Override
+    void merge(Merge merge, double[] f, int fOff, double[] r, int rOff, double[] out, int outOff, int n) {
+        for (int j = 0; j < n; j++) {
+            double a = f[fOff + j];
+            double b = r[rOff + j];
+            switch (merge) {
+                case SUM:
+                    out[outOff + j] = a + b;                // h_fwd + h_rev
+                    break;
+                case MUL:
+                    out[outOff + j] = a * b;                // h_fwd * h_rev
+                    break;
+                case AVE:
+                    out[outOff + j] = (a + b) * 0.5;        // (h_fwd + h_rev) * 0.5
+                    break;
+                default:
+                    throw new IllegalArgumentException("merge " + merge + " is not elementwise");
+            }
+        }
+    }
+
+    @Override
+    void activate(DenseActivation activation, double[] v, int off, int n) {
+        switch (activation) {
+            case IDENTITY:
+                return;
+            case SOFTMAX:
+                Activations.softmax(v, off, n);
+                return;
+            default:
+                break;
+        }
+        for (int j = off; j < off + n; j++) {
+            switch (activation) {
+                case TANH:
+                    v[j] = Activations.tanh(v[j]);
+                    break;
+                case SIGMOID:
+                    v[j] = Activations.sigmoid(v[j]);
+                    break;
+                default:
+                    v[j] = Activations.relu(v[j]);          // RELU
+                    break;
+            }
+        }
+    }
+
     /** Elman RNN, units [from, to): {@code h_t = phi(clamp(xp + gh))}. */
     static void rnn(boolean relu, double clip, double[] xp, int xpOff, double[] gh, int ghOff,
                     double[] h, int hOff, int from, int to) {

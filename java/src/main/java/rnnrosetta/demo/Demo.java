@@ -10,7 +10,9 @@ import rnnrosetta.Kernel;
 import rnnrosetta.Net;
 import rnnrosetta.Net32;
 import rnnrosetta.Result;
+import rnnrosetta.fixture.ChainFixture;
 import rnnrosetta.fixture.Fixture;
+import rnnrosetta.fixture.FixtureDocument;
 import rnnrosetta.fixture.FixtureError;
 import rnnrosetta.fixture.FixtureReader;
 
@@ -20,7 +22,9 @@ import rnnrosetta.fixture.FixtureReader;
  * (with {@code --add-modules=jdk.incubator.vector} before {@code -cp} the nets compute with
  * {@link Kernel#VECTOR}, and the JVM prints its incubator warning; the text is the same).
  * Reads the fixture with {@link FixtureReader}, runs its first case on batch element 0 and
- * prints one row per time step, byte for byte the text of the C demo (docs/demo-output.md). Forward models stream through {@link Net#step}; reverse and
+ * prints one row per time step, byte for byte the text of the C demo (docs/demo-output.md).
+ * A version 2 fixture (a chain) runs one whole-sequence forward ({@link ChainDemo}). For
+ * version 1, forward models stream through {@link Net#step}; reverse and
  * bidirectional ones run one {@link Net#forward}. With {@code --dtype float32} the same
  * runs through {@link Net32}, as the C demo does: x, h0 and c0 are rounded to float for the
  * net (the table shows x as given), the state goes back to double between steps (exactly),
@@ -54,8 +58,13 @@ public final class Demo {
         }
         String text;
         try {
-            Fixture fx = FixtureReader.read(file);
-            text = dtype.equals("float32") ? render32(fx) : render(fx);
+            FixtureDocument doc = FixtureReader.readAny(file);
+            boolean float32 = dtype.equals("float32");
+            if (doc instanceof ChainFixture chain) {
+                text = ChainDemo.render(chain, float32);
+            } else {
+                text = float32 ? render32((Fixture) doc) : render((Fixture) doc);
+            }
         } catch (FixtureError e) {
             die("rr_demo: " + e.getMessage()); // FILE: JSON.PATH: problem
             return;
@@ -98,6 +107,21 @@ public final class Demo {
      */
     public static String render32(Fixture fx) {
         return render(fx, fx.cases().isEmpty() ? null : new Model32(fx.net32(Kernel.AUTO)));
+    }
+
+    /**
+     * The demo text for a version 2 fixture (a chain), computed in float64: one whole-sequence
+     * forward of batch element 0 (docs/demo-output.md).
+     *
+     * @throws IllegalArgumentException when the computation refuses the case (a reader bug)
+     */
+    public static String render(ChainFixture fx) {
+        return ChainDemo.render(fx, false);
+    }
+
+    /** {@link #render(ChainFixture)} computed in float32 with {@link rnnrosetta.Chain32}. */
+    public static String render32(ChainFixture fx) {
+        return ChainDemo.render(fx, true);
     }
 
     private static String render(Fixture fx, Model model) {

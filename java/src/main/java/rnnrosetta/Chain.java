@@ -1,0 +1,97 @@
+package rnnrosetta;
+
+/**
+ * A model as a chain (fixture format v2) in float64: embedding, recurrent layers of their own
+ * sizes, merges, readout and dense layers; see {@link ChainSpec} for the equations and the
+ * state slots. Built on one {@link Net}-engine per recurrent layer. The constructor copies
+ * the weights into the kernel's layout; afterwards the chain is immutable and may be used
+ * from many threads at once (each call allocates its own scratch). {@link Chain32} is the
+ * same in float32.
+ *
+ * <p>Shapes: T = seqLen, B = batch, I = {@link ChainSpec#inputSize()}, W =
+ * {@link ChainSpec#outputWidth()}, O = {@link ChainSpec#ySize()}; S_h = sum of
+ * {@link ChainSpec#stateSizes()}, S_c = sum of {@link ChainSpec#cellStateSizes()}. The
+ * {@link Result} holds output [T, B, W] (zero where t &gt;= lengths[b]), hN [S_h * B] (the
+ * flat slots), cN [S_c * B] or null without LSTM layers, and y: [T, B, O] for the SEQUENCE
+ * readout with dense layers, [B, O] for LAST, null for SEQUENCE without dense layers.
+ */
+public final class Chain {
+    private final ChainSpec spec;
+    private final ChainEngine<double[]> engine;
+
+    /** A chain that computes with {@link Kernel#AUTO}. */
+    public Chain(ChainSpec spec) {
+        this(spec, Kernel.AUTO);
+    }
+
+    /**
+     * A chain that computes with {@code kernel}.
+     *
+     * @throws IllegalArgumentException when spec or kernel is null
+     * @throws UnsupportedOperationException for {@link Kernel#VECTOR} without the Vector API module
+     */
+    public Chain(ChainSpec spec, Kernel kernel) {
+        this.spec = Checks.notNull("spec", spec);
+        Checks.notNull("kernel", kernel);
+        this.engine = new ChainEngine<>(spec, clip -> Kernels.float64(kernel, clip));
+    }
+
+    /** The model this chain computes. */
+    public ChainSpec spec() {
+        return spec;
+    }
+
+    /** The code path this chain computes with: "plain" or "vector". */
+    public String kernelName() {
+        return engine.kernelName();
+    }
+
+    /**
+     * Runs the whole sequence on real inputs (a chain without an embedding).
+     *
+     * @param x       [T, B, I]
+     * @param h0      [S_h * B] (the flat slots), or null for zeros
+     * @param c0      [S_c * B], or null for zeros; must be null without LSTM layers
+     * @param lengths [B], each in 1..T, or null for all T
+     * @throws IllegalArgumentException on any bad size, length or value of lengths
+     */
+    public Result<double[]> forward(int seqLen, int batch, double[] x, double[] h0, double[] c0, int[] lengths) {
+        int[] lens = ChainArguments.forward(spec, seqLen, batch, Arguments.len(x), null, Arguments.len(h0),
+                Arguments.len(c0), lengths);
+        return engine.run(seqLen, batch, x, null, h0, c0, lens);
+    }
+
+    /**
+     * Runs the whole sequence on tokens (a chain with an embedding): {@code x_t = E[tokens_t]}.
+     *
+     * @param tokens [T, B], each in 0..V-1
+     * @throws IllegalArgumentException as {@link #forward}, and on a token out of range
+     */
+    public Result<double[]> forwardTokens(int seqLen, int batch, int[] tokens, double[] h0, double[] c0,
+                                          int[] lengths) {
+        int[] lens = ChainArguments.forward(spec, seqLen, batch, -1, tokens, Arguments.len(h0), Arguments.len(c0),
+                lengths);
+        return engine.run(seqLen, batch, null, tokens, h0, c0, lens);
+    }
+
+    /**
+     * One time step of a chain whose layers are all FORWARD (streaming); equals
+     * {@link #forward} with T = 1, to the bit: output [B, W], hN / cN the next state, y [B, O].
+     *
+     * @param x [B, I]
+     * @param h [S_h * B], or null for zeros
+     * @param c [S_c * B], or null for zeros
+     * @throws UnsupportedOperationException when a layer is REVERSE or BIDIRECTIONAL
+     * @throws IllegalArgumentException on any bad size or length
+     */
+    public Result<double[]> step(int batch, double[] x, double[] h, double[] c) {
+        int[] lens = ChainArguments.step(spec, batch, Arguments.len(x), null, Arguments.len(h), Arguments.len(c));
+        return engine.run(1, batch, x, null, h, c, lens);
+    }
+
+    /** {@link #step} on tokens [B] (a chain with an embedding). */
+    public Result<double[]> stepTokens(int batch, int[] tokens, double[] h, double[] c) {
+        int[] lens = ChainArguments.step(spec, batch, -1, tokens, Arguments.len(h), Arguments.len(c));
+        return engine.run(1, batch, null, tokens, h, c, lens);
+    }
+}

@@ -1,0 +1,172 @@
+package rnnrosetta;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.DoubleFunction;
+
+/**
+ * The computation of a chain, written once for both precisions ({@code A} = double[] or
+ * float[]): one {@link Engine} per recurrent layer (the code of {@link Net} / {@link Net32}),
+ * with the embedding, merges, readout and dense layers around them. Arguments are validated by
+ * the caller ({@link Chain}, {@link Chain32}); immutable, each call allocates its own scratch.
+ *
+ * <pre>
+ *   x_t   = E[token_t]                                                    [T, B, E_dim]
+ *   o_l   = layer_l(o_{l-1}) with h0/c0 from its slots; h_n/c_n into them [T, B, D_l*H_out_l]
+ *   o_l  := merge_l(o_l[..., :H_out], o_l[..., H_out:])  (SUM, MUL, AVE)  [T, B, H_out_l]
+ *   v     = o_top (SEQUENCE) | merge_top(h_n fwd, h_n rev) (LAST)         [T*B | B, W]
+ *   v     = act_k(v W_k^T + b_k) for each dense layer k                   [T*B | B, O_k]
+ * </pre>
+ */
+final class ChainEngine<A> {
+    private final ChainSpec spec;
+    private final Compute<A> compute;         // the merges and the dense layers (no clip)
+    private final List<Engine<A>> layers;
+    private final A table;                    // E [V, E_dim], or null
+    private final List<Matrix<A>> dense;      // W_k, b_k [O_k, W_k]
+
+    /** Copies the (validated) weights in; {@code computeFor} gives the arithmetic for a clip bound. */
+    ChainEngine(ChainSpec spec, DoubleFunction<Compute<A>> computeFor) {
+        this.spec = spec;
+        this.compute = computeFor.apply(Double.NaN);
+        this.layers = new ArrayList<>();
+        for (RecurrentLayer layer : spec.layers()) {
+            Config config = layer.config();
+            layers.add(new Engine<>(config, computeFor.apply(config.clip()), layer.netWeights(), null, null));
+        }
+        this.table = spec.embedding() == null ? null : compute.convert(spec.embedding().table());
+        this.dense = new ArrayList<>();
+        for (DenseLayer d : spec.dense()) {
+            dense.add(compute.matrix(compute.convert(d.weightArray()), compute.convert(d.biasArray()), 0,
+                    d.outputs(), d.inputs()));
+        }
+    }
+
+    /** "plain" or "vector". */
+    String kernelName() {
+        return compute.name();
+    }
+
+    /**
+     * The whole computation on validated arguments: x [T, B, I] or tokens [T, B] (exactly one),
+     * h0 / c0 the flat slots or null, {@code lens} every length.
+     */
+    Result<A> run(int seqLen, int batch, A x, int[] tokens, A h0, A c0, int[] lens) {
+        int rows = seqLen * batch;
+        A in = tokens != null ? gather(tokens) : x;                                  // [T, B, I]
+        A hN = compute.newArray(sum(spec.stateSizes()) * batch);                     // flat h slots
+        int[] cSizes = spec.cellStateSizes();
+        A cN = cSizes.length > 0 ? compute.newArray(sum(cSizes) * batch) : null;     // flat c slots
+        int hAt = 0;
+        int cAt = 0;
+        Result<A> top = null;
+        for (int l = 0; l < layers.size(); l++) {
+            RecurrentLayer layer = spec.layers().get(l);
+            Config config = layer.config();
+            int hLen = config.numDirections() * batch * config.outputSize();          // [D, B, H_out]
+            int cLen = config.cell() == Cell.LSTM ? config.numDirections() * batch * config.hiddenSize() : 0;
+            A h0l = h0 == null ? null : slice(h0, hAt, hLen);
+            A c0l = c0 == null || cLen == 0 ? null : slice(c0, cAt, cLen);
+            top = layers.get(l).run(seqLen, batch, in, h0l, c0l, lens);
+            System.arraycopy(top.hN(), 0, hN, hAt, hLen);
+            if (cLen > 0) {
+                System.arraycopy(top.cN(), 0, cN, cAt, cLen);
+            }
+            hAt += hLen;
+            cAt += cLen;
+            in = config.numDirections() == 2 && layer.merge() != Merge.CONCAT
+                    ? merged(layer.merge(), top.output(), 2 * config.outputSize(), top.output(),
+                            2 * config.outputSize(), config.outputSize(), rows, config.outputSize())
+                    : top.output();
+        }
+        A y = null;
+        if (spec.hasY()) {
+            boolean last = spec.readout() == Readout.LAST;
+            A v = last ? lastStates(top.hN(), batch) : in;                                // [B | T*B, W]
+            y = v; // with LAST and no dense layers, y is the readout (a fresh array)
+            for (int k = 0; k < dense.size(); k++) {
+                y = denseLayer(y, last ? batch : rows, k);
+            }
+        }
+        return new Result<>(in, hN, cN, y, seqLen, batch);
+    }
+
+    /** x [T*B, E_dim]: row r is E[tokens[r]]. */
+    private A gather(int[] tokens) {
+        int width = spec.embedding().size();
+        A x = compute.newArray(tokens.length * width);
+        for (int r = 0; r < tokens.length; r++) {
+            System.arraycopy(table, tokens[r] * width, x, r * width, width);
+        }
+        return x;
+    }
+
+    /** The top layer's h_n [D, B, H_out] as one vector per sequence [B, W], merged like its outputs. */
+    private A lastStates(A hN, int batch) {
+        RecurrentLayer layer = spec.layers().get(spec.layers().size() - 1);
+        int hOut = layer.config().outputSize();
+        if (layer.config().numDirections() == 1) {
+            return copy(hN, batch * hOut);
+        }
+        if (layer.merge() != Merge.CONCAT) {
+            // v[b] = merge(h_n[fwd, b], h_n[rev, b])
+            return merged(layer.merge(), hN, hOut, hN, hOut, batch * hOut, batch, hOut);
+        }
+        A v = compute.newArray(batch * 2 * hOut);                                       // v[b] = [fwd_b, rev_b]
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(hN, b * hOut, v, b * 2 * hOut, hOut);
+            System.arraycopy(hN, (batch + b) * hOut, v, b * 2 * hOut + hOut, hOut);
+        }
+        return v;
+    }
+
+    /**
+     * {@code out[r] = merge(f[r*fStride ..], r[rOff + r*rStride ..])} for each of {@code rows} rows
+     * of {@code n} values; f rows start at 0, r rows at {@code rOff}.
+     */
+    private A merged(Merge merge, A f, int fStride, A r, int rStride, int rOff, int rows, int n) {
+        A out = compute.newArray(rows * n);
+        for (int i = 0; i < rows; i++) {
+            compute.merge(merge, f, i * fStride, r, rOff + i * rStride, out, i * n, n);
+        }
+        return out;
+    }
+
+    /** Dense layer k on {@code rows} rows: {@code act(v W^T + b)} [rows, O]. */
+    private A denseLayer(A v, int rows, int k) {
+        Matrix<A> m = dense.get(k);
+        DenseActivation act = spec.dense().get(k).activation();
+        A y = compute.newArray(rows * m.n());
+        if (m.stride() == m.n()) {
+            compute.linear(v, 0, rows, m, y, 0, m.n());
+        } else {
+            A padded = compute.newArray(rows * m.stride());
+            compute.linear(v, 0, rows, m, padded, 0, m.stride());
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(padded, r * m.stride(), y, r * m.n(), m.n());
+            }
+        }
+        for (int r = 0; r < rows; r++) {
+            compute.activate(act, y, r * m.n(), m.n());
+        }
+        return y;
+    }
+
+    private A slice(A a, int from, int n) {
+        A s = compute.newArray(n);
+        System.arraycopy(a, from, s, 0, n);
+        return s;
+    }
+
+    private A copy(A a, int n) {
+        return slice(a, 0, n);
+    }
+
+    private static int sum(int[] sizes) {
+        int s = 0;
+        for (int size : sizes) {
+            s += size;
+        }
+        return s;
+    }
+}
