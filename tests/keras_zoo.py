@@ -87,7 +87,9 @@ def bigru_classifier(merge: str) -> Callable[[], Any]:
 
 
 def go_backwards_last() -> Any:
-    return _seq(keras.Input((None, 4)), kl.LSTM(7, go_backwards=True), kl.Dense(3, activation="sigmoid"))
+    return _seq(
+        keras.Input((None, 4)), kl.LSTM(7, go_backwards=True), kl.Dense(5), kl.ReLU(), kl.Dense(3, activation="sigmoid")
+    )
 
 
 def gru_backwards_no_dense() -> Any:
@@ -263,6 +265,16 @@ REFUSED: tuple[tuple[str, Callable[[], Any], str], ...] = (
         "activation elu",
     ),
     ("subclassed", _subclassed, "subclassed model"),
+    (
+        "relu6",
+        lambda: _seq(keras.Input((None, 4)), kl.LSTM(3), kl.ReLU(max_value=6.0)),
+        "only ReLU() with no max_value",
+    ),
+    (
+        "softmax_axis",
+        lambda: _seq(keras.Input((None, 4)), kl.LSTM(3, return_sequences=True), kl.Softmax(axis=1)),
+        "softmax over axis 1",
+    ),
     ("last_step_slice", _last_step_slice, "(GetItem): this layer type is not supported"),
     ("nested_model", _nested, "nested model"),
     ("dropout_training", _dropout_in_training, "called with training=..."),

@@ -82,7 +82,9 @@ def random_chain(seed: int, directions: tuple[str, ...] | None = None) -> Chain:
     dense = []
     for _ in range(int(rng.integers(0, 3))):
         size = int(rng.integers(1, 5))
-        dense.append(Dense(rng.uniform(-1, 1, (size, width)), rng.uniform(-1, 1, size), str(rng.choice(DENSE_ACTIVATIONS))))
+        dense.append(
+            Dense(rng.uniform(-1, 1, (size, width)), rng.uniform(-1, 1, size), str(rng.choice(DENSE_ACTIVATIONS)))
+        )
         width = size
     readout = "last" if rng.random() < 0.5 else "sequence"
     return Chain(layers=tuple(layers), merges=tuple(merges), embedding=embedding, dense=tuple(dense), readout=readout)
@@ -194,7 +196,9 @@ def test_committed_v2_fixture_matches_expected_and_numpy(name: str, kernel: str)
             where = f"{name}/{case.name}/{field}"
             want = _flat(getattr(case.expected, field))
             if want is not None:
-                np.testing.assert_allclose(_flat(getattr(got, field)), want, rtol=tol.rtol, atol=tol.atol, err_msg=where)
+                np.testing.assert_allclose(
+                    _flat(getattr(got, field)), want, rtol=tol.rtol, atol=tol.atol, err_msg=where
+                )
             reference = _flat(getattr(ref, field))
             if reference is not None:
                 np.testing.assert_allclose(_flat(getattr(got, field)), reference, rtol=1e-12, atol=1e-12, err_msg=where)

@@ -12,16 +12,17 @@ from typing import Any
 
 import pytest
 
-from tests.test_c_api import SIZE_MAX, Arrays, Spec, api, refuses, weights  # noqa: F401 (api is a fixture)
+from tests.conftest import require_backend
+from tests.test_c_api import SIZE_MAX, Arrays, Spec, _open, refuses, weights
 
 GRU0 = Spec(cell="gru", input_size=2, hidden_size=3)
 LSTM1 = Spec(cell="lstm", input_size=3, hidden_size=4, proj_size=2, direction="bidirectional")
-V, I, W, O = 5, 2, 2, 2  # vocab, embedding width, top width (sum merge: H_out), y size
+V, E_DIM, W, Y_SIZE = 5, 2, 2, 2  # vocab, embedding width, top width (sum merge: H_out), y size
 S_H, S_C = 3 + 2 + 2, 4 + 4  # per batch element
 
 
-def chain_config(api: tuple[Any, Any], arrays: Arrays, **raw: Any) -> Any:
-    ffi, lib = api
+def chain_config(pair: tuple[Any, Any], arrays: Arrays, **raw: Any) -> Any:
+    ffi, lib = pair
     layers = ffi.new("rr_layer_config[]", 2)
     arrays.keep.append(layers)
     layers[0].cell, layers[0].hidden_size, layers[0].direction = lib.RR_CELL_GRU, 3, lib.RR_FORWARD
@@ -31,9 +32,9 @@ def chain_config(api: tuple[Any, Any], arrays: Arrays, **raw: Any) -> Any:
     dense = ffi.new("rr_dense_config[]", 2)
     arrays.keep.append(dense)
     dense[0].size, dense[0].activation = 3, lib.RR_ACT_TANH
-    dense[1].size, dense[1].activation = O, lib.RR_ACT_SOFTMAX
+    dense[1].size, dense[1].activation = Y_SIZE, lib.RR_ACT_SOFTMAX
     cfg = ffi.new("rr_chain_config *")
-    cfg.input_size, cfg.vocab_size, cfg.num_layers, cfg.layers = I, V, 2, layers
+    cfg.input_size, cfg.vocab_size, cfg.num_layers, cfg.layers = E_DIM, V, 2, layers
     cfg.num_dense, cfg.dense, cfg.readout = 2, dense, lib.RR_READOUT_LAST
     for name, value in raw.items():
         setattr(cfg, name, value)
@@ -41,38 +42,39 @@ def chain_config(api: tuple[Any, Any], arrays: Arrays, **raw: Any) -> Any:
     return cfg
 
 
-def create(api: tuple[Any, Any], **raw: Any) -> Any:
-    ffi, lib = api
-    arrays = Arrays(api)
+def create(pair: tuple[Any, Any], **raw: Any) -> Any:
+    ffi, lib = pair
+    arrays = Arrays(pair)
     out = ffi.new("rr_chain **")
     err = ffi.new("rr_error *")
-    status = lib.rr_chain_create(chain_config(api, arrays, **raw), out, err)
+    status = lib.rr_chain_create(chain_config(pair, arrays, **raw), out, err)
     assert status == lib.RR_OK, ffi.string(err.message).decode()
     return ffi.gc(out[0], lib.rr_chain_free)
 
 
-def ready(api: tuple[Any, Any], *, skip_dense: bool = False, **raw: Any) -> Any:
-    ffi, lib = api
-    chain = create(api, **raw)
-    arrays = Arrays(api)
+def ready(pair: tuple[Any, Any], *, skip_dense: bool = False, **raw: Any) -> Any:
+    ffi, lib = pair
+    chain = create(pair, **raw)
+    arrays = Arrays(pair)
     err = ffi.new("rr_error *")
     calls = [
-        lambda: lib.rr_chain_set_embedding(chain, *arrays.buf(V * I), err),
-        lambda: lib.rr_chain_set_weights(chain, 0, lib.RR_FORWARD, weights(api, GRU0, 0, arrays), err),
-        lambda: lib.rr_chain_set_weights(chain, 1, lib.RR_FORWARD, weights(api, LSTM1, 0, arrays), err),
-        lambda: lib.rr_chain_set_weights(chain, 1, lib.RR_REVERSE, weights(api, LSTM1, 0, arrays), err),
+        lambda: lib.rr_chain_set_embedding(chain, *arrays.buf(V * E_DIM), err),
+        lambda: lib.rr_chain_set_weights(chain, 0, lib.RR_FORWARD, weights(pair, GRU0, 0, arrays), err),
+        lambda: lib.rr_chain_set_weights(chain, 1, lib.RR_FORWARD, weights(pair, LSTM1, 0, arrays), err),
+        lambda: lib.rr_chain_set_weights(chain, 1, lib.RR_REVERSE, weights(pair, LSTM1, 0, arrays), err),
         lambda: lib.rr_chain_set_dense(chain, 0, *arrays.buf(3 * W), *arrays.buf(3), err),
     ]
     if not skip_dense:
-        calls.append(lambda: lib.rr_chain_set_dense(chain, 1, *arrays.buf(O * 3), *arrays.buf(O), err))
+        calls.append(lambda: lib.rr_chain_set_dense(chain, 1, *arrays.buf(Y_SIZE * 3), *arrays.buf(Y_SIZE), err))
     for call in calls:
         assert call() == lib.RR_OK, ffi.string(err.message).decode()
     return chain
 
 
 @pytest.fixture
-def chain_api(api: tuple[Any, Any]) -> tuple[Any, Any]:
-    return api
+def chain_api() -> tuple[Any, Any]:
+    require_backend("c")
+    return _open()
 
 
 def test_sizes(chain_api: tuple[Any, Any]) -> None:
@@ -80,8 +82,8 @@ def test_sizes(chain_api: tuple[Any, Any]) -> None:
     sizes = ffi.new("rr_chain_sizes *")
     assert lib.rr_chain_get_sizes(create(chain_api), sizes, ffi.NULL) == lib.RR_OK
     got = (sizes.input_size, sizes.vocab_size, sizes.output_width, sizes.num_slots, sizes.num_cell_slots)
-    assert got == (I, V, W, 3, 2)
-    assert (sizes.state_size, sizes.cell_state_size, sizes.y_size, sizes.all_forward) == (S_H, S_C, O, 0)
+    assert got == (E_DIM, V, W, 3, 2)
+    assert (sizes.state_size, sizes.cell_state_size, sizes.y_size, sizes.all_forward) == (S_H, S_C, Y_SIZE, 0)
     refuses(chain_api, lambda err: lib.rr_chain_get_sizes(ffi.NULL, sizes, err), "RR_E_NULL", "chain")
 
 
@@ -147,25 +149,58 @@ def test_setters_refuse_bad_arguments(chain_api: tuple[Any, Any]) -> None:
     chain = create(chain_api)
     arrays = Arrays(chain_api)
     good = weights(chain_api, GRU0, 0, arrays)
-    refuses(chain_api, lambda err: lib.rr_chain_set_embedding(chain, *arrays.buf(V * I - 1), err), "RR_E_SHAPE", "weight_len")
-    refuses(chain_api, lambda err: lib.rr_chain_set_embedding(chain, ffi.NULL, V * I, err), "RR_E_NULL", "weight")
-    refuses(chain_api, lambda err: lib.rr_chain_set_embedding(ffi.NULL, *arrays.buf(V * I), err), "RR_E_NULL", "chain")
+    refuses(
+        chain_api,
+        lambda err: lib.rr_chain_set_embedding(chain, *arrays.buf(V * E_DIM - 1), err),
+        "RR_E_SHAPE",
+        "weight_len",
+    )
+    refuses(chain_api, lambda err: lib.rr_chain_set_embedding(chain, ffi.NULL, V * E_DIM, err), "RR_E_NULL", "weight")
+    refuses(
+        chain_api, lambda err: lib.rr_chain_set_embedding(ffi.NULL, *arrays.buf(V * E_DIM), err), "RR_E_NULL", "chain"
+    )
     refuses(chain_api, lambda err: lib.rr_chain_set_weights(chain, 2, lib.RR_FORWARD, good, err), "RR_E_SIZE", "layer")
-    refuses(chain_api, lambda err: lib.rr_chain_set_weights(chain, 0, lib.RR_REVERSE, good, err), "RR_E_CONFIG", "layers[0]")
-    refuses(chain_api, lambda err: lib.rr_chain_set_weights(chain, 0, lib.RR_FORWARD, ffi.NULL, err), "RR_E_NULL", "weights")
+    refuses(
+        chain_api, lambda err: lib.rr_chain_set_weights(chain, 0, lib.RR_REVERSE, good, err), "RR_E_CONFIG", "layers[0]"
+    )
+    refuses(
+        chain_api, lambda err: lib.rr_chain_set_weights(chain, 0, lib.RR_FORWARD, ffi.NULL, err), "RR_E_NULL", "weights"
+    )
     wide = weights(chain_api, LSTM1, 0, arrays, weight_ih=arrays.buf(16 * 4))  # reads 3, not 4
-    refuses(chain_api, lambda err: lib.rr_chain_set_weights(chain, 1, lib.RR_FORWARD, wide, err), "RR_E_SHAPE", "weight_ih_len")
-    refuses(chain_api, lambda err: lib.rr_chain_set_dense(chain, 2, *arrays.buf(6), *arrays.buf(3), err), "RR_E_SIZE", "k")
-    refuses(chain_api, lambda err: lib.rr_chain_set_dense(chain, 1, *arrays.buf(6), *arrays.buf(3), err), "RR_E_SHAPE", "bias_len")
-    refuses(chain_api, lambda err: lib.rr_chain_set_dense(chain, 0, *arrays.buf(4), *arrays.buf(3), err), "RR_E_SHAPE", "weight_len")
+    refuses(
+        chain_api,
+        lambda err: lib.rr_chain_set_weights(chain, 1, lib.RR_FORWARD, wide, err),
+        "RR_E_SHAPE",
+        "weight_ih_len",
+    )
+    refuses(
+        chain_api, lambda err: lib.rr_chain_set_dense(chain, 2, *arrays.buf(6), *arrays.buf(3), err), "RR_E_SIZE", "k"
+    )
+    refuses(
+        chain_api,
+        lambda err: lib.rr_chain_set_dense(chain, 1, *arrays.buf(6), *arrays.buf(3), err),
+        "RR_E_SHAPE",
+        "bias_len",
+    )
+    refuses(
+        chain_api,
+        lambda err: lib.rr_chain_set_dense(chain, 0, *arrays.buf(4), *arrays.buf(3), err),
+        "RR_E_SHAPE",
+        "weight_len",
+    )
     plain = create(chain_api, vocab_size=0)
-    refuses(chain_api, lambda err: lib.rr_chain_set_embedding(plain, *arrays.buf(V * I), err), "RR_E_CONFIG", "embedding")
+    refuses(
+        chain_api,
+        lambda err: lib.rr_chain_set_embedding(plain, *arrays.buf(V * E_DIM), err),
+        "RR_E_CONFIG",
+        "embedding",
+    )
 
 
-def forward_call(api: tuple[Any, Any], chain: Any, steps: int = 3, batch: int = 2, **changes: tuple[Any, int]) -> Any:
+def forward_call(pair: tuple[Any, Any], chain: Any, steps: int = 3, batch: int = 2, **changes: tuple[Any, int]) -> Any:
     """``err -> status`` of an rr_chain_forward with correct arguments but ``changes``."""
-    ffi, lib = api
-    arrays = Arrays(api)
+    ffi, lib = pair
+    arrays = Arrays(pair)
     defaults = {
         "x": lambda: (ffi.NULL, 0),
         "tokens": lambda: arrays.buf(steps * batch, "int64_t", [1] * (steps * batch)),
@@ -175,7 +210,7 @@ def forward_call(api: tuple[Any, Any], chain: Any, steps: int = 3, batch: int = 
         "output": lambda: arrays.buf(steps * batch * W),
         "h_n": lambda: arrays.buf(batch * S_H),
         "c_n": lambda: arrays.buf(batch * S_C),
-        "y": lambda: arrays.buf(batch * O),
+        "y": lambda: arrays.buf(batch * Y_SIZE),
     }
     args = {name: changes[name] if name in changes else make() for name, make in defaults.items()}
     flat = [value for pair in args.values() for value in pair]
@@ -191,12 +226,12 @@ def test_forward_runs_and_refuses_bad_arguments(chain_api: tuple[Any, Any]) -> N
         ({"tokens": arrays.buf(6, "int64_t", [0, 1, 2, 3, 4, 5])}, "RR_E_TOKENS", ("tokens[2][1]",)),
         ({"tokens": arrays.buf(6, "int64_t", [0, -1, 2, 3, 4, 4])}, "RR_E_TOKENS", ("tokens[0][1]",)),
         ({"tokens": (ffi.NULL, 0)}, "RR_E_NULL", ("tokens",)),
-        ({"x": arrays.buf(6 * I)}, "RR_E_CONFIG", ("x",)),
+        ({"x": arrays.buf(6 * E_DIM)}, "RR_E_CONFIG", ("x",)),
         ({"tokens": arrays.buf(5, "int64_t", [0] * 5)}, "RR_E_SHAPE", ("tokens_len",)),
         ({"h0": arrays.buf(2 * S_H - 1)}, "RR_E_SHAPE", ("h0_len",)),
         ({"c0": arrays.buf(2 * S_C + 1)}, "RR_E_SHAPE", ("c0_len",)),
         ({"c_n": (ffi.NULL, 0)}, "RR_E_NULL", ("c_n",)),
-        ({"y": arrays.buf(3 * 2 * O)}, "RR_E_SHAPE", ("y_len",)),  # [T, B, O] for a last readout
+        ({"y": arrays.buf(3 * 2 * Y_SIZE)}, "RR_E_SHAPE", ("y_len",)),  # [T, B, Y_SIZE] for a last readout
         ({"y": (ffi.NULL, 0)}, "RR_E_NULL", ("y",)),
         ({"output": arrays.buf(3 * 2 * 4)}, "RR_E_SHAPE", ("output_len",)),
         ({"lengths": arrays.lengths([1, 4])}, "RR_E_LENGTHS", ("lengths[1]",)),
@@ -222,12 +257,12 @@ def test_precision_and_step_refusals(chain_api: tuple[Any, Any]) -> None:
     out = arrays.buf(2 * W, "float")
     call = lambda err: lib.rr_chain_forward_f32(  # noqa: E731
         chain, 1, 2, ffi.NULL, 0, *arrays.buf(2, "int64_t", [0, 0]), ffi.NULL, 0, ffi.NULL, 0, ffi.NULL, 0,
-        *out, *arrays.buf(2 * S_H, "float"), *arrays.buf(2 * S_C, "float"), *arrays.buf(2 * O, "float"), err,
+        *out, *arrays.buf(2 * S_H, "float"), *arrays.buf(2 * S_C, "float"), *arrays.buf(2 * Y_SIZE, "float"), err,
     )  # fmt: skip
     refuses(chain_api, call, "RR_E_CONFIG", "float64")
     step = lambda err: lib.rr_chain_step(  # noqa: E731
         chain, 2, ffi.NULL, 0, *arrays.buf(2, "int64_t", [0, 0]), ffi.NULL, 0, ffi.NULL, 0,
-        *arrays.buf(2 * W), *arrays.buf(2 * S_H), *arrays.buf(2 * S_C), *arrays.buf(2 * O), err,
+        *arrays.buf(2 * W), *arrays.buf(2 * S_H), *arrays.buf(2 * S_C), *arrays.buf(2 * Y_SIZE), err,
     )  # fmt: skip
     refuses(chain_api, step, "RR_E_UNSUPPORTED", "step")
     assert ffi.string(lib.rr_chain_kernel_name(chain)).decode() in ("portable", "avx2-fma")

@@ -19,8 +19,8 @@ import pytest
 
 import rnn_rosetta as rr
 from rnn_rosetta import paths
-from rnn_rosetta.chain import Chain
 from rnn_rosetta.backends.c_backend import header_declarations
+from rnn_rosetta.chain import Chain
 from tests.bad_fixtures import CATALOGUE, make
 from tests.conftest import require_backend
 

@@ -178,15 +178,24 @@ def test_convert_an_onnx_file_from_torch_onnx_export(tmp_path: Path) -> None:
 def test_convert_a_pt2_file_from_torch_export(tmp_path: Path) -> None:
     source = _pt2(SequenceModel(), torch.zeros(2, 6, dtype=torch.long), tmp_path / "sequence_model.pt2")
     out = tmp_path / "sequence_model.json"
-    done = _cli("convert", source, "-o", out, "--length", "6", "--batch", "3", "--seed", "4")
+    done = _cli("convert", source, "-o", out, "--seed", "4")
     fixture = _check_converted(done, source, out, "float64")
     chain = fixture.model
     assert chain.embedding is not None and chain.readout == "last" and len(chain.layers) == 2
-    for case in fixture.cases:
-        assert case.x is None and case.tokens is not None and case.tokens.shape == (6, 3)
+    for case in fixture.cases:  # torch.export fixes the input's shape: convert takes the exported one, [B=2, T=6]
+        assert case.x is None and case.tokens is not None and case.tokens.shape == (6, 2)
         assert case.tokens.min() >= 0 and case.tokens.max() < 12
-        assert case.expected.y is not None and case.expected.y.shape == (3, 3)
+        assert case.expected.y is not None and case.expected.y.shape == (2, 3)
+    notes = " ".join(fixture.provenance["notes"])
+    assert "given_state: the source cannot take it" in notes, "a program starts from zeros: said, not hidden"
     _check_demos(out)
+
+
+def test_a_shape_the_exported_program_cannot_take_is_one_line(tmp_path: Path) -> None:
+    source = _pt2(SequenceModel(), torch.zeros(2, 6, dtype=torch.long), tmp_path / "sequence_model.pt2")
+    done = _cli("convert", source, "-o", tmp_path / "out.json", "--length", "9")
+    line = _assert_one_line_refusal(done, f"rnn-rosetta: {source}: torch refused a case of T=9, B=2")
+    assert "--length" in line
 
 
 def test_convert_a_keras_file(tmp_path: Path) -> None:

@@ -165,7 +165,7 @@ def _refuse_chains(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def load(self, model, dtype="float64", kernel="auto"):  # type: ignore[no-untyped-def]
         if isinstance(model, rr.Chain):
-            raise rr.BackendUnavailable("numpy", "this build has no chains")
+            raise rr.BackendUnavailable("this build has no chains")
         return original(self, model, dtype, kernel)
 
     monkeypatch.setattr(numpy_backend.NumpyBackend, "load", load)
@@ -181,7 +181,7 @@ def test_a_backend_without_chains_is_a_skipped_target_until_chains_are_required(
     report = tmp_path / "report.json"
     assert crosscheck(chosen, ["numpy"], 1, console, dtypes=["float64"], json_out=report) == 0
     text = " ".join(console.export_text().split())
-    assert "skipped targets: numpy[auto] on 1 chain fixture (cannot load chains: numpy: this build has no chains)" in text
+    assert "skipped targets: numpy[auto] on 1 chain fixture (cannot load chains: this build has no chains)" in text
     skipped = json.loads(report.read_text())["skipped"]
     assert {s["fixture"] for s in skipped} == {"reverse_last"} and len(skipped) == 2  # auto and plain
     monkeypatch.setenv("RR_REQUIRE_CHAINS", "1")

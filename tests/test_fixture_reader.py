@@ -74,3 +74,26 @@ def test_json_fields_name_the_element_at_fault() -> None:
 def test_the_fixture_records_where_it_came_from() -> None:
     path = paths.fixtures_dir() / "gru_small.json"
     assert rr.load_fixture(path).source == str(path)
+
+
+def test_versions_1_and_2_are_read_and_another_is_named() -> None:
+    document = json.loads((paths.fixtures_dir() / "reverse_last.json").read_text())
+    assert isinstance(rr.parse_fixture(json.dumps(document)).model, rr.Chain)
+    document["version"] = 3
+    with pytest.raises(rr.FixtureError, match=r"version: this code reads versions 1 and 2, got 3"):
+        rr.parse_fixture(json.dumps(document))
+
+
+def test_a_v1_key_in_a_v2_file_is_unknown_in_v2_words() -> None:
+    document = json.loads((paths.fixtures_dir() / "reverse_last.json").read_text())
+    document["model"]["layers"][0]["num_layers"] = 1
+    with pytest.raises(rr.FixtureError, match=r"model\.layers\[0\]\.num_layers: unknown key, not part of format v2"):
+        rr.parse_fixture(json.dumps(document))
+
+
+def test_ragged_state_slots_are_read_as_a_list_and_uniform_ones_as_an_array() -> None:
+    stack = rr.load_fixture(paths.fixtures_dir() / "stack_64_32_softmax.json")  # slots of 12 and 7
+    h0 = stack.cases[1].h0
+    assert isinstance(h0, list) and [s.shape for s in h0] == [(3, 12), (3, 7)]
+    seq = rr.load_fixture(paths.fixtures_dir() / "seq_classifier.json")  # two slots of 8
+    assert getattr(seq.cases[1].h0, "shape", None) == (2, 3, 8)

@@ -423,14 +423,24 @@ REFUSALS: dict[str, tuple[Callable[[], Any], str]] = {
         lambda: _refusal_graph(lambda m, a: m.norm(a), opset_version=17),
         r"LayerNormalization node '.*': op LayerNormalization between the recurrent layers",
     ),
-    "relu_between_layers": (lambda: _refusal_graph(lambda m, a: torch.relu(a)), r"Relu node .*activations follow a dense"),
-    "residual_add": (lambda: _refusal_graph(returns=lambda a, b, h, c: a + b), r"Add node .*combines seq and seq"),
+    "relu_between_layers": (
+        lambda: _refusal_graph(lambda m, a: torch.relu(a)),
+        r"Relu node .*: Relu on layer 0's output; activations follow a dense",
+    ),
+    "residual_add": (
+        lambda: _refusal_graph(returns=lambda a, b, h, c: a + b),
+        r"Add node .*combines layer 0's output and layer 1's output",
+    ),
     "scan_loop": (_scan_graph, r"Scan node 'loop_over_time': a recurrence written as a loop"),
     "two_dense_heads": (
-        lambda: _refusal_graph(returns=lambda a, b, h, c: (nn.functional.linear(b[-1], torch.ones(3, 6)),
-                                                           nn.functional.linear(b[-1], torch.ones(2, 6)))),
+        lambda: _refusal_graph(
+            returns=lambda a, b, h, c: (
+                nn.functional.linear(b[-1], torch.ones(3, 6)),
+                nn.functional.linear(b[-1], torch.ones(2, 6)),
+            )
+        ),
         r"MatMul node .*a second branch of dense layers|Gemm node .*a second branch of dense layers",
-    ),  # fmt: skip
+    ),
     "lower_layer_as_output": (
         lambda: _refusal_graph(returns=lambda a, b, h, c: (a, b)),
         r"graph output .* comes from layer 0, not the top layer 1",
@@ -450,12 +460,16 @@ REFUSALS: dict[str, tuple[Callable[[], Any], str]] = {
     ),
     "lengths_then_out_last": (_lengths_then_last_step, r"Gather node 'out_last': with sequence_lens"),
     "no_recurrent_node": (
-        lambda: helper.make_model(helper.make_graph(
-            [helper.make_node("Identity", ["x"], ["y"])], "plain",
-            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
-            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])])),
+        lambda: helper.make_model(
+            helper.make_graph(
+                [helper.make_node("Identity", ["x"], ["y"])],
+                "plain",
+                [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+                [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])],
+            )
+        ),
         r"Identity|no RNN, LSTM or GRU node|is none of the chain's",
-    ),  # fmt: skip
+    ),
 }
 
 

@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rnn_rosetta import FixtureError, load_fixture
+from rnn_rosetta import CaseInputs, FixtureError, load_fixture
 from rnn_rosetta.backends import BACKENDS, get_backend
 from rnn_rosetta.interop import fixture_from_torch, model_from_state_dict, model_from_torch, write_fixture
+from rnn_rosetta.interop.torch_import import torch_expected as library_expected
 from rnn_rosetta.oracles import oracle_version, torch_module
 from rnn_rosetta.paths import REPO_ROOT
 from rnn_rosetta.result import Result
@@ -298,6 +299,19 @@ def test_state_dict_round_trip_is_bit_identical(index: int) -> None:
         assert torch.equal(rebuilt[key], tensor), key
     for key in rebuilt.keys() - state.keys():  # bias=False: the importer's zeros
         assert key.startswith("bias_") and not spec.bias and not rebuilt[key].any(), key
+
+
+@pytest.mark.parametrize("index", range(len(SPECS)), ids=[s.name for s in SPECS])
+def test_library_torch_expected_on_a_bare_module(index: int) -> None:
+    """``interop.torch_expected(module, case)`` gives what this file's own PyTorch runner gives."""
+    spec = SPECS[index]
+    module, _, _ = build_module(spec, index)
+    for name, x, h0, c0, lengths in case_inputs(spec, index):
+        got = library_expected(module, CaseInputs(name, x, h0, c0, lengths))
+        want = torch_expected(module, None, None, x, h0, c0, lengths)
+        for key, array in want.fields().items():
+            if key != "y":
+                np.testing.assert_allclose(getattr(got, key), array, rtol=1e-13, atol=1e-14, err_msg=f"{name}.{key}")
 
 
 def _same_weights(a: Any, b: Any) -> bool:

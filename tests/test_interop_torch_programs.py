@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rnn_rosetta import Chain, Model, ModelImportError
+from rnn_rosetta import Chain, InputError, Model, ModelImportError
 from rnn_rosetta.backends import BACKENDS, get_backend
 from rnn_rosetta.fixture_data import CaseInputs
 from rnn_rosetta.interop.torch_import import model_from_torch, torch_expected
@@ -25,6 +25,7 @@ from rnn_rosetta.result import Result
 from tests.conftest import import_torch_or_skip_module, require_backend
 
 torch = import_torch_or_skip_module()
+pytestmark = pytest.mark.filterwarnings("ignore:The tensor attributes:UserWarning")  # torch.export on nn.RNNBase
 
 from tests import torch_zoo  # noqa: E402  (needs torch)
 
@@ -136,11 +137,14 @@ def test_pt2_file_round_trip(tmp_path: Path) -> None:
     module, chain = zoo_entry(0)
     example = torch.zeros((BATCH, STEPS), dtype=torch.long)
     path = tmp_path / "seed001.pt2"
-    torch.export.save(torch.export.export(module, (example,)), str(path))
+    dynamic = ({0: torch.export.Dim.AUTO},)  # any batch; the time axis stays as traced (nn.LSTM specialises it)
+    torch.export.save(torch.export.export(module, (example,), dynamic_shapes=dynamic), str(path))
     loaded = model_from_torch(path)
     assert isinstance(loaded, Chain)
     assert loaded.describe() == chain.describe()
     assert loaded.extra["batch_first"] is True
+    assert loaded.extra["input_shape"] == [None, STEPS]
+    assert chain.extra["input_shape"] == [None, None]  # the module itself runs at any size
     case = zoo_cases(0)[0]
     want = torch_expected(path, case)
     np.testing.assert_allclose(want.y, torch_expected(module, case).y, rtol=RTOL, atol=ATOL)
@@ -160,6 +164,18 @@ def test_float32_program_is_answered_in_float64() -> None:
     got = get_backend("numpy").load(chain).forward(x)
     np.testing.assert_allclose(got.y, want.y, rtol=RTOL, atol=ATOL)
     assert module.fc.weight.dtype == torch.float32  # the user's module is untouched
+
+
+def test_float32_exported_program_is_answered_in_float64() -> None:
+    """``torch_expected`` on a float32 ExportedProgram runs its graph in float64 (zeros' dtype too)."""
+    torch.manual_seed(SEED)
+    module = _Float32Classifier().eval()
+    x = np.random.default_rng(SEED).standard_normal((STEPS, BATCH, 4))
+    program = torch.export.export(module, (torch.zeros((STEPS, BATCH, 4)),))
+    want = torch_expected(module, CaseInputs("f32", x))
+    np.testing.assert_allclose(torch_expected(program, CaseInputs("f32", x)).y, want.y, rtol=RTOL, atol=ATOL)
+    with pytest.raises(InputError, match="the program refused input of shape"):  # static shapes: T=6, B=3 only
+        torch_expected(program, CaseInputs("short", x[:2]))
 
 
 class _Float32Classifier(torch.nn.Module):
@@ -197,6 +213,14 @@ def test_training_mode_program_is_refused() -> None:
     module = torch_zoo.SequenceModel().train()
     program = torch.export.export(module, (torch.zeros((2, 5), dtype=torch.long),))
     with pytest.raises(ModelImportError, match="training mode"):
+        model_from_torch(program)
+
+
+def test_decomposed_program_is_refused() -> None:
+    """After ``run_decompositions()`` the recurrent modules are loops of matmuls: refused, named."""
+    module = torch_zoo.HiddenClassifier().eval()
+    program = torch.export.export(module, (torch.zeros((5, 2, 6), dtype=torch.float64),)).run_decompositions()
+    with pytest.raises(ModelImportError, match=r"run_decompositions\(\)"):
         model_from_torch(program)
 
 

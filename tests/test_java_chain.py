@@ -391,17 +391,27 @@ def test_parts_refuse_bad_shapes(java: Any) -> None:
     refuses(lambda: java.DenseLayer(2, 4, _doubles(np.zeros(8)), _doubles(np.zeros(2)), None), IAE, "activation")
 
     layer = java.RecurrentLayer(_config(java), concat, one)
+    four = java.RecurrentLayer(_config(java, inputs=4), concat, one_of(java, 4))
     wide = java.RecurrentLayer(_config(java, inputs=5), concat, one_of(java, 5))
-    lst = jpype.JClass("java.util.List")
     dense = java.DenseLayer(2, 3, _doubles(np.zeros(6)), _doubles(np.zeros(2)), identity)
     sequence = java.Readout.SEQUENCE
-    refuses(lambda: java.ChainSpec(None, lst.of(), lst.of(), sequence), IAE, "at least one")
-    refuses(lambda: java.ChainSpec(None, lst.of(layer, layer, wide), lst.of(), sequence), IAE, "layers[2]", "layers[1]")
-    refuses(lambda: java.ChainSpec(java.Embedding(5, 2, _doubles(np.zeros(10))), lst.of(layer), lst.of(), sequence),
+    refuses(lambda: java.ChainSpec(None, _jlist(), _jlist(), sequence), IAE, "at least one")
+    refuses(lambda: java.ChainSpec(None, _jlist(layer, four, wide), _jlist(), sequence), IAE, "layers[2]", "layers[1]")
+    refuses(lambda: java.ChainSpec(java.Embedding(5, 2, _doubles(np.zeros(10))), _jlist(layer), _jlist(), sequence),
             IAE, "layers[0]", "embedding")  # fmt: skip
-    refuses(lambda: java.ChainSpec(None, lst.of(layer), lst.of(dense), sequence), IAE, "dense[0]", "readout")
-    refuses(lambda: java.ChainSpec(None, lst.of(layer), lst.of(), None), IAE, "readout")
+    refuses(lambda: java.ChainSpec(None, _jlist(layer), _jlist(dense), sequence), IAE, "dense[0]", "readout")
+    refuses(lambda: java.ChainSpec(None, _jlist(layer), _jlist(), None), IAE, "readout")
     refuses(lambda: java.Chain(None), IAE, "spec")
+
+
+def _jlist(*items: Any) -> Any:
+    """A java.util.ArrayList of ``items`` (List.of is ambiguous between its overloads through JPype)."""
+    import jpype
+
+    out = jpype.JClass("java.util.ArrayList")()
+    for item in items:
+        out.add(item)
+    return out
 
 
 def one_of(java: Any, inputs: int) -> Any:

@@ -405,6 +405,17 @@ class TimeAsBatch(nn.Module):
         return b
 
 
+class PackedSequence(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(4, 6, dtype=F64)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        packed = nn.utils.rnn.pack_padded_sequence(x, torch.tensor([5, 3, 2]))
+        _, (h_n, _) = self.lstm(packed)
+        return h_n[-1]
+
+
 def _example(tokens: bool = False) -> Any:
     return torch.zeros((3, 5), dtype=torch.long) if tokens else torch.zeros((5, 3, 4), dtype=F64)
 
@@ -425,4 +436,5 @@ REFUSED: tuple[tuple[str, Callable[[], nn.Module], Callable[[], Any], str], ...]
     ("skip_connection", SkipConnection, _example, "concatenation is a readout only"),
     ("embedding_max_norm", MaxNormEmbedding, lambda: _example(tokens=True), "max_norm"),
     ("time_read_as_batch", TimeAsBatch, _example, "time axis as the batch axis"),
+    ("packed_sequence", PackedSequence, _example, "PackedSequence: torch.export failed"),
 )

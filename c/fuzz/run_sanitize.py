@@ -10,7 +10,8 @@ Steps (each runs even when an earlier one failed; the exit status is 1 if any di
              c/build-tsan (ThreadSanitizer driver).
 2. pytest    the C-relevant tests against c/build-san/librnn_rosetta.so (and the fixture reader
              beside it), loaded into Python with the ASan runtime in LD_PRELOAD: tests/test_c_api.py,
-             tests/test_c_fixture_library.py, tests/test_bad_inputs.py (the C backend) and
+             tests/test_c_fixture_library.py, tests/test_c_chain_api.py, tests/test_c_chain.py (the
+             chain API and its numbers), tests/test_bad_inputs.py (the C backend) and
              `python -m rnn_rosetta crosscheck --backends numpy c` (every kernel and precision the C
              backend runs). Python's own allocations go through malloc too (PYTHONMALLOC=malloc), so
              ASan sees every buffer.
@@ -176,6 +177,8 @@ def step_pytest(outcome: Outcome, args: argparse.Namespace) -> None:
     runs = [
         ("test_c_api", [*pytest, "tests/test_c_api.py"]),
         ("test_c_fixture_library", [*pytest, "tests/test_c_fixture_library.py"]),
+        ("test_c_chain_api", [*pytest, "tests/test_c_chain_api.py"]),
+        ("test_c_chain", [*pytest, "tests/test_c_chain.py"]),
         ("test_bad_inputs", [*pytest, "tests/test_bad_inputs.py", "-k", "not numpy and not java"]),
         ("crosscheck", crosscheck),
     ]

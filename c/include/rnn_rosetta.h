@@ -4,7 +4,9 @@
  * Recurrent networks (Elman RNN, LSTM, GRU; stacked, reverse, bidirectional,
  * variable-length, optional output head) in float64 or float32 (rr_dtype),
  * with the canonical (PyTorch) weight layout and the equations of
- * docs/fixture-format.md. Reading fixture files is a separate library:
+ * docs/fixture-format.md; and chains of such layers (rr_chain: fixture
+ * format v2, an embedding, layers of different cells and sizes, merges,
+ * a readout and dense layers), built on one rr_net per layer. Reading fixture files is a separate library:
  * rnn_rosetta_fixture.h.
  *
  * Contract:

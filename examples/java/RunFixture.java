@@ -50,7 +50,7 @@ public final class RunFixture {
         System.exit(ok ? 0 : 1);
     }
 
-    /** Every expected array (null: not given) against the result, by |got - expected| &lt;= atol + rtol * |expected|. */
+    /** Every expected array (null: not given) against the result: |got - expected| &lt;= atol + rtol * |expected|. */
     private static boolean report(String fixture, String name, String kernel, Tolerance tolerance,
                                   Result<double[]> got, double[] output, double[] hN, double[] cN, double[] y) {
         double maxError = 0;

@@ -100,7 +100,7 @@ def _load(fixture: Fixture, target: Target, run: TargetRun) -> Any:
     except (NotImplementedError, AttributeError, TypeError) as exc:  # a backend that knows only Model
         reason = f"cannot load chains: {type(exc).__name__}: {exc}"
     if chains_required():
-        raise BackendUnavailable(target.backend, f"{reason} ({REQUIRE_CHAINS_VARIABLE} is set)")
+        raise BackendUnavailable(f"{target.backend}: {reason} ({REQUIRE_CHAINS_VARIABLE} is set)")
     run.skipped = reason
     return None
 

@@ -146,21 +146,22 @@ def io_lines(chain: Chain) -> list[str]:
     ]
 
 
-def _case_line(case: Case) -> str:
+def _case_lines(case: Case) -> list[str]:
+    """``  name: T=6 B=4  tokens  h0  lengths=6,2,4,1  -> output h_n y``, folded at the width."""
     given = case.tokens if case.tokens is not None else case.x
     assert given is not None
     steps, batch = int(given.shape[0]), int(given.shape[1])
-    inputs = ["tokens" if case.tokens is not None else "x"]
-    inputs += [name for name in ("h0", "c0") if getattr(case, name) is not None]
+    items = [f"T={steps} B={batch}", "tokens" if case.tokens is not None else "x"]
+    items += [name for name in ("h0", "c0") if getattr(case, name) is not None]
     if case.lengths is not None:
-        inputs.append("lengths " + ",".join(str(int(n)) for n in np.asarray(case.lengths)))
-    expected = " ".join(case.expected.fields())
-    return f"  {case.name}: T={steps} B={batch}; {' '.join(inputs)}; expected {expected}"
+        items.append("lengths=" + ",".join(str(int(n)) for n in np.asarray(case.lengths)))
+    items.append("-> " + " ".join(case.expected.fields()))
+    return _wrapped(items, f"  {case.name}:")
 
 
 def case_lines(cases: Iterable[Case]) -> list[str]:
     cases = list(cases)
-    return [f"cases: {len(cases)}", *(_case_line(case) for case in cases)]
+    return [f"cases: {len(cases)}", *(line for case in cases for line in _case_lines(case))]
 
 
 def as_chain(model: object) -> Chain:
@@ -173,12 +174,11 @@ def describe_lines(fixture: Fixture) -> list[str]:
     model = fixture.model
     chain = as_chain(model)
     version = 2 if isinstance(model, Chain) else 1
-    lines = [
-        f"fixture: {fixture.name}, format version {version}",
-        f"chain: {chain.describe()}",
-    ]
+    lines = [f"fixture: {fixture.name}, format version {version}"]
     if version == 1:
-        lines.append(f"  (version 1 model {model.describe()}, described as the chain it is)")
+        lines[0] += " (its model below as the chain it is)"
+        lines.append(f"model: {model.describe()}")
+    lines.append(f"chain: {chain.describe()}")
     lines.append(f"tolerance: {fixture.tolerance.rule()}")
     oracle = fixture.provenance.get("oracle")
     if oracle:

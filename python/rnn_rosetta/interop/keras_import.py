@@ -300,25 +300,23 @@ class _Builder:
         if not sequences:
             self.readout = "last"
 
-    def _check_width(self, layer: Any, model: Model) -> None:
+    def _width(self) -> int | None:
+        """Features per step of what the next layer reads (None: the model's input, any width)."""
+        if self.dense:
+            return self.dense[-1].size
         if self.recurrent:
-            last = Chain(layers=tuple(self.recurrent), merges=tuple(self.merges))
-            width = last.output_width
-        elif self.embedding is not None:
-            width = self.embedding.size
-        else:
-            return
-        if model.input_size != width:
+            return Chain(layers=tuple(self.recurrent), merges=tuple(self.merges)).output_width
+        return None if self.embedding is None else self.embedding.size
+
+    def _check_width(self, layer: Any, model: Model) -> None:
+        width = self._width()
+        if width is not None and model.input_size != width:
             raise kl.refuse(layer, f"reads {model.input_size} features but the layer before gives {width}")
 
     def _dense(self, layer: Any, dense: Dense) -> None:
         if not self.recurrent:
             raise kl.refuse(layer, "a Dense layer before the first recurrent layer is not supported")
-        width = (
-            self.dense[-1].size
-            if self.dense
-            else Chain(layers=tuple(self.recurrent), merges=tuple(self.merges)).output_width
-        )
+        width = self._width()
         if dense.weight.shape[1] != width:
             raise kl.refuse(layer, f"reads {dense.weight.shape[1]} features but the layer before gives {width}")
         self.dense.append(dense)
@@ -332,12 +330,8 @@ class _Builder:
             last = self.dense[-1]
             self.dense[-1] = Dense(last.weight, last.bias, activation)
             return
-        width = (
-            self.dense[-1].size
-            if self.dense
-            else Chain(layers=tuple(self.recurrent), merges=tuple(self.merges)).output_width
-        )
-        self.dense.append(Dense(np.eye(width), np.zeros(width), activation))
+        width = self._width() or 0
+        self.dense.append(Dense(np.eye(width), np.zeros(width), activation))  # I v + 0 == v for finite v
 
 
 # -- running Keras itself ---------------------------------------------------------------------------------

@@ -48,10 +48,10 @@ from typing import Any
 
 import numpy as np
 
+from rnn_rosetta.chain import Chain, model_from_chain
 from rnn_rosetta.errors import ModelImportError
 from rnn_rosetta.interop.onnx_export import ONNX_GATE_ORDER
 from rnn_rosetta.interop.onnx_graph import Plan, Walker
-from rnn_rosetta.chain import Chain, model_from_chain
 from rnn_rosetta.model import GATE_COUNT, DirectionWeights, Layer, Model
 from rnn_rosetta.model_rules import check_model
 from rnn_rosetta.result import Result

@@ -1,4 +1,10 @@
-"""Import PyTorch recurrent modules (or their bare ``state_dict``) as a :class:`Model`.
+"""Import PyTorch: recurrent modules (or their bare ``state_dict``) as a :class:`Model`, programs as a Chain.
+
+A bare ``nn.RNN``/``nn.LSTM``/``nn.GRU`` (or cell) or a ``state_dict`` gives a v1 :class:`Model`
+(below). Any other ``nn.Module``, a ``torch.export.ExportedProgram`` or a ``.pt2`` file is a whole
+program: :mod:`rnn_rosetta.interop.torch_program` walks its ``torch.export`` graph into a
+:class:`~rnn_rosetta.chain.Chain` or refuses it with :class:`~rnn_rosetta.errors.ModelImportError`.
+:func:`torch_expected` runs either in float64 and gives PyTorch's own answer for one case.
 
 The canonical layout *is* PyTorch's, so the conversion is a renaming plus a
 float64 copy; no gate rows move:

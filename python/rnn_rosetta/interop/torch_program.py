@@ -23,11 +23,16 @@ full slice
 Anything else -- an op not in the table, an activation not after a linear layer, ``log_softmax``,
 arithmetic on the hidden state, a LayerNorm, attention, a second output, training-mode dropout,
 packed sequences -- raises :class:`~rnn_rosetta.errors.ModelImportError` naming the node and why.
-The program's input layout is recorded in ``chain.extra["batch_first"]``.
+What the walk learns about the program is kept in ``chain.extra``: ``batch_first`` (its input is
+``[B, T, ...]``: feed ``forward(x, batch_first=True)``), ``output_batch_first`` (a per-step answer
+comes back ``[B, T, O]``), ``input_shape`` (the program's own layout; ``None`` where any size runs:
+an ``nn.Module`` runs at any batch and length, an exported program at the sizes it was exported
+for, except dimensions exported as dynamic) and ``source``.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -64,6 +69,8 @@ _HINTS: dict[str, str] = {
         op: "arithmetic on the chain's values (e.g. on a hidden state) is not a chain part"
         for op in ("add", "sub", "mul", "div", "add_", "mul_", "sum", "mean", "matmul", "bmm", "mm", "addmm")
     },
+    "full": "a filled tensor is not a chain part (a program after run_decompositions() has lost its recurrent"
+    " modules too: import what torch.export.export returns)",
     "lstm_cell": "a hand-written loop over a cell is not a recurrent module",
     "gru_cell": "a hand-written loop over a cell is not a recurrent module",
 }
@@ -91,6 +98,11 @@ class _Param:
 @dataclass(frozen=True)
 class _Zeros:
     """A tensor of zeros (an initial state)."""
+
+
+@dataclass(frozen=True)
+class _Size:
+    """A size read from a dynamic shape (only a zero state's shape may use it)."""
 
 
 @dataclass(frozen=True)
@@ -253,6 +265,8 @@ class _Walk:
             self.recurrent(node, *_RECURRENT[name])
         elif name in _ZEROS:
             self.values[node] = _Zeros()
+        elif name == "sym_size":  # a dynamic size (e.g. the batch, for a zero initial state)
+            self.values[node] = _Size()
         elif name == "dropout" or name in ("feature_dropout", "alpha_dropout"):
             self.dropout(node)
         elif name in _SAME:
@@ -473,6 +487,9 @@ class _Walk:
     def activation(self, node: Any, name: str) -> None:
         flow = self.flow(node, node.args[0], "dense_raw")
         if name in _SOFTMAX:
+            cast = node.args[2] if len(node.args) > 2 else node.kwargs.get("dtype")
+            if cast not in (None, False):
+                raise self.fail(node, f"softmax with a dtype change ({cast}) is not the chain's softmax")
             dim = self.dim(node, flow, node.args[1])
             if flow.axes[dim] != "f":
                 raise self.fail(node, f"softmax over dimension {node.args[1]}, not the features")
@@ -573,7 +590,9 @@ def exported_program(source: Any, example_input: Any = None) -> Any:
     training = source.training
     source.eval()
     try:
-        return torch.export.export(source, (example,))
+        with warnings.catch_warnings():  # nn.RNNBase's _flat_weights: torch's own note, not the user's concern
+            warnings.filterwarnings("ignore", message="The tensor attributes .*_flat_weights")
+            return torch.export.export(source, (example,))
     except Exception as exc:
         line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelImportError(f"{type(source).__name__}: torch.export failed: {line}") from None
@@ -597,4 +616,11 @@ def _example(module: Any) -> Any:
 
 def chain_from_program(source: Any, example_input: Any = None) -> Chain:
     """The chain a whole PyTorch program computes, or :class:`ModelImportError` naming what it cannot hold."""
-    return _Walk(exported_program(source, example_input)).run()
+    import torch
+
+    chain = _Walk(exported_program(source, example_input)).run()
+    if isinstance(source, torch.nn.Module):  # the module itself runs at any batch and length
+        shape = list(chain.extra["input_shape"])  # type: ignore[call-overload]
+        chain.extra["input_shape"] = [None, None, *shape[2:]]
+        chain.extra["source"] = f"torch.export of {type(source).__name__}"
+    return chain

@@ -18,8 +18,9 @@ import java.util.function.IntFunction;
  * fills with its own bulk copy (a direct buffer it allocated once, in native byte order) and
  * that is read here with one bulk copy per array; all the results go back as one array.
  *
- * <p>The arrays in the buffer are the flat row-major arrays that {@link Net} and
- * {@link Net32} take as {@code double[]} or {@code float[]}. The packed result is
+ * <p>The arrays in the buffer are the flat row-major arrays that {@link Net}, {@link Net32},
+ * {@link Chain} and {@link Chain32} take as {@code double[]} or {@code float[]} (a chain's
+ * tokens come first, as int32). The packed result is
  * {@code output, hN, cN, y} one after the other, leaving out those that are null; the caller
  * knows their shapes (see {@link Result}).
  */
