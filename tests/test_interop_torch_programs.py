@@ -189,6 +189,14 @@ class _Float32Classifier(torch.nn.Module):
         return self.fc(h_n[-1])
 
 
+def test_example_input_positional_or_keyword() -> None:
+    """``model_from_torch(program, x)`` and ``model_from_torch(program, example_input=x)`` are the same import."""
+    module, chain = zoo_entry(1)  # h_n classifier, time-major x [T, B, 6]
+    x = torch.zeros((4, 2, 6), dtype=torch.float64)
+    assert model_from_torch(module, x).describe() == chain.describe()
+    assert model_from_torch(module, example_input=x).describe() == chain.describe()
+
+
 def test_bare_module_still_gives_a_model() -> None:
     """``nn.LSTM`` alone stays a v1 :class:`Model` (the state_dict path), never a chain."""
     assert isinstance(model_from_torch(torch.nn.LSTM(3, 4)), Model)

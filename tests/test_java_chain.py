@@ -236,6 +236,21 @@ def test_step_streams_through_the_python_backend() -> None:
         _worst(_flat(y_t), _flat(case.expected.y[t]), fixture.tolerance)
 
 
+def test_bridge_step_packs_what_step_returns(java: Any) -> None:
+    from rnn_rosetta.backends.java_backend import staged
+
+    fixture = java.fixture.FixtureReader.readAny(str(_fixture_path("char_model")))
+    chain = fixture.chain(java.Kernel.AUTO)
+    h = np.linspace(-1, 1, 2 * 3 * 16)  # [S_h * B], two slots of 16, B = 3
+    c = np.linspace(1, -1, 2 * 3 * 16)
+    tokens = np.array([4, 29, 0, 0], dtype=np.int32)  # 3 tokens, padded to 8 bytes
+    buffer, counts = staged(tokens, h, c)
+    packed = np.asarray(java.Bridge.step(chain, 3, buffer, 3, -1, counts[1], counts[2]))
+    direct = chain.stepTokens(3, [4, 29, 0], _doubles(h), _doubles(c))
+    parts = [np.asarray(a) for a in (direct.output(), direct.hN(), direct.cN(), direct.y())]
+    assert np.array_equal(packed, np.concatenate(parts))
+
+
 @pytest.mark.parametrize("name", ["gru_bidirectional_merges", "reverse_last"])
 def test_step_on_a_chain_with_a_reverse_layer_is_unsupported(java: Any, name: str) -> None:
     fixture = java.fixture.FixtureReader.readAny(str(_fixture_path(name)))

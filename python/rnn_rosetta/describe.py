@@ -176,8 +176,7 @@ def describe_lines(fixture: Fixture) -> list[str]:
     version = 2 if isinstance(model, Chain) else 1
     lines = [f"fixture: {fixture.name}, format version {version}"]
     if version == 1:
-        lines[0] += " (its model below as the chain it is)"
-        lines.append(f"model: {model.describe()}")
+        lines.append(f"model: {model.describe()} (described below as the chain it is)")
     lines.append(f"chain: {chain.describe()}")
     lines.append(f"tolerance: {fixture.tolerance.rule()}")
     oracle = fixture.provenance.get("oracle")

@@ -320,6 +320,9 @@ class Walker(GraphOps):
                                       for i in range(2 if self.plan.tokens else 3))  # fmt: skip
         if sorted(self.plan.data_axes) != sorted("TB" if self.plan.tokens else "TBF"):
             raise ModelImportError(f"input {self.plan.data_input!r}: its axes could not all be told apart ({names})")
+        for raw, label in self.bind.items():
+            if label in ("T", "B") and raw in self.static:
+                self.plan.fixed[label] = self.static[raw]
         for vi in self.graph.input:
             if vi.name == self.plan.data_input:
                 self.plan.data_float64 = vi.type.tensor_type.elem_type == 11

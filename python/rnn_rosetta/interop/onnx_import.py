@@ -112,7 +112,8 @@ def model_from_onnx(onnx_model_or_path: Any, node_name: str | None = None) -> Mo
     step or ``Y_h`` the readout ``last``; anything else raises :class:`ModelImportError` naming the
     node. A graph of one recurrent layer without embedding, dense layers or readout comes back as a
     :class:`Model` (``extra``: ``onnx_layout``, ``onnx_node``, ``onnx_op``), anything else as a
-    :class:`Chain` (``extra``: ``onnx_input_axes`` such as ``"TBF"`` or ``"BTF"``, ``batch_first``).
+    :class:`Chain` (``extra``: ``onnx_input_axes`` such as ``"TBF"`` or ``"BTF"``, ``batch_first``, and
+    ``onnx_fixed_sizes`` such as ``{"T": 6}`` when the graph's input fixes the number of steps or the batch).
 
     ``node_name`` reads only that node, as a one-layer :class:`Model` (the rest of the graph unread).
     """
@@ -121,7 +122,9 @@ def model_from_onnx(onnx_model_or_path: Any, node_name: str | None = None) -> Mo
         node = _pick_node(graph, node_name)
         return read_layer(node, _constants(graph))
     chain, plan = walk_graph(graph)
-    extra = {"onnx_input_axes": plan.data_axes, "batch_first": plan.data_axes.startswith("B")}
+    extra: dict[str, object] = {"onnx_input_axes": plan.data_axes, "batch_first": plan.data_axes.startswith("B")}
+    if plan.fixed:
+        extra["onnx_fixed_sizes"] = dict(plan.fixed)
     if len(chain.layers) == 1 and chain.embedding is None and not chain.dense and chain.readout == "sequence":
         model = model_from_chain(chain)
         assert model is not None

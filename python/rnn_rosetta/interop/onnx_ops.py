@@ -415,11 +415,12 @@ class GraphOps:
         out: list[str] = []
         result = data
         for group in groups:
-            named = [labels[i] for i in group if labels[i] != "1"]
+            # unit axes drop out of a group: "1", and D of a one-direction layer's raw Y
+            named = [labels[i] for i in group if labels[i] != "1" and not (labels[i] == "D" and len(data.dirs) == 1)]
             if not named:
                 out.append("1")
             elif len(named) == 1:
-                out.append(data.axes[next(i for i in group if labels[i] != "1")])
+                out.append(data.axes[next(i for i in group if labels[i] == named[0])])
             elif named == ["D", "H"] and data.kind in ("y", "step"):
                 if data.kind == "step" and len(data.dirs) == 2:
                     raise refuse(node, "a time step of a bidirectional layer's output is not its final state")
@@ -491,6 +492,9 @@ class GraphOps:
             if data.dense != len(self.dense):
                 raise refuse(node, "a second branch of dense layers")
             return data
+        if data.kind == "input":
+            raise refuse(node, "multiplies the chain's input before any recurrent layer: an unrolled recurrence "
+                         "or a dense layer on the input cannot be expressed")  # fmt: skip
         if data.kind not in ("seq", "last"):
             raise refuse(node, f"a dense layer on {what(data)}; it reads the merged output "
                           "or the readout of the top layer")  # fmt: skip

@@ -82,6 +82,7 @@ class Plan:
     data_axes: str = ""  # e.g. "TBF", "BTF", "TB" (tokens)
     data_float64: bool = False
     tokens: bool = False
+    fixed: dict[str, int] = field(default_factory=dict)  # "T"/"B" -> the size the graph's input fixes
     lengths: str = ""
     h0: list[tuple[str, tuple[int, ...], int]] = field(default_factory=list)  # per layer: (input, rows, layout)
     c0: list[tuple[str, tuple[int, ...], int]] = field(default_factory=list)  # per lstm layer

@@ -72,9 +72,10 @@ def model_from_torch(
     Any other ``nn.Module``, a ``torch.export.ExportedProgram`` or the path of a ``.pt2`` file
     (``torch.export.save``) is a *program*: it is exported (``torch.export.export(module.eval(),
     (example_input,))``; without ``example_input`` one is guessed from the first ``nn.Embedding`` or
-    recurrent module) and its graph is walked (:mod:`rnn_rosetta.interop.torch_program`); the
-    result is a :class:`~rnn_rosetta.chain.Chain` whose ``extra["batch_first"]`` records the
-    program's input layout. Whatever the walk does not understand raises
+    recurrent module; ``model_from_torch(program, x)`` passes it positionally) and its graph is
+    walked (:mod:`rnn_rosetta.interop.torch_program`); the result is a
+    :class:`~rnn_rosetta.chain.Chain` whose ``extra["batch_first"]`` records the program's input
+    layout. Whatever the walk does not understand raises
     :class:`~rnn_rosetta.errors.ModelImportError` naming the node; ``head`` is for bare modules only.
 
     For a bare module:
@@ -96,6 +97,8 @@ def model_from_torch(
 
     is_bare = isinstance(module, (torch.nn.RNNBase, torch.nn.modules.rnn.RNNCellBase))
     if not is_bare and torch_program.is_program_source(module):
+        if isinstance(head, (torch.Tensor, np.ndarray)) and example_input is None:  # model_from_torch(program, x)
+            head, example_input = None, head
         if head is not None or head_activation is not None:
             raise ModelImportError(
                 "head/head_activation are for a bare nn.RNN/LSTM/GRU; a program's own layers are read"

@@ -166,8 +166,8 @@ class _Walk:
         return ModelImportError(f"torch program node {node.name} ({node.target}): {why}")
 
     def value(self, node: Any, arg: Any) -> Any:
-        if not hasattr(arg, "op"):
-            raise self.fail(node, f"expected a graph value, got {arg!r}")
+        if not hasattr(arg, "op") or arg not in self.values:
+            raise self.fail(node, f"expected a value the chain knows, got {arg!r}")
         return self.values[arg]
 
     def flow(self, node: Any, arg: Any, *kinds: str) -> _Flow:
@@ -228,9 +228,12 @@ class _Walk:
                 raise self.fail(node, f"an input of kind {spec.kind.name} is not supported")
 
     def input_flow(self, node: Any) -> _Flow:
+        import torch
+
         fake = node.meta["val"]
         floating = fake.dtype.is_floating_point
-        if (floating and fake.dim() != 3) or (not floating and fake.dim() != 2):
+        integer = fake.dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
+        if (floating and fake.dim() != 3) or (integer and fake.dim() != 2) or not (floating or integer):
             want = "[T, B, I] or [B, T, I] reals" if floating else "[T, B] or [B, T] integer tokens"
             raise self.fail(node, f"input of shape {list(fake.shape)} and dtype {fake.dtype}; expected {want}")
         self.input_shape = [int(size) if isinstance(size, int) else None for size in fake.shape]
