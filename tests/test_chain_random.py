@@ -74,3 +74,21 @@ def test_random_chain_matches_torch(seed: int) -> None:
     text = dump_document(fixture_document(spec.name, "random", chain, answered, tolerance, {}))
     again = rr.parse_fixture(text)
     assert again.model.describe() == chain.describe()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("seed", range(0, 40, 3))
+def test_random_chain_on_every_backend(seed: int, backend_kernel: tuple[str, str]) -> None:
+    require_torch()
+    backend, kernel = backend_kernel
+    spec = random_spec(seed)
+    rng = np.random.default_rng(spec.seed)
+    chain = build_chain(spec, rng)
+    tolerance = rr.Tolerance(rtol=1e-12, atol=1e-13)
+    net = rr.get_backend(backend).load(chain, kernel=kernel)
+    for case in build_inputs(spec, chain, rng):
+        feed = case.tokens if case.tokens is not None else case.x
+        comparison = compare(net.forward(feed, case.h0, case.c0, case.lengths), chain_expected(chain, case), tolerance)
+        assert comparison.ok, (
+            f"{chain.describe()} / {case.name} / {backend}[{net.kernel_name}]: "
+            f"{comparison.problem or comparison.mismatch.describe(tolerance)}"  # type: ignore[union-attr]
+        )

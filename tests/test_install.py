@@ -22,6 +22,8 @@ from tests.conftest import require_backend, skip_or_fail
 
 EXAMPLE = paths.REPO_ROOT / "examples" / "c" / "run_fixture.c"
 BUILD_COMMAND = "cc run_fixture.c $(pkg-config --cflags --libs rnn-rosetta) -o run_fixture"
+CHAIN_EXAMPLE = paths.REPO_ROOT / "examples" / "c" / "run_chain.c"
+CHAIN_BUILD_COMMAND = "cc run_chain.c $(pkg-config --cflags --libs rnn-rosetta) -o run_chain"
 INSTALLED = (
     "include/rnn_rosetta.h",
     "include/rnn_rosetta_fixture.h",
@@ -55,16 +57,18 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = prefix / "bin"
     work.mkdir()
     shutil.copy(EXAMPLE, work / "run_fixture.c")
+    shutil.copy(CHAIN_EXAMPLE, work / "run_chain.c")
     env = dict(os.environ, PKG_CONFIG_PATH=str(prefix / "lib" / "pkgconfig"))
-    built = subprocess.run(BUILD_COMMAND, shell=True, cwd=work, env=env, capture_output=True, text=True, check=False)
-    assert built.returncode == 0, built.stderr
+    for command in (BUILD_COMMAND, CHAIN_BUILD_COMMAND):
+        built = subprocess.run(command, shell=True, cwd=work, env=env, capture_output=True, text=True, check=False)
+        assert built.returncode == 0, built.stderr
     return prefix
 
 
-def _run(prefix: Path, fixture: Path) -> subprocess.CompletedProcess[str]:
-    """bin/run_fixture FIXTURE, finding the libraries through LD_LIBRARY_PATH."""
+def _run(prefix: Path, fixture: Path, program: str = "run_fixture") -> subprocess.CompletedProcess[str]:
+    """bin/PROGRAM FIXTURE, finding the libraries through LD_LIBRARY_PATH."""
     env = dict(os.environ, LD_LIBRARY_PATH=str(prefix / "lib"))
-    command = [str(prefix / "bin" / "run_fixture"), str(fixture)]
+    command = [str(prefix / "bin" / program), str(fixture)]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
@@ -78,6 +82,18 @@ def test_installs_every_file(installed: Path) -> None:
 def test_the_example_header_gives_the_build_command() -> None:
     assert f" *   {BUILD_COMMAND}\n" in EXAMPLE.read_text("utf-8")
     assert len(EXAMPLE.read_text("utf-8").splitlines()) <= 60
+    assert f" *   {CHAIN_BUILD_COMMAND}\n" in CHAIN_EXAMPLE.read_text("utf-8")
+    assert len(CHAIN_EXAMPLE.read_text("utf-8").splitlines()) <= 70
+
+
+@pytest.mark.parametrize("name", ["seq_classifier", "gru_bidirectional_merges", "reverse_last", "char_model"])
+def test_chain_example_runs_committed_v2_fixtures(installed: Path, name: str) -> None:
+    done = _run(installed, paths.fixtures_dir() / f"{name}.json", "run_chain")
+    assert done.returncode == 0, done.stdout + done.stderr
+    match = REPORT.match(done.stdout.strip())
+    assert match is not None, done.stdout
+    assert match.group(1) == name and int(match.group(4)) == 0
+    assert float(match.group(3)) < 1e-12
 
 
 @pytest.mark.parametrize("name", ["lstm_bidirectional_lengths", "gru_small", "lstm_softmax_head"])

@@ -224,6 +224,7 @@ def test_training_mode_program_is_refused() -> None:
         model_from_torch(program)
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # torch's own pytree deprecation inside run_decompositions
 def test_decomposed_program_is_refused() -> None:
     """After ``run_decompositions()`` the recurrent modules are loops of matmuls: refused, named."""
     module = torch_zoo.HiddenClassifier().eval()

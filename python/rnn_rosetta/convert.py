@@ -25,6 +25,7 @@ import hashlib
 import importlib
 import importlib.metadata
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -314,8 +315,11 @@ def provenance(conversion: Conversion, options: Options) -> dict[str, Any]:
     """Where the expected values come from, recorded in the fixture."""
     framework = conversion.framework
     found = versions(framework)
-    main = framework.packages[0]
-    oracle = f"{main} {found.get(main, '?')} {conversion.precision}"
+    if framework.name == "onnx":  # ONNX Runtime, or onnx.reference where ORT has no kernel for the element type
+        oracle = f"onnxruntime {found.get('onnxruntime', '?')} / onnx.reference {found.get('onnx', '?')}"
+    else:
+        oracle = f"{framework.packages[0]} {found.get(framework.packages[0], '?')}"
+    oracle += f" {conversion.precision}"
     rule = "float64 oracle: rtol 1e-9, atol 1e-12" if conversion.precision == "float64" else "float32 oracle"
     return {
         "generator": GENERATOR,
@@ -342,6 +346,11 @@ def check_destination(out: Path) -> None:
         raise CliError(f"{out}: the fixture file must end in .json")
 
 
+def fixture_name(out: Path) -> str:
+    """The fixture's name: the file's stem, with what a name may not hold (``[A-Za-z0-9_.-]``, 100 at most) as ``_``."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", out.stem)[:100] or "converted"
+
+
 def _progress() -> Progress:
     """A progress bar on stderr, only on a terminal; gone when done."""
     stderr = Console(stderr=True)
@@ -349,26 +358,26 @@ def _progress() -> Progress:
     return Progress(*columns, console=stderr, transient=True, disable=not stderr.is_terminal)
 
 
-def convert_file(source: Path, out: Path, options: Options, console: Console) -> Conversion:
+def convert_file(source: Path, out: Path, options: Options) -> Conversion:
     """Steps 1-4: import, draw, answer with the source framework, write. Raises CliError on refusal."""
     options.check()
     framework = framework_for(source)
     if not source.is_file():
         raise CliError(f"{source}: no such file")
     check_destination(out)
-    chain = import_chain(source, framework)
-    options = shape_for(options, source_extra(source, framework, chain))
-    precision = oracle_precision(source, framework)
-    conversion = Conversion(source, framework, chain, precision, tolerance_for(precision), options=options)
-    console.print(f"imported {source}: {chain.describe()}", soft_wrap=True)
-    runner = _interop(framework.runner, framework, source)
     with _progress() as progress:
-        task = progress.add_task(f"{framework.name} computes the expected values", total=options.cases)
+        task = progress.add_task(f"importing {source.name}", total=None)
+        chain = import_chain(source, framework)
+        options = shape_for(options, source_extra(source, framework, chain))
+        precision = oracle_precision(source, framework)
+        conversion = Conversion(source, framework, chain, precision, tolerance_for(precision), options=options)
+        runner = _interop(framework.runner, framework, source)
+        progress.update(task, description=f"{framework.name} computes the expected values", total=options.cases)
         answer_cases(conversion, options, runner, lambda: progress.advance(task))
     conversion.provenance = provenance(conversion, options)
     description = f"converted from {source.name} by rnn-rosetta convert ({framework.name} oracle): {chain.describe()}"
     document = fixture_document(
-        out.stem, description, chain, conversion.cases, conversion.tolerance, conversion.provenance
+        fixture_name(out), description, chain, conversion.cases, conversion.tolerance, conversion.provenance
     )
     write_fixture_file(out, document)
     return conversion
@@ -386,8 +395,9 @@ def convert(
     from rnn_rosetta.crosscheck import crosscheck
 
     console = console or Console()
-    conversion = convert_file(source, out, options, console)
+    conversion = convert_file(source, out, options)
     options = conversion.options
+    console.print(f"imported {source}: {conversion.chain.describe()}", soft_wrap=True)
     names = ", ".join(case.name for case in conversion.cases)
     console.print(f"oracle: {conversion.provenance['oracle']}; {conversion.tolerance.rule()}", soft_wrap=True)
     console.print(f"cases (T={options.length}, B={options.batch}): {names}", soft_wrap=True)

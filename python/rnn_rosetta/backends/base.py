@@ -15,10 +15,14 @@ DTYPES = ("float64", "float32")
 
 
 class State(NamedTuple):
-    """The recurrent state carried between ``step`` calls."""
+    """The recurrent state carried between ``step`` calls.
 
-    h: np.ndarray  # [L, B, H_out]
-    c: np.ndarray | None  # [L, B, H], lstm only
+    A chain's (``ChainNet.step``) is per slot: ``h`` ``[S, B, H_out]`` when every slot has the same size,
+    else a list of ``[B, H_out_k]``; ``c`` likewise for the lstm layers' slots, None without any.
+    """
+
+    h: Any  # [L, B, H_out]; a chain: [S, B, H_out] or a list of S arrays [B, H_out_k]
+    c: Any  # [L, B, H], lstm only (None otherwise); a chain: likewise per lstm slot
 
 
 def check_dtype(dtype: str) -> np.dtype:

@@ -83,7 +83,7 @@ def build_inputs(spec: ChainSpec, chain: Chain, rng: np.random.Generator) -> lis
             x = rng.standard_normal((case.steps, case.batch, chain.input_size)) * case.x_scale  # [T, B, I]
         h0 = [rng.uniform(-1.0, 1.0, size=(case.batch, size)) for size in chain.state_sizes] if case.h0 else None
         c0 = None
-        if case.c0:
+        if case.c0 and chain.cell_state_sizes:
             c0 = [rng.uniform(-1.0, 1.0, size=(case.batch, size)) for size in chain.cell_state_sizes]
         lengths = None if case.lengths is None else np.array(case.lengths, dtype=np.int64)
         cases.append(CaseInputs(case.name, x, _uniform_or_list(h0), _uniform_or_list(c0), lengths, tokens))

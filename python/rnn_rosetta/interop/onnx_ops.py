@@ -442,10 +442,11 @@ class GraphOps:
                 raise refuse(node, f"merges axes {named} of {data.kind}; that is no chain part")
         result = replace(result, axes=tuple(out))
         if result.kind in ("y", "step") and "D" not in self.axes(result):
+            merged = tuple("F" if a == "H" else a for a in result.axes)
             if result.kind == "step":
                 self._check_final(node, data.layer, data.dirs[0], data.at)
-                return Data("last", result.axes, result.width, data.layer)
-            return Data("seq", result.axes, result.width, data.layer)
+                return Data("last", merged, result.width, data.layer)
+            return Data("seq", merged, result.width, data.layer)
         return result
 
     # -- merges, dense layers, activations ---------------------------------------------------
