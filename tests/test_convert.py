@@ -283,9 +283,11 @@ def test_a_wrong_oracle_fails_the_verdict_with_exit_1(tmp_path: Path, monkeypatc
     from rich.console import Console
 
     console = Console(record=True, width=100)
-    status = convert.convert(source, tmp_path / "off.json", convert.Options(), backends=["numpy"], console=console)
-    assert status == 1
-    assert "verdict: MISMATCH" in console.export_text()
+    options = convert.Options(cases=1)  # the plain case only: nothing but the shift can fail it
+    status = convert.convert(source, tmp_path / "off.json", options, backends=["numpy"], console=console)
+    text = console.export_text()
+    assert status == 1, text
+    assert "FAIL off / random / numpy" in text and "verdict: MISMATCH" in text, text
 
 
 def _shift(value: Any) -> Any:

@@ -488,3 +488,129 @@ def test_one_node_read_alone_still_works_in_a_refused_graph() -> None:
     proto = onnx.load_from_string(graph)
     name = next(n.name for n in proto.graph.node if n.op_type == "LSTM")
     assert model_from_onnx(proto, node_name=name).cell == "lstm"
+
+
+# -- graphs in tf2onnx's style: batch-major input, Split directions, Squeeze, Dropout, MatMul+Add ------
+
+
+@dataclass(frozen=True)
+class Styled:
+    """A hand-built graph the way tf2onnx writes a Keras stack: ``first`` bidirectional (merged by
+    ``merge``), then ``top`` (forward, or bidirectional with the same merge) read at its last step."""
+
+    name: str
+    first: str  # "LSTM" or "GRU"
+    merge: str  # concat, sum, mul, ave
+    top_bidirectional: bool = False
+
+
+STYLED: tuple[Styled, ...] = (
+    Styled("lstm_concat", "LSTM", "concat"),
+    Styled("lstm_sum", "LSTM", "sum"),
+    Styled("gru_ave", "GRU", "ave"),
+    Styled("gru_mul_bidirectional_top", "GRU", "mul", top_bidirectional=True),
+    Styled("lstm_concat_bidirectional_top", "LSTM", "concat", top_bidirectional=True),
+)
+GATES = {"LSTM": 4, "GRU": 3}
+
+
+def _styled_graph(spec: Styled, seed: int) -> Any:
+    rng = np.random.default_rng(seed)
+    nodes: list[Any] = []
+    inits: list[Any] = []
+
+    def const(name: str, value: Any) -> str:
+        inits.append(numpy_helper.from_array(np.asarray(value), name))
+        return name
+
+    def node(op: str, inputs: list[str], outputs: list[str], **attrs: Any) -> list[str]:
+        nodes.append(helper.make_node(op, inputs, outputs, name=f"{op.lower()}_{len(nodes)}", **attrs))
+        return outputs
+
+    def zeros_state(x: str, dirs: int, hidden: int, tag: str) -> str:
+        (shape,) = node("Shape", [x], [f"{tag}_shape"])
+        (batch,) = node("Gather", [shape, const(f"{tag}_one", np.array(1, np.int64))], [f"{tag}_batch"], axis=0)
+        (batch1,) = node("Unsqueeze", [batch, const(f"{tag}_ax", np.array([0], np.int64))], [f"{tag}_batch1"])
+        dims = [const(f"{tag}_d", np.array([dirs], np.int64)), batch1, const(f"{tag}_h", np.array([hidden], np.int64))]
+        (full,) = node("Concat", dims, [f"{tag}_dims"], axis=0)
+        zero = helper.make_tensor("zero", TensorProto.FLOAT, [1], [0.0])
+        return node("ConstantOfShape", [full], [f"{tag}_zeros"], value=zero)[0]
+
+    def recurrent(op: str, x: str, width: int, hidden: int, dirs: int, tag: str) -> tuple[str, str]:
+        g = GATES[op] * hidden
+        w = const(f"{tag}_W", rng.uniform(-0.5, 0.5, (dirs, g, width)).astype(np.float32))
+        r = const(f"{tag}_R", rng.uniform(-0.5, 0.5, (dirs, g, hidden)).astype(np.float32))
+        b = const(f"{tag}_B", rng.uniform(-0.5, 0.5, (dirs, 2 * g)).astype(np.float32))
+        h0 = zeros_state(x, dirs, hidden, tag)
+        attrs: dict[str, Any] = {"hidden_size": hidden, "direction": "bidirectional" if dirs == 2 else "forward"}
+        if op == "GRU":
+            attrs["linear_before_reset"] = 1  # Keras reset_after=True
+        inputs = [x, w, r, b, "", h0] + ([h0] if op == "LSTM" else [])
+        outs = [f"{tag}_Y", f"{tag}_Yh"] + ([f"{tag}_Yc"] if op == "LSTM" else [])
+        node(op, inputs, outs, **attrs)
+        return outs[0], outs[1]
+
+    def merge(pair: list[str], tag: str) -> str:
+        if spec.merge == "concat":
+            return node("Concat", pair, [f"{tag}_merged"], axis=-1)[0]
+        if spec.merge == "mul":
+            return node("Mul", pair, [f"{tag}_merged"])[0]
+        (total,) = node("Add", pair, [f"{tag}_sum"])
+        if spec.merge == "sum":
+            return total
+        return node("Mul", [total, const(f"{tag}_half", np.array(0.5, np.float32))], [f"{tag}_merged"])[0]
+
+    def halves(value: str, axis: int, tag: str) -> list[str]:
+        parts = node("Split", [value], [f"{tag}_fw", f"{tag}_bw"], axis=axis)
+        axes = const(f"{tag}_sq", np.array([axis], np.int64))
+        return [node("Squeeze", [p, axes], [f"{p}_sq"])[0] for p in parts]
+
+    (x_tm,) = node("Transpose", ["input_1"], ["x_tm"], perm=[1, 0, 2])
+    y1, _ = recurrent(spec.first, x_tm, 5, 6, 2, "l0")
+    merged = merge(halves(y1, 1, "l0"), "l0")  # [T, B, W]
+    (dropped,) = node("Dropout", [merged], ["l0_dropout"])
+    (batch_major,) = node("Transpose", [dropped], ["l0_bm"], perm=[1, 0, 2])  # what Keras hands on
+    (again,) = node("Transpose", [batch_major], ["l1_x"], perm=[1, 0, 2])
+    width = 12 if spec.merge == "concat" else 6
+    top_dirs = 2 if spec.top_bidirectional else 1
+    _, yh = recurrent("LSTM", again, width, 4, top_dirs, "l1")
+    if spec.top_bidirectional:
+        readout = merge(halves(yh, 0, "l1"), "l1")
+    else:
+        readout = node("Squeeze", [yh, const("l1_sq", np.array([0], np.int64))], ["readout"])[0]
+    top_width = 8 if spec.top_bidirectional and spec.merge == "concat" else 4
+    kernel = const("dense_kernel", rng.uniform(-0.5, 0.5, (top_width, 3)).astype(np.float32))
+    (logits,) = node("MatMul", [readout, kernel], ["dense_mm"])
+    (biased,) = node("Add", [logits, const("dense_bias", rng.uniform(-0.5, 0.5, 3).astype(np.float32))], ["dense_b"])
+    node("Softmax", [biased], ["dense"], axis=-1)
+    graph = helper.make_graph(
+        nodes,
+        spec.name,
+        [helper.make_tensor_value_info("input_1", TensorProto.FLOAT, ["unk__1", "unk__2", 5])],
+        [helper.make_tensor_value_info("dense", TensorProto.FLOAT, ["unk__1", 3])],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("index", range(len(STYLED)), ids=[s.name for s in STYLED])
+def test_tf2onnx_style_graph_matches_onnxruntime(index: int, backend: str) -> None:
+    require_backend(backend)
+    spec = STYLED[index]
+    proto = _styled_graph(spec, 40 + index)
+    chain = model_from_onnx(proto)
+    assert isinstance(chain, Chain) and chain.extra["batch_first"] is True
+    assert chain.merges[0] == spec.merge and chain.readout == "last"
+    rng = np.random.default_rng(60 + index)
+    x_bm = rng.standard_normal((BATCH, STEPS, 5)).astype(np.float32)
+    session = onnxruntime.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    (want,) = session.run(None, {"input_1": x_bm})
+    x = np.swapaxes(x_bm, 0, 1).astype(np.float64)
+    got = get_backend(backend).load(chain).forward(x).y
+    _compare(got, want.astype(np.float64), F32_RTOL, F32_ATOL, f"{spec.name}/{backend}")
+    expected = onnx_expected(proto, CaseInputs("c", x)).y
+    _compare(expected, want.astype(np.float64), 0.0, 0.0, f"{spec.name}/onnx_expected")

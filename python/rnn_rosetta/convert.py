@@ -269,9 +269,16 @@ def case_plan(count: int) -> list[tuple[str, str]]:
 
 
 def _ask(runner: Callable[..., Any], source: Path, inputs: Any) -> Result:
+    """The runner's answer; one that breaks the format's padding rule (output 0 at ``t >= L_b``) is refused
+    with :class:`InputError`, as an oracle that cannot take lengths would be."""
     result = runner(str(source), inputs)
     if not isinstance(result, Result):
         raise CliError(f"{source}: the oracle returned {type(result).__name__}, not a Result")
+    if inputs.lengths is not None and result.output is not None:
+        output = np.asarray(result.output)  # [T, B, W]
+        for b, length in enumerate(inputs.lengths):
+            if np.any(output[int(length) :, b] != 0):
+                raise InputError(f"the oracle ignored lengths: output[t={int(length)}, b={b}] is not 0 (a padded step)")
     return result
 
 
@@ -395,23 +402,26 @@ def convert(
     from rnn_rosetta.crosscheck import crosscheck
 
     console = console or Console()
+
+    def say(text: str) -> None:  # plain text: no rich markup in paths or messages (``output[t=2, b=0]``)
+        console.print(text, soft_wrap=True, markup=False, highlight=False)
+
     conversion = convert_file(source, out, options)
-    options = conversion.options
-    console.print(f"imported {source}: {conversion.chain.describe()}", soft_wrap=True)
-    names = ", ".join(case.name for case in conversion.cases)
-    console.print(f"oracle: {conversion.provenance['oracle']}; {conversion.tolerance.rule()}", soft_wrap=True)
-    console.print(f"cases (T={options.length}, B={options.batch}): {names}", soft_wrap=True)
+    steps, batch = conversion.options.steps_batch
+    say(f"imported {source}: {conversion.chain.describe()}")
+    say(f"oracle: {conversion.provenance['oracle']}; {conversion.tolerance.rule()}")
+    say(f"cases (T={steps}, B={batch}): {', '.join(case.name for case in conversion.cases)}")
     for note in conversion.notes:
-        console.print(f"note: {note}", soft_wrap=True)
-    console.print(f"wrote {out}", soft_wrap=True)
+        say(f"note: {note}")
+    say(f"wrote {out}")
     chosen = list(backends) if backends else list(available_backends())
     for name in BACKENDS:
         if name not in chosen and not backends:
-            console.print(f"not checked: {name} ({get_backend(name).why_unavailable()})", soft_wrap=True)
+            say(f"not checked: {name} ({get_backend(name).why_unavailable()})")
     status = crosscheck([out], chosen, repeats=1, console=console)
     oracle = conversion.framework.name
     if status == 0:
-        console.print(f"verdict: {out} matches {oracle} in {', '.join(chosen)}", soft_wrap=True)
+        say(f"verdict: {out} matches {oracle} in {', '.join(chosen)}")
     else:
-        console.print(f"verdict: MISMATCH: a backend differs from {oracle} on {out} (see above)", soft_wrap=True)
+        say(f"verdict: MISMATCH: a backend differs from {oracle} on {out} (see above)")
     return status

@@ -134,7 +134,8 @@ class Walker(GraphOps):
         if handler is None:
             raise refuse(node, f"op {op} between the recurrent layers, embedding and dense layers is not "
                           "something a chain can express")  # fmt: skip
-        self._set(node, handler(node, inputs))
+        result = handler(node, inputs)
+        self._set(node, *(result if isinstance(result, tuple) else (result,)))
 
     def _fold(self, node: Any, inputs: list[Any]) -> list[Const]:
         from onnx.reference import ReferenceEvaluator

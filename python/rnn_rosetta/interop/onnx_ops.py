@@ -275,6 +275,28 @@ class GraphOps:
             labels.insert(axis, "1")
         return replace(data, axes=tuple(labels))
 
+    def _op_Split(self, node: Any, inputs: list[Any]) -> tuple[Any, ...]:
+        """Split of a raw ``Y``'s directions or of a state stack's slots (tf2onnx's bidirectional outputs)."""
+        data = self._as_data(node, inputs[0])
+        attrs = attributes(node)
+        axis = self._axis(node, data, int(attrs.get("axis", 0)))
+        label = self.axes(data)[axis]
+        size = self._size(data, data.axes[axis])
+        if label not in ("D", "S") or size is None:
+            raise refuse(node, f"splits axis {label}; only directions (D) or state slots (S) split into chain parts")
+        sizes = attrs.get("split")
+        if len(inputs) > 1 and inputs[1] is not None:
+            sizes = self._ints(node, inputs[1], "split")
+        count = len([o for o in node.output])
+        sizes = list(sizes) if sizes is not None else [size // count] * count
+        if sum(sizes) != size or len(sizes) != count:
+            raise refuse(node, f"splits {size} entries into {sizes}")
+        parts, start = [], 0
+        for width in sizes:
+            parts.append(self._select(node, data, axis, list(range(start, start + width)), keep=True))
+            start += width
+        return tuple(parts)
+
     def _op_Concat(self, node: Any, inputs: list[Any]) -> Any:
         if all(isinstance(v, (ShapeV, Const)) for v in inputs):
             dims: list[int | str] = []
