@@ -396,3 +396,16 @@ def test_the_python_demo_of_a_chain_follows_the_format(name: str) -> None:
     assert len(lines) == 5 + length + int(has_last)
     if has_last:
         assert lines[-1].startswith("last: class=")
+
+
+def test_run_prints_a_chain_with_slots_of_different_sizes(tmp_path: Path) -> None:
+    """gru_bidirectional_merges: h_n is one list per slot ([B, 5], [B, 5], [B, 4], ...), as JSON lists."""
+    done = _cli("run", "gru_bidirectional_merges", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    fixture = rr.load_fixture(paths.fixtures_dir() / "gru_bidirectional_merges.json")
+    for case, printed in zip(fixture.cases, document["cases"], strict=True):
+        widths = [len(slot[0]) for slot in printed["h_n"]]
+        assert widths == list(fixture.model.state_sizes)
+        expected = case.expected.output
+        assert np.allclose(np.asarray(printed["output"]), expected, rtol=1e-9, atol=1e-12)

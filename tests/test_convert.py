@@ -332,3 +332,32 @@ def test_drawn_inputs_fit_the_chain_and_the_oracle_precision() -> None:
 def test_case_plan_names() -> None:
     plan = convert.case_plan(5)
     assert [name for _, name in plan] == ["random", "uneven_lengths", "given_state", "random_2", "uneven_lengths_2"]
+
+
+KERAS_MASKED = """
+import keras
+model = keras.Sequential([
+    keras.Input((None,), dtype="int32"),
+    keras.layers.Embedding(10, 4, mask_zero=True),
+    keras.layers.LSTM(3),
+])
+model.save({path!r})
+"""
+
+
+def test_a_keras_refusal_is_one_line_naming_the_layer(tmp_path: Path) -> None:
+    """mask_zero: Keras repeats the last output on masked steps; the importer refuses, convert says so."""
+    source = _keras_file(tmp_path / "masked.keras", KERAS_MASKED)
+    out = tmp_path / "masked.json"
+    line = _assert_one_line_refusal(_cli("convert", source, "-o", out), f"rnn-rosetta: {source}: ")
+    assert "mask" in line.lower(), line
+    assert not out.exists()
+
+
+def test_every_interop_name_resolves() -> None:
+    from rnn_rosetta import interop
+
+    assert sorted(interop._WHERE) == sorted(interop.__all__)
+    for name in interop.__all__:
+        assert callable(getattr(interop, name)) or name in ("CaseData", "CaseInputs"), name
+    assert interop.CaseInputs is rr.CaseInputs

@@ -418,6 +418,19 @@ def _lengths_then_last_step() -> Any:
     return proto
 
 
+def _softmax_without_axis_opset11() -> Any:
+    """Before opset 13 a Softmax without ``axis`` spans axes 1.. of ``[T, B, O]``: not per step."""
+    fixture = rr.load_fixture(rr.paths.fixtures_dir() / "lstm_softmax_head.json")
+    proto = model_to_onnx(fixture.model, "float32")
+    for graph_node in proto.graph.node:
+        if graph_node.op_type == "Softmax":
+            del graph_node.attribute[:]
+            graph_node.name = "softmax_opset11"
+    del proto.opset_import[:]
+    proto.opset_import.append(helper.make_opsetid("", 11))
+    return proto
+
+
 REFUSALS: dict[str, tuple[Callable[[], Any], str]] = {
     "layernorm_between_layers": (
         lambda: _refusal_graph(lambda m, a: m.norm(a), opset_version=17),
@@ -459,6 +472,7 @@ REFUSALS: dict[str, tuple[Callable[[], Any], str]] = {
         r"LogSoftmax node .*: op LogSoftmax",
     ),
     "lengths_then_out_last": (_lengths_then_last_step, r"Gather node 'out_last': with sequence_lens"),
+    "softmax_opset11_no_axis": (_softmax_without_axis_opset11, r"Softmax node 'softmax_opset11': softmax over axis 1"),
     "no_recurrent_node": (
         lambda: helper.make_model(
             helper.make_graph(

@@ -45,10 +45,11 @@ LOOPS = ("Loop", "Scan", "If")
 class Walker(GraphOps):
     """Interpret the graph node by node (topological order, as ONNX requires)."""
 
-    def __init__(self, graph: Any, read_layer: Any) -> None:
+    def __init__(self, graph: Any, read_layer: Any, opset: int | None = None) -> None:
         from onnx import numpy_helper
 
         self.graph = graph
+        self.opset = opset  # of the default domain; None when only a GraphProto was given
         self.read_layer = read_layer  # (node, constants) -> one-layer Model
         self.values: dict[str, Any] = {t.name: Const(numpy_helper.to_array(t)) for t in graph.initializer}
         self.static: dict[str, int] = {}

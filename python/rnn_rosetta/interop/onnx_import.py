@@ -1,6 +1,11 @@
-"""Import one ONNX ``RNN``/``LSTM``/``GRU`` node as a one-layer :class:`Model`.
+"""Import whole ONNX graphs as a :class:`Chain` (or a one-layer :class:`Model`), and run them for expected values.
 
-The node's weights must be constants (initializers or ``Constant`` nodes). For
+:func:`model_from_onnx` walks the graph (:mod:`rnn_rosetta.interop.onnx_graph`) and reads every
+recurrent node with :func:`read_layer`; :func:`onnx_expected` runs the graph with ONNX Runtime (or
+``onnx.reference``) on a case and returns the chain's fields. Anything not understood raises
+:class:`rnn_rosetta.ModelImportError` naming the node.
+
+One node: its weights must be constants (initializers or ``Constant`` nodes). For
 direction slot ``d`` (0 = forward, 1 = reverse; a ``reverse`` node has only
 slot 0), with H = ``hidden_size`` and G = 1, 4, 3 gates:
 
@@ -117,11 +122,14 @@ def model_from_onnx(onnx_model_or_path: Any, node_name: str | None = None) -> Mo
 
     ``node_name`` reads only that node, as a one-layer :class:`Model` (the rest of the graph unread).
     """
-    graph = _graph(onnx_model_or_path)
+    source = onnx_model_or_path
+    if isinstance(source, (bytes, bytearray, str, Path)):
+        source = _model_proto(source)  # read once
+    graph = _graph(source)
     if node_name is not None:
         node = _pick_node(graph, node_name)
         return read_layer(node, _constants(graph))
-    chain, plan = walk_graph(graph)
+    chain, plan = walk_graph(graph, _opset(source))
     extra: dict[str, object] = {"onnx_input_axes": plan.data_axes, "batch_first": plan.data_axes.startswith("B")}
     if plan.fixed:
         extra["onnx_fixed_sizes"] = dict(plan.fixed)
@@ -132,9 +140,20 @@ def model_from_onnx(onnx_model_or_path: Any, node_name: str | None = None) -> Mo
     return replace(chain, extra=extra)
 
 
-def walk_graph(graph: Any) -> tuple[Chain, Plan]:
-    """The graph's chain and how its inputs and outputs map to the chain's."""
-    return Walker(graph, read_layer).run()
+def walk_graph(graph: Any, opset: int | None = None) -> tuple[Chain, Plan]:
+    """The graph's chain and how its inputs and outputs map to the chain's (``opset``: the default domain's)."""
+    return Walker(graph, read_layer, opset).run()
+
+
+def _opset(source: Any) -> int | None:
+    """The default domain's opset of a model (None for a bare GraphProto)."""
+    import onnx
+
+    if isinstance(source, onnx.GraphProto):
+        return None
+    proto = _model_proto(source)
+    versions = [o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")]
+    return versions[0] if versions else None
 
 
 def read_layer(node: Any, constants: Mapping[str, np.ndarray]) -> Model:
@@ -185,7 +204,7 @@ def onnx_expected(onnx_model_or_path: Any, case_inputs: Any) -> Result:
     raises :class:`ModelImportError`. Only the fields the graph outputs are filled.
     """
     proto = _model_proto(onnx_model_or_path)
-    chain, plan = walk_graph(proto.graph)
+    chain, plan = walk_graph(proto.graph, _opset(proto))
     feeds = _feeds(proto.graph, chain, plan, case_inputs)
     outputs = _run(proto, feeds)
     return _result(chain, plan, outputs)

@@ -42,6 +42,7 @@ class GraphOps:
     dense: list[Dense]
     plan: Plan
     static: dict[str, int]
+    opset: int | None
 
     def axes(self, data: Data) -> tuple[str, ...]:
         raise NotImplementedError
@@ -287,7 +288,7 @@ class GraphOps:
         sizes = attrs.get("split")
         if len(inputs) > 1 and inputs[1] is not None:
             sizes = self._ints(node, inputs[1], "split")
-        count = len([o for o in node.output])
+        count = len(node.output)
         sizes = list(sizes) if sizes is not None else [size // count] * count
         if sum(sizes) != size or len(sizes) != count:
             raise refuse(node, f"splits {size} entries into {sizes}")
@@ -574,7 +575,10 @@ class GraphOps:
         if last.activation != "identity":
             raise refuse(node, f"a second activation after {last.activation}")
         if name == "softmax":
-            axis = int(attributes(node).get("axis", -1))
+            given = attributes(node).get("axis")
+            if given is None and self.opset is None and len(data.axes) > 2:
+                raise refuse(node, "no axis and no opset: before opset 13 Softmax spans axes 1.., after it the last")
+            axis = int(given) if given is not None else (1 if (self.opset or 13) < 13 else -1)
             if axis % len(data.axes) != len(data.axes) - 1:
                 raise refuse(node, f"softmax over axis {axis}, not the features")
         self.dense[-1] = Dense(last.weight, last.bias, name)

@@ -41,6 +41,8 @@ import numpy as np
 
 from rnn_rosetta.chain import Chain, Dense, Embedding
 from rnn_rosetta.errors import ModelImportError
+from rnn_rosetta.interop.torch_weights import _float64 as _float64_array
+from rnn_rosetta.interop.torch_weights import _model_from_arrays
 from rnn_rosetta.model import Model
 
 # aten op name (``aten.lstm.input`` -> ``lstm``) -> (cell, nonlinearity)
@@ -541,10 +543,8 @@ _KIND_WORDS = {
 
 
 def _float64(tensor: Any, name: str) -> np.ndarray:
-    from rnn_rosetta.interop.torch_import import _float64 as convert
-
     try:
-        array = convert(tensor, name)
+        array = _float64_array(tensor, name)
     except ValueError as exc:
         raise ModelImportError(f"torch program: {exc}") from None
     if not np.isfinite(array).all():
@@ -553,8 +553,6 @@ def _float64(tensor: Any, name: str) -> np.ndarray:
 
 
 def _one_layer(node: Any, tensors: dict[str, Any], cell: str, nonlinearity: str) -> Model:
-    from rnn_rosetta.interop.torch_import import _model_from_arrays
-
     try:
         return _model_from_arrays(tensors, cell, nonlinearity, source=node.name)
     except ValueError as exc:
