@@ -171,13 +171,18 @@ def _add_convert(commands: Any) -> None:
     convert = commands.add_parser(
         "convert",
         help="a .pt2, .onnx or .keras model -> a checked fixture (expected values from its own framework)",
+        description=(
+            "Import SOURCE, draw random cases, have SOURCE's own framework (PyTorch, Keras, ONNX Runtime)"
+            " compute their expected values, write a version 2 fixture, then crosscheck it. Exit 0: every"
+            " backend matches the framework; 1: one does not; 2: refused (one line saying why)."
+        ),
     )
-    convert.add_argument("source", type=Path, help="the model file: .pt2 (torch.export), .onnx or .keras")
-    convert.add_argument("-o", "--out", type=Path, required=True, help="the fixture file to write (FIXTURE.json)")
-    convert.add_argument("--cases", type=int, default=3, help="how many cases to draw (default 3)")
-    convert.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
-    convert.add_argument("--length", type=int, help="time steps T per case (default: the source's, else 8)")
-    convert.add_argument("--batch", type=int, help="sequences B per case (default: the source's, else 2)")
+    convert.add_argument("source", type=Path, metavar="SOURCE", help="the model: .pt2 (torch.export), .onnx, .keras")
+    convert.add_argument("-o", "--out", type=Path, required=True, metavar="FIXTURE", help="the fixture to write")
+    convert.add_argument("--cases", type=int, default=3, metavar="N", help="how many cases to draw (default 3)")
+    convert.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the random inputs (default 0)")
+    convert.add_argument("--length", type=int, metavar="T", help="time steps per case (default: the source's, else 8)")
+    convert.add_argument("--batch", type=int, metavar="B", help="sequences per case (default: the source's, else 2)")
     convert.add_argument(
         "--backends", nargs="+", choices=BACKENDS, help="crosscheck these (default: every backend that runs here)"
     )

@@ -3,8 +3,11 @@
 1. import SOURCE with the importer its extension names (``.pt2``: :func:`model_from_torch`, ``.onnx``:
    :func:`model_from_onnx`, ``.keras``: :func:`model_from_keras`); a refusal ends the command
    (``rnn-rosetta: SOURCE: why``, exit 2), nothing is written;
-2. draw random inputs (tokens for a chain with an embedding), seeded: the first case plain, then uneven
-   ``lengths`` and given initial states, each only where the source model takes them;
+2. draw random inputs (tokens for a chain with an embedding), seeded, of the shape the source was
+   exported with (``torch.export`` and ``torch.onnx.export`` fix it) unless ``--length``/``--batch`` say:
+   the first case plain, then uneven ``lengths`` and given initial states, each only where the source
+   takes them (a case the source cannot take is drawn plain instead, and the fixture's provenance
+   ``notes`` say why);
 3. compute every expected value with the SOURCE framework itself (the importer's ``*_expected`` runner:
    the PyTorch program, the Keras model, ONNX Runtime / ``onnx.reference`` on the file), never with
    this package's code;
@@ -233,7 +236,8 @@ def _states(rng: np.random.Generator, sizes: Sequence[int], batch: int, precisio
 
 
 def _lengths(rng: np.random.Generator, steps: int, batch: int) -> np.ndarray:
-    """Each in 1..T, uneven: the last element runs all T steps, the first fewer (when T > 1)."""
+    """Each in 1..T and uneven: the last sequence runs all T steps, the first fewer (T // 2 when drawn at T);
+    a lone sequence (B = 1) therefore runs T // 2 steps."""
     lengths = rng.integers(1, steps + 1, size=batch).astype(np.int64)  # [B]
     lengths[-1] = steps
     if steps > 1 and lengths[0] == steps:
@@ -241,7 +245,9 @@ def _lengths(rng: np.random.Generator, steps: int, batch: int) -> np.ndarray:
     return lengths
 
 
-def draw_inputs(chain: Chain, kind: str, name: str, options: Options, rng: np.random.Generator, precision: str):
+def draw_inputs(
+    chain: Chain, kind: str, name: str, options: Options, rng: np.random.Generator, precision: str
+) -> CaseInputs:
     """One case's inputs of ``kind`` (``random``, ``uneven_lengths``, ``given_state``) -> CaseInputs."""
     steps, batch = options.steps_batch
     tokens = x = None
@@ -255,7 +261,7 @@ def draw_inputs(chain: Chain, kind: str, name: str, options: Options, rng: np.ra
     if kind == "given_state":
         h0 = _states(rng, chain.state_sizes, batch, precision)
         c0 = _states(rng, chain.cell_state_sizes, batch, precision)
-    return CaseInputs(name=name, x=x, h0=h0, c0=c0, lengths=lengths, tokens=tokens)  # type: ignore[call-arg]
+    return CaseInputs(name=name, x=x, h0=h0, c0=c0, lengths=lengths, tokens=tokens)
 
 
 def case_plan(count: int) -> list[tuple[str, str]]:

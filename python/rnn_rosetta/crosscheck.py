@@ -15,7 +15,6 @@ values and the rule. :mod:`rnn_rosetta.crosscheck_records` holds the records,
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 import time
@@ -29,12 +28,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from rnn_rosetta.backends import BACKENDS, get_backend
 from rnn_rosetta.backends.base import DTYPES
-from rnn_rosetta.chain import Chain
 from rnn_rosetta.cli_errors import CliError
 from rnn_rosetta.compare import Comparison, coarser_dtype, compare
 from rnn_rosetta.crosscheck_records import EXPECTED, Failure, FixtureReport, PairRun, Target, TargetRun, oracle_of
 from rnn_rosetta.crosscheck_report import json_document, print_report
-from rnn_rosetta.errors import BackendUnavailable, RosettaError
+from rnn_rosetta.errors import RosettaError
 from rnn_rosetta.fixture_files import expand_fixture_paths
 from rnn_rosetta.fixtures import Fixture, load_fixture
 
@@ -77,41 +75,11 @@ def _label(target: Target, kernel_name: str) -> str:
     return target.backend if _offered_kernels(target.backend) == ("auto",) else f"{target.backend}[{kernel_name}]"
 
 
-#: Set (to anything but "" or "0") once every backend loads chains: a backend that cannot is then a failure.
-REQUIRE_CHAINS_VARIABLE = "RR_REQUIRE_CHAINS"
-
-
-def chains_required() -> bool:
-    return os.environ.get(REQUIRE_CHAINS_VARIABLE, "") not in ("", "0")
-
-
-def _load(fixture: Fixture, target: Target, run: TargetRun) -> Any:
-    """The loaded net; ``None`` with ``run.skipped`` set when the backend cannot load chains (yet) and
-    :func:`chains_required` is off. With it on, that refusal is raised as a :class:`RosettaError`: a failure."""
-    backend = get_backend(target.backend)
-    if not isinstance(fixture.model, Chain):
-        return backend.load(fixture.model, dtype=target.dtype, kernel=target.kernel)
-    try:
-        return backend.load(fixture.model, dtype=target.dtype, kernel=target.kernel)
-    except RosettaError as exc:
-        if not isinstance(exc, BackendUnavailable) or backend.why_unavailable() is not None:
-            raise  # a real refusal, or the backend is not here at all: a failure as for version 1
-        reason = f"cannot load chains: {exc}"
-    except (NotImplementedError, AttributeError, TypeError) as exc:  # a backend that knows only Model
-        reason = f"cannot load chains: {type(exc).__name__}: {exc}"
-    if chains_required():
-        raise BackendUnavailable(f"{target.backend}: {reason} ({REQUIRE_CHAINS_VARIABLE} is set)")
-    run.skipped = reason
-    return None
-
-
 def run_target(fixture: Fixture, target: Target, repeats: int) -> TargetRun:
     run = TargetRun(target, label=f"{target.backend}[{target.kernel}]")
     rule = fixture.tolerance.for_dtype(target.dtype).rule()
     try:
-        net = _load(fixture, target, run)
-        if net is None:
-            return run
+        net = get_backend(target.backend).load(fixture.model, dtype=target.dtype, kernel=target.kernel)
         run.label = _label(target, net.kernel_name)
         timings = []
         for case in fixture.cases:  # one untimed pass: JIT warm-up, first-touch of memory

@@ -94,7 +94,6 @@ class TargetRun:
     median_seconds: float | None = None
     error: str | None = None  # why it did not run
     ran: bool = False  # loaded and ran every case (whatever the comparison says)
-    skipped: str | None = None  # why a backend that cannot load chains yet did not run (not a failure)
 
     @property
     def ok(self) -> bool:

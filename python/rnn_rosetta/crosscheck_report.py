@@ -72,7 +72,7 @@ def verdicts(report: FixtureReport, dtypes: Sequence[str]) -> list[DtypeVerdict]
     lines = []
     name = report.fixture.name
     for dtype in dtypes:
-        runs = [r for r in report.runs if r.target.dtype == dtype and r.skipped is None]
+        runs = [r for r in report.runs if r.target.dtype == dtype]
         if not runs:
             continue
         ok = not any(f.dtype == dtype for f in report.failures())
@@ -156,7 +156,7 @@ def fixture_table(report: FixtureReport) -> Table:
             "-" if worst is None else f"{worst.max_abs:.2e}",
             "-" if worst is None else times_tolerance(worst.max_ratio).removesuffix(" tol"),
             "-" if worst is None else f"{worst.max_ulp:,}",
-            Text("skipped", style="yellow") if run.skipped is not None else _verdict_text(run.ok),
+            _verdict_text(run.ok),
             seconds(run.median_seconds),
         )
     return table
@@ -237,10 +237,7 @@ def print_report(reports: Sequence[FixtureReport], dtypes: Sequence[str], consol
     failures = [f for r in reports for f in r.failures()]
     for failure in failures:
         print_lines(console, wrapped(failure.describe(), width, first="FAIL "), style="red")
-    skipped_line = skipped_summary(reports)
-    if skipped_line is not None:
-        print_lines(console, wrapped(skipped_line, width), style="yellow")
-    labels = list(dict.fromkeys(run.label for r in reports for run in r.runs if run.skipped is None))
+    labels = list(dict.fromkeys(run.label for r in reports for run in r.runs))
     cases = sum(len(r.fixture.cases) for r in reports)
     verdict = "all agree" if not failures else f"{len(failures)} failure(s)"
     done = (
@@ -252,24 +249,6 @@ def print_report(reports: Sequence[FixtureReport], dtypes: Sequence[str], consol
     return not failures
 
 
-def skipped_summary(reports: Sequence[FixtureReport]) -> str | None:
-    """One line on the targets that could not load chains (yet): which, on how many fixtures, and why."""
-    skipped: dict[str, list[str]] = {}
-    reasons: dict[str, str] = {}
-    for report in reports:
-        for run in report.runs:
-            if run.skipped is not None:
-                skipped.setdefault(run.label, []).append(report.fixture.name)
-                reasons.setdefault(run.label, run.skipped)
-    if not skipped:
-        return None
-    parts = [
-        f"{label} on {plural(len(dict.fromkeys(names)), 'chain fixture')} ({reasons[label]})"
-        for label, names in skipped.items()
-    ]
-    return "skipped targets: " + "; ".join(parts) + " (RR_REQUIRE_CHAINS=1 makes this a failure)"
-
-
 def _run_record(run: TargetRun) -> dict[str, Any]:
     worst = run.vs_expected
     return {
@@ -278,7 +257,6 @@ def _run_record(run: TargetRun) -> dict[str, Any]:
         "label": run.label,
         "dtype": run.target.dtype,
         "ran": run.ran,
-        "skipped": run.skipped,
         "error": run.error,
         "ok": run.ok,
         "max_abs": None if worst is None else json_number(worst.max_abs),
@@ -338,11 +316,5 @@ def json_document(reports: Sequence[FixtureReport], dtypes: Sequence[str]) -> di
         "ok": not failures,
         "dtypes": list(dtypes),
         "fixtures": [_fixture_record(report, dtypes) for report in reports],
-        "skipped": [
-            {"fixture": r.fixture.name, "label": run.label, "dtype": run.target.dtype, "reason": run.skipped}
-            for r in reports
-            for run in r.runs
-            if run.skipped is not None
-        ],
         "failures": failures,
     }
