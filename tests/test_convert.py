@@ -361,3 +361,27 @@ def test_every_interop_name_resolves() -> None:
     for name in interop.__all__:
         assert callable(getattr(interop, name)) or name in ("CaseData", "CaseInputs"), name
     assert interop.CaseInputs is rr.CaseInputs
+
+
+def test_an_oracle_that_ignores_lengths_is_caught() -> None:
+    """Lengths mean each sequence alone on its prefix; an answer that is not that is refused, not written."""
+    chain = _chain(embedding=False, sizes=(4, 3))
+    net = rr.get_backend("numpy").load(chain)
+    options = convert.Options(length=6, batch=3)
+    inputs = convert.draw_inputs(chain, "uneven_lengths", "u", options, np.random.default_rng(1), "float64")
+
+    def honest(path: str, case: Any) -> Result:  # stands in for a framework that honours lengths
+        return net.forward(case.x, lengths=case.lengths)
+
+    def careless(path: str, case: Any) -> Result:  # ... and for one that silently ignores them
+        return net.forward(case.x)
+
+    def careless_y_only(path: str, case: Any) -> Result:  # no output to see padding in: only the per-sequence check
+        answer = net.forward(case.x)
+        return Result(y=np.asarray(answer.output)[-1])
+
+    tolerance = convert.FLOAT64_TOLERANCE
+    convert._check_lengths(honest, Path("m.onnx"), inputs, honest("", inputs), tolerance)
+    for runner in (careless, careless_y_only):
+        with pytest.raises(rr.InputError, match="ignored lengths"):
+            convert._check_lengths(runner, Path("m.onnx"), inputs, runner("", inputs), tolerance)

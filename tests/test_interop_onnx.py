@@ -25,7 +25,7 @@ import onnxruntime
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from rnn_rosetta import Chain, Fixture, Model, load_fixture
+from rnn_rosetta import CaseInputs, Chain, Fixture, Model, ModelImportError, load_fixture
 from rnn_rosetta.backends import BACKENDS, get_backend
 from rnn_rosetta.chain import chain_from_model
 from rnn_rosetta.interop import (
@@ -274,6 +274,8 @@ def test_imported_node_matches_onnxruntime(index: int, backend: str) -> None:
     proto, feeds, want = hand_built(index)
     model = model_from_onnx(proto)
     assert model.extra["onnx_layout"] == spec.layout
+    fixed = [spec.batch, spec.steps] if spec.layout else [spec.steps, spec.batch]
+    assert model.extra["input_shape"] == [*fixed, spec.input_size]  # the graph's own (static) input shape
     assert model.direction == spec.direction and model.peepholes == spec.peepholes and model.clip == spec.clip
     x, h0, c0 = onnx_inputs_to_canonical(feeds["X"], feeds.get("initial_h"), feeds.get("initial_c"), spec.layout)
     lengths = feeds.get("sequence_lens")
@@ -518,3 +520,21 @@ def test_round_trip_through_float32_rounds_once() -> None:
     imported = as_chain(model_from_onnx(model_to_onnx(model, "float32")))
     rounded = as_chain(model).map_arrays(lambda a: a.astype(np.float32).astype(np.float64))
     assert_same_chain(imported, rounded, "gru_cho_bidirectional float32")
+
+
+@pytest.mark.parametrize("index", [i for i, s in enumerate(SPECS) if s.layout == 1], ids=lambda i: SPECS[i].name)
+def test_onnx_expected_on_layout1_falls_back_or_refuses(index: int) -> None:
+    """ORT has no layout-1 kernels: onnx.reference computes it, unless it would ignore clip or sequence_lens."""
+    spec = SPECS[index]
+    proto, feeds, want = hand_built(index)
+    x, h0, c0 = onnx_inputs_to_canonical(feeds["X"], feeds.get("initial_h"), feeds.get("initial_c"), 1)
+    lengths = feeds.get("sequence_lens")
+    case = CaseInputs("c", x, h0, c0, None if lengths is None else lengths.astype(np.int64))
+    if spec.clip is not None or spec.lengths is not None or spec.activations == ("Relu",):
+        with pytest.raises(ModelImportError, match=r"onnx\.reference"):
+            onnx_expected(proto, case)
+        return
+    got = onnx_expected(proto, case)
+    y, y_h, _ = canonical_outputs_to_onnx(got, 1)
+    assert_close(y, want["Y"], f"{spec.name}/Y")
+    assert_close(y_h, want["Y_h"], f"{spec.name}/Y_h")

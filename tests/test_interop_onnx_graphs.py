@@ -156,6 +156,22 @@ class MixedStack(nn.Module):
         return c, h
 
 
+class PackedLengths(nn.Module):
+    """pack_padded_sequence -> 2-layer LSTM -> pad_packed_sequence, and a Linear on h_n[-1]."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(5, 7, num_layers=2)
+        self.fc = nn.Linear(7, 3)
+
+    def forward(self, x: Any, lengths: Any) -> Any:
+        from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+        out, (h, _) = self.lstm(pack_padded_sequence(x, lengths))
+        out, _ = pad_packed_sequence(out, total_length=x.shape[0])
+        return out, self.fc(h[-1])
+
+
 @dataclass(frozen=True)
 class Zoo:
     name: str
@@ -164,6 +180,7 @@ class Zoo:
     batch_first: bool = False
     tokens: bool = False
     states: bool = False  # forward(x, h0, c0)
+    lengths: bool = False  # forward(x, lengths), lengths sorted longest first
     describe: str = ""
 
 
@@ -178,6 +195,7 @@ ZOO: tuple[Zoo, ...] = (
     Zoo("lstm_2layer_initial_states", LstmStates, ("output", "h_n", "c_n"), states=True),
     Zoo("dense_stack", DenseStack, ("y",)),
     Zoo("mixed_cells_sizes", MixedStack, ("output", "h_top")),  # h of the top module only
+    Zoo("lstm_2layer_packed_lengths", PackedLengths, ("output", "y"), lengths=True),
 )
 
 
@@ -195,6 +213,8 @@ def _inputs(spec: Zoo, seed: int) -> CaseInputs:
     if spec.tokens:
         return CaseInputs("case", None, tokens=rng.integers(0, 30, (STEPS, BATCH)))
     x = rng.standard_normal((STEPS, BATCH, 5)).astype(np.float32).astype(np.float64)
+    if spec.lengths:
+        return CaseInputs("case", x, lengths=np.array([STEPS, STEPS - 2, 1]))
     if not spec.states:
         return CaseInputs("case", x)
     h0 = rng.uniform(-1, 1, (2, BATCH, 7)).astype(np.float32).astype(np.float64)
@@ -207,6 +227,9 @@ def _torch_args(spec: Zoo, case: CaseInputs, dtype: Any) -> tuple[Any, ...]:
     assert feed is not None
     tensor = torch.from_numpy(np.swapaxes(feed, 0, 1).copy() if spec.batch_first else feed.copy())
     tensor = tensor if spec.tokens else tensor.to(dtype)
+    if spec.lengths:
+        assert case.lengths is not None
+        return (tensor, torch.from_numpy(case.lengths))
     if not spec.states:
         return (tensor,)
     return (tensor, torch.from_numpy(case.h0).to(dtype), torch.from_numpy(case.c0).to(dtype))
@@ -219,11 +242,13 @@ def exported(index: int) -> tuple[bytes, Any]:
     torch.manual_seed(1000 + index)
     module = spec.make().eval()
     args = _torch_args(spec, _inputs(spec, index), torch.float32)
-    names = ["x", "h0", "c0"][: len(args)]
+    names = ["x", "lengths"] if spec.lengths else ["x", "h0", "c0"][: len(args)]
     time_axis, batch_axis = (1, 0) if spec.batch_first else (0, 1)
     dynamic: dict[str, Any] = {"x": {time_axis: "T", batch_axis: "B"}}
     if spec.states:
         dynamic |= {"h0": {1: "B"}, "c0": {1: "B"}}
+    if spec.lengths:
+        dynamic |= {"lengths": {0: "B"}}
     graph = _export(module, args, names, dynamic)
     return graph, module.double()
 
@@ -271,13 +296,14 @@ def test_exported_graph_matches_pytorch_and_onnxruntime(index: int, backend: str
     model = model_from_onnx(graph)
     assert isinstance(model, Chain)
     assert model.extra["batch_first"] is spec.batch_first
+    assert model.extra["input_shape"] == ([None, None] if spec.tokens else [None, None, 5])  # dynamic T and B
     if spec.describe:
         assert model.describe() == spec.describe
     case = _inputs(spec, 500 + index)
     want64 = _torch_result(spec, twin, case)
     want32 = _ort_by_hand(graph, spec, case)
     feed = case.tokens if spec.tokens else case.x
-    result = get_backend(backend).load(model, dtype="float64").forward(feed, case.h0, case.c0)
+    result = get_backend(backend).load(model, dtype="float64").forward(feed, case.h0, case.c0, case.lengths)
     for name in spec.outputs:
         got = result.h_n[-1][None] if name == "h_top" else getattr(result, name)
         _compare(got, want64[name], F64_RTOL, F64_ATOL, f"{spec.name}/{backend}/{name} vs PyTorch float64")
@@ -628,3 +654,31 @@ def test_tf2onnx_style_graph_matches_onnxruntime(index: int, backend: str) -> No
     _compare(got, want.astype(np.float64), F32_RTOL, F32_ATOL, f"{spec.name}/{backend}")
     expected = onnx_expected(proto, CaseInputs("c", x)).y
     _compare(expected, want.astype(np.float64), 0.0, 0.0, f"{spec.name}/onnx_expected")
+
+
+def _reverse_step_graph(index: int) -> Any:
+    """A reverse layer's output at time step ``index`` (0 or -1) as the graph's one output."""
+    fixture = rr.load_fixture(rr.paths.fixtures_dir() / "lstm_reverse.json")
+    proto = model_to_onnx(fixture.model, "float32", with_lengths=True)
+    proto.graph.initializer.append(numpy_helper.from_array(np.array(index, dtype=np.int64), "step_index"))
+    proto.graph.node.append(helper.make_node("Gather", ["output", "step_index"], ["step"], name="pick_step", axis=0))
+    del proto.graph.output[:]
+    proto.graph.output.append(helper.make_tensor_value_info("step", TensorProto.FLOAT, ["B", "H"]))
+    return proto
+
+
+def test_reverse_layer_first_step_is_its_final_state_even_with_lengths() -> None:
+    """``out[0]`` of a reverse layer is the state it ends in (each sequence's own), ``out[-1]`` is not."""
+    proto = _reverse_step_graph(0)
+    chain = model_from_onnx(proto)
+    assert isinstance(chain, Chain) and chain.readout == "last" and chain.y_size == chain.output_width
+    fixture = rr.load_fixture(rr.paths.fixtures_dir() / "lstm_reverse.json")
+    case = fixture.cases[0]
+    lengths = np.array([max(1, case.feed.shape[0] - k) for k in range(case.feed.shape[1])])
+    inputs = CaseInputs("c", case.x, lengths=lengths)
+    want = onnx_expected(proto, inputs).y
+    got = get_backend("numpy").load(chain).forward(case.x, lengths=lengths).y
+    assert want is not None
+    _compare(got, want, F32_RTOL, F32_ATOL, "reverse out[0]")
+    with pytest.raises(rr.ModelImportError, match="pick_step': the last step of the reverse direction is not"):
+        model_from_onnx(_reverse_step_graph(-1))

@@ -274,18 +274,67 @@ def case_plan(count: int) -> list[tuple[str, str]]:
     return plan
 
 
-def _ask(runner: Callable[..., Any], source: Path, inputs: Any) -> Result:
-    """The runner's answer; one that breaks the format's padding rule (output 0 at ``t >= L_b``) is refused
-    with :class:`InputError`, as an oracle that cannot take lengths would be."""
+def _one_line(exc: BaseException) -> str:
+    """An exception as one line: our own errors as they read, a framework's with its type name."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    if isinstance(exc, (InputError, ModelImportError)):
+        return first
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def _ask(runner: Callable[..., Any], source: Path, inputs: CaseInputs, tolerance: Tolerance) -> Result:
+    """The runner's answer for ``inputs``; with lengths, checked to honour them (:func:`_check_lengths`)."""
     result = runner(str(source), inputs)
     if not isinstance(result, Result):
         raise CliError(f"{source}: the oracle returned {type(result).__name__}, not a Result")
-    if inputs.lengths is not None and result.output is not None:
-        output = np.asarray(result.output)  # [T, B, W]
-        for b, length in enumerate(inputs.lengths):
-            if np.any(output[int(length) :, b] != 0):
-                raise InputError(f"the oracle ignored lengths: output[t={int(length)}, b={b}] is not 0 (a padded step)")
+    if inputs.lengths is not None:
+        _check_lengths(runner, source, inputs, result, tolerance)
     return result
+
+
+def _sequence_alone(inputs: CaseInputs, b: int, length: int) -> CaseInputs:
+    """Sequence ``b`` of ``inputs`` alone on its first ``length`` steps: ``[L_b, 1, ...]``, no lengths."""
+    if inputs.tokens is not None:
+        return inputs._replace(tokens=inputs.tokens[:length, b : b + 1], lengths=None)  # [L_b, 1]
+    assert inputs.x is not None
+    return inputs._replace(x=inputs.x[:length, b : b + 1], lengths=None)  # [L_b, 1, I]
+
+
+def _rows(result: Result, b: int, length: int, last: bool) -> dict[str, np.ndarray]:
+    """Sequence ``b``'s part of the per-step answers: ``output[:L_b, b]``, ``y[:L_b, b]`` or ``y[b]`` (readout last)."""
+    rows = {}
+    if result.output is not None:
+        rows["output"] = np.asarray(result.output)[:length, b]  # [L_b, W]
+    if result.y is not None:
+        y = np.asarray(result.y)
+        rows["y"] = y[b] if last else y[:length, b]  # [O] or [L_b, O]
+    return rows
+
+
+def _check_lengths(
+    runner: Callable[..., Any], source: Path, inputs: CaseInputs, result: Result, tolerance: Tolerance
+) -> None:
+    """Refuse (:class:`InputError`, as for a source that takes no lengths) an answer that ignored them.
+
+    The format defines ``lengths`` as each sequence run alone on its own valid prefix, padded steps 0;
+    so sequence ``b``'s answer must be 0 past ``L_b`` and equal the source's own answer for its
+    ``L_b`` steps alone (a source that cannot run that shape cannot be checked, and refuses too).
+    """
+    assert inputs.lengths is not None
+    last = result.y is not None and np.asarray(result.y).ndim == 2  # y [B, O]: readout last
+    for b, length in enumerate(int(n) for n in inputs.lengths):
+        if result.output is not None and np.any(np.asarray(result.output)[length:, b] != 0):
+            raise InputError(f"the oracle ignored lengths: output[t={length}, b={b}] is not 0 (a padded step)")
+        try:
+            alone = runner(str(source), _sequence_alone(inputs, b, length))
+        except Exception as exc:  # whatever the framework says (e.g. ORT's fixed input shape): unverifiable
+            why = _one_line(exc)
+            raise InputError(f"cannot check lengths: sequence {b} alone ({length} steps) was refused: {why}") from None
+        batch_rows, alone_rows = _rows(result, b, length, last), _rows(alone, 0, length, last)
+        for name, got in batch_rows.items():
+            want = alone_rows.get(name)
+            if want is None or got.shape != want.shape or np.any(np.abs(got - want) > tolerance.bound(want)):
+                raise InputError(f"the oracle ignored lengths: {name} of sequence {b} differs from its steps run alone")
 
 
 def answer_cases(
@@ -305,18 +354,21 @@ def answer_cases(
             kind, name = "random", f"{name}_as_random"
         inputs = draw_inputs(conversion.chain, kind, name, options, rng, conversion.precision)
         try:
-            result = _ask(runner, conversion.source, inputs)
-        except (ModelImportError, InputError) as exc:
+            result = _ask(runner, conversion.source, inputs, conversion.tolerance)
+        except CliError:
+            raise
+        except Exception as exc:  # the framework's own refusal (InputError, ModelImportError, or its own kind)
+            why = _one_line(exc)
             if index == 0 or kind == "random":
                 steps, batch = options.steps_batch
                 raise CliError(
                     f"{conversion.source}: {conversion.framework.name} refused a case of T={steps}, B={batch}"
-                    f" (--length, --batch set them): {exc}"
+                    f" (--length, --batch set them): {why}"
                 ) from None
-            refused[kind] = str(exc)
-            conversion.notes.append(f"{kind}: the source cannot take it ({exc}); drawn as random instead")
+            refused[kind] = why
+            conversion.notes.append(f"{kind}: the source cannot take it ({why}); drawn as random instead")
             inputs = draw_inputs(conversion.chain, "random", f"{name}_as_random", options, rng, conversion.precision)
-            result = _ask(runner, conversion.source, inputs)
+            result = _ask(runner, conversion.source, inputs, conversion.tolerance)
         conversion.cases.append(Case.answered(inputs, result))
         advance()
 

@@ -117,8 +117,9 @@ def model_from_onnx(onnx_model_or_path: Any, node_name: str | None = None) -> Mo
     step or ``Y_h`` the readout ``last``; anything else raises :class:`ModelImportError` naming the
     node. A graph of one recurrent layer without embedding, dense layers or readout comes back as a
     :class:`Model` (``extra``: ``onnx_layout``, ``onnx_node``, ``onnx_op``), anything else as a
-    :class:`Chain` (``extra``: ``onnx_input_axes`` such as ``"TBF"`` or ``"BTF"``, ``batch_first``, and
-    ``onnx_fixed_sizes`` such as ``{"T": 6}`` when the graph's input fixes the number of steps or the batch).
+    :class:`Chain`. Both record the graph's input in ``extra``: ``onnx_input_axes`` (``"TBF"``, ``"BTF"``;
+    ``"TB"``/``"BT"`` for tokens), ``batch_first``, and ``input_shape`` in that layout (``None`` where
+    the graph takes any size, e.g. ``[None, 6, 5]``: batch-first, fixed at 6 steps).
 
     ``node_name`` reads only that node, as a one-layer :class:`Model` (the rest of the graph unread).
     """
@@ -130,9 +131,12 @@ def model_from_onnx(onnx_model_or_path: Any, node_name: str | None = None) -> Mo
         node = _pick_node(graph, node_name)
         return read_layer(node, _constants(graph))
     chain, plan = walk_graph(graph, _opset(source))
-    extra: dict[str, object] = {"onnx_input_axes": plan.data_axes, "batch_first": plan.data_axes.startswith("B")}
-    if plan.fixed:
-        extra["onnx_fixed_sizes"] = dict(plan.fixed)
+    sizes = {"T": plan.fixed.get("T"), "B": plan.fixed.get("B"), "F": chain.input_size}
+    extra: dict[str, object] = {
+        "onnx_input_axes": plan.data_axes,
+        "batch_first": plan.data_axes.startswith("B"),
+        "input_shape": [sizes[axis] for axis in plan.data_axes],  # the graph's layout; None: any size runs
+    }
     if len(chain.layers) == 1 and chain.embedding is None and not chain.dense and chain.readout == "sequence":
         model = model_from_chain(chain)
         assert model is not None
@@ -199,9 +203,9 @@ def onnx_expected(onnx_model_or_path: Any, case_inputs: Any) -> Result:
     [T, B]``, ``h0``/``c0`` as ``[S, B, H]`` or per-slot ``[B, H_k]``, ``lengths``); the graph is
     walked as :func:`model_from_onnx` walks it to learn its input layout (e.g. batch-first) and which
     graph output is ``output``, ``h_n``, ``c_n`` or ``y``. ONNX Runtime computes it; where ONNX Runtime
-    has no kernel for the graph's element type (float64 ``RNN``, for one), ``onnx.reference`` does,
-    unless the graph uses what that evaluator ignores (``clip``, ``sequence_lens``, ``layout``), which
-    raises :class:`ModelImportError`. Only the fields the graph outputs are filled.
+    has no kernel (float64 ``RNN``/``GRU``/``LSTM``, ``layout=1``), ``onnx.reference`` does, unless the
+    graph uses what that evaluator ignores (``clip``, ``sequence_lens``), which raises
+    :class:`ModelImportError`. Only the fields the graph outputs are filled.
     """
     proto = _model_proto(onnx_model_or_path)
     chain, plan = walk_graph(proto.graph, _opset(proto))
@@ -277,19 +281,24 @@ def _initializer_names(graph: Any) -> set[str]:
 
 
 def _run(proto: Any, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """ONNX Runtime; for a float64 graph it cannot run (no kernel: RNN, GRU, LSTM in double), onnx.reference."""
+    """ONNX Runtime; where it has no kernel (float64 RNN/GRU/LSTM, ``layout=1``), onnx.reference.
+
+    The reference evaluator's RNN/LSTM/GRU ignore ``clip`` and ``sequence_lens`` (and LSTM/GRU their
+    ``activations``); a graph that uses them and needs the fallback is refused, never computed wrongly.
+    """
     import onnxruntime
 
     names = [o.name for o in proto.graph.output]
     try:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
+        options.log_severity_level = 4  # a missing kernel is handled here, not logged
         session = onnxruntime.InferenceSession(proto.SerializeToString(), options, providers=["CPUExecutionProvider"])
         return dict(zip(names, session.run(names, feeds), strict=True))
     except Exception as error:  # ORT raises its own exception types
-        double = any(value.dtype == np.float64 for value in feeds.values())
-        if not double or not any(word in str(error) for word in ("NOT_IMPLEMENTED", "double")):
-            raise
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if not any(word in message for word in ("NOT_IMPLEMENTED", "double", "layout")):
+            raise ModelImportError(f"ONNX Runtime cannot run the graph: {message}") from error
     return _run_reference(proto, feeds, names)
 
 
@@ -303,18 +312,20 @@ def _run_reference(proto: Any, feeds: dict[str, np.ndarray], names: list[str]) -
             continue
         attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         ignored = [name for name in ("clip", "input_forget") if name in attributes]
-        if int(attributes.get("layout", 0)):
-            ignored.append("layout")
         if len(node.input) > 4 and node.input[4]:
             ignored.append("sequence_lens")
         if node.op_type != "RNN" and "activations" in attributes:
             ignored.append("activations")
         if ignored:
             raise ModelImportError(
-                f"{node.op_type} node '{node.name}': ONNX Runtime has no kernel for this element type, and "
+                f"{node.op_type} node '{node.name}': ONNX Runtime has no kernel for it, and "
                 f"onnx.reference ignores {ignored}; cannot compute the expected values"
             )
-    return dict(zip(names, ReferenceEvaluator(proto).run(names, feeds), strict=True))
+    try:
+        outputs = ReferenceEvaluator(proto).run(names, feeds)
+    except Exception as error:  # the evaluator raises RuntimeError, ValueError, ... with one message
+        raise ModelImportError(f"onnx.reference cannot run the graph either: {error}") from error
+    return dict(zip(names, outputs, strict=True))
 
 
 def _canonical(value: np.ndarray, axes: tuple[str, ...], order: str) -> np.ndarray:

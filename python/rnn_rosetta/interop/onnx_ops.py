@@ -139,8 +139,10 @@ class GraphOps:
         if isinstance(value, ShapeV) and (axes or [0]) == [0]:
             return ShapeV(value.dims[starts[0] : ends[0]])
         if isinstance(value, GraphInput) and not value.integer and value.rank == 3 and (axes or [0]) == [0]:
-            value = Rows(value.name, tuple(range(max(starts[0], 0), ends[0])))
-            return value
+            rows = self.static.get(f"{value.name}:a0")
+            if rows is None:
+                raise refuse(node, f"slices rows of state input {value.name!r}, whose number of rows is not fixed")
+            return Rows(value.name, tuple(range(rows))[starts[0] : ends[0]])
         if isinstance(value, Rows) and (axes or [0]) == [0]:
             return Rows(value.name, value.rows[starts[0] : ends[0]])
         data = self._as_data(node, value)
@@ -174,6 +176,9 @@ class GraphOps:
                 raise refuse(node, "a scalar index selects one entry")
         out_axes = tuple(axes)
         if label == "T":
+            steps = self._size(data, data.axes[axis])
+            if steps is not None and len(picks) == 1 and picks[0] in (steps - 1, -steps):
+                picks = [-1 if picks[0] == steps - 1 else 0]  # a graph fixed at T steps names them by number
             if len(picks) != 1 or picks[0] not in (0, -1):
                 raise refuse(node, f"picks time steps {picks}; only the first or last step can be a readout")
             return self._step(node, replace(data, axes=out_axes), "first" if picks[0] == 0 else "last")
