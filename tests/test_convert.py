@@ -385,3 +385,20 @@ def test_an_oracle_that_ignores_lengths_is_caught() -> None:
     for runner in (careless, careless_y_only):
         with pytest.raises(rr.InputError, match="ignored lengths"):
             convert._check_lengths(runner, Path("m.onnx"), inputs, runner("", inputs), tolerance)
+
+
+@pytest.mark.parametrize(
+    ("shape", "batch_first", "expected"),
+    [
+        ([None, 6, 5], True, (6, 2)),  # dynamic batch, fixed T (batch-first program)
+        ([7, None, 5], False, (7, 2)),  # dynamic batch, fixed T (time-major graph)
+        ([3, None], True, (8, 3)),  # fixed batch, dynamic T
+        ([4, 9, 5], False, (4, 9)),  # both fixed
+        (None, False, (8, 2)),  # nothing known: the defaults
+    ],
+)
+def test_shape_for_takes_each_fixed_axis_on_its_own(shape: Any, batch_first: bool, expected: tuple[int, int]) -> None:
+    from rnn_rosetta.convert import Options, shape_for
+
+    chosen = shape_for(Options(), {"input_shape": shape, "batch_first": batch_first})
+    assert (chosen.length, chosen.batch) == expected

@@ -682,3 +682,14 @@ def test_reverse_layer_first_step_is_its_final_state_even_with_lengths() -> None
     _compare(got, want, F32_RTOL, F32_ATOL, "reverse out[0]")
     with pytest.raises(rr.ModelImportError, match="pick_step': the last step of the reverse direction is not"):
         model_from_onnx(_reverse_step_graph(-1))
+
+
+def test_onnx_expected_refuses_lengths_a_graph_cannot_take() -> None:
+    """A graph without sequence_lens would run every sequence to T: uneven lengths are refused, not ignored."""
+    fixture = rr.load_fixture("shared_fixtures/lstm_small.json")
+    proto = model_to_onnx(fixture.model, dtype="float32", with_lengths=False)
+    x = np.random.default_rng(5).standard_normal((4, 2, fixture.model.input_size)).astype(np.float32)
+    with pytest.raises(rr.InputError, match="sequence_lens"):
+        onnx_expected(proto, CaseInputs("uneven", x, lengths=np.array([4, 2])))
+    full = onnx_expected(proto, CaseInputs("full", x, lengths=np.array([4, 4])))  # full lengths change nothing
+    assert full.output is not None and full.output.shape == (4, 2, fixture.model.hidden_size)

@@ -100,8 +100,13 @@ def shape_for(options: Options, extra: dict[str, Any]) -> Options:
     program's example input or an ONNX graph's fixed input shape), else T=8, B=2."""
     length, batch = DEFAULT_LENGTH, DEFAULT_BATCH
     shape = extra.get("input_shape")
-    if isinstance(shape, (list, tuple)) and len(shape) >= 2 and all(isinstance(n, int) and n > 0 for n in shape[:2]):
-        batch, length = shape[:2] if extra.get("batch_first") else shape[1::-1]
+    if isinstance(shape, (list, tuple)) and len(shape) >= 2:
+        # each axis on its own: a program exported with a dynamic batch still fixes T (None = any size)
+        fixed_batch, fixed_length = shape[:2] if extra.get("batch_first") else shape[1::-1]
+        if isinstance(fixed_length, int) and fixed_length > 0:
+            length = fixed_length
+        if isinstance(fixed_batch, int) and fixed_batch > 0:
+            batch = fixed_batch
     return replace(
         options,
         length=options.length if options.length is not None else int(length),

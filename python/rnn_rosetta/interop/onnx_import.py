@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 
 from rnn_rosetta.chain import Chain, model_from_chain
-from rnn_rosetta.errors import ModelImportError
+from rnn_rosetta.errors import InputError, ModelImportError
 from rnn_rosetta.interop.onnx_export import ONNX_GATE_ORDER
 from rnn_rosetta.interop.onnx_graph import Plan, Walker
 from rnn_rosetta.model import GATE_COUNT, DirectionWeights, Layer, Model
@@ -250,6 +250,9 @@ def _feeds(graph: Any, chain: Chain, plan: Plan, case: Any) -> dict[str, np.ndar
     if plan.lengths:
         lengths = case.lengths if case.lengths is not None else np.full(batch, steps)
         feeds[plan.lengths] = np.asarray(lengths)
+    elif case.lengths is not None and np.any(np.asarray(case.lengths) != steps):
+        # the graph would run every sequence to T: a different answer, never a silent one
+        raise InputError("the case has uneven lengths, but the graph has no sequence_lens input to take them")
     for per_layer, states, sizes in ((plan.h0, case.h0, chain.state_sizes), (plan.c0, case.c0, chain.cell_state_sizes)):
         if not per_layer:
             if states is not None:
