@@ -63,7 +63,7 @@ def is_ours(contender: str) -> bool:
     return base_name(contender) in OURS
 
 
-def _load_keywords(backend: Any, contender: str, threads: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def load_keywords(backend: Any, contender: str, threads: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """The extra ``load`` keywords (threads, kernel) the backend takes, and what to record about them."""
     parameters = inspect.signature(backend.load).parameters
     keywords: dict[str, Any] = {}
@@ -101,7 +101,7 @@ def prepare_ours(contender: str, model: Model, dtype: str, threads: int, x: np.n
     reason = backend.why_unavailable()
     if reason is not None:
         raise NotAvailable(reason)
-    keywords, info = _load_keywords(backend, contender, threads)
+    keywords, info = load_keywords(backend, contender, threads)
     try:
         net = backend.load(model, dtype, **keywords)
     except BackendUnavailable as exc:
@@ -118,7 +118,7 @@ def prepare_ours(contender: str, model: Model, dtype: str, threads: int, x: np.n
     return Prepared(Timed(lambda: net.forward(x), jit=jit), lambda result: result.h_n, info)
 
 
-def _torch_session(native: bool) -> Callable[[], Any]:
+def torch_session(native: bool) -> Callable[[], Any]:
     import torch
 
     @contextmanager
@@ -157,7 +157,7 @@ def prepare_torch(contender: str, model: Model, dtype: str, threads: int, x: np.
     info: dict[str, Any] = {"threads": torch.get_num_threads(), "onednn": contender == "torch"}
     if contender == "torch":
         info["onednn_available"] = bool(torch.backends.mkldnn.is_available())
-    return Prepared(Timed(lambda: module(inputs), _torch_session(contender == "torch-native")), final_state, info)
+    return Prepared(Timed(lambda: module(inputs), torch_session(contender == "torch-native")), final_state, info)
 
 
 def prepare_onnxruntime(contender: str, model: Model, dtype: str, threads: int, x: np.ndarray) -> Prepared:

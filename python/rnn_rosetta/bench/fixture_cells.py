@@ -31,8 +31,8 @@ from rnn_rosetta.bench.contenders import (
     JIT_BACKENDS,
     NotAvailable,
     Prepared,
-    _load_keywords,
-    _torch_session,
+    load_keywords,
+    torch_session,
     base_name,
     follows_threads,
     is_ours,
@@ -116,7 +116,7 @@ def prepare_ours_model(contender: str, job: FixtureJob, dtype: str, threads: int
     reason = backend.why_unavailable()
     if reason is not None:
         raise NotAvailable(reason)
-    keywords, info = _load_keywords(backend, contender, threads)
+    keywords, info = load_keywords(backend, contender, threads)
     try:
         net = backend.load(job.model, dtype, **keywords)
     except BackendUnavailable as exc:
@@ -153,13 +153,11 @@ def prepare_torch_chain(contender: str, job: FixtureJob, dtype: str, threads: in
         return np.asarray((output if field == "output" else y).detach().numpy(), dtype=np.float64)
 
     info: dict[str, Any] = {"threads": torch.get_num_threads(), "onednn": contender == "torch"}
-    session = _torch_session(contender == "torch-native")
+    session = torch_session(contender == "torch-native")
     return Prepared(Timed(lambda: module(inputs), session), answer, info)
 
 
-def prepare_onnxruntime_chain(
-    contender: str, job: FixtureJob, dtype: str, threads: int, feed: np.ndarray
-) -> Prepared:
+def prepare_onnxruntime_chain(contender: str, job: FixtureJob, dtype: str, threads: int, feed: np.ndarray) -> Prepared:
     """ONNX Runtime's CPU provider on ``model_to_onnx(chain, "float32")``."""
     if dtype != "float32":
         raise NotAvailable("ONNX Runtime has no float64 RNN/LSTM/GRU kernels")
