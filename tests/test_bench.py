@@ -1,4 +1,4 @@
-"""The benchmark harness: a smoke run on one tiny shape, and its pure parts.
+"""The benchmark harness: a smoke run on one tiny shape, runs on fixtures' models, and its pure parts.
 
 Nothing here asserts a speed: timings depend on the machine and its load.
 """
@@ -9,15 +9,19 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.console import Console
 
 from rnn_rosetta.bench.cli import main
+from rnn_rosetta.bench.contenders import CONTENDERS, NotAvailable
+from rnn_rosetta.bench.fixture_cells import load_job, prepare_for_fixture
 from rnn_rosetta.bench.goals import GOALS, evaluate_goals
 from rnn_rosetta.bench.probes import Probes
 from rnn_rosetta.bench.report import goal_lines, render
 from rnn_rosetta.bench.roofline import floor_seconds, input_flops, recurrent_weight_bytes
 from rnn_rosetta.bench.shapes import MAIN_SHAPES, build_model, parse_shape, select_shapes
+from rnn_rosetta.fixture_files import resolve_fixture
 from tests.conftest import skip_or_fail
 
 TINY = "lstm-8-1-4"
@@ -168,3 +172,108 @@ def test_render_made_up_document() -> None:
     text = console.export_text()
     assert "lstm-512-1-25" in text and "roofline probes: n/a" in text
     assert all(goal in text for goal, _, _ in GOALS)
+
+
+# -- bench --fixture: a fixture's model (v2 chains here) -------------------------------------------
+
+#: The committed fixtures run end to end, and the answer each one's check compares.
+FIXTURE_RUNS: dict[str, str] = {"seq_classifier": "y", "gru_bidirectional_merges": "output"}
+
+
+def _run_quiet(argv: list[str]) -> tuple[int, str]:
+    capture = pytest.MonkeyPatch()
+    lines: list[str] = []
+    capture.setattr("sys.stdout", _Tee(lines))
+    try:
+        status = main(argv)
+    finally:
+        capture.undo()
+    return status, "".join(lines)
+
+
+@pytest.fixture(scope="module", params=list(FIXTURE_RUNS))
+def fixture_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict, str]:
+    """``bench --quick --fixture NAME`` at 1 thread, both dtypes: (name, bench.json, what it printed)."""
+    name = request.param
+    out = tmp_path_factory.mktemp(f"bench-{name}")
+    status, printed = _run_quiet(["--quick", "--fixture", name, "--threads", "1", "--out", str(out)])
+    assert status == 0
+    return name, json.loads((out / "bench.json").read_text("utf-8")), printed
+
+
+def test_fixture_run_has_a_row_per_contender(fixture_run: tuple[str, dict, str]) -> None:
+    name, document, printed = fixture_run
+    assert document["plan"]["fixtures"] and document["plan"]["shapes"] == []
+    [shape] = document["shapes"]
+    assert shape["name"] == name and shape["group"] == "fixture" and shape["format_version"] == 2
+    assert shape["checked_field"] == FIXTURE_RUNS[name]
+    assert document["goals"] == [] and document["bridges"] == []
+    cells = {(c["contender"], c["dtype"]): c for c in document["cells"]}
+    assert set(cells) == {(c, d) for c in CONTENDERS for d in ("float32", "float64")}
+    for cell in cells.values():
+        assert cell["shape"] == name and cell["threads"] == 1
+        assert cell["status"] in ("ok", "n/a"), cell  # "error" would be a bug somewhere
+        if cell["status"] == "ok":
+            assert cell["median_s"] > 0 and len(cell["samples_s"]) == cell["repeats"] >= 1
+            check = cell["check"]  # the agreement check ran, before the timing, for every timed contender
+            assert check["vs"] == "numpy float64" and check["field"] == FIXTURE_RUNS[name]
+            assert check["ok"] and check["max_abs"] <= check["tolerance"], cell
+        else:
+            assert cell["reason"]
+    for contender in ("numpy", "c", "java"):  # ours run every chain in both dtypes
+        assert cells[(contender, "float64")]["status"] == "ok", cells[(contender, "float64")]
+    assert cells[("onnxruntime", "float64")]["status"] == "n/a"
+    assert f"fixture {name} (v2, B=" in printed and "all agree" in printed
+    assert "float32, 1 thread: median time per forward call" in printed
+
+
+def test_fixture_run_torch_and_onnxruntime_take_part(fixture_run: tuple[str, dict, str]) -> None:
+    _, document, _ = fixture_run
+    cells = {(c["contender"], c["dtype"]): c for c in document["cells"]}
+    if importlib.util.find_spec("torch") is None or importlib.util.find_spec("onnxruntime") is None:
+        skip_or_fail("PyTorch and ONNX Runtime are both needed here")
+    for key in (("torch", "float64"), ("torch-native", "float32"), ("onnxruntime", "float32")):
+        assert cells[key]["status"] == "ok" and cells[key]["check"]["ok"], cells[key]
+
+
+def test_fixture_sizes_and_seeded_inputs() -> None:
+    job = load_job(resolve_fixture("char_model"), batch=4, steps=7)
+    tokens = job.inputs("float32")
+    assert tokens.shape == (7, 4) and tokens.dtype == np.int64
+    assert np.array_equal(tokens, job.inputs("float64"))  # seeded: the same every time
+    chain = job.chain
+    assert chain.embedding is not None and tokens.min() >= 0 and tokens.max() < chain.embedding.vocab_size
+    default = load_job(resolve_fixture("stack_64_32_softmax"))
+    x = default.inputs("float32")
+    assert x.dtype == np.float32 and x.shape == (default.steps, default.batch, default.chain.input_size)
+
+
+@pytest.mark.parametrize(
+    ("name", "contender", "words"),
+    [
+        ("gru_cho", "torch", "linear-before-reset only"),
+        ("lstm_peepholes", "torch-native", "no peepholes"),
+        ("rnn_clip", "torch", "no clip"),
+        ("lstm_projection", "onnxruntime", "refuses this model"),
+    ],
+)
+def test_fixture_peers_say_what_they_cannot_run(name: str, contender: str, words: str) -> None:
+    if importlib.util.find_spec("torch") is None or importlib.util.find_spec("onnx") is None:
+        skip_or_fail("PyTorch and onnx are both needed here")
+    job = load_job(resolve_fixture(name))
+    with pytest.raises(NotAvailable, match=words):
+        prepare_for_fixture(contender, job, "float32", 1, job.inputs("float32"))
+
+
+def test_fixture_that_does_not_exist(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["--fixture", "no_such_fixture_anywhere", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no_such_fixture_anywhere" in err
+    assert not (tmp_path / "bench.json").exists()
+
+
+def test_fixture_options_go_together(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--fixture", "char_model", "--shapes", "main"]) == 2
+    assert main(["--batch", "4"]) == 2
+    assert main(["--fixture", "char_model", "--length", "0"]) == 2
+    assert len(capsys.readouterr().err.splitlines()) == 3

@@ -13,9 +13,12 @@ import numpy as np
 import pytest
 
 import rnn_rosetta as rr
-from rnn_rosetta import oracles
+from rnn_rosetta import oracles, paths
 from rnn_rosetta.compare import Tolerance, compare
 from rnn_rosetta.fixturegen.build import build_model_and_inputs
+from rnn_rosetta.fixturegen.chain_specs import CHAIN_SPECS
+from rnn_rosetta.fixturegen.keras_build import keras_inputs
+from rnn_rosetta.fixturegen.keras_specs import KERAS_SPECS
 from rnn_rosetta.fixturegen.specs import SPECS, spec_by_name
 from rnn_rosetta.model import Model
 from rnn_rosetta.oracles import TOLERANCES
@@ -24,6 +27,25 @@ from tests.conftest import FIXTURE_IDS
 
 def test_every_spec_has_a_committed_file() -> None:
     assert sorted(s.name for s in SPECS) == FIXTURE_IDS
+    committed = sorted(p.stem for p in paths.fixtures_dir().glob("*.json"))
+    assert sorted(s.name for s in (*SPECS, *CHAIN_SPECS, *KERAS_SPECS)) == committed
+
+
+@pytest.mark.parametrize("spec", KERAS_SPECS, ids=[s.name for s in KERAS_SPECS])
+def test_keras_fixture_inputs_match_their_seed(spec) -> None:  # type: ignore[no-untyped-def]
+    """Re-derived with numpy alone (no Keras): the inputs, the seeds and what the provenance names."""
+    fixture = rr.load_fixture(paths.fixtures_dir() / f"{spec.name}.json")
+    provenance = fixture.provenance
+    assert (provenance["seed"], provenance["input_seed"]) == (spec.seed, spec.input_seed)
+    assert provenance["oracle_name"] == "keras" and provenance["keras_backend"] == "torch"
+    assert provenance["oracle"].startswith("keras ") and " float64 " in provenance["oracle"]
+    assert "float32" not in provenance["oracle"]  # the crosscheck reads the oracle's precision from it
+    assert [c.name for c in fixture.cases] == [c.name for c in spec.cases]
+    for case, fresh in zip(fixture.cases, keras_inputs(spec), strict=True):
+        assert case.h0 is None and case.c0 is None and case.lengths is None  # Keras takes none of them
+        for label in ("x", "tokens"):
+            np.testing.assert_array_equal(getattr(case, label), getattr(fresh, label), err_msg=f"{spec.name} {label}")
+        assert set(case.expected.fields()) == {"y"}  # Keras gives the model's final output only
 
 
 @pytest.mark.parametrize("name", FIXTURE_IDS)

@@ -7,4 +7,9 @@ parent (:mod:`.run`) merges them (:mod:`.results`) with the roofline
 (:mod:`.probes`, :mod:`.roofline`) and the speed goals (:mod:`.goals`), prints
 the tables (:mod:`.report`) and writes ``bench.json`` and ``bench.png``
 (:mod:`.plot`).
+
+``bench --fixture NAME_OR_FILE [--batch B] [--length T]`` times a fixture's model
+instead (a v1 model or a v2 chain): every contender through
+:mod:`.fixture_cells` (PyTorch as modules built by :mod:`.chain_torch`), each
+answer checked against numpy float64 before the timing; no roofline, bridges or goals.
 """

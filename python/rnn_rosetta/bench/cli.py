@@ -29,6 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--shapes", nargs="+", metavar="NAME", help="shape names (lstm-512-32-25, lstm-128-1-100-x2, any "
         "CELL-H-B-T[-xL]) or groups (main, growth); default: main growth",
     )  # fmt: skip
+    parser.add_argument(
+        "--fixture", nargs="+", metavar="FILE_OR_NAME", help="time these fixtures' models (v1 or v2 chains) "
+        "instead of shapes: a file, or a committed fixture's name (e.g. char_model)",
+    )  # fmt: skip
+    parser.add_argument("--batch", type=int, metavar="B", help="with --fixture: batch size (default: its first case's)")
+    parser.add_argument("--length", type=int, metavar="T", help="with --fixture: steps (default: its first case's)")
     parser.add_argument("--dtypes", nargs="+", choices=DTYPES, help="default: float32 float64")
     parser.add_argument("--threads", nargs="+", type=int, metavar="N", help="thread counts, default: 1 2")
     parser.add_argument("--repeats", type=int, metavar="N", help="minimum timed repeats per cell (default 7, quick 3)")
@@ -88,6 +94,7 @@ def run_command(args: argparse.Namespace) -> int:
         if no_plot:
             console.print(f"no PNG: {no_plot}", highlight=False)
         return 0
+    fixtures = _checked_fixtures(args.fixture or [])
     try:
         plan = make_plan(
             quick=args.quick,
@@ -99,11 +106,15 @@ def run_command(args: argparse.Namespace) -> int:
             bridges=not args.no_bridges,
             budget_seconds=args.budget,
             every_thread_count=args.every_thread_count,
+            fixtures=fixtures,
+            batch=args.batch,
+            length=args.length,
         )
     except ValueError as exc:
         raise BenchError(str(exc)) from None
+    what = f"{len(plan.fixtures)} fixtures" if plan.fixtures else f"{len(plan.shapes)} shapes"
     console.print(
-        f"benchmark: {len(plan.shapes)} shapes x {' '.join(plan.dtypes)} x threads {' '.join(map(str, plan.threads))}"
+        f"benchmark: {what} x {' '.join(plan.dtypes)} x threads {' '.join(map(str, plan.threads))}"
         f" x {len(plan.contenders)} contenders, >= {plan.policy.min_repeats} repeats each",
         highlight=False,
     )
@@ -116,6 +127,19 @@ def run_command(args: argparse.Namespace) -> int:
     wrote = f"wrote {json_path}" + (f" (no PNG: {no_plot})" if no_plot else f" and {png_path}")
     console.print(wrote, highlight=False)
     return 0
+
+
+def _checked_fixtures(given: list[str]) -> list[str]:
+    """Each ``--fixture`` as a file path, read once here so that a bad one fails now, in one line."""
+    from rnn_rosetta.fixture_files import resolve_fixture
+    from rnn_rosetta.fixture_reader import load_fixture
+
+    paths = []
+    for item in given:
+        path = resolve_fixture(item).resolve()
+        load_fixture(path)  # FixtureError (one line, exit 2) before any worker starts
+        paths.append(str(path))
+    return paths
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,11 +31,11 @@ from rnn_rosetta.bench.contenders import (
     JIT_BACKENDS,
     NotAvailable,
     Prepared,
-    load_keywords,
-    torch_session,
     base_name,
     follows_threads,
     is_ours,
+    load_keywords,
+    torch_session,
 )
 from rnn_rosetta.bench.timing import Timed, TimingPolicy, measure
 from rnn_rosetta.chain import Chain, chain_from_model
@@ -179,7 +179,10 @@ def prepare_onnxruntime_chain(contender: str, job: FixtureJob, dtype: str, threa
     names = [output.name for output in session.get_outputs()]
     index = names.index(job.checked_field)
     feeds = {"tokens" if job.chain.embedding is not None else "x": feed}
-    answer = lambda result: np.asarray(result[index], dtype=np.float64)  # noqa: E731
+
+    def answer(result: Any) -> np.ndarray:
+        return np.asarray(result[index], dtype=np.float64)
+
     return Prepared(Timed(lambda: session.run(None, feeds)), answer, {"threads": threads})
 
 

@@ -46,6 +46,9 @@ class Plan:
     budget_seconds: float = 1800.0  # soft: past it, only the minimum repeats
     quick: bool = False
     skip_single_threaded: bool = True  # ours without a thread count: timed at 1 thread only
+    fixtures: tuple[str, ...] = ()  # --fixture: fixture files timed instead of shapes (then shapes is empty)
+    batch: int | None = None  # --batch: B for the fixtures (default: their first case's)
+    length: int | None = None  # --length: T for the fixtures (default: their first case's)
 
     def shape_objects(self) -> tuple[Shape, ...]:
         return tuple(parse_shape(name) for name in self.shapes)
@@ -63,6 +66,9 @@ class Plan:
             "budget_seconds": self.budget_seconds,
             "quick": self.quick,
             "skip_single_threaded": self.skip_single_threaded,
+            "fixtures": list(self.fixtures),
+            "batch": self.batch,
+            "length": self.length,
         }
 
     @classmethod
@@ -79,6 +85,9 @@ class Plan:
             budget_seconds=float(data["budget_seconds"]),
             quick=bool(data["quick"]),
             skip_single_threaded=bool(data.get("skip_single_threaded", True)),
+            fixtures=tuple(data.get("fixtures", ())),
+            batch=data.get("batch"),
+            length=data.get("length"),
         )
 
 
@@ -92,9 +101,22 @@ def make_plan(
     bridges: bool = True,
     budget_seconds: float | None = None,
     every_thread_count: bool = False,
+    fixtures: list[str] | None = None,
+    batch: int | None = None,
+    length: int | None = None,
 ) -> Plan:
-    """The plan for the CLI's options; ``ValueError`` on a bad one."""
-    chosen = select_shapes(shapes if shapes else list(QUICK_SHAPES) if quick else None)
+    """The plan for the CLI's options; ``ValueError`` on a bad one.
+
+    With ``fixtures`` (resolved file paths) the run times those models instead of
+    shapes, with no roofline probes and no bridge rows.
+    """
+    if fixtures and shapes:
+        raise ValueError("--fixture and --shapes do not go together")
+    if (batch is not None or length is not None) and not fixtures:
+        raise ValueError("--batch and --length go with --fixture")
+    if any(v is not None and v < 1 for v in (batch, length)):
+        raise ValueError("--batch and --length must be >= 1")
+    chosen = () if fixtures else select_shapes(shapes if shapes else list(QUICK_SHAPES) if quick else None)
     for dtype in dtypes or ():
         if dtype not in DTYPES:
             raise ValueError(f"unknown dtype {dtype!r}, expected one of {list(DTYPES)}")
@@ -113,10 +135,13 @@ def make_plan(
         threads=tuple(dict.fromkeys(threads or THREADS)),
         contenders=tuple(dict.fromkeys(contenders or CONTENDERS)),
         policy=policy,
-        bridges=bridges,
+        bridges=bridges and not fixtures,
         handover_shape=QUICK_HANDOVER_SHAPE if quick else HANDOVER_SHAPE,
         probe_seconds=0.06 if quick else 0.3,
         budget_seconds=budget_seconds if budget_seconds is not None else (60.0 if quick else 1800.0),
         quick=quick,
         skip_single_threaded=not every_thread_count,
+        fixtures=tuple(dict.fromkeys(fixtures or ())),
+        batch=batch,
+        length=length,
     )

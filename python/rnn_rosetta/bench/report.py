@@ -1,4 +1,4 @@
-"""The terminal report (rich): one table per dtype and thread count, growth, bridges, goals.
+"""The terminal report (rich): one table per dtype and thread count, growth, bridges, fixtures, goals.
 
 Times are the median seconds per forward call with the spread (IQR / median)
 beside them; ``n/a`` cells are explained below the tables; a red cross marks
@@ -75,6 +75,13 @@ def _index(document: Document) -> dict[tuple[str, str, int, str], dict[str, Any]
     return {(c["shape"], c["dtype"], c["threads"], c["contender"]): c for c in document["cells"]}
 
 
+def _extra_columns(document: Document) -> tuple[tuple[str, str], ...]:
+    """The ratio columns, and the roofline ones unless only fixtures were run (no roofline for those)."""
+    if all(shape["group"] == "fixture" for shape in document["shapes"]):
+        return EXTRA_COLUMNS[:3]
+    return EXTRA_COLUMNS
+
+
 def main_table(document: Document, dtype: str, threads: int) -> Table:
     """Shapes x contenders at one dtype and thread count, with the ratios and the roofline of C."""
     cells, names = _index(document), _contenders(document)
@@ -84,22 +91,22 @@ def main_table(document: Document, dtype: str, threads: int) -> Table:
     table.add_column("shape")
     for name in names:
         table.add_column(name, justify="right")
-    for column, _ in EXTRA_COLUMNS:
+    extra = _extra_columns(document)
+    for column, _ in extra:
         table.add_column(column, justify="right")
     for shape in document["shapes"]:
         if shape["group"] == "growth":
             continue
         row = {name: cells.get((shape["name"], dtype, threads, name)) for name in names}
         c = row.get("c") or {}
-        table.add_row(
-            shape["name"],
-            *(_time_text(row[name]) for name in names),
+        ratios = (
             _number(c.get("ratio_to_best_peer"), "x"),
             _number(_ratio(row.get("java"), row.get("c")), "x"),
             _number(_ratio(row.get("numpy"), row.get("torch-native")), "x"),
             _number(c.get("roofline_efficiency")),
             _number(c.get("gflops"), digits=".3g"),
         )
+        table.add_row(shape["name"], *(_time_text(row[name]) for name in names), *ratios[: len(extra)])
     return table
 
 
@@ -171,15 +178,35 @@ def _notes(document: Document) -> list[str]:
     lines = []
     for cell in [*document["cells"], *(document.get("bridges") or [])]:
         if cell["status"] != "ok":
-            key = (cell["status"], f"{cell['contender']} {cell['dtype']}", cell.get("reason") or "")
+            where = f"{cell['shape']} " if cell.get("group") == "fixture" else ""
+            key = (cell["status"], f"{where}{cell['contender']} {cell['dtype']}", cell.get("reason") or "")
             seen.setdefault(key, None)
         check = cell.get("check")
         if check is not None and not check.get("ok", True):
             lines.append(
                 f"[red]answer check failed[/]: {cell['contender']} {cell['shape']} {cell['dtype']} "
-                f"{cell['threads']}t: max |h_n - {check.get('vs')}| = {check.get('max_abs')}"
+                f"{cell['threads']}t: max |{check.get('field', 'h_n')} - {check.get('vs')}| = {check.get('max_abs')}"
+                + (f" ({check['error']})" if check.get("error") else "")
             )
     return [f"{status}: {who}: {short(reason)}" for status, who, reason in seen] + lines
+
+
+def fixture_lines(document: Document) -> list[str]:
+    """What each ``--fixture`` model is, and how its answers were checked (one line each)."""
+    lines = []
+    for shape in document["shapes"]:
+        if shape["group"] != "fixture":
+            continue
+        cells = [c for c in document["cells"] if c["shape"] == shape["name"] and "check" in c]
+        worst = max((c["check"]["max_abs"] for c in cells if c["check"].get("max_abs") is not None), default=None)
+        failed = sum(1 for c in cells if not c["check"].get("ok"))
+        checked = f"{len(cells)} answers checked ({shape['checked_field']} vs numpy float64"
+        checked += f", worst {worst:.2g}" if worst is not None else ""
+        checked += f", {failed} FAILED)" if failed else ", all agree)"
+        inputs = "random tokens" if shape["tokens"] else "random x"
+        sizes = f"v{shape['format_version']}, B={shape['batch']}, T={shape['steps']}"
+        lines.append(f"fixture {shape['name']} ({sizes}): {shape['describe']}; {inputs}; {checked}")
+    return lines
 
 
 def goal_lines(document: Document) -> list[str]:
@@ -192,7 +219,8 @@ def render(document: Document, console: Console | None = None) -> None:
     console = console or Console()
     for line in _header(document):
         console.print(line, highlight=False)
-    console.print("columns: " + "; ".join(f"{name} = {what}" for name, what in EXTRA_COLUMNS), highlight=False)
+    columns = _extra_columns(document)
+    console.print("columns: " + "; ".join(f"{name} = {what}" for name, what in columns), highlight=False)
     for dtype in document["plan"]["dtypes"]:
         for threads in document["plan"]["threads"]:
             console.print(main_table(document, dtype, threads))
@@ -204,8 +232,12 @@ def render(document: Document, console: Console | None = None) -> None:
     bridges = bridge_table(document)
     if bridges is not None:
         console.print(bridges)
+    for line in fixture_lines(document):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
     for line in _notes(document):
         console.print(line, highlight=False, markup=line.startswith("[red]"), soft_wrap=True)
+    if not document["goals"]:
+        return
     console.print("speed goals (from the issue; measured, never asserted):", style="bold")
     for goal, line in zip(document["goals"], goal_lines(document), strict=True):
         console.print(line, style=STATUS_STYLE.get(goal["status"]), highlight=False, markup=False, soft_wrap=True)

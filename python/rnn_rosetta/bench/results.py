@@ -1,9 +1,10 @@
 """The result document (``bench.json``): the workers' cells merged, with roofline, ratios and goals.
 
 Top-level keys: ``schema``, ``created_utc``, ``plan``, ``machine``,
-``shapes``, ``workers`` (per thread count: settings, versions, elapsed),
-``probes`` (from the 1-thread worker), ``cells`` (one per shape x dtype x
-threads x contender), ``bridges`` and ``goals``.
+``shapes`` (with ``--fixture``: one entry per fixture, group ``fixture``),
+``workers`` (per thread count: settings, versions, elapsed), ``probes`` (from the
+1-thread worker), ``cells`` (one per shape x dtype x threads x contender), ``bridges``
+and ``goals`` (empty with ``--fixture``: the goals are about the issue's shapes).
 """
 
 from __future__ import annotations
@@ -66,26 +67,40 @@ def add_ratios(cells: list[dict[str, Any]]) -> None:
                 cell["ratio_to_best_peer"] = cell["median_s"] / best["median_s"]
 
 
+def _no_probes(plan: Plan) -> str:
+    if not plan.shapes:
+        return "not run for --fixture (the roofline is about the shapes)"
+    return "no 1-thread run"
+
+
+def _fixture_entries(workers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``--fixture`` models (every worker loads the same ones: the first one's list)."""
+    return list(next((w["fixtures"] for w in workers if w.get("fixtures")), []))
+
+
 def assemble(plan: Plan, workers: list[dict[str, Any]]) -> dict[str, Any]:
     """The whole document from the plan and the workers' results."""
     probes_json = next((w["probes"] for w in workers if w.get("probes") is not None), None)
     probes = Probes.from_json(probes_json) if probes_json is not None else None
     cells = [cell for worker in workers for cell in worker["cells"]]
     for cell in cells:
-        annotate(cell, parse_shape(cell["shape"]), probes if cell["threads"] == 1 else None)
+        if cell.get("group") != "fixture":
+            annotate(cell, parse_shape(cell["shape"]), probes if cell["threads"] == 1 else None)
     add_ratios(cells)
     document: dict[str, Any] = {
         "schema": SCHEMA,
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "plan": plan.to_json(),
         "machine": machine(),
-        "shapes": [_shape_entry(name, plan.dtypes) for name in plan.shapes],
-        "workers": [{k: v for k, v in w.items() if k not in ("cells", "bridges", "probes")} for w in workers],
-        "probes": probes_json if probes_json is not None else {"reason": "no 1-thread run"},
+        "shapes": [_shape_entry(name, plan.dtypes) for name in plan.shapes] + _fixture_entries(workers),
+        "workers": [
+            {k: v for k, v in w.items() if k not in ("cells", "bridges", "probes", "fixtures")} for w in workers
+        ],
+        "probes": probes_json if probes_json is not None else {"reason": _no_probes(plan)},
         "cells": cells,
         "bridges": [row for worker in workers for row in worker["bridges"]],
     }
-    document["goals"] = evaluate_goals(document)
+    document["goals"] = [] if plan.fixtures else evaluate_goals(document)  # the goals are about the shapes
     return document
 
 

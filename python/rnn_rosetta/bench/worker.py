@@ -84,14 +84,32 @@ def versions(contenders: tuple[str, ...]) -> dict[str, Any]:
     return found
 
 
+def _fixture_cells(plan: Plan, threads: int, deadline: float, cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Time every fixture of ``plan`` (``--fixture``) into ``cells``; the fixtures' ``shapes`` entries."""
+    from rnn_rosetta.bench.fixture_cells import load_job, measure_fixture_cells
+
+    entries = []
+    for path in plan.fixtures:
+        job = load_job(path, plan.batch, plan.length)
+        entries.append(job.to_json())
+        for dtype in plan.dtypes:
+            emit("what", text=f"{job.name} {dtype}")
+            policy = plan.policy if time.monotonic() < deadline else plan.policy.frugal()
+            skip = plan.skip_single_threaded
+            cells.extend(measure_fixture_cells(job, dtype, threads, plan.contenders, policy, skip))
+            gc.collect()
+            emit("advance", steps=1)
+    return entries
+
+
 def run_worker(plan: Plan, threads: int) -> dict[str, Any]:
     """Every measurement of ``plan`` at ``threads``; the result is what the worker writes."""
     started = time.monotonic()
     thread_info = configure_threads(threads)
     shapes = plan.shape_objects()
     first = threads == min(plan.threads)
-    do_probes, do_bridges = threads == 1, plan.bridges and first
-    total = len(shapes) * len(plan.dtypes) + int(do_probes) + int(do_bridges)
+    do_probes, do_bridges = threads == 1 and bool(shapes), plan.bridges and first
+    total = (len(shapes) + len(plan.fixtures)) * len(plan.dtypes) + int(do_probes) + int(do_bridges)
     emit("start", total=total, threads=threads)
     found = versions(plan.contenders)
     probes = None
@@ -114,6 +132,7 @@ def run_worker(plan: Plan, threads: int) -> dict[str, Any]:
             emit("advance", steps=1)
         del model
         gc.collect()
+    fixtures = _fixture_cells(plan, threads, deadline, cells)
     bridges: list[dict[str, Any]] = []
     if do_bridges:
         emit("what", text="bridge costs")
@@ -128,6 +147,7 @@ def run_worker(plan: Plan, threads: int) -> dict[str, Any]:
         "probes": probes,
         "cells": cells,
         "bridges": bridges,
+        "fixtures": fixtures,
         "elapsed_s": time.monotonic() - started,
         "over_budget": time.monotonic() > deadline,
     }

@@ -5,12 +5,16 @@ committed file: the model, inputs, tolerance and provenance must be equal
 exactly; the expected values must agree within a tenth of the fixture's
 tolerance (an oracle's last bits depend on the CPU's SIMD path, so a
 byte-for-byte rule would fail on another machine with nothing stale).
+
+The ``keras_*`` fixtures need Keras (on the torch backend). Where it is missing, RR_STRICT=1 (nox, CI)
+makes that an error naming them; otherwise they are skipped with a warning line, never silently.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +27,8 @@ from rnn_rosetta.fixture_writer import dump_document
 from rnn_rosetta.fixturegen.build import build_document
 from rnn_rosetta.fixturegen.chain_build import build_chain_document
 from rnn_rosetta.fixturegen.chain_specs import CHAIN_SPECS, ChainSpec
+from rnn_rosetta.fixturegen.keras_build import build_keras_document, keras_missing
+from rnn_rosetta.fixturegen.keras_specs import KERAS_SPECS, KerasSpec
 from rnn_rosetta.fixturegen.specs import SPECS, FixtureSpec
 
 FIX_COMMAND = "nox -s fixtures"
@@ -72,12 +78,29 @@ def _numbers(values: Any) -> np.ndarray:
     return np.array([float(values)])
 
 
-def _all_specs() -> list[FixtureSpec | ChainSpec]:
-    return [*SPECS, *CHAIN_SPECS]
+Spec = FixtureSpec | ChainSpec | KerasSpec
 
 
-def _document(spec: FixtureSpec | ChainSpec) -> dict[str, Any]:
+def _all_specs() -> list[Spec]:
+    return [*SPECS, *CHAIN_SPECS, *KERAS_SPECS]
+
+
+def _document(spec: Spec) -> dict[str, Any]:
+    if isinstance(spec, KerasSpec):
+        return build_keras_document(spec)
     return build_chain_document(spec) if isinstance(spec, ChainSpec) else build_document(spec)
+
+
+def _without_keras(specs: list[Spec]) -> tuple[list[Spec], list[str], bool]:
+    """``specs`` less the Keras ones when Keras cannot run here, the names left out and whether that is fatal."""
+    wanted = [s.name for s in specs if isinstance(s, KerasSpec)]
+    reason = keras_missing() if wanted else None
+    if reason is None:
+        return specs, [], False
+    strict = bool(os.environ.get("RR_STRICT"))
+    verdict = "error (RR_STRICT=1)" if strict else "skipped (RR_STRICT=1 makes this an error)"
+    print(f"{reason}: cannot make {', '.join(wanted)}: {verdict}", file=sys.stderr)
+    return [s for s in specs if not isinstance(s, KerasSpec)], wanted, strict
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(args.only or ()) - {s.name for s in specs}
     if unknown:
         parser.error(f"no fixture spec named {', '.join(sorted(unknown))}")
+    specs, skipped, fatal = _without_keras(specs)
+    if fatal:
+        return 1
     stale = []
     for spec in track(specs, description="fixtures", transient=True, disable=not sys.stderr.isatty()):
         document = _document(spec)
@@ -104,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(dump_document(document), "utf-8")
     if args.check and args.only is None:
-        known = {f"{s.name}.json" for s in _all_specs()}
+        known = {f"{s.name}.json" for s in _all_specs()}  # a skipped Keras fixture is still known
         stale += [f"{p}: no spec makes this file" for p in sorted(args.out.glob("*.json")) if p.name not in known]
     if stale:
         for line in stale:
@@ -112,5 +138,5 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(stale)} stale fixture problem(s); run `{FIX_COMMAND}` to regenerate", file=sys.stderr)
         return 1
     verb = "fresh" if args.check else "written to " + str(args.out)
-    print(f"{len(specs)} fixtures {verb}")
+    print(f"{len(specs)} fixtures {verb}" + (f" ({len(skipped)} Keras fixtures skipped)" if skipped else ""))
     return 0
