@@ -19,7 +19,7 @@ def test_there_are_chain_fixtures_of_every_kind(loaded_chain_fixtures: Fixtures)
     assert {layer.cell for c in chains for layer in c.layers} == {"rnn", "lstm", "gru"}
     assert {m for c in chains for m in c.merges} == {"concat", "sum", "mul", "ave"}
     assert {c.readout for c in chains} == {"sequence", "last"}
-    assert {d.activation for c in chains for d in c.dense} == {"softmax", "tanh", "sigmoid", "relu"}
+    assert {d.activation for c in chains for d in c.dense} == {"identity", "softmax", "tanh", "sigmoid", "relu"}
     assert any(c.embedding is not None for c in chains)
     assert any(len(set(c.state_sizes)) > 1 for c in chains)  # ragged state slots
     assert any(c.readout == "last" and not c.dense for c in chains)  # y is the readout itself
