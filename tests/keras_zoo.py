@@ -21,12 +21,19 @@ SEED = 71_003  # no committed fixture uses it
 
 @contextmanager
 def float64() -> Iterator[None]:
-    """Build layers in float64, then give Keras back its previous floatx."""
-    previous = keras.config.floatx()
+    """Build layers in float64, then give Keras back its previous floatx and dtype policy.
+
+    Both: Keras fixes its global dtype policy from floatx the first time a layer asks for it, so
+    once any float32 layer exists in the process (another test module), floatx alone no longer
+    makes new layers float64.
+    """
+    previous, previous_policy = keras.config.floatx(), keras.config.dtype_policy()
     keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")
     try:
         yield
     finally:
+        keras.config.set_dtype_policy(previous_policy)
         keras.config.set_floatx(previous)
 
 

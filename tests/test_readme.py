@@ -116,7 +116,9 @@ def test_shell_block_runs_as_written(block: Block, sources: Path, tmp_path: Path
     for tool in ("make", "cc", "pkg-config", "javac", "java"):
         if shutil.which(tool) is None:
             skip_or_fail(f"{block.label} needs {tool}, which is not on PATH")
-    env = {**os.environ, "HOME": str(tmp_path)}
+    # as a user with this package's environment active: its `python` and `rnn-rosetta` come first on PATH
+    scripts = str(Path(sys.executable).parent)
+    env = {**os.environ, "HOME": str(tmp_path), "PATH": os.pathsep.join([scripts, os.environ.get("PATH", "")])}
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", block.body],
         cwd=sources, env=env, capture_output=True, text=True, timeout=600, check=False,
