@@ -31,6 +31,7 @@ from typing import Any
 import jsonschema
 
 from rnn_rosetta import model_rules
+from rnn_rosetta.chain import Chain
 from rnn_rosetta.compare import Tolerance
 from rnn_rosetta.errors import FixtureError
 from rnn_rosetta.fixture_data import FORMAT, VERSION, VERSION_2, VERSIONS, Case, Fixture
@@ -69,10 +70,13 @@ def fixture_from_document(document: Any, source: str = "<memory>") -> Fixture:
     version = _check_schema(document, source)
     try:
         if version == VERSION_2:
-            from rnn_rosetta.fixture_reader_v2 import build_fixture_v2
+            from rnn_rosetta.fixture_reader_v2 import build_chain_cases
 
-            return build_fixture_v2(document, source)
-        return _build_fixture(document, source)
+            chain, chain_cases = build_chain_cases(document)
+            return _assemble_fixture(document, source, chain, chain_cases)
+        model = _build_model(document["model"])
+        cases = tuple(_build_case(doc, i, model) for i, doc in enumerate(document["cases"]))
+        return _assemble_fixture(document, source, model, cases)
     except PathError as exc:
         raise FixtureError(source, exc.path, exc.problem) from None
 
@@ -294,9 +298,8 @@ def _build_case(doc: dict[str, Any], index: int, model: Model) -> Case:
     return Case(name=doc["name"], x=x, h0=h0, c0=c0, lengths=lengths, expected=expected)
 
 
-def _build_fixture(document: dict[str, Any], source: str) -> Fixture:
-    model = _build_model(document["model"])
-    cases = tuple(_build_case(doc, i, model) for i, doc in enumerate(document["cases"]))
+def _assemble_fixture(document: dict[str, Any], source: str, model: Model | Chain, cases: tuple[Case, ...]) -> Fixture:
+    """Either version's model and cases, with the fields both versions share: unique case names, tolerance."""
     names = [case.name for case in cases]
     for index, name in enumerate(names):
         if names.index(name) != index:

@@ -2,8 +2,9 @@
 token ranges and every array's shape, before any array is built; a :class:`Chain` and its cases out.
 
 Passes 1 and 2 (strict JSON, the version-2 schema) are :mod:`rnn_rosetta.fixture_reader`'s, which calls
-:func:`build_fixture_v2`. Every rule comes from :mod:`rnn_rosetta.model_rules`, so the reader and
-``check_model(chain)`` refuse a broken chain with the same words and JSON paths.
+:func:`build_chain_cases` and assembles the :class:`~rnn_rosetta.fixture_data.Fixture` as for version 1.
+Every rule comes from :mod:`rnn_rosetta.model_rules`, so the reader and ``check_model(chain)`` refuse a
+broken chain with the same words and JSON paths.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ import numpy as np
 
 from rnn_rosetta import model_rules
 from rnn_rosetta.chain import Chain, Dense, Embedding
-from rnn_rosetta.compare import Tolerance
-from rnn_rosetta.fixture_data import Case, Fixture
+from rnn_rosetta.fixture_data import Case
 from rnn_rosetta.json_fields import (
     PathError,
     float_array,
@@ -207,21 +207,7 @@ def _build_case(doc: dict[str, Any], index: int, chain: Chain) -> Case:
     return Case(name=doc["name"], x=x, h0=h0, c0=c0, lengths=lengths, expected=expected, tokens=tokens)
 
 
-def build_fixture_v2(document: dict[str, Any], source: str) -> Fixture:
-    """A version-2 document that passed the schema -> :class:`Fixture` whose ``model`` is a :class:`Chain`."""
+def build_chain_cases(document: dict[str, Any]) -> tuple[Chain, tuple[Case, ...]]:
+    """A version-2 document that passed the schema -> its :class:`Chain` and its cases."""
     chain = build_chain(document["model"])
-    cases = tuple(_build_case(doc, i, chain) for i, doc in enumerate(document["cases"]))
-    names = [case.name for case in cases]
-    for index, name in enumerate(names):
-        if names.index(name) != index:
-            raise PathError(f"cases[{index}].name", f"duplicate case name {name!r}")
-    tolerance = Tolerance(rtol=float(document["tolerance"]["rtol"]), atol=float(document["tolerance"]["atol"]))
-    return Fixture(
-        name=document["name"],
-        description=document.get("description", ""),
-        model=chain,
-        cases=cases,
-        tolerance=tolerance,
-        provenance=dict(document.get("provenance", {})),
-        source=source,
-    )
+    return chain, tuple(_build_case(doc, i, chain) for i, doc in enumerate(document["cases"]))
