@@ -166,6 +166,19 @@ def _torch_recurrent(
     return np.ascontiguousarray(output), final[0].numpy(), final[1].numpy()
 
 
+def torch_merge(merge: str, forward: Any, reverse: Any) -> Any:
+    """A bidirectional layer's two halves merged in torch: concat, sum, mul or ave (the chain's merges)."""
+    import torch
+
+    if merge == "concat":
+        return torch.cat([forward, reverse], dim=-1)
+    if merge == "sum":
+        return forward + reverse
+    if merge == "mul":
+        return forward * reverse
+    return (forward + reverse) * 0.5
+
+
 def _torch_head(model: Model, output: np.ndarray) -> np.ndarray:
     import torch
 

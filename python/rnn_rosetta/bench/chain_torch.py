@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from rnn_rosetta.chain import Chain
-from rnn_rosetta.oracles import torch_module, why_not
+from rnn_rosetta.oracles import torch_merge, torch_module, why_not
 
 
 def why_not_torch(chain: Chain) -> str | None:
@@ -69,16 +69,6 @@ def torch_chain(chain: Chain) -> Any:
                     linear.bias.copy_(torch.from_numpy(np.array(part.bias, dtype=np.float64)))
                 self.dense.append(torch.nn.Sequential(linear, _activation(torch, part.activation)))
 
-        @staticmethod
-        def _merge(merge: str, forward: Any, reverse: Any) -> Any:
-            if merge == "concat":
-                return torch.cat([forward, reverse], dim=-1)
-            if merge == "sum":
-                return forward + reverse
-            if merge == "mul":
-                return forward * reverse
-            return (forward + reverse) * 0.5
-
         def forward(self, inputs: Any) -> tuple[Any, Any]:
             v = inputs if self.embedding is None else self.embedding(inputs)  # [T, B, I_0]
             finals: list[Any] = []
@@ -92,8 +82,8 @@ def torch_chain(chain: Chain) -> Any:
                 if layer.num_directions == 2:
                     width = layer.output_size
                     if merge != "concat":
-                        out = self._merge(merge, out[..., :width], out[..., width:])
-                    finals = [self._merge(merge, finals[0], finals[1])]
+                        out = torch_merge(merge, out[..., :width], out[..., width:])
+                    finals = [torch_merge(merge, finals[0], finals[1])]
                 v = out  # [T, B, W_l]
             output = v
             if chain.readout == "last":

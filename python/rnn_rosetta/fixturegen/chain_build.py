@@ -131,8 +131,8 @@ def chain_expected(chain: Chain, inputs: CaseInputs) -> Result:
         output, final = torch.from_numpy(answer.output), torch.from_numpy(answer.h_n)
         if d == 2:
             size = layer.output_size
-            output = _torch_merge(merge, output[..., :size], output[..., size:])
-            last = _torch_merge(merge, final[0], final[1])
+            output = oracles.torch_merge(merge, output[..., :size], output[..., size:])
+            last = oracles.torch_merge(merge, final[0], final[1])
         else:
             last = final[0]
         layer_input = output.numpy()
@@ -154,18 +154,6 @@ def _slots(given: Any, batch: int, sizes: tuple[int, ...]) -> list[np.ndarray]:
     if given is None:
         return [np.zeros((batch, size)) for size in sizes]
     return [np.asarray(slot, dtype=np.float64) for slot in given]
-
-
-def _torch_merge(merge: str, forward: Any, reverse: Any) -> Any:
-    import torch
-
-    if merge == "concat":
-        return torch.cat([forward, reverse], dim=-1)
-    if merge == "sum":
-        return forward + reverse
-    if merge == "mul":
-        return forward * reverse
-    return (forward + reverse) * 0.5
 
 
 def _torch_dense(dense: tuple[Dense, ...], v: Any) -> np.ndarray:
