@@ -1,5 +1,11 @@
 package rnnrosetta.demo;
 
+import static rnnrosetta.demo.DemoNumbers.argmax;
+import static rnnrosetta.demo.DemoNumbers.argmaxAbs;
+import static rnnrosetta.demo.DemoNumbers.narrow;
+import static rnnrosetta.demo.DemoNumbers.norm;
+import static rnnrosetta.demo.DemoNumbers.widened;
+
 import rnnrosetta.Chain;
 import rnnrosetta.Chain32;
 import rnnrosetta.ChainSpec;
@@ -73,7 +79,7 @@ final class ChainDemo {
             int input = argmaxAbs(x, t * in, in);
             out.append(CFormat.right(t, 4)).append(' ').append(CFormat.right(input, 6)).append(' ')
                     .append(CFormat.right(CFormat.signedFixed(x[t * in + input], 6), 12)).append(' ')
-                    .append(CFormat.right(CFormat.fixed(Demo.norm(r.output(), t * width, width), 6), 12));
+                    .append(CFormat.right(CFormat.fixed(norm(r.output(), t * width, width), 6), 12));
             if (perStepY) {
                 int cls = argmax(r.y(), t * o, o);
                 out.append(' ').append(CFormat.right(cls, 6)).append(' ')
@@ -81,9 +87,9 @@ final class ChainDemo {
             }
             out.append('\n');
         }
-        out.append("final: |h_n|=").append(CFormat.fixed(Demo.norm(r.hN(), 0, r.hN().length), 6));
+        out.append("final: |h_n|=").append(CFormat.fixed(norm(r.hN(), 0, r.hN().length), 6));
         if (r.cN() != null) {
-            out.append(" |c_n|=").append(CFormat.fixed(Demo.norm(r.cN(), 0, r.cN().length), 6));
+            out.append(" |c_n|=").append(CFormat.fixed(norm(r.cN(), 0, r.cN().length), 6));
         }
         out.append('\n');
         if (spec.readout() == Readout.LAST) {
@@ -104,7 +110,7 @@ final class ChainDemo {
                                               double[] c0) {
         Result<float[]> r = tokens != null ? chain.forwardTokens(steps, 1, tokens, narrow(h0), narrow(c0), null)
                 : chain.forward(steps, 1, narrow(x), narrow(h0), narrow(c0), null);
-        return new Result<>(widen(r.output()), widen(r.hN()), widen(r.cN()), widen(r.y()), r.seqLen(), r.batch());
+        return widened(r);
     }
 
     /** Row 0 of every slot ([B, H_k] each, one after another) as the slots of batch 1; null stays null. */
@@ -127,47 +133,4 @@ final class ChainDemo {
         return out;
     }
 
-    private static float[] narrow(double[] a) {
-        if (a == null) {
-            return null;
-        }
-        float[] f = new float[a.length];
-        for (int i = 0; i < a.length; i++) {
-            f[i] = (float) a[i];
-        }
-        return f;
-    }
-
-    private static double[] widen(float[] a) {
-        if (a == null) {
-            return null;
-        }
-        double[] d = new double[a.length];
-        for (int i = 0; i < a.length; i++) {
-            d[i] = a[i];
-        }
-        return d;
-    }
-
-    /** The first index of the largest |v|. */
-    private static int argmaxAbs(double[] v, int off, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) {
-            if (Math.abs(v[off + i]) > Math.abs(v[off + best])) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    /** The first index of the largest v. */
-    private static int argmax(double[] v, int off, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) {
-            if (v[off + i] > v[off + best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
 }

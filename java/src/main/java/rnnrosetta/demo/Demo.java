@@ -1,5 +1,11 @@
 package rnnrosetta.demo;
 
+import static rnnrosetta.demo.DemoNumbers.argmax;
+import static rnnrosetta.demo.DemoNumbers.argmaxAbs;
+import static rnnrosetta.demo.DemoNumbers.narrow;
+import static rnnrosetta.demo.DemoNumbers.norm;
+import static rnnrosetta.demo.DemoNumbers.widened;
+
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
@@ -198,28 +204,6 @@ public final class Demo {
         table.last(r.hN(), r.cN());
     }
 
-    private static float[] narrow(double[] a) {
-        if (a == null) {
-            return null;
-        }
-        float[] f = new float[a.length];
-        for (int i = 0; i < a.length; i++) {
-            f[i] = (float) a[i];
-        }
-        return f;
-    }
-
-    private static double[] widen(float[] a) {
-        if (a == null) {
-            return null;
-        }
-        double[] d = new double[a.length];
-        for (int i = 0; i < a.length; i++) {
-            d[i] = a[i];
-        }
-        return d;
-    }
-
     /** The net in either precision, batch 1, its results as double[] (float32 ones widened exactly). */
     private interface Model {
         /** One step: x [1, I], h [L, 1, H_out], c [L, 1, H] or null. */
@@ -258,17 +242,12 @@ public final class Demo {
 
         @Override
         public Result<double[]> step(double[] x, double[] h, double[] c) {
-            return widen(net.step(1, narrow(x), narrow(h), narrow(c)));
+            return widened(net.step(1, narrow(x), narrow(h), narrow(c)));
         }
 
         @Override
         public Result<double[]> forward(int steps, double[] x, double[] h0, double[] c0) {
-            return widen(net.forward(steps, 1, narrow(x), narrow(h0), narrow(c0), null));
-        }
-
-        private static Result<double[]> widen(Result<float[]> r) {
-            return new Result<>(Demo.widen(r.output()), Demo.widen(r.hN()), Demo.widen(r.cN()), Demo.widen(r.y()),
-                    r.seqLen(), r.batch());
+            return widened(net.forward(steps, 1, narrow(x), narrow(h0), narrow(c0), null));
         }
     }
 
@@ -281,15 +260,6 @@ public final class Demo {
             }
         }
         return out;
-    }
-
-    /** sqrt(s) where s sums v*v in index order over a[off .. off+n). */
-    static double norm(double[] a, int off, int n) {
-        double s = 0.0;
-        for (int i = 0; i < n; i++) {
-            s += a[off + i] * a[off + i];
-        }
-        return Math.sqrt(s);
     }
 
     private static String lower(String s) {
@@ -347,26 +317,5 @@ public final class Demo {
             out.append('\n');
         }
 
-        /** The first index of the largest |v|. */
-        private static int argmaxAbs(double[] v, int off, int n) {
-            int best = 0;
-            for (int i = 1; i < n; i++) {
-                if (Math.abs(v[off + i]) > Math.abs(v[off + best])) {
-                    best = i;
-                }
-            }
-            return best;
-        }
-
-        /** The first index of the largest v. */
-        private static int argmax(double[] v, int off, int n) {
-            int best = 0;
-            for (int i = 1; i < n; i++) {
-                if (v[off + i] > v[off + best]) {
-                    best = i;
-                }
-            }
-            return best;
-        }
     }
 }
