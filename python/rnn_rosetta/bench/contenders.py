@@ -160,6 +160,15 @@ def prepare_torch(contender: str, model: Model, dtype: str, threads: int, x: np.
     return Prepared(Timed(lambda: module(inputs), torch_session(contender == "torch-native")), final_state, info)
 
 
+def onnxruntime_session(onnxruntime: Any, graph: Any, threads: int) -> Any:
+    """An ONNX Runtime CPU session on ``graph`` with ``threads`` intra-op threads, run sequentially."""
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    return onnxruntime.InferenceSession(graph.SerializeToString(), options, providers=["CPUExecutionProvider"])
+
+
 def prepare_onnxruntime(contender: str, model: Model, dtype: str, threads: int, x: np.ndarray) -> Prepared:
     """ONNX Runtime's CPU provider on :func:`rnn_rosetta.interop.onnx_export.model_to_onnx`'s graph."""
     if dtype != "float32":
@@ -170,12 +179,7 @@ def prepare_onnxruntime(contender: str, model: Model, dtype: str, threads: int, 
         from rnn_rosetta.interop.onnx_export import model_to_onnx
     except ImportError as exc:
         raise NotAvailable(f"onnx / onnxruntime is not installed ({exc})") from None
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-    graph = model_to_onnx(model, "float32")
-    session = onnxruntime.InferenceSession(graph.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    session = onnxruntime_session(onnxruntime, model_to_onnx(model, "float32"), threads)
     names = [output.name for output in session.get_outputs()]
     h_n = names.index("h_n")
     feeds = {"x": x}

@@ -35,6 +35,7 @@ from rnn_rosetta.bench.contenders import (
     follows_threads,
     is_ours,
     load_keywords,
+    onnxruntime_session,
     torch_session,
 )
 from rnn_rosetta.bench.timing import Timed, TimingPolicy, measure
@@ -171,11 +172,7 @@ def prepare_onnxruntime_chain(contender: str, job: FixtureJob, dtype: str, threa
         graph = model_to_onnx(job.chain, "float32")
     except ValueError as exc:  # ModelImportError is one too
         raise NotAvailable(f"the ONNX exporter refuses this model: {exc}") from None
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-    session = onnxruntime.InferenceSession(graph.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    session = onnxruntime_session(onnxruntime, graph, threads)
     names = [output.name for output in session.get_outputs()]
     index = names.index(job.checked_field)
     feeds = {"tokens" if job.chain.embedding is not None else "x": feed}
