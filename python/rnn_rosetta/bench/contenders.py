@@ -95,8 +95,9 @@ def follows_threads(contender: str) -> bool:
     return any(keyword in parameters for keyword in THREADS_KEYWORDS)
 
 
-def prepare_ours(contender: str, model: Model, dtype: str, threads: int, x: np.ndarray) -> Prepared:
-    """One of our backends through ``get_backend(name).load(model, dtype)`` and ``forward(x)``."""
+def load_ours(contender: str, model: Any, dtype: str, threads: int) -> tuple[Any, dict[str, Any]]:
+    """One of our backends' ``load(model, dtype)`` (a v1 model or a chain) and what to record of it;
+    :class:`NotAvailable` when the backend, the dtype or the kernel is not there."""
     backend = get_backend(base_name(contender))
     reason = backend.why_unavailable()
     if reason is not None:
@@ -114,6 +115,12 @@ def prepare_ours(contender: str, model: Model, dtype: str, threads: int, x: np.n
         info["kernel"] = str(net.kernel_name)
     except Exception:  # an older library without kernel names
         info["kernel"] = None
+    return net, info
+
+
+def prepare_ours(contender: str, model: Model, dtype: str, threads: int, x: np.ndarray) -> Prepared:
+    """One of our backends through ``get_backend(name).load(model, dtype)`` and ``forward(x)``."""
+    net, info = load_ours(contender, model, dtype, threads)
     jit = base_name(contender) in JIT_BACKENDS
     return Prepared(Timed(lambda: net.forward(x), jit=jit), lambda result: result.h_n, info)
 

@@ -34,13 +34,12 @@ from rnn_rosetta.bench.contenders import (
     base_name,
     follows_threads,
     is_ours,
-    load_keywords,
+    load_ours,
     onnxruntime_session,
     torch_session,
 )
 from rnn_rosetta.bench.timing import Timed, TimingPolicy, measure
 from rnn_rosetta.chain import Chain, chain_from_model
-from rnn_rosetta.errors import BackendUnavailable, InputError
 from rnn_rosetta.fixture_reader import load_fixture
 from rnn_rosetta.model import Model
 
@@ -113,20 +112,7 @@ def _answer(result: Any, field: str) -> np.ndarray:
 
 def prepare_ours_model(contender: str, job: FixtureJob, dtype: str, threads: int, feed: np.ndarray) -> Prepared:
     """Our backend's ``load(model, dtype)`` and ``forward(feed)``."""
-    backend = get_backend(base_name(contender))
-    reason = backend.why_unavailable()
-    if reason is not None:
-        raise NotAvailable(reason)
-    keywords, info = load_keywords(backend, contender, threads)
-    try:
-        net = backend.load(job.model, dtype, **keywords)
-    except BackendUnavailable as exc:
-        raise NotAvailable(str(exc)) from None
-    except InputError as exc:
-        if any(word in str(exc) for word in ("dtype", "kernel")):
-            raise NotAvailable(f"{contender} {dtype}: {exc}") from None
-        raise
-    info["kernel"] = str(net.kernel_name)
+    net, info = load_ours(contender, job.model, dtype, threads)
     field = job.checked_field
     jit = base_name(contender) in JIT_BACKENDS
     return Prepared(Timed(lambda: net.forward(feed), jit=jit), lambda result: _answer(result, field), info)
