@@ -1,4 +1,4 @@
-"""``rnn-rosetta {run,crosscheck,demo,validate,describe,convert,backends,bench}`` (also ``python -m rnn_rosetta``).
+"""``rnn-rosetta {run,crosscheck,demo,seed-demo,generate,validate,describe,convert,backends,bench}`` (also ``python -m rnn_rosetta``).
 
 Errors: exit status 2 and one line on stderr, never a traceback
 (:mod:`rnn_rosetta.cli_errors`). Wherever a fixture is taken, a bare name
@@ -20,6 +20,8 @@ from rnn_rosetta.cli_errors import PROG, CliError, OneLineArgumentParser, dispat
 from rnn_rosetta.errors import FixtureError
 from rnn_rosetta.fixture_files import expand_fixture_paths, resolve_fixture
 from rnn_rosetta.fixtures import load_fixture
+from rnn_rosetta.generate_cli import add_parser as add_generate_parser
+from rnn_rosetta.seed_demo import add_parser as add_seed_demo_parser
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -195,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(commands)
     _add_crosscheck(commands)
     _add_demo(commands)
+    add_seed_demo_parser(commands)
+    add_generate_parser(commands)
     _add_validate(commands)
     _add_describe(commands)
     _add_convert(commands)

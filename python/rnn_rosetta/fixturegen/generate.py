@@ -29,6 +29,8 @@ from rnn_rosetta.fixturegen.chain_build import build_chain_document
 from rnn_rosetta.fixturegen.chain_specs import CHAIN_SPECS, ChainSpec
 from rnn_rosetta.fixturegen.keras_build import build_keras_document, keras_missing
 from rnn_rosetta.fixturegen.keras_specs import KERAS_SPECS, KerasSpec
+from rnn_rosetta.fixturegen.program_specs import ProgramSpec
+from rnn_rosetta.fixturegen.seed_fixtures import SEED_SPECS
 from rnn_rosetta.fixturegen.specs import SPECS, FixtureSpec
 
 FIX_COMMAND = "nox -s fixtures"
@@ -78,14 +80,16 @@ def _numbers(values: Any) -> np.ndarray:
     return np.array([float(values)])
 
 
-Spec = FixtureSpec | ChainSpec | KerasSpec
+Spec = FixtureSpec | ChainSpec | KerasSpec | ProgramSpec
 
 
 def _all_specs() -> list[Spec]:
-    return [*SPECS, *CHAIN_SPECS, *KERAS_SPECS]
+    return [*SPECS, *CHAIN_SPECS, *KERAS_SPECS, *SEED_SPECS]
 
 
 def _document(spec: Spec) -> dict[str, Any]:
+    if isinstance(spec, ProgramSpec):
+        return spec.build()
     if isinstance(spec, KerasSpec):
         return build_keras_document(spec)
     return build_chain_document(spec) if isinstance(spec, ChainSpec) else build_document(spec)
