@@ -1,7 +1,8 @@
 # The C side, in c/build; included by the Makefile:
 #   librnn_rosetta.so          the library (c/src, public header c/include/rnn_rosetta.h)
 #   librnn_rosetta_fixture.so  the fixture reader (c/fixture, c/include/rnn_rosetta_fixture.h; cJSON)
-#   rr_demo                    the standalone demo (c/demo), built on the two
+#   rr_demo                    the standalone demo (c/demo), built on the two: the demo's table,
+#                              --seed-table, --generate (docs/demo-output.md, docs/generation.md)
 #   librr_probe.so             the benchmark's roofline probes (c/bench/rr_probe.h), not the library's
 
 CC       ?= gcc
@@ -23,7 +24,7 @@ C_FIXTURE_HDR := c/include/rnn_rosetta.h c/include/rnn_rosetta_fixture.h $(wildc
 C_DEMO_SRC := $(wildcard c/demo/*.c)
 C_DEMO_HDR := $(wildcard c/demo/*.h)
 
-.PHONY: c demo-c
+.PHONY: c demo-c seed-demos-c
 
 c: $(C_LIB) $(C_FIXTURE_LIB) $(C_DEMO) $(C_PROBE_LIB)
 
@@ -45,6 +46,12 @@ $(C_PROBE_LIB): c/bench/probe.c c/bench/rr_probe.h
 	@mkdir -p $(C_BUILD)
 	$(CC) $(CFLAGS) -Ic/bench -shared -o $@ c/bench/probe.c
 
+# ARGS go before the fixture: make demo-c FIXTURE=shared_fixtures/seed_c_rnn.json ARGS=--seed-table
 demo-c: $(C_DEMO)
-	@test -n "$(FIXTURE)" || { echo "usage: make demo-c FIXTURE=shared_fixtures/NAME.json"; exit 2; }
-	$(C_DEMO) $(FIXTURE)
+	@test -n "$(FIXTURE)" || { echo "usage: make demo-c FIXTURE=shared_fixtures/NAME.json [ARGS=...]"; exit 2; }
+	$(C_DEMO) $(ARGS) $(FIXTURE)
+
+# the seed articles' C RNN and Java LSTM tables (docs/seed-programs.md) from the C demo
+seed-demos-c: $(C_DEMO)
+	$(C_DEMO) --seed-table shared_fixtures/seed_c_rnn.json
+	$(C_DEMO) --seed-table shared_fixtures/seed_java_lstm.json

@@ -63,8 +63,8 @@ $(J_JAR): $(J_SRC) $(J_VEC_SRC)
 	$(JAR) --create --file $@ -C $(J_BUILD)/classes .
 
 demo-java: $(J_JAR)
-	@test -n "$(FIXTURE)" || { echo "usage: make demo-java FIXTURE=shared_fixtures/NAME.json"; exit 2; }
-	$(JAVA) $(JAVA_VECTOR_OPTS) -cp $(J_JAR):$(GSON_JAR) rnnrosetta.demo.Demo $(if $(DTYPE),--dtype $(DTYPE)) $(FIXTURE)
+	@test -n "$(FIXTURE)" || { echo "usage: make demo-java FIXTURE=shared_fixtures/NAME.json [DTYPE=float32] [ARGS=--seed-table]"; exit 2; }
+	$(JAVA) $(JAVA_VECTOR_OPTS) -cp $(J_JAR):$(GSON_JAR) rnnrosetta.demo.Demo $(if $(DTYPE),--dtype $(DTYPE)) $(ARGS) $(FIXTURE)
 
 lint-java: $(J_GEN_SRC) $(J_GEN_VEC)
 	@rm -rf $(J_BUILD)/lint && mkdir -p $(J_BUILD)/lint

@@ -160,6 +160,21 @@ SEQ = "seq_classifier"  # embedding 20x6 -> lstm 8 -> lstm 8 -> last -> dense 3 
 MERGES = "gru_bidirectional_merges"  # gru 3->5 bi sum -> gru 5->4 bi mul -> gru 4->3 bi ave, sequence, no dense
 STACK = "stack_64_32_softmax"  # lstm 5->12 -> lstm 12->7 -> last -> dense 4; case 1: h0 slots [3][12], [3][7]
 
+VOCABULARY = list("abcdefghijklmnopqrst")  # 20 characters: one per row of SEQ's embedding
+
+
+def _with_vocabulary(vocabulary: Any) -> Callable[[Document], Document]:
+    """Add ``vocabulary`` after ``model``, where the writer puts it."""
+
+    def mutate(doc: Document) -> Document:
+        keys = list(doc)
+        at = keys.index("model") + 1
+        ordered = {k: doc[k] for k in keys[:at]} | {"vocabulary": vocabulary} | {k: doc[k] for k in keys[at:]}
+        return ordered
+
+    return mutate
+
+
 CATALOGUE: tuple[BadFixture, ...] = (
     BadFixture("empty_file", HEAD, lambda d: b"", "empty"),
     BadFixture("whitespace_only", HEAD, lambda d: b"  \n\t ", "empty"),
@@ -284,4 +299,16 @@ CATALOGUE: tuple[BadFixture, ...] = (
     BadFixture("v2_y_without_dense", MERGES, _copy("cases.0.expected.output", "cases.0.expected.y"), "cases[0].expected.y"),
     BadFixture("v2_expected_empty", SEQ, _set("cases.0.expected", {}), "cases[0].expected"),
     BadFixture("v2_h_n_slot_wrong_size", STACK, _drop_column("cases.0.expected.h_n.0"), "cases[0].expected.h_n[0]"),
+    # version 2: the vocabulary (docs/fixture-format.md#vocabulary)
+    BadFixture("v2_vocabulary_without_embedding", STACK, _with_vocabulary(VOCABULARY[:4]), "vocabulary: a vocabulary needs model.embedding"),
+    BadFixture("v2_vocabulary_too_short", SEQ, _with_vocabulary(VOCABULARY[:19]), "vocabulary: expected 20 entries (the embedding's rows), got 19"),
+    BadFixture("v2_vocabulary_too_long", SEQ, _with_vocabulary([*VOCABULARY, "u"]), "vocabulary: expected 20 entries"),
+    BadFixture("v2_vocabulary_empty_entry", SEQ, _with_vocabulary([*VOCABULARY[:3], "", *VOCABULARY[4:]]), "vocabulary[3]"),
+    BadFixture("v2_vocabulary_two_characters", SEQ, _with_vocabulary([*VOCABULARY[:5], "ab", *VOCABULARY[6:]]), "vocabulary[5]"),
+    BadFixture("v2_vocabulary_combining_pair", SEQ, _with_vocabulary([*VOCABULARY[:5], "e\u0301", *VOCABULARY[6:]]), "vocabulary[5]"),
+    BadFixture("v2_vocabulary_number_entry", SEQ, _with_vocabulary([*VOCABULARY[:7], 7, *VOCABULARY[8:]]), "vocabulary[7]"),
+    BadFixture("v2_vocabulary_null_entry", SEQ, _with_vocabulary([*VOCABULARY[:7], None, *VOCABULARY[8:]]), "vocabulary[7]"),
+    BadFixture("v2_vocabulary_duplicate", SEQ, _with_vocabulary([*VOCABULARY[:7], "c", *VOCABULARY[8:]]), "vocabulary[7]: duplicate of vocabulary[2]"),
+    BadFixture("v2_vocabulary_not_a_list", SEQ, _with_vocabulary("abcdefghijklmnopqrst"), "vocabulary"),
+    BadFixture("v1_vocabulary_unknown_key", HEAD, _with_vocabulary(VOCABULARY[:4]), "vocabulary: unknown key"),
 )  # fmt: skip

@@ -24,8 +24,9 @@ def test_a_chain_fixture_written_back_is_the_same_text(path) -> None:  # type: i
     fixture = rr.load_fixture(path)
     assert isinstance(fixture.model, Chain)
     document = fixture_document(
-        fixture.name, fixture.description, fixture.model, fixture.cases, fixture.tolerance, fixture.provenance
-    )
+        fixture.name, fixture.description, fixture.model, fixture.cases, fixture.tolerance, fixture.provenance,
+        vocabulary=fixture.vocabulary,
+    )  # fmt: skip
     assert document["version"] == 2
     assert dump_document(document) == path.read_text("utf-8")
 

@@ -19,6 +19,7 @@ from rnn_rosetta.fixturegen.build import build_model_and_inputs
 from rnn_rosetta.fixturegen.chain_specs import CHAIN_SPECS
 from rnn_rosetta.fixturegen.keras_build import keras_inputs
 from rnn_rosetta.fixturegen.keras_specs import KERAS_SPECS
+from rnn_rosetta.fixturegen.seed_fixtures import SEED_SPECS
 from rnn_rosetta.fixturegen.specs import SPECS, spec_by_name
 from rnn_rosetta.model import Model
 from rnn_rosetta.oracles import TOLERANCES
@@ -28,7 +29,7 @@ from tests.conftest import FIXTURE_IDS
 def test_every_spec_has_a_committed_file() -> None:
     assert sorted(s.name for s in SPECS) == FIXTURE_IDS
     committed = sorted(p.stem for p in paths.fixtures_dir().glob("*.json"))
-    assert sorted(s.name for s in (*SPECS, *CHAIN_SPECS, *KERAS_SPECS)) == committed
+    assert sorted(s.name for s in (*SPECS, *CHAIN_SPECS, *KERAS_SPECS, *SEED_SPECS)) == committed
 
 
 @pytest.mark.parametrize("spec", KERAS_SPECS, ids=[s.name for s in KERAS_SPECS])

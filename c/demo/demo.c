@@ -8,7 +8,8 @@
  * and bidirectional ones run one rr_net_forward (forward mode). Version-2
  * fixtures (chains) are demo_chain.c's: always forward mode. Everything
  * is computed before anything is printed, so a failure prints only
- * "rr_demo: FILE: message" on stderr (exit 2).
+ * "rr_demo: FILE: message" on stderr (exit 2). The command line is
+ * demo_main.c's.
  */
 #include "demo.h"
 #include "rnn_rosetta.h"
@@ -107,8 +108,8 @@ void demo_format_value(char *text, size_t size, double value, int sign)
 
 /* Create the net, computing in `dtype`, and copy every layer's weights and
  * the head in. */
-static rr_status build_net(const rr_fixture *fx, rr_dtype dtype,
-                           rr_net **net, rr_error *err)
+static rr_status build_net(const rr_fixture *fx, rr_dtype dtype, rr_net **net,
+                           rr_error *err)
 {
     rr_config config = fx->config;
     config.dtype = dtype;
@@ -461,64 +462,23 @@ static void print_table(const rr_fixture *fx, const demo_result *result)
     printf("\n");
 }
 
-/* Read, build, run in `dtype`, then print; 1 on success, else 0 with the
- * reason in err. */
-static int run_demo(const char *path, rr_dtype dtype, rr_error *err)
+int demo_v1(const rr_fixture *fx, rr_dtype dtype, rr_error *err)
 {
-    rr_fixture fx;
     rr_net *net = NULL;
     demo_result result = { 0 };
-    const int loaded = rr_fixture_read(path, &fx, err) == RR_FIXTURE_OK;
-    if (loaded && fx.version == 2) {
-        const int ok = demo_chain(&fx, dtype, err);
-        rr_fixture_free(&fx);
-        return ok;
+    rr_status status = build_net(fx, dtype, &net, err);
+    if (status == RR_OK && fx->case_count > 0) {
+        status = run_case(fx, net, dtype, &result, err);
     }
-    rr_status status = loaded ? build_net(&fx, dtype, &net, err) : RR_OK;
-    if (loaded && status == RR_OK && fx.case_count > 0) {
-        status = run_case(&fx, net, dtype, &result, err);
-    }
-    if (loaded && status == RR_OK) {
-        print_model(&fx);
-        if (fx.case_count == 0) {
+    if (status == RR_OK) {
+        print_model(fx);
+        if (fx->case_count == 0) {
             printf("case: none (the fixture has no cases)\n");
         } else {
-            print_table(&fx, &result);
+            print_table(fx, &result);
         }
     }
     free(result.rows);
     rr_net_free(net);
-    rr_fixture_free(&fx);
-    return loaded && status == RR_OK;
-}
-
-int main(int argc, char **argv)
-{
-    const char *usage = "usage: rr_demo [--dtype float32|float64] FIXTURE.json\n";
-    rr_dtype dtype = RR_FLOAT64;
-    int arg = 1;
-    if (argc == 4 && strcmp(argv[1], "--dtype") == 0) {
-        if (strcmp(argv[2], "float32") == 0) {
-            dtype = RR_FLOAT32;
-        } else if (strcmp(argv[2], "float64") != 0) {
-            fprintf(stderr, "rr_demo: --dtype must be float32 or float64, "
-                            "got \"%s\"\n%s", argv[2], usage);
-            return 2;
-        }
-        arg = 3;
-    } else if (argc != 2) {
-        fprintf(stderr, "%s", usage);
-        return 2;
-    }
-    const char *path = argv[arg];
-    rr_error err = { { 0 } };
-    if (!run_demo(path, dtype, &err)) {
-        fprintf(stderr, "rr_demo: %s: %s\n", path, err.message);
-        return 2;
-    }
-    if (fflush(stdout) != 0) {
-        fprintf(stderr, "rr_demo: %s: cannot write the output\n", path);
-        return 2;
-    }
-    return 0;
+    return status == RR_OK;
 }

@@ -1,6 +1,7 @@
 /*
- * demo.h - what the two halves of rr_demo share: demo.c (version-1
- * fixtures, the command line) and demo_chain.c (version-2 fixtures).
+ * demo.h - what the parts of rr_demo share: demo_main.c (the command
+ * line), demo.c (version-1 fixtures), demo_chain.c (version-2 fixtures),
+ * demo_seed_table.c (--seed-table) and demo_generate.c (--generate).
  */
 #ifndef RR_DEMO_H
 #define RR_DEMO_H
@@ -9,6 +10,7 @@
 #include "rnn_rosetta_fixture.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* |v| = sqrt(s), s = sum of v_i * v_i in index order */
 double demo_norm(const double *v, size_t n);
@@ -20,8 +22,42 @@ size_t demo_first_argmax(const double *v, size_t n, int absolute);
  * non-finite values read nan, inf, -inf as the demo format says. */
 void demo_format_value(char *text, size_t size, double value, int sign);
 
-/* Run and print a version-2 fixture (docs/demo-output.md); 1 on success,
- * else 0 with the reason in err and nothing printed. */
+/* Run and print a version-1 fixture (demo.c) or a version-2 fixture
+ * (demo_chain.c) as docs/demo-output.md says; 1 on success, else 0 with
+ * the reason in err and nothing printed. */
+int demo_v1(const rr_fixture *fx, rr_dtype dtype, rr_error *err);
 int demo_chain(const rr_fixture *fx, rr_dtype dtype, rr_error *err);
+
+/* The seed programs' table (docs/demo-output.md, "The seed table") of a
+ * fixture whose layers all run forward (demo_seed_table.c); 1 on success,
+ * else 0 with the reason in err and nothing printed. */
+int demo_seed_table(const rr_fixture *fx, rr_dtype dtype, rr_error *err);
+
+/* rr_demo's exit status (docs/generation.md, "What is printed"). */
+typedef enum demo_exit {
+    DEMO_EXIT_OK = 0,
+    DEMO_EXIT_MODEL = 1,     /* a file or model that cannot generate      */
+    DEMO_EXIT_ARGUMENTS = 2  /* a bad argument (and the demo's refusals)  */
+} demo_exit;
+
+/* Text from a character model (docs/generation.md; demo_generate.c):
+ * prime [UTF-8], length characters, temperature (finite, >= 0), seed.
+ * DEMO_EXIT_OK when the text is written to stdout; else the reason in err,
+ * nothing printed, and DEMO_EXIT_ARGUMENTS for a prime character the
+ * vocabulary lacks, DEMO_EXIT_MODEL for the rest. */
+demo_exit demo_generate(const rr_fixture *fx, rr_dtype dtype,
+                        const char *prime, size_t length, double temperature,
+                        uint64_t seed, rr_error *err);
+
+/* A chain from a v2 fixture, computing in `dtype`, every array copied in
+ * (demo_chain.c); with `logits` the last dense layer's activation is
+ * identity (what text generation samples from). */
+rr_status demo_build_chain(const rr_fixture *fx, rr_dtype dtype, int logits,
+                           rr_chain **chain, rr_error *err);
+
+/* h [S_h], c [S_c] = row 0 of every h0/c0 slot of case c (left as they
+ * are where the case has no h0/c0), for a v2 fixture (demo_chain.c). */
+void demo_chain_first_states(const rr_fixture *fx, const rr_fixture_case *c,
+                             double *h, double *cell);
 
 #endif /* RR_DEMO_H */

@@ -71,12 +71,25 @@ static void slot_sizes(const rr_chain_config *cfg, size_t *h_sizes,
     }
 }
 
-static rr_status build_chain(const rr_fixture *fx, rr_dtype dtype,
-                             rr_chain **chain, rr_error *err)
+rr_status demo_build_chain(const rr_fixture *fx, rr_dtype dtype, int logits,
+                           rr_chain **chain, rr_error *err)
 {
     rr_chain_config cfg = fx->chain;
     cfg.dtype = dtype;
+    rr_dense_config *dense = NULL; /* [num_dense]: the logits' copy */
+    if (logits && cfg.num_dense > 0) {
+        dense = malloc(cfg.num_dense * sizeof *dense);
+        if (dense == NULL) {
+            snprintf(err->message, sizeof err->message,
+                     "cannot allocate the dense layers' configuration");
+            return RR_E_NOMEM;
+        }
+        memcpy(dense, cfg.dense, cfg.num_dense * sizeof *dense);
+        dense[cfg.num_dense - 1].activation = RR_ACT_IDENTITY;
+        cfg.dense = dense;
+    }
     rr_status status = rr_chain_create(&cfg, chain, err);
+    free(dense); /* rr_chain_create copied it */
     if (status == RR_OK && fx->embedding != NULL) {
         status = rr_chain_set_embedding(*chain, fx->embedding,
                                         fx->embedding_len, err);
@@ -93,6 +106,22 @@ static rr_status build_chain(const rr_fixture *fx, rr_dtype dtype,
                                     d->bias, d->bias_len, err);
     }
     return status;
+}
+
+void demo_chain_first_states(const rr_fixture *fx, const rr_fixture_case *c,
+                             double *h, double *cell)
+{
+    size_t h_sizes[128]; /* two slots per layer, at most 64 layers */
+    size_t c_sizes[128];
+    size_t h_count = 0;
+    size_t c_count = 0;
+    slot_sizes(&fx->chain, h_sizes, &h_count, c_sizes, &c_count);
+    if (c->h0 != NULL) {
+        first_rows(c->h0, c->batch, h_sizes, h_count, h);
+    }
+    if (c->c0 != NULL) {
+        first_rows(c->c0, c->batch, c_sizes, c_count, cell);
+    }
 }
 
 /* n floats from v (NULL when v is NULL); *ok = 0 on no memory */
@@ -219,17 +248,7 @@ static rr_status run_chain(const rr_fixture *fx, const rr_chain *chain,
         }
         memcpy(r->x + t * input, row, input * sizeof *r->x);
     }
-    size_t h_sizes[128];
-    size_t c_sizes[128];
-    size_t h_count = 0;
-    size_t c_count = 0;
-    slot_sizes(&fx->chain, h_sizes, &h_count, c_sizes, &c_count);
-    if (c->h0 != NULL) {
-        first_rows(c->h0, c->batch, h_sizes, h_count, r->h);
-    }
-    if (c->c0 != NULL) {
-        first_rows(c->c0, c->batch, c_sizes, c_count, r->c);
-    }
+    demo_chain_first_states(fx, c, r->h, r->c);
     return forward(chain, dtype, &sz, r->y != NULL ? y_len : 0, r, err);
 }
 
@@ -300,7 +319,7 @@ int demo_chain(const rr_fixture *fx, rr_dtype dtype, rr_error *err)
     chain_run r;
     memset(&r, 0, sizeof r);
     rr_chain_sizes sz;
-    rr_status status = build_chain(fx, dtype, &chain, err);
+    rr_status status = demo_build_chain(fx, dtype, 0, &chain, err);
     if (status == RR_OK) {
         status = rr_chain_get_sizes(chain, &sz, err);
     }

@@ -17,9 +17,11 @@ Steps (each runs even when an earlier one failed; the exit status is 1 if any di
              ASan sees every buffer.
 3. demo      the sanitized demo (LeakSanitizer on) on every committed fixture, in float64 and
              float32 where the demo has --dtype (exit 0), every entry of tests/bad_fixtures.py
-             CATALOGUE (exit 2) and every file of tests/fuzz/regressions/.
-4. valgrind  memcheck on the normal demo (c/build/rr_demo) over every committed fixture:
-             --error-exitcode=1 --leak-check=full, every leak kind an error.
+             CATALOGUE (exit 2) and every file of tests/fuzz/regressions/; and the demo's other
+             modes (mode_runs): --seed-table on every all-forward chain fixture with cases,
+             --generate (sampled in float64, greedy in float32) on every fixture with a vocabulary.
+4. valgrind  memcheck on the normal demo (c/build/rr_demo) over every committed fixture and the
+             same mode runs: --error-exitcode=1 --leak-check=full, every leak kind an error.
 5. threads   c/fuzz/tsan_threads.c under ThreadSanitizer: every cell x direction x precision with
              num_threads = 2 (the library's second thread), equal to the bit to one thread.
 6. fuzz      seeds from c/fuzz/build_corpus.py; libFuzzer on the C reader and atheris on the
@@ -210,6 +212,26 @@ def demo_inputs(scratch: Path, dtypes: Sequence[str]) -> list[tuple[list[str], P
     return inputs
 
 
+def mode_runs() -> list[tuple[list[str], Path, str]]:
+    """(extra arguments, file, 'ok') for the demo's --seed-table and --generate modes on the committed
+    fixtures that have what each mode needs (docs/demo-output.md, docs/generation.md)."""
+    import json
+
+    runs: list[tuple[list[str], Path, str]] = []
+    for path in sorted((REPO / "shared_fixtures").glob("*.json")):
+        doc = json.loads(path.read_text("utf-8"))
+        if doc.get("version") != 2 or not all(layer["direction"] == "forward" for layer in doc["model"]["layers"]):
+            continue
+        if doc["cases"]:
+            runs.append((["--seed-table"], path, "ok"))
+        if doc.get("vocabulary"):
+            prime = "".join(doc["vocabulary"][:2])
+            generate = ["--generate", "--prime", prime, "--length", "64", "--seed", "7"]
+            runs.append(([*generate, "--temperature", "0.8"], path, "ok"))
+            runs.append(([*generate, "--temperature", "0", "--dtype", "float32"], path, "ok"))
+    return runs
+
+
 def check_exit(outcome: Outcome, name: str, rule: str, code: int, stderr: str, tool: str) -> None:
     allowed = {"ok": (0,), "refuse": (2,), "any": (0, 2)}[rule]
     if code not in allowed:
@@ -227,7 +249,7 @@ def step_demo(outcome: Outcome, args: argparse.Namespace) -> None:
     dtypes = ["", "float32"] if "--dtype" in usage else [""]
     before = set(LOGS.glob("*"))
     with tempfile.TemporaryDirectory() as scratch:
-        inputs = demo_inputs(Path(scratch), dtypes)
+        inputs = demo_inputs(Path(scratch), dtypes) + mode_runs()
 
         def one(item: tuple[list[str], Path, str]) -> None:
             extra, path, rule = item
@@ -254,18 +276,21 @@ def step_valgrind(outcome: Outcome, args: argparse.Namespace) -> None:
         "--errors-for-leak-kinds=all", str(demo),
     ]  # fmt: skip
     fixtures = sorted((REPO / "shared_fixtures").glob("*.json"))
+    runs = [([], path) for path in fixtures] + [(extra, path) for extra, path, _ in mode_runs()]
 
-    def one(path: Path) -> None:
-        done = subprocess.run([*command, str(path)], capture_output=True, text=True, timeout=600)
+    def one(run: tuple[list[str], Path]) -> None:
+        extra, path = run
+        name = " ".join([*extra, path.name])
+        done = subprocess.run([*command, *extra, str(path)], capture_output=True, text=True, timeout=600)
         if done.returncode == 99 or "==" in done.stderr:
-            outcome.fail(f"valgrind {path.name}: errors or leaks")
+            outcome.fail(f"valgrind {name}: errors or leaks")
             show_tail(done.stderr)
         else:
-            check_exit(outcome, path.name, "ok", done.returncode, done.stderr, "valgrind rr_demo")
+            check_exit(outcome, name, "ok", done.returncode, done.stderr, "valgrind rr_demo")
 
     with ThreadPoolExecutor(args.jobs) as pool:
-        list(pool.map(one, fixtures))
-    outcome.notes.append(f"{len(fixtures)} fixtures")
+        list(pool.map(one, runs))
+    outcome.notes.append(f"{len(fixtures)} fixtures, {len(runs) - len(fixtures)} --seed-table/--generate runs")
 
 
 # -- 5. ThreadSanitizer on the second thread --------------------------------------------

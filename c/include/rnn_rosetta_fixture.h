@@ -7,7 +7,9 @@
  *   model.layers[0].forward.weight_hh: expected shape [24, 6], got [24, 5]
  *
  * A version-2 file ("a model is a chain") fills the chain fields below
- * (rr_fixture.chain is ready for rr_chain_create) and leaves config zero.
+ * (rr_fixture.chain is ready for rr_chain_create) and leaves config zero;
+ * its optional "vocabulary" (one character per embedding row, for text
+ * generation: docs/generation.md) fills vocabulary and vocabulary_size.
  *
  * The reader needs only the types of rnn_rosetta.h (rr_config, rr_weights,
  * rr_chain_config, rr_error), not librnn_rosetta itself; it links cJSON. Arrays are dense,
@@ -105,6 +107,10 @@ typedef struct rr_fixture {
     rr_dense_config *chain_dense;  /* [chain.num_dense] or NULL               */
     double *embedding; size_t embedding_len;  /* [V, I] or NULL               */
     rr_fixture_dense *dense;       /* [chain.num_dense] or NULL               */
+    /* "vocabulary": token k is the character vocabulary[k], one Unicode
+     * code point as a NUL-terminated UTF-8 string; NULL and 0 when absent */
+    size_t vocabulary_size;        /* V (the embedding's rows) or 0           */
+    char **vocabulary;             /* [vocabulary_size] or NULL               */
 } rr_fixture;
 
 /* Read and check the file at `path` into *out. On failure *out is left

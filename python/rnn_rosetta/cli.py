@@ -1,4 +1,5 @@
-"""``rnn-rosetta {run,crosscheck,demo,seed-demo,generate,validate,describe,convert,backends,bench}`` (also ``python -m rnn_rosetta``).
+"""``rnn-rosetta COMMAND`` (also ``python -m rnn_rosetta``): run, crosscheck, demo, seed-demo, generate, validate,
+describe, convert, backends, bench.
 
 Errors: exit status 2 and one line on stderr, never a traceback
 (:mod:`rnn_rosetta.cli_errors`). Wherever a fixture is taken, a bare name
@@ -67,11 +68,12 @@ def _cmd_crosscheck(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from rnn_rosetta.demo import demo_lines
+    from rnn_rosetta.demo import demo_lines, seed_table_lines
 
     fixture = load_fixture(resolve_fixture(args.fixture))
     net = get_backend(args.backend).load(fixture.model, dtype=args.dtype)
-    print("\n".join(demo_lines(fixture, net)))
+    lines = seed_table_lines(fixture, net) if args.seed_table else demo_lines(fixture, net)
+    print("\n".join(lines))
     return 0
 
 
@@ -154,6 +156,9 @@ def _add_demo(commands: Any) -> None:
     demo.add_argument("fixture", help=FIXTURE_HELP)
     demo.add_argument("--backend", choices=BACKENDS, default="numpy")
     demo.add_argument("--dtype", choices=DTYPES, default="float64")
+    demo.add_argument(
+        "--seed-table", action="store_true", help="the seed programs' compact table (docs/demo-output.md), step mode"
+    )
     demo.set_defaults(handler=_cmd_demo)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from rnn_rosetta.backends import Net
 from rnn_rosetta.chain import Chain
+from rnn_rosetta.errors import FixtureError
 from rnn_rosetta.fixtures import Case, Fixture
 
 
@@ -185,4 +186,66 @@ def chain_demo_lines(fixture: Fixture, net: Any) -> list[str]:
     if chain.readout == "last" and result.y is not None:
         k = first_argmax(result.y[0])
         lines.append("last: class=%d y[class]=%.6f" % (k, result.y[0, k]))
+    return lines
+
+
+# -- the seed table (--seed-table): the seed articles' C and Java programs' compact table -----------------
+
+
+def _seed_table_refusal(fixture: Fixture) -> FixtureError | None:
+    """Why the seed table cannot run on ``fixture`` (a FixtureError naming the JSON path), else None."""
+    chain = fixture.model
+    if not isinstance(chain, Chain):
+        return FixtureError(fixture.source, "version", "the seed table needs a version-2 fixture (a chain)")
+    for index, layer in enumerate(chain.layers):
+        if layer.direction != "forward":
+            return FixtureError(
+                fixture.source,
+                f"model.layers[{index}].direction",
+                f"the seed table streams one step at a time; this layer runs {layer.direction}",
+            )
+    if not fixture.cases:
+        return FixtureError(fixture.source, "cases", "the seed table runs the first case; the fixture has none")
+    return None
+
+
+def seed_table_lines(fixture: Fixture, net: Any) -> list[str]:
+    """The seed table (docs/demo-output.md, "The seed table"), without newlines.
+
+    Step mode on batch element 0 of the first case: ``L0`` calls of ``net.step`` (batch 1), from row 0 of
+    every ``h0``/``c0`` slot (zeros when null). Per step: the input (token, or the first index of the largest
+    ``|x[t, 0, i]|``), ``|c|`` of the top layer's cell state (top layer lstm), ``|h|`` of the top layer's output
+    (its ``h`` slot, the last one: every layer runs forward), and the most probable class with its ``y``
+    (a sequence readout with ``y``). Raises :class:`FixtureError` (one line) for a fixture it cannot run.
+    """
+    refusal = _seed_table_refusal(fixture)
+    if refusal is not None:
+        raise refusal
+    chain = fixture.model
+    assert isinstance(chain, Chain)
+    case = fixture.cases[0]
+    given = case.tokens if case.tokens is not None else case.x
+    assert given is not None
+    length = int(given.shape[0]) if case.lengths is None else int(case.lengths[0])
+    top_is_lstm = chain.layers[-1].cell == "lstm"
+    per_step_y = chain.readout == "sequence" and chain.y_size is not None
+    header = "step | input" + (" | |c|   " if top_is_lstm else "") + " | |h|   "
+    header += " | class (p)" if per_step_y else ""
+    lines = [f"seed table: {fixture.name} (case {case.name}, batch element 0, {length} steps)", header]
+    h, c = _row_zero(case.h0), _row_zero(case.c0)
+    for t in range(length):
+        y_t, (h, c) = net.step(given[t, 0:1], (h, c))  # x_t [1, I] or tokens [1]
+        if case.tokens is not None:
+            shown = int(case.tokens[t, 0])
+        else:
+            assert case.x is not None
+            shown = first_argmax(np.abs(case.x[t, 0]))
+        row = "%4d | %5d" % (t, shown)
+        if top_is_lstm:
+            row += " | %.4f" % norm(np.asarray(c[-1])[0])  # the top layer's (last) c slot, row 0
+        row += " | %.4f" % norm(np.asarray(h[-1])[0])  # the top layer's (last) h slot = its output
+        if per_step_y:
+            k = first_argmax(y_t[0])
+            row += " | %2d (%.2f)" % (k, y_t[0, k])
+        lines.append(row)
     return lines

@@ -74,7 +74,7 @@ class Case:
 
 @dataclass(frozen=True)
 class Fixture:
-    """A model, its cases and the tolerance they are held to."""
+    """A model, its cases and the tolerance they are held to (and, for a character model, its vocabulary)."""
 
     name: str
     description: str
@@ -83,3 +83,5 @@ class Fixture:
     tolerance: Tolerance
     provenance: dict[str, Any] = field(default_factory=dict)
     source: str = "<memory>"
+    #: Version 2 only: the character of each token id (``vocabulary[k]`` is token ``k``), or None.
+    vocabulary: tuple[str, ...] | None = None

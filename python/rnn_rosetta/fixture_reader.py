@@ -72,8 +72,8 @@ def fixture_from_document(document: Any, source: str = "<memory>") -> Fixture:
         if version == VERSION_2:
             from rnn_rosetta.fixture_reader_v2 import build_chain_cases
 
-            chain, chain_cases = build_chain_cases(document)
-            return _assemble_fixture(document, source, chain, chain_cases)
+            chain, vocabulary, chain_cases = build_chain_cases(document)
+            return _assemble_fixture(document, source, chain, chain_cases, vocabulary)
         model = _build_model(document["model"])
         cases = tuple(_build_case(doc, i, model) for i, doc in enumerate(document["cases"]))
         return _assemble_fixture(document, source, model, cases)
@@ -133,6 +133,7 @@ def _relaxed_v2(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
     defs["model"]["properties"]["dense"] = {"type": "array", "items": {"$ref": "#/$defs/dense"}}
     defs["dense"]["properties"]["activation"] = {"type": "string"}
     defs["case"]["properties"]["inputs"]["properties"]["tokens"] = {"type": "array"}
+    schema["properties"]["vocabulary"] = {}  # any JSON value: pass 3 checks it with the rules' words
     return jsonschema.Draft202012Validator(schema)
 
 
@@ -298,7 +299,13 @@ def _build_case(doc: dict[str, Any], index: int, model: Model) -> Case:
     return Case(name=doc["name"], x=x, h0=h0, c0=c0, lengths=lengths, expected=expected)
 
 
-def _assemble_fixture(document: dict[str, Any], source: str, model: Model | Chain, cases: tuple[Case, ...]) -> Fixture:
+def _assemble_fixture(
+    document: dict[str, Any],
+    source: str,
+    model: Model | Chain,
+    cases: tuple[Case, ...],
+    vocabulary: tuple[str, ...] | None = None,
+) -> Fixture:
     """Either version's model and cases, with the fields both versions share: unique case names, tolerance."""
     names = [case.name for case in cases]
     for index, name in enumerate(names):
@@ -313,4 +320,5 @@ def _assemble_fixture(document: dict[str, Any], source: str, model: Model | Chai
         tolerance=tolerance,
         provenance=dict(document.get("provenance", {})),
         source=source,
+        vocabulary=vocabulary,
     )

@@ -1,5 +1,6 @@
 """Pass 3 of reading a version-2 fixture ("a model is a chain", docs/fixture-format.md): model rules,
-token ranges and every array's shape, before any array is built; a :class:`Chain` and its cases out.
+token ranges and every array's shape, before any array is built; a :class:`Chain`, its vocabulary and its
+cases out.
 
 Passes 1 and 2 (strict JSON, the version-2 schema) are :mod:`rnn_rosetta.fixture_reader`'s, which calls
 :func:`build_chain_cases` and assembles the :class:`~rnn_rosetta.fixture_data.Fixture` as for version 1.
@@ -207,7 +208,39 @@ def _build_case(doc: dict[str, Any], index: int, chain: Chain) -> Case:
     return Case(name=doc["name"], x=x, h0=h0, c0=c0, lengths=lengths, expected=expected, tokens=tokens)
 
 
-def build_chain_cases(document: dict[str, Any]) -> tuple[Chain, tuple[Case, ...]]:
-    """A version-2 document that passed the schema -> its :class:`Chain` and its cases."""
+def build_chain_cases(document: dict[str, Any]) -> tuple[Chain, tuple[str, ...] | None, tuple[Case, ...]]:
+    """A version-2 document that passed the schema -> its :class:`Chain`, its vocabulary (or None), its cases."""
     chain = build_chain(document["model"])
-    return chain, tuple(_build_case(doc, i, chain) for i, doc in enumerate(document["cases"]))
+    vocabulary = build_vocabulary(document.get("vocabulary"), chain)
+    return chain, vocabulary, tuple(_build_case(doc, i, chain) for i, doc in enumerate(document["cases"]))
+
+
+# -- the vocabulary --------------------------------------------------------------------------------
+
+
+def build_vocabulary(node: Any, chain: Chain) -> tuple[str, ...] | None:
+    """``vocabulary``: null, or one single-code-point string per embedding row, no two alike.
+
+    Token ``k`` is the character ``vocabulary[k]`` (docs/fixture-format.md#vocabulary).
+    """
+    if node is None:
+        return None
+    if chain.embedding is None:
+        raise PathError("vocabulary", "a vocabulary needs model.embedding")
+    if not isinstance(node, list):
+        raise PathError("vocabulary", f"expected an array of one-character strings or null, got {json_type(node)}")
+    rows = chain.embedding.vocab_size
+    if len(node) != rows:
+        raise PathError("vocabulary", f"expected {rows} entries (the embedding's rows), got {len(node)}")
+    seen: dict[str, int] = {}
+    for k, entry in enumerate(node):
+        if not isinstance(entry, str):
+            raise PathError(f"vocabulary[{k}]", f"expected a one-character string, got {json_type(entry)}")
+        if len(entry) != 1:  # a Python str counts code points
+            raise PathError(
+                f"vocabulary[{k}]", f"expected exactly one character (one Unicode code point), got {len(entry)}"
+            )
+        if entry in seen:
+            raise PathError(f"vocabulary[{k}]", f"duplicate of vocabulary[{seen[entry]}]")
+        seen[entry] = k
+    return tuple(node)

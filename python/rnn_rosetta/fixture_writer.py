@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import numpy as np
 
 from rnn_rosetta.chain import Chain
 from rnn_rosetta.compare import Tolerance
+from rnn_rosetta.errors import ModelError
 from rnn_rosetta.fixture_data import FORMAT, VERSION, VERSION_2, Case
 from rnn_rosetta.fixture_reader import parse_fixture
 from rnn_rosetta.model import Model
@@ -124,19 +125,31 @@ def fixture_document(
     cases: Iterable[Case],
     tolerance: Tolerance | Mapping[str, float] | tuple[float, float],
     provenance: Mapping[str, Any],
+    vocabulary: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """The whole fixture document, keys in the order the format lists them (version 2 for a :class:`Chain`)."""
+    """The whole fixture document, keys in the order the format lists them (version 2 for a :class:`Chain`).
+
+    ``vocabulary`` (version 2, a chain with an embedding: one character per token id) is written right
+    after ``model``; without one the key is left out, so a file without a vocabulary reads as before.
+    """
     is_chain = isinstance(model, Chain)
-    return {
+    document: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION_2 if is_chain else VERSION,
         "name": name,
         "description": description,
         "model": chain_to_document(model) if isinstance(model, Chain) else model_to_document(model),
-        "cases": [case_to_document(case) for case in cases],
-        "tolerance": tolerance_to_document(tolerance),
-        "provenance": dict(provenance),
     }
+    if vocabulary is not None:
+        if not is_chain:
+            raise ModelError("vocabulary", "a vocabulary needs format version 2 (a Chain with an embedding)")
+        document["vocabulary"] = [str(entry) for entry in vocabulary]
+    document.update(
+        cases=[case_to_document(case) for case in cases],
+        tolerance=tolerance_to_document(tolerance),
+        provenance=dict(provenance),
+    )
+    return document
 
 
 _INNERMOST_LIST = re.compile(r"\[([^\[\]{}\"]*)\]")

@@ -11,17 +11,29 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from rnn_rosetta.backends.base import State, as_array, as_real_array, check_dtype, check_lengths
+from rnn_rosetta.backward.gradients import Gradients
 from rnn_rosetta.chain import Chain
-from rnn_rosetta.errors import InputError
+from rnn_rosetta.errors import BackendError, InputError
 from rnn_rosetta.result import Result, States
 
 #: What ``_forward_flat`` returns: output [T, B, W], h_n flat, c_n flat or None, y ([T, B, O] | [B, O]) or None.
 FlatResult = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]
+
+
+@dataclass(frozen=True)
+class KeptForward:
+    """What ``forward(..., keep=True)`` keeps for ``backward``: the backend's tape and the call's shape."""
+
+    tape: Any
+    steps: int
+    batch: int
+    batch_first: bool
 
 
 def split_slots(flat: np.ndarray, batch: int, sizes: Sequence[int]) -> list[np.ndarray]:
@@ -89,6 +101,7 @@ class ChainNet(ABC):
         self.dtype = check_dtype(dtype)
         if kernel not in self.kernels:
             raise InputError(f"{self.backend}: kernel must be one of {list(self.kernels)}, got {kernel!r}")
+        self._kept: KeptForward | None = None  # the latest forward(..., keep=True), for backward
 
     @property
     def kernel_name(self) -> str:
@@ -104,17 +117,25 @@ class ChainNet(ABC):
         c0: Any = None,
         lengths: Any = None,
         batch_first: bool = False,
+        keep: bool = False,
     ) -> Result:
         """Run the whole sequence: x [T, B, I] real, or tokens [T, B] integers for a chain with an embedding.
 
         With ``batch_first=True`` x is [B, T, I] / tokens [B, T] and ``output`` and a per-step ``y``
-        come back batch-first too (states are ``[S, B, H]`` either way).
+        come back batch-first too (states are ``[S, B, H]`` either way). With ``keep=True`` the net
+        keeps what :meth:`backward` needs (until the next ``forward``); the result is the same.
         """
+        self._kept = None
+        if keep and not self.supports_backward:
+            raise self._no_backward()
         inputs = self._check_inputs(x, batch_first)
         steps, batch = inputs.shape[0], inputs.shape[1]
         h0_flat, c0_flat = self._check_state(h0, c0, batch, "h0", "c0")
         if lengths is not None:
             lengths = check_lengths(lengths, batch, steps)
+        if keep:
+            tape = self._keep_forward(inputs, h0_flat, c0_flat, lengths)
+            self._kept = KeptForward(tape, steps, batch, batch_first)
         output, h_flat, c_flat, y = self._forward_flat(inputs, h0_flat, c0_flat, lengths)
         result = self._unpack(batch, output, h_flat, c_flat, y)
         if not batch_first:
@@ -124,6 +145,51 @@ class ChainNet(ABC):
             y = np.ascontiguousarray(y.swapaxes(0, 1))
         output = None if result.output is None else np.ascontiguousarray(result.output.swapaxes(0, 1))
         return Result(output=output, h_n=result.h_n, c_n=result.c_n, y=y)
+
+    def backward(self, d_output: Any = None, d_h_n: Any = None, d_c_n: Any = None, d_y: Any = None) -> Gradients:
+        """The gradients of a loss ``L`` through the latest ``forward(..., keep=True)`` (backpropagation through time).
+
+        Give ``dL/d`` of what that forward returned, each in the same shape (and layout: batch-first
+        ``output``/``y`` when it was), any of them None for zero: ``d_output`` [T, B, W],
+        ``d_h_n``/``d_c_n`` as the states, ``d_y`` [T, B, O] or [B, O]. Returns :class:`Gradients`:
+        ``weights`` by dotted JSON path, ``x``, ``h0``, ``c0``. It may be called again with other
+        gradients for the same forward.
+        """
+        if not self.supports_backward:
+            raise self._no_backward()
+        kept = self._kept
+        if kept is None:
+            raise InputError("backward() needs a forward(..., keep=True) first (the latest forward did not keep)")
+        chain, steps, batch = self.chain, kept.steps, kept.batch
+        width = chain.output_width
+        d_out = None
+        if d_output is not None:
+            shape = (batch, steps, width) if kept.batch_first else (steps, batch, width)
+            d_out = as_real_array("d_output", d_output, shape, self.dtype)
+            d_out = np.ascontiguousarray(d_out.swapaxes(0, 1)) if kept.batch_first else d_out
+        dy = None
+        if d_y is not None:
+            if chain.y_size is None:
+                raise InputError("d_y must be None: this chain has no y (readout sequence, no dense layer)")
+            if chain.readout == "last":
+                dy = as_real_array("d_y", d_y, (batch, chain.y_size), self.dtype)
+            else:
+                shape = (batch, steps, chain.y_size) if kept.batch_first else (steps, batch, chain.y_size)
+                dy = as_real_array("d_y", d_y, shape, self.dtype)
+                dy = np.ascontiguousarray(dy.swapaxes(0, 1)) if kept.batch_first else dy
+        dh_flat, dc_flat = self._check_state(d_h_n, d_c_n, batch, "d_h_n", "d_c_n")
+        if dh_flat is None:
+            dh_flat = np.zeros(batch * sum(chain.state_sizes), dtype=self.dtype)
+        if dc_flat is None:
+            dc_flat = np.zeros(batch * sum(chain.cell_state_sizes), dtype=self.dtype)
+        dh_slots = [s.copy() for s in split_slots(dh_flat, batch, chain.state_sizes)]
+        dc_slots = [s.copy() for s in split_slots(dc_flat, batch, chain.cell_state_sizes)]
+        grads = self._backward_flat(kept.tape, d_out, dh_slots, dc_slots, dy)
+        d_x = grads.x
+        if d_x is not None and kept.batch_first:
+            d_x = np.ascontiguousarray(d_x.swapaxes(0, 1))
+        c0 = None if grads.c0 is None else friendly_states(grads.c0)  # type: ignore[arg-type]
+        return replace(grads, x=d_x, h0=friendly_states(grads.h0), c0=c0)  # type: ignore[arg-type]
 
     def step(self, x_t: Any, state: State | tuple[Any, Any] | None = None) -> tuple[np.ndarray, State]:
         """One time step of a chain whose layers all run forward (streaming).
@@ -206,6 +272,36 @@ class ChainNet(ABC):
         if chain.cell_state_sizes and c_flat is not None:
             c_n = friendly_states(split_slots(c_flat, batch, chain.cell_state_sizes))
         return Result(output=output, h_n=h_n, c_n=c_n, y=y)
+
+    # -- backward (backends that have it override these three) --------------------------------------
+
+    #: Whether this backend computes gradients (``forward(..., keep=True)`` and ``backward``).
+    supports_backward: bool = False
+
+    def _no_backward(self) -> BackendError:
+        return BackendError(self.backend, "backward() is not implemented in this backend yet (numpy has it)")
+
+    def _keep_forward(
+        self,
+        inputs: np.ndarray,
+        h0_flat: np.ndarray | None,
+        c0_flat: np.ndarray | None,
+        lengths: np.ndarray | None,
+    ) -> Any:
+        """Checked arguments as for :meth:`_forward_flat` -> the tape :meth:`_backward_flat` reads."""
+        raise self._no_backward()
+
+    def _backward_flat(
+        self,
+        tape: Any,
+        d_output: np.ndarray | None,
+        d_h_n: list[np.ndarray],
+        d_c_n: list[np.ndarray],
+        d_y: np.ndarray | None,
+    ) -> Gradients:
+        """Checked, time-major gradients (d_output [T, B, W] or None, one [B, H_k] per slot, d_y or None)
+        -> :class:`Gradients` with ``x`` time-major and ``h0``/``c0`` as lists of slots."""
+        raise self._no_backward()
 
     @abstractmethod
     def _forward_flat(

@@ -4,6 +4,9 @@ readout and dense layers (the helpers of :mod:`rnn_rosetta.chain`).
 Kernel ``"auto"`` (name ``fast``) runs each layer with :mod:`rnn_rosetta.backends.numpy_fast`,
 ``"plain"`` with :mod:`rnn_rosetta.reference`; the parts around the layers are the same numpy lines
 for both.
+
+Backward (``forward(..., keep=True)``, then ``backward``) runs :mod:`rnn_rosetta.backward` on the same
+dtype-rounded weights, whichever kernel computes the forward result.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import numpy as np
 from rnn_rosetta import reference
 from rnn_rosetta.backends import numpy_fast
 from rnn_rosetta.backends.chain_net import ChainNet, FlatResult, join_slots, split_slots
+from rnn_rosetta.backward.chain_backward import ChainTape, chain_backward, chain_forward
+from rnn_rosetta.backward.gradients import Gradients
 from rnn_rosetta.chain import Chain, apply_dense, merge_directions
 from rnn_rosetta.model import Model
 
@@ -22,6 +27,7 @@ KERNEL_NAMES: dict[str, str] = {"auto": "fast", "plain": "plain"}
 class NumpyChainNet(ChainNet):
     backend = "numpy"
     kernels = ("auto", "plain")
+    supports_backward = True
 
     def __init__(self, chain: Chain, dtype: str = "float64", kernel: str = "auto") -> None:
         super().__init__(chain, dtype, kernel)
@@ -96,6 +102,34 @@ class NumpyChainNet(ChainNet):
         del steps
         c_flat = join_slots(c_n, dt) if chain.cell_state_sizes else None
         return np.ascontiguousarray(x), join_slots(h_n, dt), c_flat, y
+
+    def _keep_forward(
+        self,
+        inputs: np.ndarray,
+        h0_flat: np.ndarray | None,
+        c0_flat: np.ndarray | None,
+        lengths: np.ndarray | None,
+    ) -> ChainTape:
+        chain, dt = self._chain, self.dtype
+        batch = inputs.shape[1]
+        h0 = split_slots(np.zeros(batch * sum(chain.state_sizes), dtype=dt) if h0_flat is None else h0_flat,
+                         batch, chain.state_sizes)  # fmt: skip
+        c0 = split_slots(np.zeros(batch * sum(chain.cell_state_sizes), dtype=dt) if c0_flat is None else c0_flat,
+                         batch, chain.cell_state_sizes)  # fmt: skip
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            tape, *_ = chain_forward(chain, inputs, h0, c0, lengths)
+        return tape
+
+    def _backward_flat(
+        self,
+        tape: ChainTape,
+        d_output: np.ndarray | None,
+        d_h_n: list[np.ndarray],
+        d_c_n: list[np.ndarray],
+        d_y: np.ndarray | None,
+    ) -> Gradients:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return chain_backward(self._chain, tape, d_output, d_h_n, d_c_n, d_y)
 
 
 def _merged(layer: Model, merge: str, output: np.ndarray, h_n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

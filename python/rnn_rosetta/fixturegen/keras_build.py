@@ -5,7 +5,8 @@
    ``numpy.random.default_rng(spec.seed)`` (Keras' own initialisers are not used);
 3. import it with :func:`rnn_rosetta.interop.model_from_keras` (the fixture's model);
 4. draw each case's inputs from ``numpy.random.default_rng(spec.input_seed)``: tokens ``[T, B]`` uniform
-   in ``0..V-1`` for an embedding model, else ``x [T, B, I]`` standard normal times ``x_scale``;
+   in ``0..V-1`` for an embedding model; for a ``one_hot`` spec characters ``[T, B]`` uniform in ``0..I-1``
+   as one-hot rows of ``x [T, B, I]``; else ``x [T, B, I]`` standard normal times ``x_scale``;
 5. answer each case with :func:`rnn_rosetta.interop.keras_expected`: the Keras model itself, every layer
    rebuilt in float64, run inside ``keras_float64`` (the keras-team/keras#23704 workaround: Keras 3 on
    torch maps float64 matmul results to float32 unless its dtype table is told otherwise). Keras gives
@@ -58,8 +59,8 @@ def _keras() -> Any:
 
 def _make_layer(keras: Any, layer: KerasLayer) -> Any:
     kwargs = {**layer.kwargs, "dtype": "float64"}  # explicit: Keras caches its global dtype policy on first use
-    if layer.inner is not None:
-        kwargs["layer"] = _make_layer(keras, layer.inner)
+    if layer.inner is not None:  # RNN(cell=...) or Bidirectional(layer=...)
+        kwargs["cell" if layer.kind == "RNN" else "layer"] = _make_layer(keras, layer.inner)
     return getattr(keras.layers, layer.kind)(**kwargs)
 
 
@@ -85,6 +86,10 @@ def keras_inputs(spec: KerasSpec) -> list[CaseInputs]:
         if spec.vocab_size is not None:
             tokens = rng.integers(0, spec.vocab_size, size=(case.steps, case.batch))  # [T, B]
             cases.append(CaseInputs(case.name, None, tokens=tokens.astype(np.int64)))
+        elif spec.one_hot:
+            characters = rng.integers(0, spec.input_size, size=(case.steps, case.batch))  # [T, B]
+            x = np.eye(spec.input_size)[characters]  # [T, B, I]: one 1 per row
+            cases.append(CaseInputs(case.name, x))
         else:
             x = rng.standard_normal((case.steps, case.batch, spec.input_size)) * case.x_scale  # [T, B, I]
             cases.append(CaseInputs(case.name, x))
@@ -127,5 +132,6 @@ def build_keras_document(spec: KerasSpec) -> dict[str, Any]:
         "workaround": WORKAROUND if _workaround_needed() else "none needed (this Keras keeps float64)",
         "weights": f"every Keras weight uniform in +-{spec.weight_scale} from default_rng(seed), get_weights() order",
         "inputs": "default_rng(input_seed): tokens uniform in 0..V-1, or x standard normal times the case's scale",
+        **({"one_hot": "x holds one-hot rows of characters uniform in 0..I-1"} if spec.one_hot else {}),
     }
     return fixture_document(spec.name, spec.description, chain, cases, TOLERANCE, provenance)

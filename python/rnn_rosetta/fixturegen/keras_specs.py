@@ -5,7 +5,13 @@ class name and its keyword arguments), built by :mod:`rnn_rosetta.fixturegen.ker
 weight redrawn from ``numpy.random.default_rng(seed)``, imported with ``model_from_keras`` and answered
 by Keras itself in float64 on the torch backend. A Keras model takes neither initial states nor
 lengths, so every case is plain random inputs: ``x`` standard normal times ``x_scale`` (or tokens
-uniform in ``0..V-1``), drawn from ``numpy.random.default_rng(input_seed)``.
+uniform in ``0..V-1``, or one-hot rows of characters uniform in ``0..I-1`` for a ``one_hot`` spec),
+drawn from ``numpy.random.default_rng(input_seed)``.
+
+Issue 11 adds the seed articles' Keras programs at small sizes (``keras_seed_*``): seed 002's stack
+(``keras_seed_stack``, kept from issue 10), seed 000's character generator with LSTM and GRU layers
+(one-hot characters in, Dropout(0.2) after each recurrent layer: identity in ``predict``), and seed
+004's per-step regressors (LSTM, GRU and ``RNN(SimpleRNNCell)`` -> Dense(1)).
 
 Issue 10: Keras' GRU docstring and its default disagree about ``reset_after``, so both values are
 pinned here with an explicit fixture each (``keras_gru_reset_after_true`` / ``_false``: the same
@@ -20,7 +26,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class KerasLayer:
-    """``keras.layers.<kind>(**options)``; ``inner`` is the wrapped layer of a ``Bidirectional``."""
+    """``keras.layers.<kind>(**options)``; ``inner`` is the wrapped layer of a ``Bidirectional`` or the cell of
+    an ``RNN``."""
 
     kind: str
     options: tuple[tuple[str, Any], ...] = ()
@@ -50,6 +57,7 @@ class KerasSpec:
     seed: int = 0  # the weights
     input_seed: int = 0  # the cases' inputs
     weight_scale: float = 0.5  # every Keras weight is uniform in +-this (so Keras' zero biases are not zero)
+    one_hot: bool = False  # x [T, B, I] holds one-hot rows (characters uniform in 0..I-1), as a character model reads
 
 
 def _layer(kind: str, **options: Any) -> KerasLayer:
@@ -62,6 +70,52 @@ CASES: tuple[KerasCase, ...] = (
     KerasCase("large_inputs", 4, 2, x_scale=4.0),
 )
 TOKEN_CASES: tuple[KerasCase, ...] = (KerasCase("random", 5, 3), KerasCase("long", 12, 2))
+
+
+# seed 000's windows are 100 characters long; seed 004's inputs are 10 steps
+CHAR_CASES: tuple[KerasCase, ...] = (
+    KerasCase("random", 5, 3),
+    KerasCase("long", 12, 2),
+    KerasCase("window_100", 100, 2),
+)
+SEED_004_CASES: tuple[KerasCase, ...] = (*CASES, KerasCase("ten_steps", 10, 4))
+CHAR_UNITS, CHAR_VOCAB = 12, 15  # the seed's are 128 units over its text's characters
+
+
+def _char_generator(cell: str, seed: int) -> KerasSpec:
+    """Seed 000 section 6: one-hot characters -> cell(u, sequences) -> Dropout -> cell(u) -> Dropout -> softmax."""
+    return KerasSpec(
+        f"keras_seed_char_{cell.lower()}",
+        f"seed 000's character generator ({cell} version), small: one-hot characters [T, {CHAR_VOCAB}] -> "
+        f"{cell}({CHAR_UNITS}, return_sequences=True) -> Dropout(0.2) -> {cell}({CHAR_UNITS}) -> Dropout(0.2) -> "
+        f"Dense({CHAR_VOCAB}, softmax) (the seed: {cell}(128) over its text's characters, windows of 100; "
+        "Dropout is the identity at inference)",
+        (
+            _layer(cell, units=CHAR_UNITS, return_sequences=True),
+            _layer("Dropout", rate=0.2),
+            _layer(cell, units=CHAR_UNITS),
+            _layer("Dropout", rate=0.2),
+            _layer("Dense", units=CHAR_VOCAB, activation="softmax"),
+        ),
+        CHAR_CASES,
+        input_size=CHAR_VOCAB,
+        seed=seed,
+        input_seed=seed + 100,
+        one_hot=True,
+    )
+
+
+def _seed_004(name: str, recurrent: KerasLayer, what: str, input_size: int, seed: int) -> KerasSpec:
+    """Seed 004 chapter 10: a recurrent layer of 10 units -> Dense(1) (a regressor), at the seed's own sizes."""
+    return KerasSpec(
+        f"keras_seed_004_{name}",
+        f"seed 004's {what} -> Dense(1) on input {input_size}, at the seed's sizes",
+        (recurrent, _layer("Dense", units=1)),
+        SEED_004_CASES,
+        input_size=input_size,
+        seed=seed,
+        input_seed=seed + 100,
+    )
 
 
 def _gru_pair(reset_after: bool, seed: int) -> KerasSpec:
@@ -102,6 +156,22 @@ KERAS_SPECS: tuple[KerasSpec, ...] = (
             _layer("Dense", units=3, activation="sigmoid"),
         ),
         TOKEN_CASES, input_size=6, vocab_size=20, seed=3004, input_seed=3104,
+    ),
+    _char_generator("LSTM", 3005),
+    _char_generator("GRU", 3006),
+    _seed_004(
+        "lstm", _layer("LSTM", units=10, activation="tanh", return_sequences=True),
+        "LSTM(10, activation='tanh', return_sequences=True) (its x [100, 10, 10]: 10 steps of 10)", 10, 3007,
+    ),
+    _seed_004(
+        "gru", _layer("GRU", units=10, activation="tanh", return_sequences=True),
+        "GRU(10, activation='tanh', return_sequences=True) (its x [100, 10, 10]: 10 steps of 10)", 10, 3008,
+    ),
+    _seed_004(
+        "simple_rnn", KerasLayer("RNN", (), _layer("SimpleRNNCell", units=10)),
+        "RNN(SimpleRNNCell(10)) (the seed writes RNN(SimpleRNN(10)), which Keras 3 cannot build: an RNN wraps a "
+        "cell; and feeds x [100, 10], read here as 10 steps of 1 feature; the last step's state is read out)",
+        1, 3009,
     ),
 )  # fmt: skip
 

@@ -13,7 +13,9 @@ from typing import Any
 
 @dataclass(frozen=True)
 class ProgramSpec:
-    """``name.json`` is ``build()`` (a fixture document, as :func:`rnn_rosetta.fixture_writer.fixture_document` makes)."""
+    """``name.json`` is ``build()``: a whole fixture document, as :func:`~rnn_rosetta.fixture_writer.fixture_document`
+    makes one.
+    """
 
     name: str
     build: Callable[[], dict[str, Any]]

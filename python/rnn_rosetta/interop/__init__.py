@@ -8,6 +8,8 @@ function                               does
 :func:`model_from_state_dict`          a bare PyTorch ``state_dict`` -> Model
 :func:`model_from_onnx`                a whole ONNX graph (``.onnx`` or ``ModelProto``) -> Model or Chain
 :func:`model_from_keras`               a Keras 3 model (``.keras`` or in memory) -> Chain
+:func:`model_from_concat_gates`        hand-written cell, one matrix per gate on ``[h, x]`` or ``[x, h]`` -> Chain
+:func:`model_from_gate_blocks`         PyTorch-shaped arrays with gate blocks in another order -> Chain
 :func:`model_to_onnx`                  Model or Chain -> ``onnx.ModelProto`` (the whole chain)
 :func:`torch_expected`                 what the PyTorch program itself computes for a case (float64)
 :func:`onnx_expected`                  what ONNX Runtime (or ``onnx.reference``) computes for a case
@@ -33,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # what static checkers see; at run time __getattr__ below loads each name when asked
     from rnn_rosetta.fixture_data import CaseInputs
     from rnn_rosetta.interop.fixture_writer import CaseData, fixture_from_torch, write_fixture
+    from rnn_rosetta.interop.hand_written import model_from_concat_gates, model_from_gate_blocks
     from rnn_rosetta.interop.keras_import import keras_expected, model_from_keras
     from rnn_rosetta.interop.onnx_export import model_to_onnx
     from rnn_rosetta.interop.onnx_import import (
@@ -50,6 +53,8 @@ _WHERE: dict[str, str] = {
     "canonical_outputs_to_onnx": "rnn_rosetta.interop.onnx_import",
     "fixture_from_torch": "rnn_rosetta.interop.fixture_writer",
     "keras_expected": "rnn_rosetta.interop.keras_import",
+    "model_from_concat_gates": "rnn_rosetta.interop.hand_written",
+    "model_from_gate_blocks": "rnn_rosetta.interop.hand_written",
     "model_from_keras": "rnn_rosetta.interop.keras_import",
     "model_from_onnx": "rnn_rosetta.interop.onnx_import",
     "model_from_state_dict": "rnn_rosetta.interop.torch_import",
@@ -67,6 +72,8 @@ __all__ = [
     "canonical_outputs_to_onnx",
     "fixture_from_torch",
     "keras_expected",
+    "model_from_concat_gates",
+    "model_from_gate_blocks",
     "model_from_keras",
     "model_from_onnx",
     "model_from_state_dict",

@@ -114,7 +114,7 @@ final class ChainDemo {
     }
 
     /** Row 0 of every slot ([B, H_k] each, one after another) as the slots of batch 1; null stays null. */
-    private static double[] row0(double[] flat, int[] sizes, int batch) {
+    static double[] row0(double[] flat, int[] sizes, int batch) {
         if (flat == null) {
             return null;
         }

@@ -35,66 +35,81 @@ import rnnrosetta.fixture.FixtureReader;
  * runs through {@link Net32}, as the C demo does: x, h0 and c0 are rounded to float for the
  * net (the table shows x as given), the state goes back to double between steps (exactly),
  * and the table reads the float results widened to double (norms summed in double).
+ * {@code --seed-table} prints the seed programs' table instead ({@link SeedTable}), and
+ * {@code --generate} text from a character model ({@link GenerateCommand}, docs/generation.md).
  * Exit status 0 on success; on error one line {@code rr_demo: FILE: JSON.PATH: problem} on
- * stderr and exit status 2.
+ * stderr and exit status 2 (1 for a model or file that cannot generate).
  */
 public final class Demo {
-    private static final String USAGE = "usage: rr_demo [--dtype float32|float64] FIXTURE.json"
-            + " (java -cp rnn-rosetta.jar:gson.jar rnnrosetta.demo.Demo [--dtype float32|float64] FIXTURE.json)";
-
     private Demo() {
     }
 
-    /** Entry point: {@code [--dtype float32|float64] FIXTURE.json}. */
+    /**
+     * Entry point: {@code [--dtype float32|float64] [--seed-table] FIXTURE.json}, or
+     * {@code --generate --prime TEXT [--length N] [--temperature T] [--seed S] [--dtype D] FIXTURE.json}
+     * ({@link DemoOptions}).
+     */
     public static void main(String[] args) {
-        String dtype = "float64";
-        String file;
-        if (args.length == 1) {
-            file = args[0];
-        } else if (args.length == 3 && args[0].equals("--dtype")) {
-            dtype = args[1];
-            file = args[2];
-        } else {
-            die(USAGE);
-            return;
-        }
-        if (!dtype.equals("float64") && !dtype.equals("float32")) {
-            die("rr_demo: --dtype must be float32 or float64, got '" + dtype + "'");
-            return;
-        }
-        String text;
+        DemoOptions options;
         try {
-            FixtureDocument doc = FixtureReader.readAny(file);
-            boolean float32 = dtype.equals("float32");
-            if (doc instanceof ChainFixture chain) {
-                text = ChainDemo.render(chain, float32);
-            } else {
-                text = float32 ? render32((Fixture) doc) : render((Fixture) doc);
-            }
-        } catch (FixtureError e) {
-            die("rr_demo: " + e.getMessage()); // FILE: JSON.PATH: problem
-            return;
-        } catch (IllegalArgumentException | UnsupportedOperationException e) {
-            die("rr_demo: " + file + ": " + e.getMessage());
-            return;
-        } catch (OutOfMemoryError e) {
-            die("rr_demo: " + file + ": out of memory");
+            options = DemoOptions.parse(args);
+        } catch (DemoOptions.UsageError e) {
+            die(e.getMessage().startsWith("usage: ") ? e.getMessage() : "rr_demo: " + e.getMessage(), 2);
             return;
         }
+        String file = options.file();
+        String text;
+        switch (options.mode()) {
+            case HELP -> text = DemoOptions.USAGE + "\n";
+            case GENERATE -> {
+                try {
+                    text = GenerateCommand.run(options);
+                } catch (GenerateCommand.Refusal e) {
+                    die("rr_demo: " + e.getMessage(), e.status);
+                    return;
+                }
+            }
+            default -> {
+                try {
+                    FixtureDocument doc = FixtureReader.readAny(file);
+                    text = options.mode() == DemoOptions.Mode.SEED_TABLE ? SeedTable.render(doc, options.float32())
+                            : table(doc, options.float32());
+                } catch (FixtureError e) {
+                    die("rr_demo: " + e.getMessage(), 2); // FILE: JSON.PATH: problem
+                    return;
+                } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                    die("rr_demo: " + file + ": " + e.getMessage(), 2);
+                    return;
+                } catch (OutOfMemoryError e) {
+                    die("rr_demo: " + file + ": out of memory", 2);
+                    return;
+                }
+            }
+        }
+        // The bytes of the UTF-8 encoding, whatever the platform's default charset.
         PrintStream out = System.out;
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         out.write(bytes, 0, bytes.length);
         out.flush();
         if (out.checkError()) {
-            die("rr_demo: " + file + ": cannot write to standard output");
+            die("rr_demo: " + file + ": cannot write to standard output", options.mode() == DemoOptions.Mode.GENERATE
+                    ? GenerateCommand.CANNOT_GENERATE : 2);
         }
     }
 
-    private static void die(String line) {
+    /** The demo table of either version. */
+    private static String table(FixtureDocument doc, boolean float32) {
+        if (doc instanceof ChainFixture chain) {
+            return ChainDemo.render(chain, float32);
+        }
+        return float32 ? render32((Fixture) doc) : render((Fixture) doc);
+    }
+
+    private static void die(String line, int status) {
         byte[] bytes = (line.replaceAll("\\p{Cntrl}", " ") + "\n").getBytes(StandardCharsets.UTF_8);
         System.err.write(bytes, 0, bytes.length);
         System.err.flush();
-        System.exit(2);
+        System.exit(status);
     }
 
     /**

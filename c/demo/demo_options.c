@@ -1,0 +1,229 @@
+/*
+ * demo_options.c - rr_demo's command line with glibc's getopt_long: every
+ * option at most once, options that only --generate takes refused without
+ * it, numbers parsed strictly (a value is refused rather than read as
+ * something else: "12x", " 5", "-1", "0x10", "1e999" and "nan" all are).
+ */
+#include "demo_options.h"
+#include "utf8.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char demo_usage[] =
+    "usage: rr_demo [--dtype float32|float64] [--seed-table] FIXTURE.json\n"
+    "       rr_demo --generate --prime TEXT [--length N] [--temperature T]\n"
+    "               [--seed S] [--dtype float32|float64] FIXTURE.json\n"
+    "       rr_demo --help\n";
+
+/* getopt_long's values for the long options */
+enum {
+    OPT_HELP = 'h',
+    OPT_DTYPE = 256,
+    OPT_SEED_TABLE,
+    OPT_GENERATE,
+    OPT_PRIME,
+    OPT_LENGTH,
+    OPT_TEMPERATURE,
+    OPT_SEED,
+    OPT_END
+};
+
+static const struct option long_options[] = {
+    { "help", no_argument, NULL, OPT_HELP },
+    { "dtype", required_argument, NULL, OPT_DTYPE },
+    { "seed-table", no_argument, NULL, OPT_SEED_TABLE },
+    { "generate", no_argument, NULL, OPT_GENERATE },
+    { "prime", required_argument, NULL, OPT_PRIME },
+    { "length", required_argument, NULL, OPT_LENGTH },
+    { "temperature", required_argument, NULL, OPT_TEMPERATURE },
+    { "seed", required_argument, NULL, OPT_SEED },
+    { NULL, 0, NULL, 0 },
+};
+
+/* "--name" of a long option's value */
+static const char *option_name(int value)
+{
+    for (const struct option *o = long_options; o->name != NULL; o++) {
+        if (o->val == value) {
+            return o->name;
+        }
+    }
+    return "?";
+}
+
+/* An unsigned decimal integer 0..max: digits only, nothing after them. */
+static int parse_unsigned(const char *text, unsigned long long max,
+                          unsigned long long *out)
+{
+    if (text[0] < '0' || text[0] > '9') {
+        return 0;
+    }
+    errno = 0;
+    char *end = NULL;
+    const unsigned long long value = strtoull(text, &end, 10);
+    if (errno != 0 || *end != '\0' || value > max) {
+        return 0;
+    }
+    *out = value;
+    return 1;
+}
+
+/* A finite decimal number >= 0 (strtod in the C locale; no leading blank,
+ * no hexadecimal form). */
+static int parse_temperature(const char *text, double *out)
+{
+    const int starts_well = (text[0] >= '0' && text[0] <= '9') ||
+                            (text[0] == '.' && text[1] >= '0' &&
+                             text[1] <= '9');
+    if (!starts_well || strpbrk(text, "xX") != NULL) {
+        return 0;
+    }
+    char *end = NULL;
+    const double value = strtod(text, &end);
+    if (*end != '\0' || !isfinite(value) || value < 0.0) {
+        return 0;
+    }
+    *out = value;
+    return 1;
+}
+
+/* One option's value into *out; 0 with the message when it is bad. */
+static int take_value(int option, const char *value, demo_options *out,
+                      char *message, size_t size)
+{
+    unsigned long long number = 0;
+    switch (option) {
+    case OPT_DTYPE:
+        if (strcmp(value, "float32") == 0 || strcmp(value, "float64") == 0) {
+            out->dtype = value[5] == '3' ? RR_FLOAT32 : RR_FLOAT64;
+            return 1;
+        }
+        snprintf(message, size, "--dtype must be float32 or float64, got "
+                 "'%.40s'", value);
+        return 0;
+    case OPT_PRIME:
+        if (value[0] == '\0' || !utf8_valid(value)) {
+            snprintf(message, size, value[0] == '\0'
+                     ? "--prime must not be empty"
+                     : "--prime is not valid UTF-8");
+            return 0;
+        }
+        out->prime = value;
+        return 1;
+    case OPT_LENGTH:
+        if (parse_unsigned(value, DEMO_MAX_LENGTH, &number)) {
+            out->length = (size_t)number;
+            return 1;
+        }
+        snprintf(message, size, "--length must be an integer in 0 .. %zu, "
+                 "got '%.40s'", DEMO_MAX_LENGTH, value);
+        return 0;
+    case OPT_TEMPERATURE:
+        if (parse_temperature(value, &out->temperature)) {
+            return 1;
+        }
+        snprintf(message, size, "--temperature must be a finite number >= 0, "
+                 "got '%.40s'", value);
+        return 0;
+    case OPT_SEED:
+        if (parse_unsigned(value, UINT64_MAX, &number)) {
+            out->seed = (uint64_t)number;
+            return 1;
+        }
+        snprintf(message, size, "--seed must be an integer in 0 .. %llu, "
+                 "got '%.40s'", (unsigned long long)UINT64_MAX, value);
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+/* The combination of options: modes exclusive, --generate's options only
+ * with it, --prime required by it, one FIXTURE. */
+static int check_combination(const int *given, int positional,
+                             char *message, size_t size)
+{
+    static const int generate_only[] = { OPT_PRIME, OPT_LENGTH,
+                                         OPT_TEMPERATURE, OPT_SEED };
+    if (given[OPT_SEED_TABLE - OPT_DTYPE] && given[OPT_GENERATE - OPT_DTYPE]) {
+        snprintf(message, size, "--seed-table and --generate exclude each "
+                 "other");
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof generate_only / sizeof generate_only[0];
+         i++) {
+        if (given[generate_only[i] - OPT_DTYPE] &&
+            !given[OPT_GENERATE - OPT_DTYPE]) {
+            snprintf(message, size, "--%s needs --generate",
+                     option_name(generate_only[i]));
+            return 0;
+        }
+    }
+    if (given[OPT_GENERATE - OPT_DTYPE] && !given[OPT_PRIME - OPT_DTYPE]) {
+        snprintf(message, size, "--generate needs --prime TEXT");
+        return 0;
+    }
+    if (positional != 1) {
+        snprintf(message, size, positional == 0
+                 ? "missing FIXTURE" : "expected one FIXTURE, got %d",
+                 positional);
+        return 0;
+    }
+    return 1;
+}
+
+demo_parse_result demo_parse_options(int argc, char **argv,
+                                     demo_options *out, char *message,
+                                     size_t size)
+{
+    int given[OPT_END - OPT_DTYPE] = { 0 };
+    memset(out, 0, sizeof *out);
+    out->dtype = RR_FLOAT64;
+    out->length = 200;
+    out->temperature = 1.0;
+    opterr = 0; /* our own messages */
+    optind = 1;
+    int option = 0;
+    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) !=
+           -1) {
+        if (option == OPT_HELP) {
+            return DEMO_PARSE_HELP;
+        }
+        if (option == '?' || option == ':') {
+            /* optopt: the option's value when it lacks its argument, the
+             * letter of an unknown short option, 0 for an unknown long one
+             * (then argv[optind - 1] is what was typed) */
+            if (option == ':') {
+                snprintf(message, size, "--%s needs a value",
+                         option_name(optopt));
+            } else if (optopt > 0 && optopt < 128) {
+                snprintf(message, size, "unknown option '-%c'", optopt);
+            } else {
+                snprintf(message, size, "unknown option '%.60s'",
+                         argv[optind - 1]);
+            }
+            return DEMO_PARSE_ERROR;
+        }
+        if (given[option - OPT_DTYPE]++) {
+            snprintf(message, size, "--%s is given twice",
+                     option_name(option));
+            return DEMO_PARSE_ERROR;
+        }
+        if (!take_value(option, optarg, out, message, size)) {
+            return DEMO_PARSE_ERROR;
+        }
+    }
+    if (!check_combination(given, argc - optind, message, size)) {
+        return DEMO_PARSE_ERROR;
+    }
+    out->mode = given[OPT_GENERATE - OPT_DTYPE]  ? DEMO_GENERATE
+                : given[OPT_SEED_TABLE - OPT_DTYPE] ? DEMO_SEED_TABLE
+                                                    : DEMO_TABLE;
+    out->path = argv[optind];
+    return DEMO_PARSE_OK;
+}

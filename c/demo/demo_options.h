@@ -1,0 +1,54 @@
+/*
+ * demo_options.h - rr_demo's command line (getopt_long):
+ *
+ *   rr_demo [--dtype float32|float64] [--seed-table] FIXTURE
+ *   rr_demo --generate --prime TEXT [--length N] [--temperature T] [--seed S]
+ *           [--dtype float32|float64] FIXTURE
+ *
+ * Numbers are read strictly (every character consumed, no sign, no
+ * blanks): --length 0..1000000 (200), --temperature finite >= 0 (1.0),
+ * --seed 0..2^64-1 (0). --prime is non-empty valid UTF-8.
+ */
+#ifndef RR_DEMO_OPTIONS_H
+#define RR_DEMO_OPTIONS_H
+
+#include "rnn_rosetta.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The most characters --length asks for. */
+#define DEMO_MAX_LENGTH ((size_t)1000000)
+
+typedef enum demo_mode {
+    DEMO_TABLE = 0,      /* docs/demo-output.md: the demo's table          */
+    DEMO_SEED_TABLE = 1, /* --seed-table: the seed programs' table         */
+    DEMO_GENERATE = 2    /* --generate: text (docs/generation.md)          */
+} demo_mode;
+
+typedef struct demo_options {
+    demo_mode mode;
+    rr_dtype dtype;      /* RR_FLOAT64 unless --dtype float32              */
+    const char *path;    /* FIXTURE                                        */
+    const char *prime;   /* --generate: the prime (UTF-8)                  */
+    size_t length;       /* --generate: characters to generate             */
+    double temperature;  /* --generate: 0 = greedy                         */
+    uint64_t seed;       /* --generate: SplitMix64's seed                  */
+} demo_options;
+
+typedef enum demo_parse_result {
+    DEMO_PARSE_OK = 0,    /* *out holds the options                        */
+    DEMO_PARSE_HELP = 1,  /* --help: print the usage to stdout, exit 0     */
+    DEMO_PARSE_ERROR = 2  /* message holds one line: exit 2 with usage     */
+} demo_parse_result;
+
+/* The usage text (several lines, each ending in '\n'). */
+extern const char demo_usage[];
+
+/* Parse argv [argc] (getopt_long may permute it) into *out; on
+ * DEMO_PARSE_ERROR, message [size] says what is wrong. */
+demo_parse_result demo_parse_options(int argc, char **argv,
+                                     demo_options *out, char *message,
+                                     size_t size);
+
+#endif /* RR_DEMO_OPTIONS_H */

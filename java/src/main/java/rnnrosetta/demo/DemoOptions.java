@@ -1,0 +1,193 @@
+package rnnrosetta.demo;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import rnnrosetta.generation.SplitMix64;
+
+/**
+ * The demo's command line, parsed and checked before any file is read:
+ *
+ * <pre>
+ *   Demo [--dtype float32|float64] [--seed-table] FIXTURE
+ *   Demo --generate --prime TEXT [--length N] [--temperature T] [--seed S] [--dtype D] FIXTURE
+ *   Demo --help
+ * </pre>
+ *
+ * As the C demo reads them (getopt_long): options and the one FIXTURE in any order, a value as
+ * the next argument or after '=', "--" ending the options; an option given twice is refused. Numbers are read strictly (docs/generation.md): length an integer 0..1000000,
+ * temperature a finite decimal &gt;= 0, seed an integer 0..2^64-1.
+ *
+ * @param mode        what to print
+ * @param float32     whether --dtype float32 was given
+ * @param file        the fixture, as given
+ * @param prime       --prime (GENERATE only)
+ * @param length      --length, default 200
+ * @param temperature --temperature, default 1.0
+ * @param seed        --seed as the bits of an unsigned 64-bit integer, default 0
+ */
+record DemoOptions(Mode mode, boolean float32, String file, String prime, int length, double temperature,
+                   long seed) {
+    /** What the demo prints. */
+    enum Mode {
+        /** The demo table (docs/demo-output.md). */
+        TABLE,
+        /** The seed programs' table (docs/demo-output.md, "The seed table"). */
+        SEED_TABLE,
+        /** Generated text (docs/generation.md). */
+        GENERATE,
+        /** The usage, on standard output. */
+        HELP
+    }
+
+    static final String USAGE = "usage: rr_demo [--dtype float32|float64] [--seed-table] FIXTURE.json"
+            + " | rr_demo --generate --prime TEXT [--length N] [--temperature T] [--seed S]"
+            + " [--dtype float32|float64] FIXTURE.json"
+            + " (java -cp rnn-rosetta.jar:gson.jar rnnrosetta.demo.Demo ...)";
+
+    private static final int MAX_LENGTH = 1_000_000;
+    private static final String DECIMAL = "[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?";
+    private static final List<String> VALUED = List.of("--dtype", "--prime", "--length", "--temperature", "--seed");
+    private static final List<String> FLAGS = List.of("--seed-table", "--generate", "--help");
+
+    /** A command line the demo refuses: the message is one line without the "rr_demo: " prefix. */
+    static final class UsageError extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        UsageError(String problem) {
+            super(problem);
+        }
+    }
+
+    /**
+     * The options of {@code args}.
+     *
+     * @throws UsageError on anything the demo does not accept (one line)
+     */
+    static DemoOptions parse(String[] args) {
+        String dtype = "float64";
+        String prime = null;
+        String length = null;
+        String temperature = null;
+        String seed = null;
+        boolean seedTable = false;
+        boolean generate = false;
+        List<String> files = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals("--")) {
+                files.addAll(List.of(args).subList(i + 1, args.length));
+                break;
+            }
+            if (arg.equals("-h")) {
+                arg = "--help";
+            }
+            if (!arg.startsWith("--")) {
+                files.add(arg);
+                continue;
+            }
+            int eq = arg.indexOf('=');
+            String name = eq < 0 ? arg : arg.substring(0, eq);
+            if (FLAGS.contains(name)) {
+                if (eq >= 0) {
+                    throw new UsageError("option '" + name + "' takes no value");
+                }
+                if (!seen.add(name)) {
+                    throw new UsageError(name + " is given twice");
+                }
+                switch (name) {
+                    case "--seed-table" -> seedTable = true;
+                    case "--generate" -> generate = true;
+                    default -> {
+                        return new DemoOptions(Mode.HELP, false, null, null, 0, 0, 0);
+                    }
+                }
+                continue;
+            }
+            if (!VALUED.contains(name)) {
+                throw new UsageError("unknown option '" + name + "' (see --help)");
+            }
+            String value;
+            if (eq >= 0) {
+                value = arg.substring(eq + 1);
+            } else if (i + 1 < args.length) {
+                value = args[++i];
+            } else {
+                throw new UsageError("option '" + name + "' needs a value");
+            }
+            if (!seen.add(name)) {
+                throw new UsageError(name + " is given twice");
+            }
+            switch (name) {
+                case "--dtype" -> dtype = value;
+                case "--prime" -> prime = value;
+                case "--length" -> length = value;
+                case "--temperature" -> temperature = value;
+                default -> seed = value;
+            }
+        }
+        if (files.size() != 1) {
+            throw new UsageError(USAGE);
+        }
+        if (!dtype.equals("float64") && !dtype.equals("float32")) {
+            throw new UsageError("--dtype must be float32 or float64, got '" + dtype + "'");
+        }
+        boolean float32 = dtype.equals("float32");
+        if (!generate) {
+            for (String[] given : new String[][] {{"--prime", prime}, {"--length", length},
+                {"--temperature", temperature}, {"--seed", seed}}) {
+                if (given[1] != null) {
+                    throw new UsageError(given[0] + " needs --generate");
+                }
+            }
+            return new DemoOptions(seedTable ? Mode.SEED_TABLE : Mode.TABLE, float32, files.get(0), null, 0, 0, 0);
+        }
+        if (seedTable) {
+            throw new UsageError("--seed-table and --generate cannot be combined");
+        }
+        if (prime == null) {
+            throw new UsageError("--generate needs --prime TEXT");
+        }
+        if (prime.isEmpty()) {
+            throw new UsageError("--prime must not be empty");
+        }
+        return new DemoOptions(Mode.GENERATE, float32, files.get(0), prime, length(length),
+                temperature(temperature), seed(seed));
+    }
+
+    private static int length(String text) {
+        if (text == null) {
+            return 200;
+        }
+        if (text.matches("[0-9]{1,18}") && Long.parseLong(text) <= MAX_LENGTH) {
+            return (int) Long.parseLong(text);
+        }
+        throw new UsageError("--length must be an integer in 0 .. " + MAX_LENGTH + ", got '" + text + "'");
+    }
+
+    private static double temperature(String text) {
+        if (text == null) {
+            return 1.0;
+        }
+        if (text.matches(DECIMAL)) {
+            double t = Double.parseDouble(text);
+            if (t >= 0 && !Double.isInfinite(t)) {
+                return t;
+            }
+        }
+        throw new UsageError("--temperature must be a finite number >= 0, got '" + text + "'");
+    }
+
+    private static long seed(String text) {
+        if (text == null) {
+            return 0;
+        }
+        try {
+            return SplitMix64.parseSeed(text);
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--seed must be an integer in 0 .. 18446744073709551615, got '" + text + "'");
+        }
+    }
+}
