@@ -20,8 +20,10 @@ clean:
 help:
 	@echo "make            build c/build (librnn_rosetta.so, librnn_rosetta_fixture.so, rr_demo,"
 	@echo "                librr_probe.so) and java/build (rnn-rosetta.jar)"
-	@echo "make demo-c FIXTURE=f.json     run the C demo"
-	@echo "make demo-java FIXTURE=f.json  run the Java demo"
+	@echo "make demo-c FIXTURE=f.json [ARGS=...]     run the C demo (ARGS: --seed-table, --dtype float32,"
+	@echo "                                           --generate --prime TEXT ...: docs/generation.md)"
+	@echo "make demo-java FIXTURE=f.json [ARGS=...]  run the Java demo (the same ARGS)"
+	@echo "make seed-demos-c                        the seed C and Java programs' tables, from the C demo"
 	@echo "make install PREFIX=/usr/local  headers, libraries, lib/pkgconfig/rnn-rosetta.pc, share/java jar"
 	@echo "make uninstall PREFIX=/usr/local"
 	@echo "make clean      remove build outputs"

@@ -263,6 +263,8 @@ CATALOGUE: tuple[BadFixture, ...] = (
     BadFixture("nesting_65_in_provenance", HEAD, _set("provenance.note", json.loads("[" * 64 + "]" * 64)), "provenance.note"),
     BadFixture("lone_surrogate_in_description", HEAD, _text('"description": "', '"description": "\\ud800'), "UTF-16 surrogate"),
     BadFixture("lone_surrogate_in_key", HEAD, _text('"provenance": {', '"provenance": {"\\udc00": 1, '), "UTF-16 surrogate"),
+    BadFixture("nul_in_description", HEAD, _text('"description": "', '"description": "a\\u0000b'), "\\u0000 in a string is not accepted"),
+    BadFixture("nul_in_key", HEAD, _text('"provenance": {', '"provenance": {"a\\u0000": 1, '), "\\u0000 in a string is not accepted"),
     BadFixture("unknown_key_in_last_case", "lstm_small", _set("cases.3.inputs.mask", None), "cases[3].inputs.mask"),
     # version 2: chains
     BadFixture("v2_unknown_layer_key", SEQ, _set("model.layers.0.bias", 1), "model.layers[0].bias"),

@@ -424,3 +424,21 @@ def test_the_demos_refuse_with_the_commands_exit_status(program: str, char_path:
     no_vocabulary = run_process(command(paths.fixtures_dir() / "seq_classifier.json", ["--prime", "To"]))
     assert no_vocabulary.returncode == 1 and no_vocabulary.stdout == b"", no_vocabulary.stderr
     assert b"no vocabulary" in no_vocabulary.stderr and len(no_vocabulary.stderr.strip().splitlines()) == 1
+
+
+def test_infinite_logits_are_refused_as_a_model_problem_by_every_program(tmp_path: Path) -> None:
+    """Weights 1e308 and biases 1.7e308 overflow every logit to inf: all five programs exit 1 with one line."""
+    chain = character_chain()
+    last = chain.dense[-1]
+    huge = replace(last, weight=np.full_like(last.weight, 1e308), bias=np.full_like(last.bias, 1.7e308))
+    path = write_character_fixture(tmp_path / "overflow.json", replace(chain, dense=(*chain.dense[:-1], huge)))
+    args = generate_args(7, "0.5", prime="To", length=5)
+    commands = {backend: [sys.executable, "-m", "rnn_rosetta", "generate", str(path), *args, "--backend", backend]
+                for backend in rr.BACKENDS}  # fmt: skip
+    commands |= {"c-demo": c_demo_command(path, args), "java-demo": java_demo_command(path, args)}
+    for program, command in commands.items():
+        done = run_process(command)
+        err = done.stderr.decode("utf-8")
+        assert (done.returncode, done.stdout) == (1, b""), (program, err)
+        assert _one_line(err).endswith(": the model gives no distribution to sample from"), (program, err)
+        assert f"{path}: logits[" in err, (program, err)

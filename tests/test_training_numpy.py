@@ -33,7 +33,12 @@ def test_weights_round_trip_by_path() -> None:
 
 
 def test_adam_with_norm_clipping_follows_torch_step_by_step() -> None:
-    """A character-model-shaped chain, next-token cross-entropy, clip 1.0 (it bites), Adam: 100 steps."""
+    """A character-model-shaped chain, next-token cross-entropy, clip 0.1 (bites on most steps), Adam 2e-3, 100 steps.
+
+    (Trained much harder, e.g. lr 2e-2, the gates saturate: ``1 - sigmoid`` then cancels, and one-ulp differences
+    between our forward and torch's grow to 1e-9 in the gradients within 70 steps. Both are right; the issue's
+    target, 100 steps at lr 2e-3, stays at 1e-16.)
+    """
     rng = np.random.default_rng(5)
     vocab, steps, batch = 7, 6, 3
     layers = (LayerOpts("lstm", 6), LayerOpts("gru", 5, "bidirectional", "ave"))
@@ -45,24 +50,54 @@ def test_adam_with_norm_clipping_follows_torch_step_by_step() -> None:
     leaves = torch_leaves(torch, chain)
     h0 = [torch.zeros(batch, size, dtype=torch.float64) for size in chain.state_sizes]
     c0 = [torch.zeros(batch, size, dtype=torch.float64) for size in chain.cell_state_sizes]
-    theirs = torch.optim.Adam(list(leaves.values()), lr=2e-2)
-    ours = Adam(lr=2e-2)
+    theirs = torch.optim.Adam(list(leaves.values()), lr=2e-3)
+    ours = Adam(lr=2e-3)
     for step in range(100):
         net = rr.get_backend("numpy").load(chain)
         res = net.forward(inputs, keep=True)
         loss, d_logits = softmax_cross_entropy(res.y, targets)
         grads = net.backward(d_y=d_logits)
-        clipped, norm = clip_grad_norm(grads.weights, 1.0)
+        clipped, norm = clip_grad_norm(grads.weights, 0.1)
         chain = chain_with_weights(chain, ours.step(chain_weights(chain), clipped))
 
         theirs.zero_grad()
         out = torch_chain_forward(torch, structure, leaves, torch.tensor(inputs), np.full(batch, steps), h0, c0)
         want = torch.nn.functional.cross_entropy(out["y"].reshape(-1, vocab), torch.tensor(targets).reshape(-1))
         want.backward()
-        want_norm = torch.nn.utils.clip_grad_norm_(list(leaves.values()), 1.0)
+        want_norm = torch.nn.utils.clip_grad_norm_(list(leaves.values()), 0.1)
         theirs.step()
-        print(step, loss, norm, abs(loss - want.item()) / want.item())
         assert loss == pytest.approx(want.item(), rel=1e-9), f"step {step}"
         assert norm == pytest.approx(want_norm.item(), rel=1e-9), f"step {step}"
     for path, w in chain_weights(chain).items():
         np.testing.assert_allclose(w, leaves[path].detach().numpy(), rtol=1e-9, atol=1e-12, err_msg=path)
+
+
+def test_truncated_bptt_carries_the_state_across_windows() -> None:
+    """Windows of k = 4 steps: each window starts from the last one's final states, gradients stop at its start."""
+    rng = np.random.default_rng(8)
+    vocab, batch, window = 6, 2, 4
+    chain = random_chain(rng, 3, (LayerOpts("lstm", 5, proj=3), LayerOpts("gru", 4)), vocab, ((vocab, "identity"),))
+    text = rng.integers(0, vocab, (3 * window + 1, batch))
+    net = rr.get_backend("numpy").load(chain)
+    leaves = torch_leaves(torch, chain)
+    h = [np.zeros((batch, size)) for size in chain.state_sizes]
+    c = [np.zeros((batch, size)) for size in chain.cell_state_sizes]
+    total: dict[str, np.ndarray] = {}
+    t_h = [torch.tensor(s) for s in h]
+    t_c = [torch.tensor(s) for s in c]
+    for start in range(0, 3 * window, window):
+        inputs, targets = text[start : start + window], text[start + 1 : start + window + 1]
+        res = net.forward(inputs, h, c, keep=True)
+        loss, d_logits = softmax_cross_entropy(res.y, targets)
+        grads = net.backward(d_y=d_logits)
+        total = {path: total.get(path, 0.0) + g for path, g in grads.weights.items()}
+        h, c = list(res.h_n), list(res.c_n)  # carried, as values: the next window's gradients stop here
+
+        out = torch_chain_forward(torch, chain, leaves, torch.tensor(inputs), np.full(batch, window), t_h, t_c)
+        want = torch.nn.functional.cross_entropy(out["y"].reshape(-1, vocab), torch.tensor(targets).reshape(-1))
+        want.backward()  # .grad accumulates over the windows
+        t_h = [s.detach() for s in out["h_n"]]
+        t_c = [s.detach() for s in out["c_n"]]
+        assert loss == pytest.approx(want.item(), rel=1e-12), f"window at {start}"
+    for path, leaf in leaves.items():
+        np.testing.assert_allclose(total[path], leaf.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=path)

@@ -407,6 +407,106 @@ rr_status rr_chain_step_f32(const rr_chain *chain, size_t batch,
 /* The code path the chain's layers run: "portable" or "avx2-fma". */
 const char *rr_chain_kernel_name(const rr_chain *chain);
 
+/* ----------------------------------------------------------------------
+ * Backpropagation through time
+ *
+ * rr_chain_forward_keep runs rr_chain_forward (the same results, bit for
+ * bit) and keeps a tape: the inputs, every layer's input and, per step,
+ * the states, gate pre-activations and gate values of a reference re-run
+ * of the recurrent layers, and the dense layers' values. rr_chain_backward
+ * then turns dL/d(output, h_n, c_n, y) into dL/d(weights, x, h0, c0); it
+ * may be called any number of times on one tape. The tape copies the
+ * weights it needs: changing the chain's weights later does not change
+ * what a backward over an older tape computes.
+ *
+ * The gradient of all weights is one flat buffer of P numbers, the arrays
+ * one after the other in chain order: embedding.weight; per layer, forward
+ * then reverse: weight_ih, weight_hh, bias_ih, bias_hh, weight_hr,
+ * peephole_i, peephole_f, peephole_o (those present); dense.k.weight,
+ * dense.k.bias. Each array is row-major in the fixture's shape.
+ * ---------------------------------------------------------------------- */
+
+typedef struct rr_chain_tape rr_chain_tape;
+
+/* The number of weight arrays (0 for NULL). */
+size_t rr_chain_num_params(const rr_chain *chain);
+/* P: the numbers in all of them (0 for NULL). */
+size_t rr_chain_param_count(const rr_chain *chain);
+/* Array k < rr_chain_num_params: its dotted JSON path
+ * ("layers.0.forward.weight_ih", owned by the chain), its offset in the
+ * flat [P] gradient and its element count. Any output pointer may be
+ * NULL. RR_E_SIZE when k is out of range. */
+rr_status rr_chain_param_info(const rr_chain *chain, size_t k,
+                              const char **path, size_t *offset,
+                              size_t *count, rr_error *err);
+
+/* rr_chain_forward (same arguments, same results) plus *tape (NULL on
+ * error); free it with rr_chain_tape_free before the chain. */
+rr_status rr_chain_forward_keep(const rr_chain *chain, size_t seq_len,
+                                size_t batch,
+                                const double *x, size_t x_len,
+                                const int64_t *tokens, size_t tokens_len,
+                                const double *h0, size_t h0_len,
+                                const double *c0, size_t c0_len,
+                                const int64_t *lengths, size_t lengths_len,
+                                double *output, size_t output_len,
+                                double *h_n, size_t h_n_len,
+                                double *c_n, size_t c_n_len,
+                                double *y, size_t y_len,
+                                rr_chain_tape **tape, rr_error *err);
+
+/* rr_chain_forward_keep for a float32 chain. */
+rr_status rr_chain_forward_keep_f32(const rr_chain *chain, size_t seq_len,
+                                    size_t batch,
+                                    const float *x, size_t x_len,
+                                    const int64_t *tokens, size_t tokens_len,
+                                    const float *h0, size_t h0_len,
+                                    const float *c0, size_t c0_len,
+                                    const int64_t *lengths,
+                                    size_t lengths_len,
+                                    float *output, size_t output_len,
+                                    float *h_n, size_t h_n_len,
+                                    float *c_n, size_t c_n_len,
+                                    float *y, size_t y_len,
+                                    rr_chain_tape **tape, rr_error *err);
+
+/* The gradients through the forward that made `tape` (T, B its sizes):
+ *   d_output  [T, B, W]          NULL = zeros
+ *   d_h_n     S_h numbers        NULL = zeros
+ *   d_c_n     S_c numbers        NULL = zeros (NULL, 0 when S_c is 0)
+ *   d_y       [N, O]             NULL = zeros; NULL, 0 without a y
+ *   d_weights [P]                required; overwritten
+ *   d_x       [T, B, I]          NULL = not wanted; NULL, 0 with tokens
+ *   d_h0      S_h numbers        NULL = not wanted
+ *   d_c0      S_c numbers        NULL = not wanted (NULL, 0 when S_c is 0)
+ * RR_E_CONFIG for a tape of another chain or of the other precision. */
+rr_status rr_chain_backward(const rr_chain *chain, const rr_chain_tape *tape,
+                            const double *d_output, size_t d_output_len,
+                            const double *d_h_n, size_t d_h_n_len,
+                            const double *d_c_n, size_t d_c_n_len,
+                            const double *d_y, size_t d_y_len,
+                            double *d_weights, size_t d_weights_len,
+                            double *d_x, size_t d_x_len,
+                            double *d_h0, size_t d_h0_len,
+                            double *d_c0, size_t d_c0_len,
+                            rr_error *err);
+
+/* rr_chain_backward for a float32 chain's tape. */
+rr_status rr_chain_backward_f32(const rr_chain *chain,
+                                const rr_chain_tape *tape,
+                                const float *d_output, size_t d_output_len,
+                                const float *d_h_n, size_t d_h_n_len,
+                                const float *d_c_n, size_t d_c_n_len,
+                                const float *d_y, size_t d_y_len,
+                                float *d_weights, size_t d_weights_len,
+                                float *d_x, size_t d_x_len,
+                                float *d_h0, size_t d_h0_len,
+                                float *d_c0, size_t d_c0_len,
+                                rr_error *err);
+
+/* NULL is allowed. */
+void rr_chain_tape_free(rr_chain_tape *tape);
+
 #ifdef __cplusplus
 }
 #endif

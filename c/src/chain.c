@@ -266,6 +266,9 @@ rr_status rr_chain_create(const rr_chain_config *cfg, rr_chain **out,
     if (status == RR_OK) {
         status = check_counts(ch, err);
     }
+    if (status == RR_OK) {
+        status = rr_chain_params_make(ch, err);
+    }
     if (status != RR_OK) {
         rr_chain_free(ch);
         return status;
@@ -299,6 +302,7 @@ void rr_chain_free(rr_chain *chain)
     free(chain->embedding);
     free(chain->dense_weight);
     free(chain->dense_bias);
+    rr_chain_params_free(chain->params);
     free(chain);
 }
 

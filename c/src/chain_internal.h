@@ -25,6 +25,7 @@ struct rr_chain {
     void **dense_bias;       /* [num_dense] REAL [O_k]                       */
     size_t max_dense;        /* max O_k (0 without dense layers)             */
     rr_chain_sizes sizes;
+    struct rr_param_table *params; /* the weight arrays (backward_params.c) */
 };
 
 /* Check every argument of a forward (step = 0, seq_len = T) or of a step
@@ -48,5 +49,10 @@ size_t rr_chain_directions(const rr_chain *chain, size_t layer);
 /* "layers[l]: " + the inner message, with the inner status. */
 rr_status rr_chain_layer_fail(rr_error *err, rr_status status, size_t layer,
                               const rr_error *inner);
+
+/* backward_params.c: the table of the chain's weight arrays, built by
+ * rr_chain_create, freed by rr_chain_free (NULL allowed). */
+rr_status rr_chain_params_make(rr_chain *chain, rr_error *err);
+void rr_chain_params_free(struct rr_param_table *table);
 
 #endif /* RR_CHAIN_INTERNAL_H */

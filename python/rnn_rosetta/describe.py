@@ -125,7 +125,7 @@ def state_lines(chain: Chain) -> list[str]:
             lines.append(f"  {label:<8} none (no lstm layer)")
             continue
         form = shape(len(sizes), "B", sizes[0]) if len(set(sizes)) == 1 else f"a list of {len(sizes)} [B, H_k]"
-        lines.append(f"  {label:<8} {len(sizes)} slots, {form}:")
+        lines.append(f"  {label:<8} {len(sizes)} slot{'' if len(sizes) == 1 else 's'}, {form}:")
         slots = [f"{name} {shape('B', size)}" for name, size in zip(_slot_names(chain, lstm_only), sizes, strict=True)]
         lines.extend(_wrapped(slots, DETAIL))
     return lines

@@ -22,7 +22,7 @@ from rnn_rosetta.backends.chain_net import ChainNet
 from rnn_rosetta.chain import Chain
 from rnn_rosetta.errors import InputError, RosettaError
 from rnn_rosetta.fixture_data import Fixture
-from rnn_rosetta.sampling import MAX_SEED, SplitMix64, check_temperature, sample_token
+from rnn_rosetta.sampling import MAX_SEED, NonFiniteLogits, SplitMix64, check_temperature, sample_token
 
 #: ``--length`` runs from 0 to this many characters.
 MAX_LENGTH = 1_000_000
@@ -129,7 +129,8 @@ def generate_text(
 ) -> str:
     """The prime followed by ``length`` generated characters (what the command prints, less its ``\\n``).
 
-    :class:`CannotGenerate` for a model that cannot generate; :class:`InputError` for a bad argument.
+    :class:`CannotGenerate` for a model that cannot generate (non-finite logits included); :class:`InputError`
+    for a bad argument.
     """
     chain, vocabulary = check_can_generate(fixture)
     prime_tokens = encode_prime(prime, vocabulary)
@@ -139,5 +140,8 @@ def generate_text(
         raise InputError(f"seed must be an integer in 0 .. 2^64-1, got {seed!r}")
     net = get_backend(backend).load(logits_chain(chain), dtype=dtype)
     assert isinstance(net, ChainNet)
-    sampled = generate_tokens(net, prime_tokens, length, temperature, seed)
+    try:
+        sampled = generate_tokens(net, prime_tokens, length, temperature, seed)
+    except NonFiniteLogits as error:
+        raise CannotGenerate(fixture.source, str(error)) from None
     return prime + "".join(vocabulary[k] for k in sampled)

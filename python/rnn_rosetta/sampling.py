@@ -51,6 +51,10 @@ class SplitMix64:
         return float(self.next() >> 11) * _TWO_TO_MINUS_53
 
 
+class NonFiniteLogits(InputError):
+    """A logit is NaN or infinite: the model gives no distribution (a model problem, exit status 1)."""
+
+
 class UniformSource(Protocol):
     """What :func:`sample_token` draws from: :class:`SplitMix64`, or a stand-in in a test."""
 
@@ -79,7 +83,7 @@ def sample_token(logits: Sequence[float] | np.ndarray, temperature: float, rng: 
         raise InputError("logits must hold at least one value")
     if not all(math.isfinite(v) for v in z):
         bad = next(i for i, v in enumerate(z) if not math.isfinite(v))
-        raise InputError(f"logits[{bad}] is {z[bad]}: the model gives no distribution to sample from")
+        raise NonFiniteLogits(f"logits[{bad}] is {z[bad]}: the model gives no distribution to sample from")
     best = 0
     for i in range(1, len(z)):
         if z[i] > z[best]:

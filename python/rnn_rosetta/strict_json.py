@@ -8,6 +8,7 @@ Refused, each with one :class:`FixtureError` line naming the source:
 - an object that repeats a key (the last one would silently win);
 - arrays and objects nested more than :data:`MAX_DEPTH` deep (a fixture needs 8);
 - a string or key holding a lone UTF-16 surrogate (``"\\ud800"``), which is not Unicode text.
+- a string or key holding U+0000 (``"\\u0000"``), where a C string would end.
 
 What the document means is the next part's job (:mod:`rnn_rosetta.fixture_reader`).
 The C and Java readers have a part with the same job and name
@@ -63,6 +64,10 @@ def decode_json(raw: bytes | str, source: str) -> Any:
     return document
 
 
+#: U+0000 ends a C string, so "a\u0000b" would read as "a" in C: every reader refuses it, with these words.
+NUL_REFUSED = "\\u0000 in a string is not accepted"
+
+
 def _is_unicode(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -79,6 +84,8 @@ def _check_depth_and_text(document: Any, source: str) -> None:
         if isinstance(value, str):
             if not _is_unicode(value):
                 raise FixtureError(source, path, "string holds a lone UTF-16 surrogate (not Unicode text)")
+            if "\x00" in value:
+                raise FixtureError(source, path, NUL_REFUSED)
             continue
         if not isinstance(value, (dict, list)):
             continue
@@ -89,6 +96,8 @@ def _check_depth_and_text(document: Any, source: str) -> None:
                 child = f"{path}.{key}" if path else key
                 if not _is_unicode(key):
                     raise FixtureError(source, path, "key holds a lone UTF-16 surrogate (not Unicode text)")
+                if "\x00" in key:
+                    raise FixtureError(source, path, NUL_REFUSED)
                 pending.append((item, child, depth + 1))
         else:
             pending.extend((item, f"{path}[{index}]", depth + 1) for index, item in enumerate(value))

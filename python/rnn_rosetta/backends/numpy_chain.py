@@ -112,10 +112,12 @@ class NumpyChainNet(ChainNet):
     ) -> ChainTape:
         chain, dt = self._chain, self.dtype
         batch = inputs.shape[1]
-        h0 = split_slots(np.zeros(batch * sum(chain.state_sizes), dtype=dt) if h0_flat is None else h0_flat,
-                         batch, chain.state_sizes)  # fmt: skip
-        c0 = split_slots(np.zeros(batch * sum(chain.cell_state_sizes), dtype=dt) if c0_flat is None else c0_flat,
-                         batch, chain.cell_state_sizes)  # fmt: skip
+        if h0_flat is None:
+            h0_flat = np.zeros(batch * sum(chain.state_sizes), dtype=dt)
+        if c0_flat is None:
+            c0_flat = np.zeros(batch * sum(chain.cell_state_sizes), dtype=dt)
+        h0 = split_slots(h0_flat, batch, chain.state_sizes)
+        c0 = split_slots(c0_flat, batch, chain.cell_state_sizes)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             tape, *_ = chain_forward(chain, inputs, h0, c0, lengths)
         return tape

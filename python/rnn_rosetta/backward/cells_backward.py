@@ -143,7 +143,8 @@ def lstm_step_backward(
 
     -> dx [B, I_l], dh_{t-1} [B, H_out], dc_{t-1} [B, H]
     """
-    slope_i, slope_f, slope_g, slope_o = np.split(np.broadcast_to(clip_slope(tape.z, model.clip), tape.z.shape), 4, 1)
+    slope = np.broadcast_to(clip_slope(tape.z, model.clip), tape.z.shape)  # [B, 4H]: clip' of every gate
+    slope_i, slope_f, slope_g, slope_o = np.split(slope, 4, axis=1)  # [B, H] each
     if w.weight_hr is not None:
         grads["weight_hr"] += dh_t.T @ tape.m  # [P, H]
         dm = dh_t @ w.weight_hr  # [B, H]

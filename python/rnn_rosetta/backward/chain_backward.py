@@ -59,10 +59,10 @@ def chain_forward(
     lengths = np.full(batch, steps, dtype=np.int64) if lengths is None else lengths
     tokens = None
     if chain.embedding is not None:
-        tokens = inputs
+        tokens = inputs.copy()  # kept: the caller may reuse its array
         x = chain.embedding.weight[tokens]  # [T, B, E]
     else:
-        x = inputs  # [T, B, I]
+        x = inputs.copy()  # [T, B, I]; kept (the tapes hold views of it): the caller may reuse its array
     layer_tapes, h_n, c_n = [], [], []
     last: np.ndarray | None = None  # the top layer's merged final states [B, W]
     slot = c_slot = 0

@@ -28,7 +28,7 @@ from rnn_rosetta.model import DirectionWeights, Model
 class DirectionTape:
     """What one direction's forward pass keeps: the steps in the order they ran."""
 
-    steps: tuple[tuple[int, np.ndarray, Tape], ...]  # (t, rows that ran [R], the cell's tape on those rows)
+    steps: tuple[tuple[int, np.ndarray | slice, Tape], ...]  # (t, rows that ran [R] or all, the cell's tape on them)
     input_shape: tuple[int, int, int]  # [T, B, I_l]
 
 
@@ -45,16 +45,19 @@ def direction_forward(
     -> output [T, B, H_out], h_n [B, H_out], c_n [B, H] or None, tape."""
     steps, batch, _ = x.shape
     output = np.zeros((steps, batch, h0.shape[1]), dtype=x.dtype)  # [T, B, H_out]
-    h = h0.copy()  # [B, H_out]
-    c = None if c0 is None else c0.copy()  # [B, H]
+    h = h0  # [B, H_out]   never written into: replaced by a new array each step
+    c = c0  # [B, H] or None
     kept = []
     for t in range(steps - 1, -1, -1) if reverse else range(steps):
-        rows = np.flatnonzero(t < lengths)  # [R] the sequences that run step t
-        if rows.size == 0:
+        running = np.flatnonzero(t < lengths)  # [R] the sequences that run step t
+        if running.size == 0:
             continue
+        rows = slice(None) if running.size == batch else running  # every row: a view, nothing gathered
         h_t, c_t, tape = cell_step(model, w, x[t, rows], h[rows], None if c is None else c[rows])
+        h = h.copy()  # a new array per step: the tapes hold the old ones
         h[rows] = h_t
         if c is not None:
+            c = c.copy()
             c[rows] = c_t
         output[t, rows] = h_t
         kept.append((t, rows, tape))

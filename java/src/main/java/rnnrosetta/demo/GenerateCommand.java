@@ -59,6 +59,8 @@ final class GenerateCommand {
         try {
             return generator.generate(options.prime(), options.length(), options.temperature(),
                     new SplitMix64(options.seed())) + "\n";
+        } catch (GenerationError e) {                                    // non-finite logits
+            throw new Refusal(where + e.getMessage(), CANNOT_GENERATE);
         } catch (IllegalArgumentException e) {
             throw new Refusal(where + e.getMessage(), BAD_ARGUMENT);
         } catch (OutOfMemoryError e) {

@@ -26,11 +26,18 @@ public final class Sampler {
      * @param temperature finite, &gt;= 0
      * @param rng         the generator (one {@link SplitMix64#nextDouble()} per call when temperature &gt; 0)
      * @throws IllegalArgumentException on empty logits or a negative, infinite or NaN temperature
+     * @throws GenerationError when a logit is not finite (the model gives no distribution)
      */
     public static int sampleToken(double[] logits, double temperature, SplitMix64 rng) {
         checkTemperature(temperature);
         if (logits == null || logits.length == 0) {
             throw new IllegalArgumentException("sampleToken needs at least one logit");
+        }
+        for (int i = 0; i < logits.length; i++) {
+            if (!Double.isFinite(logits[i])) {
+                throw new GenerationError("logits[" + i + "] is " + cText(logits[i])
+                        + ": the model gives no distribution to sample from");
+            }
         }
         if (temperature == 0) {
             return argmax(logits);
@@ -81,5 +88,13 @@ public final class Sampler {
             }
         }
         return best;
+    }
+
+    /** A non-finite value as C's printf and Python write it: nan, inf, -inf. */
+    private static String cText(double value) {
+        if (Double.isNaN(value)) {
+            return "nan";
+        }
+        return value > 0 ? "inf" : "-inf";
     }
 }

@@ -72,8 +72,8 @@ public final class TextGenerator {
         if (vocabulary == null) {
             throw new GenerationError(NO_VOCABULARY);
         }
+        this.tokenOf = lookup(vocabulary);                // checks every entry (null included) first
         this.vocabulary = List.copyOf(vocabulary);
-        this.tokenOf = lookup(this.vocabulary);
         ChainSpec logits = logitsSpec(spec, this.vocabulary.size());
         this.stepper = float32 ? new Stepper32(new Chain32(logits, kernel)) : new Stepper64(new Chain(logits, kernel));
     }
