@@ -18,9 +18,10 @@ C_FIXTURE_LIB := $(C_BUILD)/librnn_rosetta_fixture.so
 C_DEMO    := $(C_BUILD)/rr_demo
 C_PROBE_LIB := $(C_BUILD)/librr_probe.so
 C_LIB_SRC := $(wildcard c/src/*.c)
-C_LIB_HDR := c/include/rnn_rosetta.h $(wildcard c/src/*.h)
+C_LIB_HDR := c/include/rnn_rosetta.h c/include/rnn_rosetta_train.h $(wildcard c/src/*.h)
 C_FIXTURE_SRC := $(wildcard c/fixture/*.c)
-C_FIXTURE_HDR := c/include/rnn_rosetta.h c/include/rnn_rosetta_fixture.h $(wildcard c/fixture/*.h)
+C_FIXTURE_HDR := c/include/rnn_rosetta.h c/include/rnn_rosetta_fixture.h c/include/rnn_rosetta_fixture_writer.h \
+                 $(wildcard c/fixture/*.h)
 C_DEMO_SRC := $(wildcard c/demo/*.c)
 C_DEMO_HDR := $(wildcard c/demo/*.h)
 

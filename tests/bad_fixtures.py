@@ -175,6 +175,66 @@ def _with_vocabulary(vocabulary: Any) -> Callable[[Document], Document]:
     return mutate
 
 
+# version 2: a case's backward block (docs/fixture-format.md#gradients)
+GRAD_LSTM = "grad_lstm_projection_bidirectional"  # bi lstm 3->6 proj 4 concat -> dense 3; x inputs; weight_hh [24][4]
+GRAD_RNN = "grad_rnn_tanh_relu_stack"  # rnn 4->5 -> rnn 5->3, sequence, no dense: no c, no y; h slots [B][5], [B][3]
+GRAD_TOKENS = "grad_embedding_last_readout"  # embedding 9x4 -> lstm 6 -> gru 5 -> last -> dense 7; token inputs
+GRAD_WEIGHT_HH = "layers.0.forward.weight_hh"
+
+
+def _grad_weights(case: int, change: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[Document], Document]:
+    """A mutation of ``cases[case].backward.expected.weights`` (its keys hold dots, so no ``_walk``)."""
+
+    def mutate(doc: Document) -> Document:
+        expected = doc["cases"][case]["backward"]["expected"]
+        expected["weights"] = change(expected["weights"])
+        return doc
+
+    return mutate
+
+
+def _drop_weight_column(name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def change(weights: dict[str, Any]) -> dict[str, Any]:
+        for row in weights[name]:
+            row.pop()
+        return weights
+
+    return change
+
+
+def _swap_first_two(weights: dict[str, Any]) -> dict[str, Any]:
+    keys = list(weights)
+    keys[0], keys[1] = keys[1], keys[0]
+    return {k: weights[k] for k in keys}
+
+
+def _set_weight(name: str, value: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def change(weights: dict[str, Any]) -> dict[str, Any]:
+        return {**weights, name: value}
+
+    return change
+
+
+def _without_weight(name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda weights: {k: v for k, v in weights.items() if k != name}
+
+
+def _string_at(name: str, index: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def change(weights: dict[str, Any]) -> dict[str, Any]:
+        weights[name][index] = "0.5"
+        return weights
+
+    return change
+
+
+def _all_d_null(doc: Document) -> Document:
+    doc["cases"][0]["backward"].update(d_output=None, d_h_n=None, d_c_n=None, d_y=None)
+    return doc
+
+
+GRAD = "cases[0].backward"
+GRAD_EXPECTED = "cases[0].backward.expected"
+
 CATALOGUE: tuple[BadFixture, ...] = (
     BadFixture("empty_file", HEAD, lambda d: b"", "empty"),
     BadFixture("whitespace_only", HEAD, lambda d: b"  \n\t ", "empty"),
@@ -313,4 +373,26 @@ CATALOGUE: tuple[BadFixture, ...] = (
     BadFixture("v2_vocabulary_duplicate", SEQ, _with_vocabulary([*VOCABULARY[:7], "c", *VOCABULARY[8:]]), "vocabulary[7]: duplicate of vocabulary[2]"),
     BadFixture("v2_vocabulary_not_a_list", SEQ, _with_vocabulary("abcdefghijklmnopqrst"), "vocabulary"),
     BadFixture("v1_vocabulary_unknown_key", HEAD, _with_vocabulary(VOCABULARY[:4]), "vocabulary: unknown key"),
+    # version 2: backward (gradients); the same path and words from every reader
+    BadFixture("v1_backward_unknown_key", HEAD, _set("cases.0.backward", None), "cases[0].backward: unknown key"),
+    BadFixture("v2_grad_unknown_key", GRAD_LSTM, _set("cases.0.backward.d_x", None), f"{GRAD}.d_x: unknown key"),
+    BadFixture("v2_grad_unknown_expected_key", GRAD_LSTM, _rename("cases.0.backward.expected.h0", "h_0"), f"{GRAD_EXPECTED}.h_0: unknown key"),
+    BadFixture("v2_grad_expected_missing", GRAD_LSTM, _delete("cases.0.backward.expected"), f"{GRAD}: missing required key 'expected'"),
+    BadFixture("v2_grad_h0_missing", GRAD_LSTM, _delete("cases.0.backward.expected.h0"), f"{GRAD_EXPECTED}: missing required key 'h0'"),
+    BadFixture("v2_grad_all_d_null", GRAD_LSTM, _all_d_null, f"{GRAD}: at least one of d_output, d_h_n, d_c_n, d_y must be given (not null)"),
+    BadFixture("v2_grad_d_output_wrong_shape", GRAD_LSTM, _drop_column("cases.0.backward.d_output.0"), f"{GRAD}.d_output: expected shape [4, 2, 8], got [4, 2, 7]"),
+    BadFixture("v2_grad_d_h_n_slot_wrong_size", GRAD_RNN, _drop_column("cases.0.backward.d_h_n.1"), f"{GRAD}.d_h_n[1]: expected shape [2, 3], got [2, 2]"),
+    BadFixture("v2_grad_d_c_n_without_lstm", GRAD_RNN, _copy("cases.0.backward.d_h_n", "cases.0.backward.d_c_n"), f"{GRAD}.d_c_n: the model has no lstm layer, so no cell state"),
+    BadFixture("v2_grad_d_y_without_y", GRAD_RNN, _copy("cases.0.backward.d_output", "cases.0.backward.d_y"), f"{GRAD}.d_y: the model produces no y"),
+    BadFixture("v2_grad_d_y_wrong_rank", GRAD_TOKENS, _wrap("cases.0.backward.d_y"), f"{GRAD}.d_y: expected a [B][O] (readout 'last') array, got 3 levels"),
+    BadFixture("v2_grad_weight_wrong_shape", GRAD_LSTM, _grad_weights(1, _drop_weight_column(GRAD_WEIGHT_HH)), f"cases[1].backward.expected.weights.{GRAD_WEIGHT_HH}: expected shape [24, 4], got [24, 3]"),
+    BadFixture("v2_grad_weight_missing", GRAD_LSTM, _grad_weights(0, _without_weight("layers.0.reverse.bias_hh")), f"{GRAD_EXPECTED}.weights: missing 'layers.0.reverse.bias_hh'"),
+    BadFixture("v2_grad_weight_extra", GRAD_LSTM, _grad_weights(0, _set_weight("layers.0.forward.peephole_i", [0.0] * 6)), f"{GRAD_EXPECTED}.weights.layers.0.forward.peephole_i: not an array of this model"),
+    BadFixture("v2_grad_weight_out_of_order", GRAD_LSTM, _grad_weights(0, _swap_first_two), f"{GRAD_EXPECTED}.weights.{GRAD_WEIGHT_HH}: out of chain order: expected 'layers.0.forward.weight_ih' at position 0"),
+    BadFixture("v2_grad_weight_string", GRAD_LSTM, _grad_weights(0, _string_at("dense.0.bias", 1)), f"{GRAD_EXPECTED}.weights.dense.0.bias[1]: expected a number, got a string"),
+    BadFixture("v2_grad_x_missing", GRAD_LSTM, _delete("cases.0.backward.expected.x"), f"{GRAD_EXPECTED}: missing 'x'"),
+    BadFixture("v2_grad_x_with_tokens", GRAD_TOKENS, _set("cases.0.backward.expected.x", [[[0.0] * 4] * 2] * 4), f"{GRAD_EXPECTED}.x: the inputs are tokens"),
+    BadFixture("v2_grad_c0_missing", GRAD_LSTM, _delete("cases.0.backward.expected.c0"), f"{GRAD_EXPECTED}: missing 'c0'"),
+    BadFixture("v2_grad_c0_without_lstm", GRAD_RNN, _copy("cases.0.backward.expected.h0", "cases.0.backward.expected.c0"), f"{GRAD_EXPECTED}.c0: the model has no lstm layer, so no cell state"),
+    BadFixture("v2_grad_h0_slot_count", GRAD_RNN, lambda d: (d["cases"][0]["backward"]["expected"]["h0"].pop(), d)[1], f"{GRAD_EXPECTED}.h0: expected 2 slots"),
 )  # fmt: skip

@@ -125,8 +125,20 @@ def test_greedy_takes_the_first_largest_and_draws_nothing(java: Any) -> None:
     assert sample(_logits([1.0, 3.0, 3.0, 2.0]), 0.0, rng) == 1
     assert sample(_logits([-2.0, -2.0, -2.0]), 0.0, rng) == 0
     assert sample(_logits([0.5]), 0.0, None) == 0
-    assert sample(_logits([-1.0, float("nan"), 4.0, 4.0]), 0.0, rng) == 2
     assert int(rng.next()) & MASK == SpecSplitMix64(5).next()  # temperature 0 made no draw
+
+
+@pytest.mark.parametrize("temperature", [0.0, 0.7])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_a_logit_that_is_not_finite_is_refused_as_a_model_problem(java: Any, bad: float, temperature: float) -> None:
+    """As C and Python: one GenerationError naming the index, at every temperature (no fallback, no guess)."""
+    rng = _java_rng(java, 3)
+    with pytest.raises(Exception) as caught:
+        java.generation.Sampler.sampleToken(_logits([0.0, bad, 1.0]), temperature, rng)
+    assert "GenerationError" in type(caught.value).__name__ or "GenerationError" in str(type(caught.value))
+    text = {"nan": "nan", "inf": "inf", "-inf": "-inf"}[repr(bad)]
+    assert str(caught.value.getMessage()) == f"logits[1] is {text}: the model gives no distribution to sample from"
+    assert int(rng.next()) & MASK == SpecSplitMix64(3).next()  # refused before any draw
 
 
 def test_sampling_hand_computed_cases(java: Any) -> None:
@@ -140,9 +152,6 @@ def test_sampling_hand_computed_cases(java: Any) -> None:
     # exp(-1000) underflows to 0: only the middle token has weight
     for seed in seeds:
         assert sample(_logits([-1000.0, 0.0, -1000.0]), 1.0, _java_rng(java, seed)) == 1
-    # the fallback: a NaN logit makes total and target NaN, no `target < cum` holds, and the rule
-    # returns the largest i with w_i > 0 (NaN > 0 is false)
-    assert sample(_logits([0.0, float("nan"), 1.0, float("nan")]), 0.7, _java_rng(java, 3)) == 2
     # one draw per call: the next value is the generator's second
     rng = _java_rng(java, 9)
     sample(_logits([0.1, 0.2, 0.3]), 2.0, rng)

@@ -1,7 +1,8 @@
 /*
  * demo.h - what the parts of rr_demo share: demo_main.c (the command
  * line), demo.c (version-1 fixtures), demo_chain.c (version-2 fixtures),
- * demo_seed_table.c (--seed-table) and demo_generate.c (--generate).
+ * demo_seed_table.c (--seed-table), demo_generate.c (--generate) and
+ * demo_train.c (--train).
  */
 #ifndef RR_DEMO_H
 #define RR_DEMO_H
@@ -48,6 +49,16 @@ typedef enum demo_exit {
 demo_exit demo_generate(const rr_fixture *fx, rr_dtype dtype,
                         const char *prime, size_t length, double temperature,
                         uint64_t seed, rr_error *err);
+
+/* Train a character model on a text (docs/training.md; demo_train.c) with
+ * --train's options, printing "step S loss L" lines as it goes and
+ * "wrote FILE" after --out's fixture. DEMO_EXIT_ARGUMENTS for a text
+ * character the vocabulary lacks (or bytes that are not UTF-8),
+ * DEMO_EXIT_MODEL for a file or model that cannot train, a text too short
+ * for the streams and a loss that is not finite; the reason in err. */
+struct demo_options;
+demo_exit demo_train(const rr_fixture *fx, const struct demo_options *o,
+                     rr_error *err);
 
 /* A chain from a v2 fixture, computing in `dtype`, every array copied in
  * (demo_chain.c); with `logits` the last dense layer's activation is

@@ -2,13 +2,16 @@
  * demo_main.c - rr_demo's main: parse the command line (demo_options.h),
  * read the fixture with the reader library, and run the demo's table
  * (docs/demo-output.md), the seed table (--seed-table) or text generation
- * (--generate, docs/generation.md).
+ * (--generate, docs/generation.md) or training (--train,
+ * docs/training.md).
  *
  * Exit status: 0 on success; 2 for bad arguments (one line, then the
  * usage; a prime character the vocabulary lacks: one line) and for a
  * fixture the table or the seed table cannot run ("rr_demo: FILE:
- * message"); with --generate, 1 for a file or model that cannot generate
- * (docs/generation.md). Nothing goes to stdout on failure.
+ * message"); with --generate and --train, 1 for a file or model that
+ * cannot generate or train (docs/generation.md, docs/training.md).
+ * Nothing goes to stdout on failure, except --train's lines of the steps
+ * before the one that failed.
  */
 #include "demo.h"
 #include "demo_options.h"
@@ -21,6 +24,8 @@ static demo_exit run_mode(const demo_options *o, const rr_fixture *fx,
 {
     int ok = 0;
     switch (o->mode) {
+    case DEMO_TRAIN:
+        return demo_train(fx, o, err);
     case DEMO_GENERATE:
         return demo_generate(fx, o->dtype, o->prime, o->length,
                              o->temperature, o->seed, err);
@@ -49,9 +54,11 @@ int main(int argc, char **argv)
     case DEMO_PARSE_OK:
         break;
     }
-    /* the file's and the model's problems: 1 with --generate, else 2 */
-    const demo_exit failure =
-        o.mode == DEMO_GENERATE ? DEMO_EXIT_MODEL : DEMO_EXIT_ARGUMENTS;
+    /* the file's and the model's problems: 1 with --generate and --train,
+     * else 2 */
+    const demo_exit failure = o.mode == DEMO_GENERATE || o.mode == DEMO_TRAIN
+                                  ? DEMO_EXIT_MODEL
+                                  : DEMO_EXIT_ARGUMENTS;
     rr_error err = { { 0 } };
     rr_fixture fx;
     demo_exit status = failure;

@@ -18,6 +18,10 @@ const char demo_usage[] =
     "usage: rr_demo [--dtype float32|float64] [--seed-table] FIXTURE.json\n"
     "       rr_demo --generate --prime TEXT [--length N] [--temperature T]\n"
     "               [--seed S] [--dtype float32|float64] FIXTURE.json\n"
+    "       rr_demo --train --data TEXT [--steps N] [--optimizer adam|sgd]\n"
+    "               [--lr R] [--momentum M] [--clip-norm C] [--bptt K]\n"
+    "               [--batch B] [--out FILE] [--log-every N]\n"
+    "               [--dtype float32|float64] FIXTURE.json\n"
     "       rr_demo --help\n";
 
 /* getopt_long's values for the long options */
@@ -30,6 +34,17 @@ enum {
     OPT_LENGTH,
     OPT_TEMPERATURE,
     OPT_SEED,
+    OPT_TRAIN,
+    OPT_DATA,
+    OPT_STEPS,
+    OPT_OPTIMIZER,
+    OPT_LR,
+    OPT_MOMENTUM,
+    OPT_CLIP_NORM,
+    OPT_BPTT,
+    OPT_BATCH,
+    OPT_OUT,
+    OPT_LOG_EVERY,
     OPT_END
 };
 
@@ -42,6 +57,17 @@ static const struct option long_options[] = {
     { "length", required_argument, NULL, OPT_LENGTH },
     { "temperature", required_argument, NULL, OPT_TEMPERATURE },
     { "seed", required_argument, NULL, OPT_SEED },
+    { "train", no_argument, NULL, OPT_TRAIN },
+    { "data", required_argument, NULL, OPT_DATA },
+    { "steps", required_argument, NULL, OPT_STEPS },
+    { "optimizer", required_argument, NULL, OPT_OPTIMIZER },
+    { "lr", required_argument, NULL, OPT_LR },
+    { "momentum", required_argument, NULL, OPT_MOMENTUM },
+    { "clip-norm", required_argument, NULL, OPT_CLIP_NORM },
+    { "bptt", required_argument, NULL, OPT_BPTT },
+    { "batch", required_argument, NULL, OPT_BATCH },
+    { "out", required_argument, NULL, OPT_OUT },
+    { "log-every", required_argument, NULL, OPT_LOG_EVERY },
     { NULL, 0, NULL, 0 },
 };
 
@@ -92,6 +118,64 @@ static int parse_temperature(const char *text, double *out)
     return 1;
 }
 
+/* --train's options into *out; 0 with the message when a value is bad. */
+static int take_train_value(int option, const char *value, demo_options *out,
+                            char *message, size_t size)
+{
+    unsigned long long number = 0;
+    double real = 0.0;
+    size_t *counts[] = { &out->steps, &out->bptt, &out->batch,
+                         &out->log_every };
+    double *reals[] = { &out->lr, &out->momentum, &out->clip_norm };
+    switch (option) {
+    case OPT_DATA:
+    case OPT_OUT:
+        if (value[0] == '\0') {
+            snprintf(message, size, "--%s must not be empty",
+                     option_name(option));
+            return 0;
+        }
+        *(option == OPT_DATA ? &out->data : &out->out) = value;
+        return 1;
+    case OPT_OPTIMIZER:
+        if (strcmp(value, "adam") == 0 || strcmp(value, "sgd") == 0) {
+            out->sgd = value[0] == 's';
+            return 1;
+        }
+        snprintf(message, size, "--optimizer must be adam or sgd, got "
+                 "'%.40s'", value);
+        return 0;
+    case OPT_STEPS:
+    case OPT_BPTT:
+    case OPT_BATCH:
+    case OPT_LOG_EVERY: {
+        const size_t index = option == OPT_STEPS ? 0 : option == OPT_BPTT ? 1
+                             : option == OPT_BATCH ? 2 : 3;
+        const size_t max = index == 1 || index == 2 ? DEMO_MAX_WINDOW
+                                                    : DEMO_MAX_STEPS;
+        if (parse_unsigned(value, max, &number) && number >= 1) {
+            *counts[index] = (size_t)number;
+            return 1;
+        }
+        snprintf(message, size, "--%s must be an integer in 1 .. %zu, got "
+                 "'%.40s'", option_name(option), max, value);
+        return 0;
+    }
+    default: { /* --lr (> 0), --momentum, --clip-norm (>= 0) */
+        const size_t index = option == OPT_LR ? 0 : option == OPT_MOMENTUM
+                                                        ? 1 : 2;
+        if (parse_temperature(value, &real) && (index > 0 || real > 0.0)) {
+            *reals[index] = real;
+            return 1;
+        }
+        snprintf(message, size, "--%s must be a finite number %s 0, got "
+                 "'%.40s'", option_name(option), index == 0 ? ">" : ">=",
+                 value);
+        return 0;
+    }
+    }
+}
+
 /* One option's value into *out; 0 with the message when it is bad. */
 static int take_value(int option, const char *value, demo_options *out,
                       char *message, size_t size)
@@ -138,8 +222,12 @@ static int take_value(int option, const char *value, demo_options *out,
         snprintf(message, size, "--seed must be an integer in 0 .. %llu, "
                  "got '%.40s'", (unsigned long long)UINT64_MAX, value);
         return 0;
-    default:
+    case OPT_SEED_TABLE:
+    case OPT_GENERATE:
+    case OPT_TRAIN:
         return 1;
+    default:
+        return take_train_value(option, value, out, message, size);
     }
 }
 
@@ -150,9 +238,26 @@ static int check_combination(const int *given, int positional,
 {
     static const int generate_only[] = { OPT_PRIME, OPT_LENGTH,
                                          OPT_TEMPERATURE, OPT_SEED };
-    if (given[OPT_SEED_TABLE - OPT_DTYPE] && given[OPT_GENERATE - OPT_DTYPE]) {
-        snprintf(message, size, "--seed-table and --generate exclude each "
-                 "other");
+    static const int train_only[] = { OPT_DATA, OPT_STEPS, OPT_OPTIMIZER,
+                                      OPT_LR, OPT_MOMENTUM, OPT_CLIP_NORM,
+                                      OPT_BPTT, OPT_BATCH, OPT_OUT,
+                                      OPT_LOG_EVERY };
+    if (given[OPT_SEED_TABLE - OPT_DTYPE] + given[OPT_GENERATE - OPT_DTYPE] +
+            given[OPT_TRAIN - OPT_DTYPE] > 1) {
+        snprintf(message, size, "--seed-table, --generate and --train "
+                 "exclude each other");
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof train_only / sizeof train_only[0]; i++) {
+        if (given[train_only[i] - OPT_DTYPE] &&
+            !given[OPT_TRAIN - OPT_DTYPE]) {
+            snprintf(message, size, "--%s needs --train",
+                     option_name(train_only[i]));
+            return 0;
+        }
+    }
+    if (given[OPT_TRAIN - OPT_DTYPE] && !given[OPT_DATA - OPT_DTYPE]) {
+        snprintf(message, size, "--train needs --data TEXT");
         return 0;
     }
     for (size_t i = 0; i < sizeof generate_only / sizeof generate_only[0];
@@ -186,6 +291,13 @@ demo_parse_result demo_parse_options(int argc, char **argv,
     out->dtype = RR_FLOAT64;
     out->length = 200;
     out->temperature = 1.0;
+    out->steps = 100;
+    out->lr = 2e-3;
+    out->momentum = 0.9;
+    out->clip_norm = 5.0;
+    out->bptt = 50;
+    out->batch = 16;
+    out->log_every = 1;
     opterr = 0; /* our own messages */
     optind = 1;
     int option = 0;
@@ -221,7 +333,8 @@ demo_parse_result demo_parse_options(int argc, char **argv,
     if (!check_combination(given, argc - optind, message, size)) {
         return DEMO_PARSE_ERROR;
     }
-    out->mode = given[OPT_GENERATE - OPT_DTYPE]  ? DEMO_GENERATE
+    out->mode = given[OPT_TRAIN - OPT_DTYPE]       ? DEMO_TRAIN
+                : given[OPT_GENERATE - OPT_DTYPE]  ? DEMO_GENERATE
                 : given[OPT_SEED_TABLE - OPT_DTYPE] ? DEMO_SEED_TABLE
                                                     : DEMO_TABLE;
     out->path = argv[optind];

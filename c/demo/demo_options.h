@@ -4,10 +4,16 @@
  *   rr_demo [--dtype float32|float64] [--seed-table] FIXTURE
  *   rr_demo --generate --prime TEXT [--length N] [--temperature T] [--seed S]
  *           [--dtype float32|float64] FIXTURE
+ *   rr_demo --train --data TEXT [--steps N] [--optimizer adam|sgd] [--lr R]
+ *           [--momentum M] [--clip-norm C] [--bptt K] [--batch B]
+ *           [--out FILE] [--log-every N] [--dtype float32|float64] FIXTURE
  *
  * Numbers are read strictly (every character consumed, no sign, no
  * blanks): --length 0..1000000 (200), --temperature finite >= 0 (1.0),
- * --seed 0..2^64-1 (0). --prime is non-empty valid UTF-8.
+ * --seed 0..2^64-1 (0). --prime is non-empty valid UTF-8. --train
+ * (docs/training.md): --steps 1..10^7 (100), --lr finite > 0 (2e-3),
+ * --momentum finite >= 0 (0.9), --clip-norm finite >= 0 (5), --bptt and
+ * --batch 1..10^6 (50, 16), --log-every 1..10^7 (1).
  */
 #ifndef RR_DEMO_OPTIONS_H
 #define RR_DEMO_OPTIONS_H
@@ -19,11 +25,15 @@
 
 /* The most characters --length asks for. */
 #define DEMO_MAX_LENGTH ((size_t)1000000)
+/* The most --steps and --log-every; the most --bptt and --batch. */
+#define DEMO_MAX_STEPS ((size_t)10000000)
+#define DEMO_MAX_WINDOW ((size_t)1000000)
 
 typedef enum demo_mode {
     DEMO_TABLE = 0,      /* docs/demo-output.md: the demo's table          */
     DEMO_SEED_TABLE = 1, /* --seed-table: the seed programs' table         */
-    DEMO_GENERATE = 2    /* --generate: text (docs/generation.md)          */
+    DEMO_GENERATE = 2,   /* --generate: text (docs/generation.md)          */
+    DEMO_TRAIN = 3       /* --train: training (docs/training.md)           */
 } demo_mode;
 
 typedef struct demo_options {
@@ -34,6 +44,17 @@ typedef struct demo_options {
     size_t length;       /* --generate: characters to generate             */
     double temperature;  /* --generate: 0 = greedy                         */
     uint64_t seed;       /* --generate: SplitMix64's seed                  */
+    /* --train */
+    const char *data;    /* the text file                                  */
+    const char *out;     /* the trained fixture, or NULL                   */
+    size_t steps;
+    int sgd;             /* 1: --optimizer sgd, 0: adam                    */
+    double lr;
+    double momentum;
+    double clip_norm;    /* 0: no clipping                                 */
+    size_t bptt;
+    size_t batch;
+    size_t log_every;
 } demo_options;
 
 typedef enum demo_parse_result {

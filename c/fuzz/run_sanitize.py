@@ -11,7 +11,8 @@ Steps (each runs even when an earlier one failed; the exit status is 1 if any di
 2. pytest    the C-relevant tests against c/build-san/librnn_rosetta.so (and the fixture reader
              beside it), loaded into Python with the ASan runtime in LD_PRELOAD: tests/test_c_api.py,
              tests/test_c_fixture_library.py, tests/test_c_chain_api.py, tests/test_c_chain.py (the
-             chain API and its numbers), tests/test_bad_inputs.py (the C backend) and
+             chain API and its numbers), tests/test_backward_c.py (backpropagation through time:
+             rr_chain_forward_keep, rr_chain_backward, the tape), tests/test_bad_inputs.py (the C backend) and
              `python -m rnn_rosetta crosscheck --backends numpy c` (every kernel and precision the C
              backend runs). Python's own allocations go through malloc too (PYTHONMALLOC=malloc), so
              ASan sees every buffer.
@@ -19,7 +20,8 @@ Steps (each runs even when an earlier one failed; the exit status is 1 if any di
              float32 where the demo has --dtype (exit 0), every entry of tests/bad_fixtures.py
              CATALOGUE (exit 2) and every file of tests/fuzz/regressions/; and the demo's other
              modes (mode_runs): --seed-table on every all-forward chain fixture with cases,
-             --generate (sampled in float64, greedy in float32) on every fixture with a vocabulary.
+             --generate (sampled in float64, greedy in float32) and a 3-step --train (adam in
+             float64 with --out, sgd in float32) on every fixture with a vocabulary.
 4. valgrind  memcheck on the normal demo (c/build/rr_demo) over every committed fixture and the
              same mode runs: --error-exitcode=1 --leak-check=full, every leak kind an error.
 5. threads   c/fuzz/tsan_threads.c under ThreadSanitizer: every cell x direction x precision with
@@ -181,6 +183,7 @@ def step_pytest(outcome: Outcome, args: argparse.Namespace) -> None:
         ("test_c_fixture_library", [*pytest, "tests/test_c_fixture_library.py"]),
         ("test_c_chain_api", [*pytest, "tests/test_c_chain_api.py"]),
         ("test_c_chain", [*pytest, "tests/test_c_chain.py"]),
+        ("test_backward_c", [*pytest, "tests/test_backward_c.py"]),
         ("test_bad_inputs", [*pytest, "tests/test_bad_inputs.py", "-k", "not numpy and not java"]),
         ("crosscheck", crosscheck),
     ]
@@ -229,7 +232,18 @@ def mode_runs() -> list[tuple[list[str], Path, str]]:
             generate = ["--generate", "--prime", prime, "--length", "64", "--seed", "7"]
             runs.append(([*generate, "--temperature", "0.8"], path, "ok"))
             runs.append(([*generate, "--temperature", "0", "--dtype", "float32"], path, "ok"))
+            train = ["--train", "--data", str(train_text(path, doc["vocabulary"])), "--steps", "3", "--batch", "2"]
+            train += ["--bptt", "8", "--out", os.devnull]
+            runs.append((train, path, "ok"))
+            runs.append(([*train, "--optimizer", "sgd", "--dtype", "float32"], path, "ok"))
     return runs
+
+
+def train_text(path: Path, vocabulary: list[str]) -> Path:
+    """A short text of the fixture's own characters for the demo's --train runs (docs/training.md)."""
+    text = Path(tempfile.gettempdir()) / f"rr_sanitize_train_{path.stem}.txt"
+    text.write_text("".join(vocabulary) * 4, "utf-8")
+    return text
 
 
 def check_exit(outcome: Outcome, name: str, rule: str, code: int, stderr: str, tool: str) -> None:
@@ -290,7 +304,7 @@ def step_valgrind(outcome: Outcome, args: argparse.Namespace) -> None:
 
     with ThreadPoolExecutor(args.jobs) as pool:
         list(pool.map(one, runs))
-    outcome.notes.append(f"{len(fixtures)} fixtures, {len(runs) - len(fixtures)} --seed-table/--generate runs")
+    outcome.notes.append(f"{len(fixtures)} fixtures, {len(runs) - len(fixtures)} --seed-table/--generate/--train runs")
 
 
 # -- 5. ThreadSanitizer on the second thread --------------------------------------------

@@ -441,7 +441,8 @@ rr_status rr_chain_param_info(const rr_chain *chain, size_t k,
                               size_t *count, rr_error *err);
 
 /* rr_chain_forward (same arguments, same results) plus *tape (NULL on
- * error); free it with rr_chain_tape_free before the chain. */
+ * error), freed by rr_chain_tape_free (before or after the chain; a
+ * backward needs the chain alive). */
 rr_status rr_chain_forward_keep(const rr_chain *chain, size_t seq_len,
                                 size_t batch,
                                 const double *x, size_t x_len,

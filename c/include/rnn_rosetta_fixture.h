@@ -53,6 +53,30 @@ typedef struct rr_fixture_weights {
     double *peepholes; size_t peepholes_len; /* [3*H] = p_i, p_f, p_o         */
 } rr_fixture_weights;
 
+/* Version 2: a case's optional "backward" (docs/fixture-format.md,
+ * "Gradients"). The cotangents d_* (each NULL, 0 when null or absent,
+ * meaning zeros; at least one is given) define
+ *   L = sum(d_output * output) + sum(d_h_n * h_n) + sum(d_c_n * c_n)
+ *       + sum(d_y * y)
+ * over the case's forward pass, and grad_* are the oracle's dL/d(weights,
+ * x, h0, c0), laid out as rr_chain_backward writes them: grad_weights is
+ * the flat [P] buffer of every weight array in chain order (embedding;
+ * per layer, forward then reverse: weight_ih, weight_hh, bias_ih, bias_hh,
+ * weight_hr, peephole_i, peephole_f, peephole_o, those present; then
+ * dense.k.weight, dense.k.bias), each row-major; states are flat slots. */
+typedef struct rr_fixture_backward {
+    double *d_output; size_t d_output_len;   /* [T, B, W] or NULL             */
+    double *d_h_n; size_t d_h_n_len;         /* S_h numbers or NULL           */
+    double *d_c_n; size_t d_c_n_len;         /* S_c numbers or NULL (lstm)    */
+    double *d_y; size_t d_y_len;             /* as y ([T, B, O] or [B, O])    */
+    double *grad_weights; size_t grad_weights_len; /* expected [P]            */
+    double *grad_x; size_t grad_x_len;       /* expected [T, B, I]; NULL with
+                                                tokens                        */
+    double *grad_h0; size_t grad_h0_len;     /* expected S_h numbers          */
+    double *grad_c0; size_t grad_c0_len;     /* expected S_c numbers; NULL
+                                                without an lstm layer         */
+} rr_fixture_backward;
+
 /* One case: inputs and the oracle's outputs. Optional inputs that are null
  * or absent are NULL, 0 (zeros for h0/c0, T for every length).
  * Version 2: states are flat (the slots one after the other, each [B, H_k],
@@ -72,6 +96,8 @@ typedef struct rr_fixture_case {
     double *h_n; size_t h_n_len;             /* expected [L*D, B, H_out]      */
     double *c_n; size_t c_n_len;             /* expected [L*D, B, H]; lstm    */
     double *y; size_t y_len;                 /* expected [T, B, O]; head      */
+    rr_fixture_backward *backward;           /* v2: NULL when the case has
+                                                none (absent or null)         */
 } rr_fixture_case;
 
 /* A value matches when |got - expected| <= atol + rtol * |expected|. */

@@ -59,13 +59,17 @@ typedef struct rr_dir_tape {
 } rr_dir_tape;
 
 struct rr_chain_tape {
-    const rr_chain *chain; /* the chain it was made by (checked)            */
+    const rr_chain *chain; /* the chain it was made by (checked; not read
+                            * by rr_chain_tape_free)                        */
+    size_t num_layers;     /* L, num_dense: the chain's, for freeing        */
+    size_t num_dense;
     rr_dtype dtype;
     size_t steps;          /* T */
     size_t batch;          /* B */
     int64_t *tokens;       /* [T*B] with an embedding, else NULL            */
     int64_t *lengths;      /* [B] (all T when the forward had none)         */
-    void **inputs;         /* [L]: layer l's input [T*B, I_l] REAL          */
+    void **inputs;         /* [L+1]: layer l's input [T*B, I_l]; [L]: the top
+                            * layer's merged output [T*B, W]; REAL          */
     rr_dir_tape *dirs;     /* [2 * L]: (l, fwd) at 2l, (l, rev) at 2l + 1   */
     size_t dense_rows;     /* N: T*B (readout sequence) or B (last)         */
     void **dense_in;       /* [num_dense]: v_k [N, W_{k-1}]                 */

@@ -8,12 +8,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Append one array; 0 when P overflows. */
-static int push(struct rr_param_table *t, size_t count, const char *format,
+/* Append one array named prefix + index + "." + name (index omitted when
+ * prefix is ""); 0 when P overflows. */
+static int push(struct rr_param_table *t, size_t count, const char *prefix,
                 size_t index, const char *name)
 {
     rr_param *p = &t->params[t->num];
-    snprintf(p->path, sizeof p->path, format, index, name);
+    if (prefix[0] == '\0') {
+        snprintf(p->path, sizeof p->path, "%s", name);
+    } else {
+        snprintf(p->path, sizeof p->path, "%s%zu.%s", prefix, index, name);
+    }
     p->offset = t->total;
     p->count = count;
     t->num++;
@@ -31,19 +36,27 @@ static int push_direction(struct rr_param_table *t, const rr_chain *ch,
     const size_t gates = layer->cell == RR_CELL_LSTM ? 4
                          : layer->cell == RR_CELL_GRU ? 3 : 1;
     const size_t rows = gates * hidden;
-    char format[48];
-    snprintf(format, sizeof format, "layers.%%zu.%s.%%s", dir);
-    int ok = push(t, rows * ch->in_sizes[l], format, l, "weight_ih") &&
-             push(t, rows * ch->out_sizes[l], format, l, "weight_hh") &&
-             push(t, rows, format, l, "bias_ih") &&
-             push(t, rows, format, l, "bias_hh");
-    if (ok && layer->cell == RR_CELL_LSTM && layer->proj_size > 0) {
-        ok = push(t, layer->proj_size * hidden, format, l, "weight_hr");
+    char names[4][32]; /* "forward.weight_ih", ... */
+    const char *const base[] = { "weight_ih", "weight_hh", "bias_ih",
+                                 "bias_hh" };
+    const size_t counts[] = { rows * ch->in_sizes[l], rows * ch->out_sizes[l],
+                              rows, rows };
+    int ok = 1;
+    for (size_t i = 0; ok && i < 4; i++) {
+        snprintf(names[i], sizeof names[i], "%s.%s", dir, base[i]);
+        ok = push(t, counts[i], "layers.", l, names[i]);
     }
-    if (ok && layer->cell == RR_CELL_LSTM && layer->peepholes) {
-        ok = push(t, hidden, format, l, "peephole_i") &&
-             push(t, hidden, format, l, "peephole_f") &&
-             push(t, hidden, format, l, "peephole_o");
+    char name[32];
+    if (ok && layer->cell == RR_CELL_LSTM && layer->proj_size > 0) {
+        snprintf(name, sizeof name, "%s.weight_hr", dir);
+        ok = push(t, layer->proj_size * hidden, "layers.", l, name);
+    }
+    const char *const peepholes[] = { "peephole_i", "peephole_f",
+                                      "peephole_o" };
+    for (size_t i = 0; ok && layer->cell == RR_CELL_LSTM &&
+                       layer->peepholes && i < 3; i++) {
+        snprintf(name, sizeof name, "%s.%s", dir, peepholes[i]);
+        ok = push(t, hidden, "layers.", l, name);
     }
     return ok;
 }
@@ -66,8 +79,8 @@ rr_status rr_chain_params_make(rr_chain *ch, rr_error *err)
     int ok = 1;
     if (ch->cfg.vocab_size > 0) {
         t->embedding = t->num;
-        ok = push(t, ch->cfg.vocab_size * ch->cfg.input_size, "embedding%.0zu"
-                  "%s", 0, ".weight");
+        ok = push(t, ch->cfg.vocab_size * ch->cfg.input_size, "", 0,
+                  "embedding.weight");
     }
     for (size_t l = 0; ok && l < layers; l++) {
         const rr_direction dir = ch->layers[l].direction;
@@ -86,8 +99,8 @@ rr_status rr_chain_params_make(rr_chain *ch, rr_error *err)
     t->dense = t->num;
     for (size_t k = 0; ok && k < ch->cfg.num_dense; k++) {
         const size_t size = ch->dense[k].size;
-        ok = push(t, size * width, "dense.%zu.%s", k, "weight") &&
-             push(t, size, "dense.%zu.%s", k, "bias");
+        ok = push(t, size * width, "dense.", k, "weight") &&
+             push(t, size, "dense.", k, "bias");
         width = size;
     }
     if (!ok || !rr_count_product((const size_t[]){ t->total }, 1,

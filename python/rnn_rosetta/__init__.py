@@ -9,11 +9,13 @@
 from __future__ import annotations
 
 from rnn_rosetta.backends import BACKENDS, Net, State, available_backends, get_backend
+from rnn_rosetta.backward import Gradients
 from rnn_rosetta.chain import Chain, Dense, Embedding
 from rnn_rosetta.compare import Tolerance
 from rnn_rosetta.errors import (
     BackendError,
     BackendUnavailable,
+    BackwardUnsupported,
     FixtureError,
     InputError,
     ModelError,
@@ -31,6 +33,7 @@ __all__ = [
     "BACKENDS",
     "BackendError",
     "BackendUnavailable",
+    "BackwardUnsupported",
     "Case",
     "CaseInputs",
     "Chain",
@@ -39,6 +42,7 @@ __all__ = [
     "Embedding",
     "Fixture",
     "FixtureError",
+    "Gradients",
     "Head",
     "InputError",
     "Layer",

@@ -1,5 +1,5 @@
-"""``rnn-rosetta COMMAND`` (also ``python -m rnn_rosetta``): run, crosscheck, demo, seed-demo, generate, validate,
-describe, convert, backends, bench.
+"""``rnn-rosetta COMMAND`` (also ``python -m rnn_rosetta``): run, crosscheck, demo, seed-demo, generate,
+gradient-flow, validate, describe, convert, backends, bench.
 
 Errors: exit status 2 and one line on stderr, never a traceback
 (:mod:`rnn_rosetta.cli_errors`). Wherever a fixture is taken, a bare name
@@ -22,6 +22,7 @@ from rnn_rosetta.errors import FixtureError
 from rnn_rosetta.fixture_files import expand_fixture_paths, resolve_fixture
 from rnn_rosetta.fixtures import load_fixture
 from rnn_rosetta.generate_cli import add_parser as add_generate_parser
+from rnn_rosetta.gradient_flow_cli import add_parser as add_gradient_flow_parser
 from rnn_rosetta.seed_demo import add_parser as add_seed_demo_parser
 
 
@@ -204,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(commands)
     add_seed_demo_parser(commands)
     add_generate_parser(commands)
+    add_gradient_flow_parser(commands)
     _add_validate(commands)
     _add_describe(commands)
     _add_convert(commands)

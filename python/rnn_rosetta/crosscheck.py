@@ -7,7 +7,10 @@ model once, run every case, compare with ``expected`` (the oracle) under the
 fixture's tolerance for that dtype (:meth:`Tolerance.for_dtype`) and time the
 whole pass (median of ``repeats`` after one untimed warm-up pass). Then every
 pair of targets of the same dtype is compared case by case under the same
-rule. A mismatch names fixture, case, the two sides, the first index, both
+rule. A case with ``backward`` (docs/fixture-format.md#gradients) is also run through
+``forward(..., keep=True)`` and ``backward`` in every target whose backend has backward, and its
+gradients compared likewise (:mod:`rnn_rosetta.crosscheck_gradients`); a backend without backward
+says "no backward". A mismatch names fixture, case, the two sides, the first index, both
 values and the rule. :mod:`rnn_rosetta.crosscheck_records` holds the records,
 :mod:`rnn_rosetta.crosscheck_report` prints them.
 """
@@ -30,6 +33,13 @@ from rnn_rosetta.backends import BACKENDS, get_backend
 from rnn_rosetta.backends.base import DTYPES
 from rnn_rosetta.cli_errors import CliError
 from rnn_rosetta.compare import Comparison, coarser_dtype, compare
+from rnn_rosetta.crosscheck_gradients import (
+    NO_BACKWARD,
+    cases_with_backward,
+    compare_gradients,
+    has_backward,
+    run_backward,
+)
 from rnn_rosetta.crosscheck_records import EXPECTED, Failure, FixtureReport, PairRun, Target, TargetRun, oracle_of
 from rnn_rosetta.crosscheck_report import json_document, print_report
 from rnn_rosetta.errors import RosettaError
@@ -106,7 +116,40 @@ def run_target(fixture: Fixture, target: Target, repeats: int) -> TargetRun:
                 Failure(fixture.name, case.name, sides, target.dtype, rule, comparison.mismatch, comparison.problem)
             )
     run.vs_expected = _worst(comparisons)
+    _check_gradients(fixture, run, net, ulp_dtype)
     return run
+
+
+def _check_gradients(fixture: Fixture, run: TargetRun, net: object, ulp_dtype: str) -> None:
+    """The cases with ``backward``: gradients against the oracle's (or "no backward" for a backend without)."""
+    chosen = cases_with_backward(fixture.cases)
+    if not chosen:
+        return
+    if not has_backward(net):
+        run.backward = NO_BACKWARD
+        return
+    run.backward = "checked"
+    dtype = run.target.dtype
+    tolerance = fixture.tolerance.for_dtype(dtype)
+    sides = (run.label, EXPECTED)
+    comparisons = []
+    for case in chosen:
+        assert case.backward is not None
+        try:
+            run.gradients[case.name] = gradients = run_backward(net, case)
+        except RosettaError as exc:
+            run.failures.append(
+                Failure(fixture.name, case.name, sides, dtype, tolerance.rule(), None, f"backward: {exc}", True)
+            )
+            continue
+        comparison = compare_gradients(gradients, case.backward.expected, tolerance, ulp_dtype)
+        comparisons.append(comparison)
+        if not comparison.ok:
+            failure = Failure(
+                fixture.name, case.name, sides, dtype, tolerance.rule(), comparison.mismatch, comparison.problem, True
+            )
+            run.failures.append(failure)
+    run.vs_expected_gradients = _worst(comparisons)
 
 
 def compare_pairs(fixture: Fixture, runs: Sequence[TargetRun]) -> tuple[list[PairRun], list[Failure]]:
@@ -130,7 +173,26 @@ def compare_pairs(fixture: Fixture, runs: Sequence[TargetRun]) -> tuple[list[Pai
                             comparison.mismatch, comparison.problem,
                         )
                     )  # fmt: skip
-            pairs.append(PairRun(dtype, first.label, second.label, worst_abs, worst_ratio, count))
+            graded = 0
+            for case in fixture.cases:
+                if case.name not in first.gradients or case.name not in second.gradients:
+                    continue
+                graded += 1
+                ulp_dtype = coarser_dtype(dtype)
+                comparison = compare_gradients(
+                    first.gradients[case.name], second.gradients[case.name], tolerance, ulp_dtype
+                )
+                worst_abs, worst_ratio = max(worst_abs, comparison.max_abs), max(worst_ratio, comparison.max_ratio)
+                if not comparison.ok:
+                    count += 1
+                    sides = (first.label, second.label)
+                    failures.append(
+                        Failure(
+                            fixture.name, case.name, sides, dtype, tolerance.rule(),
+                            comparison.mismatch, comparison.problem, True,
+                        )
+                    )  # fmt: skip
+            pairs.append(PairRun(dtype, first.label, second.label, worst_abs, worst_ratio, count, graded))
     return pairs, failures
 
 

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from rnn_rosetta.backward.gradients import Gradients
 from rnn_rosetta.compare import Comparison, Mismatch
 from rnn_rosetta.fixtures import Fixture
 from rnn_rosetta.result import Result
@@ -44,6 +45,7 @@ class Failure:
     rule: str  # the tolerance rule, `|got - expected| <= atol + rtol * |expected|`
     mismatch: Mismatch | None = None
     problem: str | None = None  # a structural difference, or the error that stopped the target
+    gradient: bool = False  # a failure of the gradients (a case's ``backward``), not of the forward results
 
     def where(self) -> str:
         case = f" / {self.case}" if self.case is not None else ""
@@ -72,6 +74,7 @@ class Failure:
             "got": None if mismatch is None else json_number(mismatch.got),
             "expected": None if mismatch is None else json_number(mismatch.expected),
             "bound": None if mismatch is None else json_number(mismatch.bound),
+            "gradient": self.gradient,
         }
 
 
@@ -94,6 +97,11 @@ class TargetRun:
     median_seconds: float | None = None
     error: str | None = None  # why it did not run
     ran: bool = False  # loaded and ran every case (whatever the comparison says)
+    #: Gradients: None when no case of the fixture has ``backward``; "checked"; or "no backward" (the backend
+    #: has none yet: reported, never skipped silently).
+    backward: str | None = None
+    gradients: dict[str, Gradients] = field(default_factory=dict)  # by case name, the cases with backward
+    vs_expected_gradients: Comparison | None = None  # the worst gradient case against the oracle
 
     @property
     def ok(self) -> bool:
@@ -108,8 +116,9 @@ class PairRun:
     first: str
     second: str
     max_abs: float
-    max_ratio: float  # the largest |a - b| / (atol + rtol * |b|)
+    max_ratio: float  # the largest |a - b| / (atol + rtol * |b|), outputs and gradients alike
     failures: int
+    gradient_cases: int = 0  # cases whose gradients both targets computed (and were compared)
 
 
 @dataclass

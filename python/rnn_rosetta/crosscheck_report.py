@@ -2,9 +2,11 @@
 
 - default: one line per fixture and dtype (the worst error against the
   oracle over every backend and kernel, as a multiple of the tolerance, the
-  target that made it, pass/FAIL), one line on the pairs, then every failure;
+  target that made it, pass/FAIL), one line on the pairs, then, when cases have
+  ``backward``, the same per fixture for the gradients and a line naming any target
+  with "no backward", then every failure;
 - ``verbose``: a table per fixture (every target: max |err|, multiple of the
-  tolerance, ulps, time) and the table of backend pairs;
+  tolerance, ulps, the gradients' multiple, time) and the table of backend pairs;
 - :func:`json_document`: every record, failures included, for machines.
 
 Ulps are counted in the coarser of the run's precision and the oracle's: a
@@ -25,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rnn_rosetta.compare import FLOAT32
+from rnn_rosetta.crosscheck_gradients import NO_BACKWARD
 from rnn_rosetta.crosscheck_records import FixtureReport, PairRun, TargetRun, json_number
 
 FORMAT = "rnn-rosetta-crosscheck"
@@ -62,9 +65,24 @@ class DtypeVerdict:
     worst_target: str | None
     ok: bool
     note: str = ""  # "no cases", "did not run"
+    #: Gradients (cases with ``backward``): the worst over the targets that checked them, None if none did.
+    worst_gradient_ratio: float | None = None
+    worst_gradient_target: str | None = None
+    gradient_ok: bool = True  # no gradient failure at this dtype
+    no_backward: tuple[str, ...] = ()  # the targets whose backend has no backward (reported, not skipped)
+    has_gradients: bool = False  # whether the fixture has cases with ``backward``
 
     def worst_text(self) -> str:
         return self.note if self.worst_ratio is None else times_tolerance(self.worst_ratio)
+
+    def gradient_text(self) -> str:
+        """``-`` (no backward cases), ``0.02x tol``, and ``no backward: c, java`` for backends without it."""
+        if not self.has_gradients:
+            return "-"
+        parts = [] if self.worst_gradient_ratio is None else [times_tolerance(self.worst_gradient_ratio)]
+        if self.no_backward:
+            parts.append(f"{NO_BACKWARD}: {', '.join(self.no_backward)}")
+        return "; ".join(parts) or "did not run"
 
 
 def verdicts(report: FixtureReport, dtypes: Sequence[str]) -> list[DtypeVerdict]:
@@ -78,18 +96,31 @@ def verdicts(report: FixtureReport, dtypes: Sequence[str]) -> list[DtypeVerdict]
         ok = not any(f.dtype == dtype for f in report.failures())
         broken = [r for r in runs if not r.ran]
         compared = [r for r in runs if r.vs_expected is not None]
+        graded = [r for r in runs if r.vs_expected_gradients is not None]
+        worst_graded = max(graded, key=_gradient_ratio_of) if graded else None
+        gradients = {
+            "worst_gradient_ratio": None if worst_graded is None else _gradient_ratio_of(worst_graded),
+            "worst_gradient_target": None if worst_graded is None else worst_graded.label,
+            "gradient_ok": not any(f.dtype == dtype and f.gradient for f in report.failures()),
+            "no_backward": tuple(r.label for r in runs if r.backward == NO_BACKWARD),
+            "has_gradients": any(c.backward is not None for c in report.fixture.cases),
+        }
         if broken:
-            lines.append(DtypeVerdict(name, dtype, None, broken[0].label, False, "did not run"))
+            lines.append(DtypeVerdict(name, dtype, None, broken[0].label, False, "did not run", **gradients))
         elif not compared:
-            lines.append(DtypeVerdict(name, dtype, None, None, ok, "no cases"))
+            lines.append(DtypeVerdict(name, dtype, None, None, ok, "no cases", **gradients))
         else:
             worst = max(compared, key=_ratio_of)
-            lines.append(DtypeVerdict(name, dtype, _ratio_of(worst), worst.label, ok))
+            lines.append(DtypeVerdict(name, dtype, _ratio_of(worst), worst.label, ok, **gradients))
     return lines
 
 
 def _ratio_of(run: TargetRun) -> float:
     return 0.0 if run.vs_expected is None else run.vs_expected.max_ratio
+
+
+def _gradient_ratio_of(run: TargetRun) -> float:
+    return 0.0 if run.vs_expected_gradients is None else run.vs_expected_gradients.max_ratio
 
 
 def _verdict_text(ok: bool) -> Text:
@@ -115,7 +146,7 @@ def _column(table: Table, name: str, right: bool = False) -> None:
 
 def summary_table(reports: Sequence[FixtureReport], dtypes: Sequence[str]) -> Table:
     table = _table()
-    for name, right in (("fixture", False), ("dtype", False), ("worst vs oracle", True), ("worst target", False)):
+    for name, right in (("fixture", False), ("dtype", False), ("worst x tol", True), ("worst target", False)):
         _column(table, name, right)
     _column(table, "result")
     for report in reports:
@@ -129,6 +160,38 @@ def summary_table(reports: Sequence[FixtureReport], dtypes: Sequence[str]) -> Ta
                 _verdict_text(line.ok),
             )
     return table
+
+
+def gradient_table(reports: Sequence[FixtureReport], dtypes: Sequence[str]) -> Table | None:
+    """One line per fixture with ``backward`` cases and dtype: the worst gradient against the oracle over
+    every target with backward, the target that made it, pass/FAIL (None when no fixture has such cases)."""
+    lines = [line for report in reports for line in verdicts(report, dtypes) if line.has_gradients]
+    if not lines:
+        return None
+    table = _table("gradients (cases with backward)")
+    for name, right in (("fixture", False), ("dtype", False), ("worst x tol", True), ("worst target", False)):
+        _column(table, name, right)
+    _column(table, "result")
+    previous = None
+    for line in lines:
+        worst = NO_BACKWARD if line.worst_gradient_ratio is None else times_tolerance(line.worst_gradient_ratio)
+        table.add_row(
+            Text(line.fixture if line.fixture != previous else ""),
+            line.dtype,
+            worst,
+            Text(line.worst_gradient_target or "-"),
+            _verdict_text(line.gradient_ok),
+        )
+        previous = line.fixture
+    return table
+
+
+def no_backward_line(reports: Sequence[FixtureReport], dtypes: Sequence[str]) -> str | None:
+    """The targets whose backend has no backward, where a fixture has ``backward`` cases (never silent)."""
+    labels = [label for r in reports for line in verdicts(r, dtypes) for label in line.no_backward]
+    if not labels:
+        return None
+    return f"{NO_BACKWARD}: {', '.join(dict.fromkeys(labels))} (their gradients are not checked)"
 
 
 def fixture_heading(report: FixtureReport, dtypes: Sequence[str]) -> list[str]:
@@ -146,6 +209,7 @@ def fixture_table(report: FixtureReport) -> Table:
     table = _table()
     for name, right in (("target", False), ("dtype", False), ("max |err|", True), ("x tol", True), ("ulps", True)):
         _column(table, name, right)
+    _column(table, "grad x tol", right=True)
     _column(table, "result")
     _column(table, "median", right=True)
     for run in report.runs:
@@ -156,10 +220,21 @@ def fixture_table(report: FixtureReport) -> Table:
             "-" if worst is None else f"{worst.max_abs:.2e}",
             "-" if worst is None else times_tolerance(worst.max_ratio).removesuffix(" tol"),
             "-" if worst is None else f"{worst.max_ulp:,}",
+            _gradient_cell(run),
             _verdict_text(run.ok),
             seconds(run.median_seconds),
         )
     return table
+
+
+def _gradient_cell(run: TargetRun) -> str:
+    """A target's gradients: ``-`` (no backward cases), ``no backward``, or the worst multiple of the rule."""
+    if run.backward is None:
+        return "-"
+    worst = run.vs_expected_gradients
+    if run.backward == NO_BACKWARD or worst is None:
+        return run.backward if run.backward == NO_BACKWARD else "did not run"
+    return times_tolerance(worst.max_ratio).removesuffix(" tol")
 
 
 def _pairs_by_key(reports: Sequence[FixtureReport]) -> dict[tuple[str, str, str], list[PairRun]]:
@@ -234,6 +309,12 @@ def print_report(reports: Sequence[FixtureReport], dtypes: Sequence[str], consol
         line = pair_line(reports)
         if line is not None:
             print_lines(console, wrapped(line, width))
+        gradients = gradient_table(reports, dtypes)
+        if gradients is not None:
+            console.print(gradients)
+    line = no_backward_line(reports, dtypes)
+    if line is not None:
+        print_lines(console, wrapped(line, width), style="yellow")
     failures = [f for r in reports for f in r.failures()]
     for failure in failures:
         print_lines(console, wrapped(failure.describe(), width, first="FAIL "), style="red")
@@ -251,6 +332,7 @@ def print_report(reports: Sequence[FixtureReport], dtypes: Sequence[str], consol
 
 def _run_record(run: TargetRun) -> dict[str, Any]:
     worst = run.vs_expected
+    grad = run.vs_expected_gradients
     return {
         "backend": run.target.backend,
         "kernel": run.target.kernel,
@@ -265,6 +347,11 @@ def _run_record(run: TargetRun) -> dict[str, Any]:
         "ulp_dtype": None if worst is None else worst.ulp_dtype,
         "median_seconds": run.median_seconds,
         "failures": len(run.failures),
+        "backward": run.backward,
+        "grad_max_abs": None if grad is None else json_number(grad.max_abs),
+        "grad_max_ratio": None if grad is None else json_number(grad.max_ratio),
+        "grad_max_ulp": None if grad is None else grad.max_ulp,
+        "grad_cases": len(run.gradients),
     }
 
 
@@ -289,6 +376,11 @@ def _fixture_record(report: FixtureReport, dtypes: Sequence[str]) -> dict[str, A
                 "worst_target": v.worst_target,
                 "ok": v.ok,
                 "note": v.note or None,
+                "worst_gradient_ratio": json_number(v.worst_gradient_ratio),
+                "worst_gradient_target": v.worst_gradient_target,
+                "gradient_ok": v.gradient_ok,
+                "no_backward": list(v.no_backward),
+                "gradients": v.gradient_text(),
             }
             for v in verdicts(report, dtypes)
         ],
@@ -301,6 +393,7 @@ def _fixture_record(report: FixtureReport, dtypes: Sequence[str]) -> dict[str, A
                 "max_abs": json_number(p.max_abs),
                 "max_ratio": json_number(p.max_ratio),
                 "failures": p.failures,
+                "gradient_cases": p.gradient_cases,
             }
             for p in report.pairs
         ],

@@ -55,6 +55,10 @@ class BackendError(RosettaError):
         super().__init__(f"{backend}: {message}")
 
 
+class BackwardUnsupported(BackendError, NotImplementedError):
+    """A backend (or a net of it) has no backward pass: catch it as ``NotImplementedError`` too."""
+
+
 class BackendUnavailable(RosettaError):
     """A backend cannot be loaded here (library not built, JVM missing, ...)."""
 

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from rnn_rosetta.backward.gradients import Gradients
 from rnn_rosetta.chain import Chain
 from rnn_rosetta.compare import Tolerance
 from rnn_rosetta.model import Model
@@ -43,6 +44,20 @@ class CaseInputs(NamedTuple):
 
 
 @dataclass(frozen=True)
+class CaseBackward:
+    """A version-2 case's ``backward`` (docs/fixture-format.md#gradients): given ``dL/d`` of the forward's
+    results, the oracle's gradients of ``L = sum(d_output * output) + sum(d_h_n * h_n) + sum(d_c_n * c_n)
+    + sum(d_y * y)`` through the case's forward pass. Each ``d_*`` is None for zeros (at least one is not).
+    """
+
+    d_output: np.ndarray | None  # [T, B, W]
+    d_h_n: States | None  # [S, B, H_out], or a list of S slots [B, H_out_k]
+    d_c_n: States | None  # [S_c, B, H] likewise, lstm layers only
+    d_y: np.ndarray | None  # [T, B, O] (readout "sequence") or [B, O] (readout "last")
+    expected: Gradients  # weights by dotted path in chain order; x (None for tokens), h0, c0 (None without lstm)
+
+
+@dataclass(frozen=True)
 class Case:
     """One set of inputs and the oracle's answer for them."""
 
@@ -53,6 +68,7 @@ class Case:
     lengths: np.ndarray | None  # [B] int64, each 1..T
     expected: Result  # v2: only the fields the oracle gave (at least one)
     tokens: np.ndarray | None = None  # [T, B] int64 token ids, for a chain with an embedding
+    backward: CaseBackward | None = None  # version 2: the oracle's gradients for given d_*, or None
 
     @property
     def inputs(self) -> CaseInputs:

@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 
 from rnn_rosetta import model_rules
+from rnn_rosetta.backward.gradients import Gradients
+from rnn_rosetta.backward.weights import chain_weights
 from rnn_rosetta.chain import Chain, Dense, Embedding
-from rnn_rosetta.fixture_data import Case
+from rnn_rosetta.fixture_data import Case, CaseBackward
 from rnn_rosetta.json_fields import (
     PathError,
     float_array,
@@ -158,20 +160,29 @@ def _build_expected(doc: dict[str, Any], path: str, chain: Chain, steps: int, ba
         if not chain.cell_state_sizes:
             raise PathError(f"{path}.c_n", _NO_CELL_STATE)
         c_n = build_slots(doc["c_n"], f"{path}.c_n", batch, chain.cell_state_sizes)
-    size = chain.y_size
-    if size is None:
+    if chain.y_size is None:
         if "y" in doc:
-            raise PathError(f"{path}.y", "the model produces no y (readout 'sequence' without dense layers)")
+            raise PathError(f"{path}.y", _NO_Y)
     elif "y" not in doc:
         raise PathError(path, "missing 'y' (required: the model produces y)")
     else:
-        shape = (batch, size) if chain.readout == "last" else (steps, batch, size)
-        rank = len(nested_shape(doc["y"], 4))
-        if rank != len(shape):
-            names = "[B][O] (readout 'last')" if chain.readout == "last" else "[T][B][O] (readout 'sequence')"
-            raise PathError(f"{path}.y", f"expected a {names} array, got {rank} levels")
-        y = float_array(doc["y"], f"{path}.y", shape)
+        y = _build_y(doc["y"], f"{path}.y", chain, steps, batch)
     return Result(output=output, h_n=h_n, c_n=c_n, y=y)
+
+
+_NO_Y = "the model produces no y (readout 'sequence' without dense layers)"
+
+
+def _build_y(node: Any, path: str, chain: Chain, steps: int, batch: int) -> np.ndarray:
+    """``y`` (or ``d_y``) of a chain that produces one: [B][O] (readout "last") or [T][B][O] ("sequence")."""
+    size = chain.y_size
+    assert size is not None
+    shape = (batch, size) if chain.readout == "last" else (steps, batch, size)
+    rank = len(nested_shape(node, 4))
+    if rank != len(shape):
+        names = "[B][O] (readout 'last')" if chain.readout == "last" else "[T][B][O] (readout 'sequence')"
+        raise PathError(path, f"expected a {names} array, got {rank} levels")
+    return float_array(node, path, shape)
 
 
 def _build_case(doc: dict[str, Any], index: int, chain: Chain) -> Case:
@@ -205,7 +216,88 @@ def _build_case(doc: dict[str, Any], index: int, chain: Chain) -> Case:
     if inputs.get("lengths") is not None:
         lengths = lengths_array(inputs["lengths"], f"{path}.inputs.lengths", batch, steps)
     expected = _build_expected(doc["expected"], f"{path}.expected", chain, steps, batch)
-    return Case(name=doc["name"], x=x, h0=h0, c0=c0, lengths=lengths, expected=expected, tokens=tokens)
+    backward = None
+    if doc.get("backward") is not None:
+        backward = build_case_backward(doc["backward"], f"{path}.backward", chain, steps, batch, tokens is not None)
+    return Case(
+        name=doc["name"], x=x, h0=h0, c0=c0, lengths=lengths, expected=expected, tokens=tokens, backward=backward
+    )
+
+
+# -- a case's backward block (docs/fixture-format.md#gradients) -------------------------------------
+
+_D_NAMES = ("d_output", "d_h_n", "d_c_n", "d_y")
+NO_GRADIENT_GIVEN = "at least one of d_output, d_h_n, d_c_n, d_y must be given (not null)"
+X_OF_TOKENS = "the inputs are tokens, which have no gradient (the embedding's rows get it): no 'x' here"
+
+
+def build_case_backward(
+    doc: dict[str, Any], path: str, chain: Chain, steps: int, batch: int, token_inputs: bool
+) -> CaseBackward:
+    """``cases[i].backward`` (passed the schema) -> :class:`CaseBackward`, or :class:`PathError` at the first fault.
+
+    The ``d_*`` are ``dL/d`` of the forward's results, each in the shape of what it is the gradient of;
+    ``expected`` holds ``dL/d`` of every weight (keys in chain order), of x (exactly for x inputs), h0, c0
+    (exactly with lstm layers).
+    """
+    if all(doc.get(name) is None for name in _D_NAMES):
+        raise PathError(path, NO_GRADIENT_GIVEN)
+    d_output = d_h_n = d_c_n = d_y = None
+    if doc.get("d_output") is not None:
+        d_output = float_array(doc["d_output"], f"{path}.d_output", (steps, batch, chain.output_width))  # [T, B, W]
+    if doc.get("d_h_n") is not None:
+        d_h_n = build_slots(doc["d_h_n"], f"{path}.d_h_n", batch, chain.state_sizes)
+    if doc.get("d_c_n") is not None:
+        if not chain.cell_state_sizes:
+            raise PathError(f"{path}.d_c_n", _NO_CELL_STATE)
+        d_c_n = build_slots(doc["d_c_n"], f"{path}.d_c_n", batch, chain.cell_state_sizes)
+    if doc.get("d_y") is not None:
+        if chain.y_size is None:
+            raise PathError(f"{path}.d_y", _NO_Y)
+        d_y = _build_y(doc["d_y"], f"{path}.d_y", chain, steps, batch)
+    expected = _build_gradients(doc["expected"], f"{path}.expected", chain, steps, batch, token_inputs)
+    return CaseBackward(d_output=d_output, d_h_n=d_h_n, d_c_n=d_c_n, d_y=d_y, expected=expected)
+
+
+def _build_gradients(
+    doc: dict[str, Any], path: str, chain: Chain, steps: int, batch: int, token_inputs: bool
+) -> Gradients:
+    """``backward.expected``: ``weights`` (exactly the chain's arrays, in chain order), ``x``, ``h0``, ``c0``."""
+    weights = _build_weight_gradients(doc["weights"], f"{path}.weights", chain)
+    x = None
+    if token_inputs:
+        if "x" in doc:
+            raise PathError(f"{path}.x", X_OF_TOKENS)
+    elif "x" not in doc:
+        raise PathError(path, "missing 'x' (required: the inputs are x)")
+    else:
+        x = float_array(doc["x"], f"{path}.x", (steps, batch, chain.input_size))  # [T, B, I]
+    h0 = build_slots(doc["h0"], f"{path}.h0", batch, chain.state_sizes)
+    c0 = None
+    if not chain.cell_state_sizes:
+        if "c0" in doc:
+            raise PathError(f"{path}.c0", _NO_CELL_STATE)
+    elif "c0" not in doc:
+        raise PathError(path, "missing 'c0' (required: the model has lstm layers)")
+    else:
+        c0 = build_slots(doc["c0"], f"{path}.c0", batch, chain.cell_state_sizes)
+    return Gradients(weights=weights, x=x, h0=h0, c0=c0)
+
+
+def _build_weight_gradients(node: dict[str, Any], path: str, chain: Chain) -> dict[str, np.ndarray]:
+    """``weights``: one gradient per array of the chain, keyed by its dotted path, in chain order."""
+    want = {name: array.shape for name, array in chain_weights(chain).items()}
+    given = list(node)
+    for name in given:
+        if name not in want:
+            raise PathError(f"{path}.{name}", "not an array of this model (keys: the model's arrays, in chain order)")
+    for name in want:
+        if name not in node:
+            raise PathError(path, f"missing {name!r} (one gradient per array of the model)")
+    for position, (name, wanted) in enumerate(zip(given, want, strict=True)):
+        if name != wanted:
+            raise PathError(f"{path}.{name}", f"out of chain order: expected {wanted!r} at position {position}")
+    return {name: float_array(node[name], f"{path}.{name}", shape) for name, shape in want.items()}
 
 
 def build_chain_cases(document: dict[str, Any]) -> tuple[Chain, tuple[str, ...] | None, tuple[Case, ...]]:

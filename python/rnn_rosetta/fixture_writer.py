@@ -5,7 +5,7 @@ The one writer of fixture documents: the generator (:mod:`rnn_rosetta.fixturegen
 and the importers (:mod:`rnn_rosetta.interop`) both call it.
 
 - :func:`model_to_document`: the ``model`` object (v1); :func:`chain_to_document`: the same for v2;
-- :func:`case_to_document`: one case, inputs and expected values;
+- :func:`case_to_document`: one case, inputs and expected values (and its ``backward``, version 2);
 - :func:`fixture_document`: the whole document;
 - :func:`dump_document`: JSON text whose float64 values round-trip exactly;
 - :func:`write_fixture_file`: the text, checked by the reader before the file exists.
@@ -24,7 +24,7 @@ import numpy as np
 from rnn_rosetta.chain import Chain
 from rnn_rosetta.compare import Tolerance
 from rnn_rosetta.errors import ModelError
-from rnn_rosetta.fixture_data import FORMAT, VERSION, VERSION_2, Case
+from rnn_rosetta.fixture_data import FORMAT, VERSION, VERSION_2, Case, CaseBackward
 from rnn_rosetta.fixture_reader import parse_fixture
 from rnn_rosetta.model import Model
 
@@ -101,10 +101,35 @@ def case_to_document(case: Case) -> dict[str, Any]:
         given: dict[str, Any] = {"tokens": np.asarray(case.tokens, dtype=np.int64).tolist()}
     else:
         given = {"x": _floats(case.x)}
-    return {
+    doc = {
         "name": case.name,
         "inputs": {**given, "h0": _states(case.h0), "c0": _states(case.c0), "lengths": lengths},
         "expected": {key: _states(value) for key, value in case.expected.fields().items()},
+    }
+    if case.backward is not None:
+        doc["backward"] = backward_to_document(case.backward)
+    return doc
+
+
+def backward_to_document(backward: CaseBackward) -> dict[str, Any]:
+    """A case's ``backward`` (version 2): the four ``d_*`` (null for zeros) and the expected gradients.
+
+    ``expected.weights`` keeps the chain order of ``backward.expected.weights``; ``x`` is written only
+    for x inputs, ``c0`` only for a chain with lstm layers (docs/fixture-format.md#gradients).
+    """
+    grads = backward.expected
+    expected: dict[str, Any] = {"weights": {name: _floats(value) for name, value in grads.weights.items()}}
+    if grads.x is not None:
+        expected["x"] = _floats(grads.x)
+    expected["h0"] = _states(grads.h0)
+    if grads.c0 is not None:
+        expected["c0"] = _states(grads.c0)
+    return {
+        "d_output": _floats(backward.d_output),
+        "d_h_n": _states(backward.d_h_n),
+        "d_c_n": _states(backward.d_c_n),
+        "d_y": _floats(backward.d_y),
+        "expected": expected,
     }
 
 

@@ -14,7 +14,9 @@ import numpy as np
 
 from rnn_rosetta import paths
 from rnn_rosetta.backends.base import Net
-from rnn_rosetta.backends.chain_net import ChainNet, FlatResult
+from rnn_rosetta.backends.chain_net import ChainNet, FlatResult, join_slots, split_slots
+from rnn_rosetta.backward.gradients import Gradients
+from rnn_rosetta.backward.weights import chain_weights
 from rnn_rosetta.chain import Chain
 from rnn_rosetta.errors import BackendError, BackendUnavailable, InputError
 from rnn_rosetta.model import DirectionWeights, Model
@@ -265,11 +267,27 @@ def _chain_config(call: CCall, chain: Chain, dtype: np.dtype, kernel: str, threa
     return cfg, [layers, dense]
 
 
+class CTape:
+    """An ``rr_chain_tape *`` (freed with the object) and the shape of the forward that made it."""
+
+    def __init__(self, handle: Any, chain: Any, steps: int, batch: int, takes_tokens: bool) -> None:
+        self.handle = handle
+        self.chain = chain  # the rr_chain the tape was made by, kept alive as long as the tape
+        self.steps = steps
+        self.batch = batch
+        self.takes_tokens = takes_tokens
+
+
 class CChainNet(ChainNet):
-    """A chain on ``rr_chain``: one C net per recurrent layer, merges, readout and dense layers in C."""
+    """A chain on ``rr_chain``: one C net per recurrent layer, merges, readout and dense layers in C.
+
+    Backward: ``rr_chain_forward_keep`` keeps an ``rr_chain_tape``; ``rr_chain_backward`` fills one flat
+    ``[P]`` gradient, cut into ``Gradients.weights`` by the paths ``rr_chain_param_info`` gives.
+    """
 
     backend = "c"
     kernels = KERNELS
+    supports_backward = True
 
     def __init__(self, chain: Chain, dtype: str = "float64", kernel: str = "auto", threads: int = 1) -> None:
         super().__init__(chain, dtype, kernel)
@@ -296,6 +314,28 @@ class CChainNet(ChainNet):
         f32 = self.dtype == np.float32
         self._forward_fn = lib.rr_chain_forward_f32 if f32 else lib.rr_chain_forward
         self._step_fn = lib.rr_chain_step_f32 if f32 else lib.rr_chain_step
+        self._keep_fn = lib.rr_chain_forward_keep_f32 if f32 else lib.rr_chain_forward_keep
+        self._backward_fn = lib.rr_chain_backward_f32 if f32 else lib.rr_chain_backward
+        self._params = self._param_table(call)
+
+    def _param_table(self, call: CCall) -> list[tuple[str, int, tuple[int, ...]]]:
+        """``(dotted path, offset in [P], shape)`` of every weight array, in the library's chain order."""
+        ffi, lib = call.ffi, call.lib
+        shapes = {path: array.shape for path, array in chain_weights(self.chain).items()}
+        path, offset, count = ffi.new("char **"), ffi.new("size_t *"), ffi.new("size_t *")
+        table = []
+        for k in range(lib.rr_chain_num_params(self._chain_c)):
+            call.check(lib.rr_chain_param_info(self._chain_c, k, path, offset, count, call.err))
+            name = ffi.string(path[0]).decode()
+            shape = shapes.get(name)
+            if shape is None or int(np.prod(shape)) != count[0]:
+                raise BackendError(
+                    "c", f"rr_chain_param_info gives {name} with {count[0]} numbers; the chain has {shape}"
+                )
+            table.append((name, int(offset[0]), shape))
+        if len(table) != len(shapes):
+            raise BackendError("c", f"rr_chain_param_info lists {len(table)} arrays; the chain has {len(shapes)}")
+        return table
 
     @property
     def kernel_name(self) -> str:
@@ -343,6 +383,78 @@ class CChainNet(ChainNet):
             )  # fmt: skip
         call.check(status)
         return output, h_n, c_n, y
+
+    def _keep_forward(
+        self,
+        inputs: np.ndarray,
+        h0_flat: np.ndarray | None,
+        c0_flat: np.ndarray | None,
+        lengths: np.ndarray | None,
+    ) -> CTape:
+        steps, batch = inputs.shape[0], inputs.shape[1]
+        sizes, dtype = self._sizes, self.dtype
+        tokens = inputs if inputs.dtype == np.int64 else None
+        x = None if tokens is not None else inputs
+        output = np.empty((steps, batch, sizes.output_width), dtype)
+        h_n = np.empty(batch * sizes.state_size, dtype)
+        c_n = np.empty(batch * sizes.cell_state_size, dtype) if sizes.cell_state_size else None
+        y = None
+        if sizes.y_size:
+            lead = (batch,) if self.chain.readout == "last" else (steps, batch)
+            y = np.empty((*lead, sizes.y_size), dtype)
+        call = CCall()
+        handle = call.ffi.new("rr_chain_tape **")
+        status = self._keep_fn(
+            self._chain_c, steps, batch, *call.reals(x), *call.int64s(tokens),
+            *call.reals(h0_flat), *call.reals(c0_flat), *call.int64s(lengths),
+            *call.reals(output), *call.reals(h_n), *call.reals(c_n), *call.reals(y),
+            handle, call.err,
+        )  # fmt: skip
+        call.check(status)
+        tape = call.ffi.gc(handle[0], call.lib.rr_chain_tape_free)
+        return CTape(tape, self._chain_c, steps, batch, tokens is not None)
+
+    def _backward_flat(
+        self,
+        tape: CTape,
+        d_output: np.ndarray | None,
+        d_h_n: list[np.ndarray],
+        d_c_n: list[np.ndarray],
+        d_y: np.ndarray | None,
+    ) -> Gradients:
+        sizes, dtype, chain = self._sizes, self.dtype, self.chain
+        steps, batch = tape.steps, tape.batch
+        dh_flat = join_slots(d_h_n, dtype)
+        dc_flat = join_slots(d_c_n, dtype) if sizes.cell_state_size else None
+        d_weights = np.empty(self._sizes_param_count(), dtype)
+        d_x = None if tape.takes_tokens else np.empty((steps, batch, sizes.input_size), dtype)
+        d_h0 = np.empty(batch * sizes.state_size, dtype)
+        d_c0 = np.empty(batch * sizes.cell_state_size, dtype) if sizes.cell_state_size else None
+        call = CCall()
+        status = self._backward_fn(
+            self._chain_c, tape.handle,
+            *call.reals(_contiguous_as(d_output, dtype)), *call.reals(dh_flat), *call.reals(dc_flat),
+            *call.reals(_contiguous_as(d_y, dtype)),
+            *call.reals(d_weights), *call.reals(d_x), *call.reals(d_h0), *call.reals(d_c0),
+            call.err,
+        )  # fmt: skip
+        call.check(status)
+        weights = {
+            path: d_weights[offset : offset + int(np.prod(shape))].reshape(shape)
+            for path, offset, shape in self._params
+        }
+        h0 = [s.copy() for s in split_slots(d_h0, batch, chain.state_sizes)]
+        c0 = None if d_c0 is None else [s.copy() for s in split_slots(d_c0, batch, chain.cell_state_sizes)]
+        return Gradients(weights=weights, x=d_x, h0=h0, c0=c0)
+
+    def _sizes_param_count(self) -> int:
+        _, lib = load_library()
+        return int(lib.rr_chain_param_count(self._chain_c))
+
+
+def _contiguous_as(array: np.ndarray | None, dtype: np.dtype) -> np.ndarray | None:
+    """A C-contiguous copy-if-needed in the net's dtype, for a gradient crossing into the library."""
+    return None if array is None else np.ascontiguousarray(array, dtype=dtype)
 
 
 class CBackend:

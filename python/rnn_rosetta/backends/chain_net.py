@@ -19,7 +19,7 @@ import numpy as np
 from rnn_rosetta.backends.base import State, as_array, as_real_array, check_dtype, check_lengths
 from rnn_rosetta.backward.gradients import Gradients
 from rnn_rosetta.chain import Chain
-from rnn_rosetta.errors import BackendError, InputError
+from rnn_rosetta.errors import BackwardUnsupported, InputError
 from rnn_rosetta.result import Result, States
 
 #: What ``_forward_flat`` returns: output [T, B, W], h_n flat, c_n flat or None, y ([T, B, O] | [B, O]) or None.
@@ -278,8 +278,8 @@ class ChainNet(ABC):
     #: Whether this backend computes gradients (``forward(..., keep=True)`` and ``backward``).
     supports_backward: bool = False
 
-    def _no_backward(self) -> BackendError:
-        return BackendError(self.backend, "backward() is not implemented in this backend yet (numpy has it)")
+    def _no_backward(self) -> BackwardUnsupported:
+        return BackwardUnsupported(self.backend, "backward() is not implemented in this backend")
 
     def _keep_forward(
         self,

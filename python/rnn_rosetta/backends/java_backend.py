@@ -33,7 +33,9 @@ import numpy as np
 
 from rnn_rosetta import paths
 from rnn_rosetta.backends.base import Net
-from rnn_rosetta.backends.chain_net import ChainNet, FlatResult
+from rnn_rosetta.backends.chain_net import ChainNet, FlatResult, join_slots, split_slots
+from rnn_rosetta.backward.gradients import Gradients
+from rnn_rosetta.backward.weights import chain_weights
 from rnn_rosetta.chain import Chain
 from rnn_rosetta.errors import BackendError, BackendUnavailable, InputError
 from rnn_rosetta.model import DirectionWeights, Model
@@ -302,6 +304,8 @@ class JavaChainNet(ChainNet):
 
     A call's inputs go in one staging buffer: the tokens as int32 (padded to 8 bytes) or x, then the
     flat h0 and c0; ``Bridge.forward`` returns output, h_n, c_n, y packed in one array.
+    ``forward(..., keep=True)`` also runs ``forwardKeep`` (the Java tape), ``backward`` runs
+    ``Chain.backward`` on it (float32: computed in float64 on the float32 model, rounded at the end).
     """
 
     backend = "java"
@@ -346,6 +350,75 @@ class JavaChainNet(ChainNet):
         except jpype.JException as exc:
             _raise_from_java(exc)
         return self._split(np.array(packed, dtype=self.dtype), steps, batch)
+
+    # -- backward: rnnrosetta.Chain.forwardKeep / backward (arrays cross as Java arrays, once per call) --
+
+    supports_backward = True
+
+    def _reals(self, array: np.ndarray | None) -> Any:
+        """A Java ``double[]`` (float64 net) or ``float[]`` (float32 net) holding ``array``, or None."""
+        import jpype
+
+        if array is None:
+            return None
+        java_type = jpype.JFloat if self.dtype == np.float32 else jpype.JDouble
+        return jpype.JArray(java_type)(np.ascontiguousarray(array, dtype=self.dtype).reshape(-1))
+
+    def _keep_forward(
+        self,
+        inputs: np.ndarray,
+        h0_flat: np.ndarray | None,
+        c0_flat: np.ndarray | None,
+        lengths: np.ndarray | None,
+    ) -> Any:
+        """The Java ``rnnrosetta.Tape`` of ``forwardKeep`` (tokens: ``forwardTokensKeep``)."""
+        import jpype
+
+        steps, batch = inputs.shape[0], inputs.shape[1]
+        h0, c0, lens = self._reals(h0_flat), self._reals(c0_flat), _ints(lengths)
+        try:
+            if inputs.dtype.kind in "iu":
+                return self._java.forwardTokensKeep(steps, batch, _ints(inputs.reshape(-1)), h0, c0, lens)
+            return self._java.forwardKeep(steps, batch, self._reals(inputs), h0, c0, lens)
+        except jpype.JException as exc:
+            _raise_from_java(exc)
+
+    def _backward_flat(
+        self,
+        tape: Any,
+        d_output: np.ndarray | None,
+        d_h_n: list[np.ndarray],
+        d_c_n: list[np.ndarray],
+        d_y: np.ndarray | None,
+    ) -> Gradients:
+        """``Chain.backward`` on the kept tape; the Java gradients (flat arrays) reshaped as numpy's."""
+        import jpype
+
+        chain, dt = self.chain, self.dtype
+        steps, batch = int(tape.seqLen()), int(tape.batch())
+        d_c = self._reals(join_slots(d_c_n, dt)) if chain.cell_state_sizes else None
+        try:
+            grads = self._java.backward(
+                tape, self._reals(d_output), self._reals(join_slots(d_h_n, dt)), d_c, self._reals(d_y)
+            )
+        except jpype.JException as exc:
+            _raise_from_java(exc)
+        shapes = {path: array.shape for path, array in chain_weights(chain).items()}
+        weights: dict[str, np.ndarray] = {}
+        for entry in grads.weights().entrySet():
+            path = str(entry.getKey())
+            if path not in shapes:
+                raise BackendError("java", f"backward returned a gradient for {path}, which this chain does not have")
+            weights[path] = np.array(entry.getValue(), dtype=dt).reshape(shapes[path])
+        if list(weights) != list(shapes):
+            raise BackendError("java", f"backward returned gradients for {list(weights)}, expected {list(shapes)}")
+        java_x = grads.x()
+        d_x = None if java_x is None else np.array(java_x, dtype=dt).reshape(steps, batch, chain.input_size)
+        h0 = split_slots(np.array(grads.h0(), dtype=dt), batch, chain.state_sizes)
+        c0 = None
+        if chain.cell_state_sizes:
+            c0 = split_slots(np.array(grads.c0(), dtype=dt), batch, chain.cell_state_sizes)
+        return Gradients(weights=weights, x=d_x, h0=h0, c0=c0)  # type: ignore[arg-type]
 
     def _split(self, flat: np.ndarray, steps: int, batch: int) -> FlatResult:
         """``Bridge``'s packed output, h_n, c_n, y (the absent ones left out) as views."""

@@ -1,5 +1,8 @@
 package rnnrosetta;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -81,8 +84,7 @@ final class Backward64 {
         }
         double[] dH0 = new double[hStart[layers.size()]];
         double[] dC0 = cStart[layers.size()] > 0 ? new double[cStart[layers.size()]] : null;
-        @SuppressWarnings("unchecked")
-        Map<String, double[]>[] layerGrads = new Map[layers.size()];
+        List<Map<String, double[]>> layerGrads = new ArrayList<>(Collections.nCopies(layers.size(), Map.of()));
         double[] dLayerOut = dTop;                                 // d(merged output of the layer visited)
         for (int l = layers.size() - 1; l >= 0; l--) {
             RecurrentLayer layer = layers.get(l);
@@ -112,7 +114,7 @@ final class Backward64 {
                 double[] dc = null;
                 int cAt = cStart[l] + d * batch * hid;
                 if (config.cell() == Cell.LSTM) {
-                    dc = dCn == null ? new double[batch * hid] : java.util.Arrays.copyOfRange(dCn, cAt, cAt + batch * hid);
+                    dc = dCn == null ? new double[batch * hid] : Arrays.copyOfRange(dCn, cAt, cAt + batch * hid);
                 }
                 DirectionGrads g = new DirectionGrads(config, weights[d]);
                 CellBackward.direction(config, weights[d], lt.directions[d], lt.in, reverse, steps, batch, tape.lens,
@@ -123,7 +125,7 @@ final class Backward64 {
                 }
                 g.putInto(grads, "layers." + l + "." + (reverse ? "reverse" : "forward") + ".");
             }
-            layerGrads[l] = grads;
+            layerGrads.set(l, grads);
             dLayerOut = dx;
         }
 

@@ -94,4 +94,45 @@ public final class Chain {
         int[] lens = ChainArguments.step(spec, batch, -1, tokens, Arguments.len(h), Arguments.len(c));
         return engine.run(1, batch, null, tokens, h, c, lens);
     }
+
+    /**
+     * {@link #forward}, keeping what {@link #backward} needs: the tape's {@link Tape#result()} is
+     * forward's result to the bit; beside it, a plain float64 reference pass keeps every step.
+     *
+     * @throws IllegalArgumentException as {@link #forward}
+     */
+    public Tape<double[]> forwardKeep(int seqLen, int batch, double[] x, double[] h0, double[] c0, int[] lengths) {
+        int[] lens = ChainArguments.forward(spec, seqLen, batch, Arguments.len(x), null, Arguments.len(h0),
+                Arguments.len(c0), lengths);
+        Result<double[]> result = engine.run(seqLen, batch, x, null, h0, c0, lens);
+        return new Tape<>(this, result, ChainTape.record(spec, seqLen, batch, x, null, h0, c0, lens));
+    }
+
+    /** {@link #forwardKeep} on tokens [T, B] (a chain with an embedding); the result is {@link #forwardTokens}'s. */
+    public Tape<double[]> forwardTokensKeep(int seqLen, int batch, int[] tokens, double[] h0, double[] c0,
+                                            int[] lengths) {
+        int[] lens = ChainArguments.forward(spec, seqLen, batch, -1, tokens, Arguments.len(h0), Arguments.len(c0),
+                lengths);
+        Result<double[]> result = engine.run(seqLen, batch, null, tokens, h0, c0, lens);
+        return new Tape<>(this, result, ChainTape.record(spec, seqLen, batch, null, tokens, h0, c0, lens));
+    }
+
+    /**
+     * Backpropagation through time: the gradients of a scalar loss L through the forward call that
+     * made {@code tape}, given dL/d of what it returned (each null for zero): see {@link Backward64}
+     * for the equations. The tape is only read; call again with other gradients as often as needed.
+     *
+     * @param dOutput [T, B, W], or null
+     * @param dHn     [S_h * B] (the flat slots), or null
+     * @param dCn     [S_c * B], or null; must be null without LSTM layers
+     * @param dY      [T, B, O] (SEQUENCE) or [B, O] (LAST), or null; must be null for a chain without y
+     * @throws IllegalArgumentException when tape is null or was made by another chain, or on any bad size
+     */
+    public Gradients<double[]> backward(Tape<double[]> tape, double[] dOutput, double[] dHn, double[] dCn,
+                                        double[] dY) {
+        BackwardArguments.check(this, spec, tape, Arguments.len(dOutput), Arguments.len(dHn), Arguments.len(dCn),
+                Arguments.len(dY));
+        Backward64.Raw raw = Backward64.run(spec, tape.kept, dOutput, dHn, dCn, dY);
+        return new Gradients<>(raw.weights(), raw.x(), raw.h0(), raw.c0());
+    }
 }

@@ -1,14 +1,25 @@
 package rnnrosetta;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
 /**
  * {@link Chain} in float32: the same model, arguments, checks, messages and shapes, computed
  * natively in float. The weights (double[] in the {@link ChainSpec}) are rounded to float
  * once, at construction; inputs and results are float[]. Immutable and thread-safe after
  * construction.
+ *
+ * <p>Backward ({@link #forwardKeep}, {@link #backward}): the tape and the gradients are computed
+ * in float64 on the float32-rounded weights and inputs (the same reference code as
+ * {@link Chain#backward}) and rounded to float once at the end, so they are the float64 gradients
+ * of the float32 model, closer to exact than a float32 computation would be.
  */
 public final class Chain32 {
     private final ChainSpec spec;
     private final ChainEngine<float[]> engine;
+    private volatile ChainSpec rounded;   // spec with every weight rounded to float, for the backward pass
 
     /** {@link Chain#Chain(ChainSpec)} in float32. */
     public Chain32(ChainSpec spec) {
@@ -57,5 +68,100 @@ public final class Chain32 {
     public Result<float[]> stepTokens(int batch, int[] tokens, float[] h, float[] c) {
         int[] lens = ChainArguments.step(spec, batch, -1, tokens, Arguments.len(h), Arguments.len(c));
         return engine.run(1, batch, null, tokens, h, c, lens);
+    }
+
+    /** {@link Chain#forwardKeep} in float32: the tape's result is {@link #forward}'s to the bit. */
+    public Tape<float[]> forwardKeep(int seqLen, int batch, float[] x, float[] h0, float[] c0, int[] lengths) {
+        int[] lens = ChainArguments.forward(spec, seqLen, batch, Arguments.len(x), null, Arguments.len(h0),
+                Arguments.len(c0), lengths);
+        Result<float[]> result = engine.run(seqLen, batch, x, null, h0, c0, lens);
+        return new Tape<>(this, result, ChainTape.record(rounded(), seqLen, batch, widened(x), null, widened(h0),
+                widened(c0), lens));
+    }
+
+    /** {@link Chain#forwardTokensKeep} in float32. */
+    public Tape<float[]> forwardTokensKeep(int seqLen, int batch, int[] tokens, float[] h0, float[] c0,
+                                           int[] lengths) {
+        int[] lens = ChainArguments.forward(spec, seqLen, batch, -1, tokens, Arguments.len(h0), Arguments.len(c0),
+                lengths);
+        Result<float[]> result = engine.run(seqLen, batch, null, tokens, h0, c0, lens);
+        return new Tape<>(this, result, ChainTape.record(rounded(), seqLen, batch, null, tokens, widened(h0),
+                widened(c0), lens));
+    }
+
+    /**
+     * {@link Chain#backward} in float32: the arguments and checks of Chain's, the gradients computed in
+     * float64 on the float32 model and rounded to float.
+     */
+    public Gradients<float[]> backward(Tape<float[]> tape, float[] dOutput, float[] dHn, float[] dCn, float[] dY) {
+        BackwardArguments.check(this, spec, tape, Arguments.len(dOutput), Arguments.len(dHn), Arguments.len(dCn),
+                Arguments.len(dY));
+        Backward64.Raw raw = Backward64.run(rounded(), tape.kept, widened(dOutput), widened(dHn), widened(dCn),
+                widened(dY));
+        Map<String, float[]> weights = new LinkedHashMap<>();
+        raw.weights().forEach((path, grad) -> weights.put(path, narrowed(grad)));
+        return new Gradients<>(weights, narrowed(raw.x()), narrowed(raw.h0()), narrowed(raw.c0()));
+    }
+
+    /** The spec with every weight rounded to float (what this chain computes with), made once. */
+    private ChainSpec rounded() {
+        ChainSpec r = rounded;
+        if (r == null) {
+            r = roundedToFloat(spec);
+            rounded = r;
+        }
+        return r;
+    }
+
+    private static ChainSpec roundedToFloat(ChainSpec spec) {
+        Embedding e = spec.embedding();
+        Embedding embedding = e == null ? null : new Embedding(e.vocabSize(), e.size(), roundedToFloat(e.table()));
+        List<RecurrentLayer> layers = new ArrayList<>();
+        for (RecurrentLayer layer : spec.layers()) {
+            LayerWeights[] weights = layer.weights();
+            LayerWeights[] r = new LayerWeights[weights.length];
+            for (int d = 0; d < weights.length; d++) {
+                LayerWeights w = weights[d];
+                r[d] = new LayerWeights(roundedToFloat(w.weightIh), roundedToFloat(w.weightHh),
+                        roundedToFloat(w.biasIh), roundedToFloat(w.biasHh), roundedToFloat(w.weightHr),
+                        roundedToFloat(w.peepholes));
+            }
+            layers.add(new RecurrentLayer(layer.config(), layer.merge(), r));
+        }
+        List<DenseLayer> dense = new ArrayList<>();
+        for (DenseLayer d : spec.dense()) {
+            dense.add(new DenseLayer(d.outputs(), d.inputs(), roundedToFloat(d.weightArray()),
+                    roundedToFloat(d.biasArray()), d.activation()));
+        }
+        return new ChainSpec(embedding, layers, dense, spec.readout());
+    }
+
+    /** {@code (double) (float) a[i]}, or null. */
+    private static double[] roundedToFloat(double[] a) {
+        return a == null ? null : widened(narrowed(a));
+    }
+
+    /** {@code (double) a[i]}, or null. */
+    private static double[] widened(float[] a) {
+        if (a == null) {
+            return null;
+        }
+        double[] d = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            d[i] = a[i];
+        }
+        return d;
+    }
+
+    /** {@code (float) a[i]}, or null. */
+    private static float[] narrowed(double[] a) {
+        if (a == null) {
+            return null;
+        }
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            f[i] = (float) a[i];
+        }
+        return f;
     }
 }

@@ -36,7 +36,8 @@ import rnnrosetta.fixture.FixtureReader;
  * net (the table shows x as given), the state goes back to double between steps (exactly),
  * and the table reads the float results widened to double (norms summed in double).
  * {@code --seed-table} prints the seed programs' table instead ({@link SeedTable}), and
- * {@code --generate} text from a character model ({@link GenerateCommand}, docs/generation.md).
+ * {@code --generate} text from a character model ({@link GenerateCommand}, docs/generation.md),
+ * {@code --train} trains one ({@link TrainCommand}, docs/training.md).
  * Exit status 0 on success; on error one line {@code rr_demo: FILE: JSON.PATH: problem} on
  * stderr and exit status 2 (1 for a model or file that cannot generate).
  */
@@ -61,6 +62,10 @@ public final class Demo {
         String text;
         switch (options.mode()) {
             case HELP -> text = DemoOptions.USAGE + "\n";
+            case TRAIN -> {
+                train(options);
+                return;
+            }
             case GENERATE -> {
                 try {
                     text = GenerateCommand.run(options);
@@ -94,6 +99,23 @@ public final class Demo {
         if (out.checkError()) {
             die("rr_demo: " + file + ": cannot write to standard output", options.mode() == DemoOptions.Mode.GENERATE
                     ? GenerateCommand.CANNOT_GENERATE : 2);
+        }
+    }
+
+    /** {@code --train}: prints as it trains ({@link TrainCommand}); a refusal ends the process. */
+    private static void train(DemoOptions options) {
+        PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+        try {
+            TrainCommand.run(options, out);
+        } catch (GenerateCommand.Refusal e) {
+            out.flush();
+            die("rr_demo: " + e.getMessage(), e.status);
+        } catch (OutOfMemoryError e) {
+            out.flush();
+            die("rr_demo: " + options.file() + ": out of memory", GenerateCommand.CANNOT_GENERATE);
+        }
+        if (out.checkError()) {
+            die("rr_demo: " + options.file() + ": cannot write to standard output", GenerateCommand.CANNOT_GENERATE);
         }
     }
 

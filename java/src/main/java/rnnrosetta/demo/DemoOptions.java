@@ -1,8 +1,10 @@
 package rnnrosetta.demo;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import rnnrosetta.generation.SplitMix64;
 
@@ -12,12 +14,16 @@ import rnnrosetta.generation.SplitMix64;
  * <pre>
  *   Demo [--dtype float32|float64] [--seed-table] FIXTURE
  *   Demo --generate --prime TEXT [--length N] [--temperature T] [--seed S] [--dtype D] FIXTURE
+ *   Demo --train --data TEXT [--steps N] [--optimizer adam|sgd] [--lr R] [--momentum M] [--clip-norm C]
+ *        [--bptt K] [--batch B] [--out FILE] [--log-every N] [--dtype D] FIXTURE
  *   Demo --help
  * </pre>
  *
  * As the C demo reads them (getopt_long): options and the one FIXTURE in any order, a value as
  * the next argument or after '=', "--" ending the options; an option given twice is refused. Numbers are read strictly (docs/generation.md): length an integer 0..1000000,
- * temperature a finite decimal &gt;= 0, seed an integer 0..2^64-1.
+ * temperature a finite decimal &gt;= 0, seed an integer 0..2^64-1; --train's as the C demo reads them
+ * (docs/training.md): steps and log-every integers 1..10^7, bptt and batch 1..10^6, lr a finite
+ * decimal &gt; 0, momentum and clip-norm &gt;= 0.
  *
  * @param mode        what to print
  * @param float32     whether --dtype float32 was given
@@ -26,9 +32,28 @@ import rnnrosetta.generation.SplitMix64;
  * @param length      --length, default 200
  * @param temperature --temperature, default 1.0
  * @param seed        --seed as the bits of an unsigned 64-bit integer, default 0
+ * @param train       --train's settings (TRAIN only, else null)
  */
 record DemoOptions(Mode mode, boolean float32, String file, String prime, int length, double temperature,
-                   long seed) {
+                   long seed, TrainOptions train) {
+    /**
+     * What {@code --train} was given, defaults filled in (docs/training.md, "Settings and defaults").
+     *
+     * @param data      --data, the UTF-8 text
+     * @param steps     --steps, default 100
+     * @param optimizer --optimizer, "adam" (default) or "sgd"
+     * @param lr        --lr, default 2e-3
+     * @param momentum  --momentum, default 0.9
+     * @param clipNorm  --clip-norm, default 5 (0: off)
+     * @param bptt      --bptt, default 50
+     * @param batch     --batch, default 16
+     * @param out       --out, or null
+     * @param logEvery  --log-every, default 1
+     */
+    record TrainOptions(String data, int steps, String optimizer, double lr, double momentum, double clipNorm,
+                        int bptt, int batch, String out, int logEvery) {
+    }
+
     /** What the demo prints. */
     enum Mode {
         /** The demo table (docs/demo-output.md). */
@@ -37,6 +62,8 @@ record DemoOptions(Mode mode, boolean float32, String file, String prime, int le
         SEED_TABLE,
         /** Generated text (docs/generation.md). */
         GENERATE,
+        /** Training (docs/training.md). */
+        TRAIN,
         /** The usage, on standard output. */
         HELP
     }
@@ -44,12 +71,20 @@ record DemoOptions(Mode mode, boolean float32, String file, String prime, int le
     static final String USAGE = "usage: rr_demo [--dtype float32|float64] [--seed-table] FIXTURE.json"
             + " | rr_demo --generate --prime TEXT [--length N] [--temperature T] [--seed S]"
             + " [--dtype float32|float64] FIXTURE.json"
+            + " | rr_demo --train --data TEXT [--steps N] [--optimizer adam|sgd] [--lr R] [--momentum M]"
+            + " [--clip-norm C] [--bptt K] [--batch B] [--out FILE] [--log-every N] [--dtype float32|float64]"
+            + " FIXTURE.json"
             + " (java -cp rnn-rosetta.jar:gson.jar rnnrosetta.demo.Demo ...)";
 
     private static final int MAX_LENGTH = 1_000_000;
+    private static final int MAX_STEPS = 10_000_000;
+    private static final int MAX_WINDOW = 1_000_000;
     private static final String DECIMAL = "[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?";
-    private static final List<String> VALUED = List.of("--dtype", "--prime", "--length", "--temperature", "--seed");
-    private static final List<String> FLAGS = List.of("--seed-table", "--generate", "--help");
+    private static final List<String> VALUED = List.of("--dtype", "--prime", "--length", "--temperature", "--seed",
+            "--data", "--steps", "--optimizer", "--lr", "--momentum", "--clip-norm", "--bptt", "--batch", "--out",
+            "--log-every");
+    private static final List<String> TRAIN_ONLY = VALUED.subList(5, VALUED.size());
+    private static final List<String> FLAGS = List.of("--seed-table", "--generate", "--train", "--help");
 
     /** A command line the demo refuses: the message is one line without the "rr_demo: " prefix. */
     static final class UsageError extends IllegalArgumentException {
@@ -73,6 +108,8 @@ record DemoOptions(Mode mode, boolean float32, String file, String prime, int le
         String seed = null;
         boolean seedTable = false;
         boolean generate = false;
+        boolean train = false;
+        Map<String, String> trainValues = new HashMap<>();
         List<String> files = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < args.length; i++) {
@@ -100,8 +137,9 @@ record DemoOptions(Mode mode, boolean float32, String file, String prime, int le
                 switch (name) {
                     case "--seed-table" -> seedTable = true;
                     case "--generate" -> generate = true;
+                    case "--train" -> train = true;
                     default -> {
-                        return new DemoOptions(Mode.HELP, false, null, null, 0, 0, 0);
+                        return new DemoOptions(Mode.HELP, false, null, null, 0, 0, 0, null);
                     }
                 }
                 continue;
@@ -125,7 +163,8 @@ record DemoOptions(Mode mode, boolean float32, String file, String prime, int le
                 case "--prime" -> prime = value;
                 case "--length" -> length = value;
                 case "--temperature" -> temperature = value;
-                default -> seed = value;
+                case "--seed" -> seed = value;
+                default -> trainValues.put(name, value);
             }
         }
         if (files.size() != 1) {
@@ -135,6 +174,24 @@ record DemoOptions(Mode mode, boolean float32, String file, String prime, int le
             throw new UsageError("--dtype must be float32 or float64, got '" + dtype + "'");
         }
         boolean float32 = dtype.equals("float32");
+        if ((seedTable ? 1 : 0) + (generate ? 1 : 0) + (train ? 1 : 0) > 1) {
+            throw new UsageError(generate && seedTable && !train ? "--seed-table and --generate cannot be combined"
+                    : "--seed-table, --generate and --train exclude each other");
+        }
+        for (String name : TRAIN_ONLY) {
+            if (!train && trainValues.containsKey(name)) {
+                throw new UsageError(name + " needs --train");
+            }
+        }
+        if (train) {
+            for (String[] given : new String[][] {{"--prime", prime}, {"--length", length},
+                {"--temperature", temperature}, {"--seed", seed}}) {
+                if (given[1] != null) {
+                    throw new UsageError(given[0] + " needs --generate");
+                }
+            }
+            return new DemoOptions(Mode.TRAIN, float32, files.get(0), null, 0, 0, 0, trainOptions(trainValues));
+        }
         if (!generate) {
             for (String[] given : new String[][] {{"--prime", prime}, {"--length", length},
                 {"--temperature", temperature}, {"--seed", seed}}) {
@@ -142,10 +199,8 @@ record DemoOptions(Mode mode, boolean float32, String file, String prime, int le
                     throw new UsageError(given[0] + " needs --generate");
                 }
             }
-            return new DemoOptions(seedTable ? Mode.SEED_TABLE : Mode.TABLE, float32, files.get(0), null, 0, 0, 0);
-        }
-        if (seedTable) {
-            throw new UsageError("--seed-table and --generate cannot be combined");
+            return new DemoOptions(seedTable ? Mode.SEED_TABLE : Mode.TABLE, float32, files.get(0), null, 0, 0, 0,
+                    null);
         }
         if (prime == null) {
             throw new UsageError("--generate needs --prime TEXT");
@@ -154,7 +209,56 @@ record DemoOptions(Mode mode, boolean float32, String file, String prime, int le
             throw new UsageError("--prime must not be empty");
         }
         return new DemoOptions(Mode.GENERATE, float32, files.get(0), prime, length(length),
-                temperature(temperature), seed(seed));
+                temperature(temperature), seed(seed), null);
+    }
+
+    /** --train's values, checked, defaults filled in. */
+    private static TrainOptions trainOptions(Map<String, String> v) {
+        String data = v.get("--data");
+        if (data == null) {
+            throw new UsageError("--train needs --data TEXT");
+        }
+        for (String name : List.of("--data", "--out")) {
+            if (v.containsKey(name) && v.get(name).isEmpty()) {
+                throw new UsageError(name + " must not be empty");
+            }
+        }
+        String optimizer = v.getOrDefault("--optimizer", "adam");
+        if (!optimizer.equals("adam") && !optimizer.equals("sgd")) {
+            throw new UsageError("--optimizer must be adam or sgd, got '" + optimizer + "'");
+        }
+        return new TrainOptions(data, count(v, "--steps", 100, MAX_STEPS), optimizer,
+                real(v, "--lr", 2e-3, true), real(v, "--momentum", 0.9, false), real(v, "--clip-norm", 5.0, false),
+                count(v, "--bptt", 50, MAX_WINDOW), count(v, "--batch", 16, MAX_WINDOW), v.get("--out"),
+                count(v, "--log-every", 1, MAX_STEPS));
+    }
+
+    /** An integer option in 1 .. max, or its default. */
+    private static int count(Map<String, String> v, String name, int fallback, int max) {
+        String text = v.get(name);
+        if (text == null) {
+            return fallback;
+        }
+        if (text.matches("[0-9]{1,18}") && Long.parseLong(text) >= 1 && Long.parseLong(text) <= max) {
+            return (int) Long.parseLong(text);
+        }
+        throw new UsageError(name + " must be an integer in 1 .. " + max + ", got '" + text + "'");
+    }
+
+    /** A finite decimal option, &gt; 0 when {@code positive} else &gt;= 0, or its default. */
+    private static double real(Map<String, String> v, String name, double fallback, boolean positive) {
+        String text = v.get(name);
+        if (text == null) {
+            return fallback;
+        }
+        if (text.matches(DECIMAL)) {
+            double x = Double.parseDouble(text);
+            if ((positive ? x > 0 : x >= 0) && !Double.isInfinite(x)) {
+                return x;
+            }
+        }
+        throw new UsageError(name + " must be a finite number " + (positive ? ">" : ">=") + " 0, got '" + text
+                + "'");
     }
 
     private static int length(String text) {
