@@ -57,7 +57,7 @@ class BuildPyWithNative(build_py):
             raise SystemExit(f"setup.py: `{' '.join(command)}` failed; see README.md, Prerequisites")
 
     def _bundle(self, scratch: Path, bundle: Path) -> None:
-        """Copy the libraries, the jar, the public header and shared_fixtures/*.json under ``bundle``."""
+        """Copy the libraries, the jar, the public headers, shared_fixtures/*.json and its text/ under ``bundle``."""
         if bundle.exists():
             shutil.rmtree(bundle)
         for folder, name, required in BUILT_FILES:
@@ -67,9 +67,12 @@ class BuildPyWithNative(build_py):
                     raise SystemExit(f"setup.py: make did not build {source}")
                 continue
             self._copy(source, bundle / BUNDLE_FOLDER[source.suffix] / name)
-        self._copy(ROOT / "c" / "include" / "rnn_rosetta.h", bundle / "include" / "rnn_rosetta.h")
+        for header in sorted((ROOT / "c" / "include").glob("*.h")):  # what cffi reads (API, training, readers)
+            self._copy(header, bundle / "include" / header.name)
         for fixture in sorted((ROOT / "shared_fixtures").glob("*.json")):
             self._copy(fixture, bundle / "shared_fixtures" / fixture.name)
+        for text in sorted((ROOT / "shared_fixtures" / "text").glob("*")):  # the char model's training text
+            self._copy(text, bundle / "shared_fixtures" / "text" / text.name)
 
     @staticmethod
     def _copy(source: Path, target: Path) -> None:

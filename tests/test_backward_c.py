@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import rnn_rosetta as rr
-from rnn_rosetta.backends.c_backend import load_library
+from rnn_rosetta.backends.c_backend import CCall, load_library
 from rnn_rosetta.backward.weights import chain_weights
 from rnn_rosetta.chain import Chain
 from tests.backward_oracle import LayerOpts, random_chain, torch_chain_forward, torch_leaves
@@ -187,6 +187,31 @@ def test_tape_reused_gives_the_same_answer_and_keep_changes_no_result() -> None:
         assert np.array_equal(_flat(third)[key], value), key
     zero = net.backward()
     assert all(not g.any() for g in _flat(zero).values())
+
+
+def test_tape_keeps_the_weights_of_its_forward() -> None:
+    """Weights set after forward(keep=True) do not change what backward computes for that forward."""
+    chain = random_chain(np.random.default_rng(6), 3, (L("gru", 4, "bidirectional", "mul"),), None, ((2, "tanh"),))
+    net = rr.get_backend("c").load(chain)
+    case = _case(chain, 7, True, [5, 3, 4])
+    before, cot = _backward(net, case)
+    net.forward(case["feed"], case["h0"], case["c0"], case["lengths"], keep=True)
+    ffi, lib = load_library()
+    err = ffi.new("rr_error *")
+    weight, bias = np.full((2, 4), 0.5), np.zeros(2)  # [O, W], W = H (merge mul)
+    status = lib.rr_chain_set_dense(
+        net._chain_c, 0, ffi.from_buffer("double[]", weight), weight.size, ffi.from_buffer("double[]", bias), 2, err
+    )
+    assert status == lib.RR_OK
+    layer = chain.layers[0].layers[0].forward
+    assert layer is not None
+    doubled = type(layer)(**{name: 2.0 * array for name, array in layer.arrays().items()})
+    net._set_weights(CCall(), 0, lib.RR_FORWARD, doubled)
+    after = net.backward(**cot)
+    for key, value in _flat(before).items():
+        assert np.array_equal(_flat(after)[key], value), key
+    changed, _ = _backward(net, case)  # a new forward sees the new weights
+    assert not np.allclose(changed.weights["dense.0.weight"], before.weights["dense.0.weight"])
 
 
 # -- the C API, called directly -------------------------------------------------------------------

@@ -111,8 +111,8 @@ def _case(chain: Chain, seed: int, given_state: bool, lengths: list[int] | None)
     }  # fmt: skip
 
 
-def _grads(backend: str, chain: Chain, case: dict[str, Any], dtype: str = "float64") -> Gradients:
-    net = rr.get_backend(backend).load(chain, dtype=dtype)
+def _grads(backend: str, chain: Chain, case: dict[str, Any], dtype: str = "float64", kernel: str = "auto") -> Gradients:
+    net = rr.get_backend(backend).load(chain, dtype=dtype, kernel=kernel)
     net.forward(case["feed"], case["h0"], case["c0"], case["lengths"], keep=True)
     return net.backward(d_output=case["d_output"], d_h_n=case["d_h_n"], d_c_n=case["d_c_n"], d_y=case["d_y"])
 
@@ -171,6 +171,17 @@ def test_java_gradients_equal_autograd_and_numpy(spec: tuple[Any, ...]) -> None:
             label = f"{chain.describe()} seed {seed}: {key}"
             _close(named[key], expected, label)
             _close(named[key], numpy[key], label, NUMPY_RTOL)
+
+
+@pytest.mark.parametrize("spec", [CHAINS[-2], CHAINS[-1], CHAINS[11]], ids=lambda s: s[0])
+def test_the_plain_kernel_gives_the_same_gradients(spec: tuple[Any, ...]) -> None:
+    """The large products run on the chain's kernel (vector above); on the plain one they equal autograd too."""
+    require_backend("java")
+    chain = _chain(spec)
+    case = _case(chain, 7, True, [5, 3, 1])
+    got, want = _named(_grads("java", chain, case, kernel="plain")), _autograd(chain, case)
+    for key, expected in want.items():
+        _close(got[key], expected, f"plain kernel: {key}")
 
 
 @pytest.mark.parametrize("spec", [CHAINS[-2], CHAINS[-1], CHAINS[8]], ids=lambda s: s[0])

@@ -82,6 +82,7 @@ def test_json_structure(smoke: tuple[Path, str]) -> None:
     assert numpy64["status"] == "ok"
     assert {row["bridge"] for row in document["bridges"]} <= {"call", "handover"}
     assert len(document["goals"]) == len(GOALS)
+    assert document["backward"] == [] and document["plan"]["backward"] is False  # fwd+bwd only with --backward
 
 
 def test_table_png_and_goal_lines(smoke: tuple[Path, str]) -> None:

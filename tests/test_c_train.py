@@ -31,6 +31,8 @@ from rnn_rosetta.chain import Chain
 from rnn_rosetta.fixture_writer import dump_document, fixture_document
 from rnn_rosetta.losses import softmax_cross_entropy
 from rnn_rosetta.optimizers import SGD, Adam, clip_grad_norm
+from rnn_rosetta.training.batches import Streams
+from rnn_rosetta.training.trainer import NumpyTrainer, TrainSettings, training_losses
 from tests.backward_oracle import LayerOpts, random_chain, torch_chain_forward, torch_leaves
 from tests.conftest import import_torch_or_skip_module, require_backend
 
@@ -310,12 +312,21 @@ def test_20_trainer_steps_follow_numpy_and_torch(cfg: dict[str, float | int]) ->
     assert run.losses[18] < run.losses[0]  # window 0 from zeros both times: it learns
 
 
-def test_a_float32_trainer_stays_near_float64() -> None:
+@pytest.mark.parametrize("cfg", [ADAM_CFG, SGD_CFG], ids=["adam-clip", "sgd-momentum"])
+def test_a_float32_trainer_follows_numpys_float32_trainer(cfg: dict[str, float | int]) -> None:
+    """float32 forward, backward, gradients and optimizer state (the loss in float64): numpy's float32 run."""
     chain = char_chain(9)
-    data = windows(np.random.default_rng(10).integers(0, len(VOCABULARY), 40), batch=3, bptt=5, steps=6)
-    wide, narrow = CTrainerRun(chain, ADAM_CFG, data), CTrainerRun(chain, ADAM_CFG, data, dtype="float32")
-    np.testing.assert_allclose(narrow.losses, wide.losses, rtol=1e-4)
+    tokens = np.random.default_rng(10).integers(0, len(VOCABULARY), 40)
+    narrow = CTrainerRun(chain, cfg, windows(tokens, 3, 5, 20), dtype="float32")
+    settings = TrainSettings(
+        steps=20, optimizer="adam" if cfg["optimizer"] == 0 else "sgd", lr=cfg["lr"], momentum=cfg["momentum"],
+        clip_norm=cfg["clip_norm"], bptt=5, batch=3, dtype="float32",
+    )  # fmt: skip
+    want = list(training_losses(NumpyTrainer(chain, settings), Streams(tokens, 3, 5), 20))
+    np.testing.assert_allclose(narrow.losses, want, rtol=1e-6)
     np.testing.assert_array_equal(narrow.params, narrow.params.astype(np.float32))  # float weights
+    wide = CTrainerRun(chain, cfg, windows(tokens, 3, 5, 20))
+    assert not np.array_equal(narrow.losses, wide.losses)  # it did run in float
 
 
 def test_the_trainer_refuses_a_chain_it_cannot_train() -> None:
@@ -372,31 +383,41 @@ def test_the_demo_prints_the_spec_lines_and_writes_the_trained_model(
     assert json.loads(out.read_text("utf-8"))["provenance"]["generator"].startswith("rr_demo --train")
 
 
-def test_the_writer_keeps_every_double(tmp_path: Path) -> None:
-    """-0.0, integral values, subnormals and 0.1 come back as the same bits; a nan is refused."""
+WRITER_CHAINS = {
+    "char": lambda: char_chain(14, "softmax"),
+    "every-option": lambda: random_chain(
+        np.random.default_rng(17), 3, (*EVERY_ARRAY[:2], LayerOpts("rnn", 3, "bidirectional", "mul", clip=2.5)),
+        None, ((4, "relu"), (2, "sigmoid")), "last",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("which", list(WRITER_CHAINS))
+def test_the_writer_keeps_every_double(which: str, tmp_path: Path) -> None:
+    """Every layer option read back as written; -0.0, integral values, subnormals and 0.1 as the same bits."""
     _, _, base = train_lib()
     wffi, wlib = writer_lib()
-    chain = char_chain(14, "softmax")
-    net = CChainNet(chain)
-    size = int(base.rr_chain_param_count(net._chain_c))
+    chain = WRITER_CHAINS[which]()
+    size = int(base.rr_chain_param_count(CChainNet(chain)._chain_c))
     params = np.random.default_rng(15).normal(0.0, 1.0, size)
     params[:6] = [-0.0, 1.0, 5e-324, 1e300, 0.1, -3.0]
-    write_char_fixture(tmp_path / "src.json", chain)  # the C reader gives the writer its rr_chain_config
-    fx = wffi.new("rr_fixture *")
-    err = wffi.new("rr_error *")
-    assert wlib.rr_fixture_read(str(tmp_path / "src.json").encode(), fx, err) == wlib.RR_FIXTURE_OK
-    path = tmp_path / "out.json"
-    vocabulary = fx.vocabulary
+    vocabulary = VOCABULARY if chain.embedding is not None else None
+    source = tmp_path / "src.json"  # the C reader gives the writer its rr_chain_config and vocabulary
+    source.write_text(dump_document(fixture_document("src", "", chain, [], (1e-9, 1e-11), {}, vocabulary)), "utf-8")
+    fx, err = wffi.new("rr_fixture *"), wffi.new("rr_error *")
+    assert wlib.rr_fixture_read(str(source).encode(), fx, err) == wlib.RR_FIXTURE_OK
+    name, keep = wffi.new("char[]", b"edges"), wffi.from_buffer("double[]", params)
     doc = wffi.new(
         "rr_fixture_chain_doc *",
-        {"name": wffi.new("char[]", b"edges"), "chain": wffi.addressof(fx.chain), "params_len": size,
-         "vocabulary": vocabulary, "vocabulary_size": fx.vocabulary_size, "tolerance": fx.tolerance},
+        {"name": name, "chain": wffi.addressof(fx.chain), "params": keep, "params_len": size,
+         "vocabulary": fx.vocabulary, "vocabulary_size": fx.vocabulary_size, "tolerance": fx.tolerance},
     )  # fmt: skip
-    keep = wffi.from_buffer("double[]", params)
-    doc.params = keep
+    path = tmp_path / "out.json"
     assert wlib.rr_fixture_write_chain(str(path).encode(), doc, err) == wlib.RR_FIXTURE_OK, wffi.string(err.message)
-    back = flat_weights(rr.load_fixture(path).model)
-    assert back.tobytes() == params.tobytes()
+    back = rr.load_fixture(path)
+    assert isinstance(back.model, Chain) and back.model.describe() == chain.describe()
+    assert back.vocabulary == vocabulary and back.tolerance.rtol == 1e-9 and back.tolerance.atol == 1e-11
+    assert flat_weights(back.model).tobytes() == params.tobytes()
     params[7] = math.nan
     assert wlib.rr_fixture_write_chain(str(path).encode(), doc, err) == wlib.RR_FIXTURE_E_PARSE
     assert "not finite" in wffi.string(err.message).decode()
@@ -419,12 +440,14 @@ def test_bad_options_exit_2(option: list[str], tiny: tuple[Path, Path, np.ndarra
     fixture, text, _ = tiny
     done = demo(*option, "--data", str(text), str(fixture))
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr.startswith("rr_demo: ") and "usage:" in done.stderr
+    assert done.stderr.startswith("rr_demo: ") and done.stderr.count("\n") == 1, done.stderr  # no usage
 
 
 def test_train_needs_data(tiny: tuple[Path, Path, np.ndarray]) -> None:
     done = demo("--train", str(tiny[0]))
-    assert (done.returncode, done.stdout) == (2, "") and "--train needs --data" in done.stderr
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", "rr_demo: --train needs --data TEXT\n")
+    done = demo("--data", str(tiny[1]), str(tiny[0]))
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", "rr_demo: --data needs --train\n")
 
 
 @pytest.mark.parametrize(

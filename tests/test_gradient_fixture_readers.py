@@ -25,6 +25,7 @@ from tests.test_c_fixture_library import _open, fixture_library_path
 
 GRAD_FIXTURES = sorted(p.name for p in paths.fixtures_dir().glob("grad_*.json"))
 D_FIELDS = ("d_output", "d_h_n", "d_c_n", "d_y")
+WITHOUT_BACKWARD = ("seq_classifier.json", "mixed_cells_dense.json")  # v2 fixtures whose cases have no backward
 
 
 def _flat(value: Any) -> np.ndarray | None:
@@ -126,6 +127,12 @@ def test_c_reads_the_backward_blocks_as_python_does(c_reader: tuple[Any, Any], n
     _c_same(c_reader, paths.fixtures_dir() / name)
 
 
+@pytest.mark.parametrize("name", WITHOUT_BACKWARD)
+def test_c_reads_a_case_without_backward_as_null(c_reader: tuple[Any, Any], name: str) -> None:
+    assert all(b is None for b in _python_cases(paths.fixtures_dir() / name))
+    _c_same(c_reader, paths.fixtures_dir() / name)
+
+
 def test_c_reads_null_backward_and_null_cotangents_as_absent(c_reader: tuple[Any, Any], tmp_path: Path) -> None:
     path = _with_nulls(tmp_path, "grad_lstm_projection_bidirectional.json")
     backward = _python_cases(path)
@@ -171,6 +178,11 @@ def _java_same(java: Any, path: Path) -> None:
 
 @pytest.mark.parametrize("name", GRAD_FIXTURES)
 def test_java_reads_the_backward_blocks_as_python_does(java: Any, name: str) -> None:
+    _java_same(java, paths.fixtures_dir() / name)
+
+
+@pytest.mark.parametrize("name", WITHOUT_BACKWARD)
+def test_java_reads_a_case_without_backward_as_null(java: Any, name: str) -> None:
     _java_same(java, paths.fixtures_dir() / name)
 
 

@@ -242,10 +242,14 @@ static int check_combination(const int *given, int positional,
                                       OPT_LR, OPT_MOMENTUM, OPT_CLIP_NORM,
                                       OPT_BPTT, OPT_BATCH, OPT_OUT,
                                       OPT_LOG_EVERY };
-    if (given[OPT_SEED_TABLE - OPT_DTYPE] + given[OPT_GENERATE - OPT_DTYPE] +
-            given[OPT_TRAIN - OPT_DTYPE] > 1) {
-        snprintf(message, size, "--seed-table, --generate and --train "
-                 "exclude each other");
+    const int seed_table = given[OPT_SEED_TABLE - OPT_DTYPE];
+    const int generate = given[OPT_GENERATE - OPT_DTYPE];
+    const int train = given[OPT_TRAIN - OPT_DTYPE];
+    if (seed_table + generate + train > 1) {
+        snprintf(message, size, train ? "--seed-table, --generate and --train "
+                                        "exclude each other"
+                                      : "--seed-table and --generate exclude "
+                                        "each other");
         return 0;
     }
     for (size_t i = 0; i < sizeof train_only / sizeof train_only[0]; i++) {
@@ -320,6 +324,9 @@ demo_parse_result demo_parse_options(int argc, char **argv,
                          argv[optind - 1]);
             }
             return DEMO_PARSE_ERROR;
+        }
+        if (option >= OPT_TRAIN) { /* --train's errors: one line */
+            out->mode = DEMO_TRAIN;
         }
         if (given[option - OPT_DTYPE]++) {
             snprintf(message, size, "--%s is given twice",

@@ -67,7 +67,9 @@ typedef enum demo_parse_result {
 extern const char demo_usage[];
 
 /* Parse argv [argc] (getopt_long may permute it) into *out; on
- * DEMO_PARSE_ERROR, message [size] says what is wrong. */
+ * DEMO_PARSE_ERROR, message [size] says what is wrong, and out->mode is
+ * DEMO_TRAIN when --train or one of its options was seen (docs/training.md:
+ * one line, no usage). */
 demo_parse_result demo_parse_options(int argc, char **argv,
                                      demo_options *out, char *message,
                                      size_t size);

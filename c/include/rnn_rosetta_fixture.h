@@ -9,7 +9,8 @@
  * A version-2 file ("a model is a chain") fills the chain fields below
  * (rr_fixture.chain is ready for rr_chain_create) and leaves config zero;
  * its optional "vocabulary" (one character per embedding row, for text
- * generation: docs/generation.md) fills vocabulary and vocabulary_size.
+ * generation: docs/generation.md) fills vocabulary and vocabulary_size, and
+ * a case's optional "backward" (the oracle's gradients) its backward.
  *
  * The reader needs only the types of rnn_rosetta.h (rr_config, rr_weights,
  * rr_chain_config, rr_error), not librnn_rosetta itself; it links cJSON. Arrays are dense,

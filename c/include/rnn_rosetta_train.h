@@ -99,10 +99,12 @@ typedef struct rr_trainer rr_trainer;
 
 /* chain: the logits chain (an embedding, every layer forward, readout
  * sequence, a last dense layer of V outputs with activation identity),
- * float64 or float32, its weights set. The trainer keeps the chain's
- * weights as float64 numbers (with the optimizer's state) and writes them
- * into the chain after each step; it does not own the chain, which must
- * outlive it. RR_E_CONFIG for a chain or settings it cannot train. */
+ * float64 or float32, its weights set. The trainer keeps the weights and
+ * the optimizer's state in the chain's precision (a float32 chain trains
+ * in float; the loss and the clip's norm are computed in double) and
+ * writes the weights into the chain after each step; it does not own the
+ * chain, which must outlive it. RR_E_CONFIG for a chain or settings it
+ * cannot train. */
 rr_status rr_trainer_create(rr_chain *chain, const rr_train_config *cfg,
                             rr_trainer **out, rr_error *err);
 

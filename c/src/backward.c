@@ -42,12 +42,14 @@ void rr_chain_tape_free(rr_chain_tape *tape)
         free(tape->dense_in != NULL ? tape->dense_in[k] : NULL);
         free(tape->dense_pre != NULL ? tape->dense_pre[k] : NULL);
         free(tape->dense_out != NULL ? tape->dense_out[k] : NULL);
+        free(tape->dense_w != NULL ? tape->dense_w[k] : NULL);
     }
     free(tape->inputs);
     free(tape->dirs);
     free(tape->dense_in);
     free(tape->dense_pre);
     free(tape->dense_out);
+    free(tape->dense_w);
     free(tape->tokens);
     free(tape->lengths);
     free(tape);
@@ -78,8 +80,9 @@ static rr_chain_tape *tape_new(const rr_chain *ch, rr_dtype dtype,
         t->dense_in = calloc(K, sizeof(void *));
         t->dense_pre = calloc(K, sizeof(void *));
         t->dense_out = calloc(K, sizeof(void *));
+        t->dense_w = calloc(K, sizeof(void *));
         ok = t->dense_in != NULL && t->dense_pre != NULL &&
-             t->dense_out != NULL;
+             t->dense_out != NULL && t->dense_w != NULL;
     }
     if (ok && tokens != NULL) {
         t->tokens = malloc(steps * batch * sizeof(int64_t));

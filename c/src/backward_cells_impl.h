@@ -97,33 +97,34 @@ static REAL SFX(bw_clip_slope)(const rr_layer_config *layer, REAL a)
                                                         : REAL_C(1.0);
 }
 
-/* --- forward, one row; gi, gh scratch [G*H] ------------------------------ */
+/* --- forward, one row ----------------------------------------------------
+ * gi [G*H] = W_ih x + b_ih and gh = W_hh h_{t-1} + b_hh come in computed
+ * (for all rows at once, by the net's product kernel). */
 
 static void SFX(bw_rnn_forward)(const SFX(bw_cell) *c, SFX(bw_row) *r,
-                                REAL *gi, REAL *gh)
+                                const REAL *gi, const REAL *gh)
 {
-    const size_t H = c->hidden;
-    SFX(bw_affine)(c->w_ih, c->b_ih, H, c->in, r->x, gi);
-    SFX(bw_affine)(c->w_hh, c->b_hh, H, c->out, r->h_prev, gh);
-    for (size_t j = 0; j < H; j++) {
-        const REAL a = gi[j] + gh[j];             /* a = W_ih x + b_ih + W_hh h + b_hh */
-        const REAL s = SFX(bw_clip)(c->layer, a); /* s = clip(a)                       */
+    for (size_t j = 0; j < c->hidden; j++) {
+        /* a = W_ih x + b_ih + W_hh h + b_hh */
+        const REAL a = gi[j] + gh[j];
+        /* s = clip(a) */
+        const REAL s = SFX(bw_clip)(c->layer, a);
         r->pre[j] = a;
         r->act[j] = c->layer->nonlinearity == RR_RELU ? SFX(rr_relu)(s)
                                                       : REAL_TANH(s);
-        r->h_t[j] = r->act[j];                    /* h_t = phi(s)                      */
+        /* h_t = phi(s) */
+        r->h_t[j] = r->act[j];
     }
 }
 
+/* m [H] = o tanh(c_t): h_t itself (or, with a projection, what W_hr
+ * multiplies: the caller does). */
 static void SFX(bw_lstm_forward)(const SFX(bw_cell) *c, SFX(bw_row) *r,
-                                 REAL *gi, REAL *gh)
+                                 const REAL *gi, const REAL *gh, REAL *m)
 {
     const size_t H = c->hidden;
     const rr_layer_config *L = c->layer;
-    SFX(bw_affine)(c->w_ih, c->b_ih, 4 * H, c->in, r->x, gi);
-    SFX(bw_affine)(c->w_hh, c->b_hh, 4 * H, c->out, r->h_prev, gh);
     const REAL *p = c->peep;
-    REAL *m = gh; /* m [H] reuses gh after the gates have read it */
     for (size_t j = 0; j < H; j++) {
         const REAL cp = r->c_prev[j];
         REAL z_i = gi[j] + gh[j];
@@ -155,79 +156,74 @@ static void SFX(bw_lstm_forward)(const SFX(bw_cell) *c, SFX(bw_row) *r,
         r->tanh_c[j] = tc;
         m[j] = o * tc;                            /* m = o tanh(c_t)         */
     }
-    if (c->w_hr != NULL) {
-        SFX(bw_affine)(c->w_hr, NULL, c->out, H, m, r->h_t); /* h_t = W_hr m */
-    } else {
+}
+
+/* GRU, first half: r and z from gi, gh [2H]; without linear_before_reset
+ * also hn = r h_{t-1} (what W_hn multiplies next). */
+static void SFX(bw_gru_rz_forward)(const SFX(bw_cell) *c, SFX(bw_row) *r,
+                                   const REAL *gi, const REAL *gh)
+{
+    const size_t H = c->hidden;
+    for (size_t j = 0; j < 2 * H; j++) {
+        /* z_r, z_z */
+        r->pre[j] = gi[j] + gh[j];
+        /* r, z */
+        r->act[j] = SFX(rr_sigmoid)(SFX(bw_clip)(c->layer, r->pre[j]));
+    }
+    if (!c->layer->linear_before_reset) {
         for (size_t j = 0; j < H; j++) {
-            r->h_t[j] = m[j];                                 /* h_t = m     */
+            r->hn[j] = r->act[j] * r->h_prev[j];  /* hn = r h_{t-1}           */
         }
     }
 }
 
-static void SFX(bw_gru_forward)(const SFX(bw_cell) *c, SFX(bw_row) *r,
-                                REAL *gi, REAL *gh)
+/* GRU, second half: hn_w [H] = W_hn h_{t-1} + b_hn (linear before reset)
+ * or W_hn (r h_{t-1}) + b_hn (reset before linear). */
+static void SFX(bw_gru_n_forward)(const SFX(bw_cell) *c, SFX(bw_row) *r,
+                                  const REAL *gi, const REAL *hn_w)
 {
     const size_t H = c->hidden;
-    const rr_layer_config *L = c->layer;
-    const REAL *w_hn = c->w_hh + 2 * H * H;
-    SFX(bw_affine)(c->w_ih, c->b_ih, 3 * H, c->in, r->x, gi);
-    SFX(bw_affine)(c->w_hh, c->b_hh, 2 * H, H, r->h_prev, gh);
-    for (size_t j = 0; j < 2 * H; j++) {
-        r->pre[j] = gi[j] + gh[j];                /* z_r, z_z               */
-        r->act[j] = SFX(rr_sigmoid)(SFX(bw_clip)(L, r->pre[j])); /* r, z     */
-    }
-    const REAL *rg = r->act;
-    if (L->linear_before_reset) {
-        SFX(bw_affine)(w_hn, c->b_hh + 2 * H, H, H, r->h_prev, r->hn);
-        for (size_t j = 0; j < H; j++) {          /* hn = W_hn h + b_hn     */
-            r->pre[2 * H + j] = gi[2 * H + j] + rg[j] * r->hn[j];
-        }                                         /* z_n = a_n + r hn       */
-    } else {
-        for (size_t j = 0; j < H; j++) {
-            r->hn[j] = rg[j] * r->h_prev[j];      /* hn = r h_{t-1}         */
-        }
-        SFX(bw_affine)(w_hn, c->b_hh + 2 * H, H, H, r->hn, gh);
-        for (size_t j = 0; j < H; j++) {          /* z_n = a_n + W_hn hn + b_hn */
-            r->pre[2 * H + j] = gi[2 * H + j] + gh[j];
-        }
-    }
+    const int lbr = c->layer->linear_before_reset;
     for (size_t j = 0; j < H; j++) {
-        const REAL n = REAL_TANH(SFX(bw_clip)(L, r->pre[2 * H + j]));
-        const REAL z = r->act[H + j];
+        const REAL rg = r->act[j], z = r->act[H + j];
+        if (lbr) {
+            r->hn[j] = hn_w[j];                   /* hn = W_hn h + b_hn      */
+        }
+        /* z_n = a_n + r hn (lbr) or a_n + W_hn (r h) + b_hn */
+        r->pre[2 * H + j] = gi[2 * H + j] + (lbr ? rg * hn_w[j] : hn_w[j]);
+        const REAL n = REAL_TANH(SFX(bw_clip)(c->layer, r->pre[2 * H + j]));
         r->act[2 * H + j] = n;
-        r->h_t[j] = (REAL_C(1.0) - z) * n + z * r->h_prev[j]; /* (1-z) n + z h */
+        /* (1-z) n + z h */
+        r->h_t[j] = (REAL_C(1.0) - z) * n + z * r->h_prev[j];
     }
 }
 
 /* --- backward, one row ----------------------------------------------------
- * dh_t [H_out] and dc [H] (lstm: dL/dc_t in, dL/dc_{t-1} out) -> dh_prev
- * [H_out] (overwritten), dx [I_l] (added to); da [G*H] and dm [H] scratch. */
+ * From dh_t [H_out] (and dc [H], lstm: dL/dc_t in, dL/dc_{t-1} out): the
+ * gradients of the gate pre-activations, da_x [G*H] (what W_ih and b_ih
+ * see, with input x) and da_h [G*H] (what W_hh and b_hh see, with input
+ * h_{t-1}; gru: its n rows see hn), and dh_part [H_out], the part of
+ * dh_{t-1} that does not go through W_hh. The products with the weights
+ * (dW += da v^T, dx += W_ih^T da, dh_{t-1} += W_hh^T da_h) are taken for
+ * all rows at once by backward_pass_impl.h. */
 
 static void SFX(bw_rnn_backward)(const SFX(bw_cell) *c, const SFX(bw_row) *r,
-                                 const SFX(bw_grads) *g, const REAL *dh_t,
-                                 REAL *dh_prev, REAL *dx, REAL *da)
+                                 const REAL *dh_t, REAL *da, REAL *dh_part)
 {
-    const size_t H = c->hidden;
-    for (size_t j = 0; j < H; j++) {
+    for (size_t j = 0; j < c->hidden; j++) {
         const REAL h = r->act[j];
         const REAL slope = c->layer->nonlinearity == RR_RELU
                                ? (h > REAL_C(0.0) ? REAL_C(1.0) : REAL_C(0.0))
                                : REAL_C(1.0) - h * h;
+        /* da = dh_t phi'(s) clip'(a); relu' = [h_t > 0], tanh' = 1 - h_t^2 */
         da[j] = dh_t[j] * slope * SFX(bw_clip_slope)(c->layer, r->pre[j]);
-    }                                   /* da = dh_t phi'(s) clip'(a)          */
-    SFX(bw_outer_add)(g->w_ih, g->b_ih, H, c->in, da, r->x);      /* dW_ih += da x^T      */
-    SFX(bw_outer_add)(g->w_hh, g->b_hh, H, c->out, da, r->h_prev); /* dW_hh += da h^T     */
-    SFX(bw_back_add)(c->w_ih, H, c->in, da, dx);                 /* dx += W_ih^T da      */
-    for (size_t j = 0; j < c->out; j++) {
-        dh_prev[j] = REAL_C(0.0);
+        dh_part[j] = REAL_C(0.0);           /* dh_{t-1} = W_hh^T da only     */
     }
-    SFX(bw_back_add)(c->w_hh, H, c->out, da, dh_prev);          /* dh_{t-1} = W_hh^T da */
 }
 
 static void SFX(bw_lstm_backward)(const SFX(bw_cell) *c, const SFX(bw_row) *r,
                                   const SFX(bw_grads) *g, const REAL *dh_t,
-                                  REAL *dc, REAL *dh_prev, REAL *dx, REAL *da,
-                                  REAL *dm)
+                                  REAL *dc, REAL *da, REAL *dh_part, REAL *dm)
 {
     const size_t H = c->hidden;
     const rr_layer_config *L = c->layer;
@@ -238,11 +234,14 @@ static void SFX(bw_lstm_backward)(const SFX(bw_cell) *c, const SFX(bw_row) *r,
             dm[j] = REAL_C(0.0);
             da[j] = act[3 * H + j] * r->tanh_c[j]; /* m, recomputed */
         }
-        SFX(bw_outer_add)(g->w_hr, NULL, c->out, H, dh_t, da); /* dW_hr += dh_t m^T */
-        SFX(bw_back_add)(c->w_hr, c->out, H, dh_t, dm);        /* dm = W_hr^T dh_t  */
+        /* dW_hr += dh_t m^T */
+        SFX(bw_outer_add)(g->w_hr, NULL, c->out, H, dh_t, da);
+        /* dm = W_hr^T dh_t */
+        SFX(bw_back_add)(c->w_hr, c->out, H, dh_t, dm);
     } else {
         for (size_t j = 0; j < H; j++) {
-            dm[j] = dh_t[j];                                   /* dm = dh_t         */
+            /* dm = dh_t */
+            dm[j] = dh_t[j];
         }
     }
     for (size_t j = 0; j < H; j++) {
@@ -271,69 +270,76 @@ static void SFX(bw_lstm_backward)(const SFX(bw_cell) *c, const SFX(bw_row) *r,
         REAL dcp = dct * f;
         if (p != NULL) {
             dcp += dz_i * p[j] + dz_f * p[H + j];
-            g->peep[j] += dz_i * cp;                      /* dp_i += dz_i c_{t-1} */
-            g->peep[H + j] += dz_f * cp;                  /* dp_f += dz_f c_{t-1} */
+            /* dp_i += dz_i c_{t-1} */
+            g->peep[j] += dz_i * cp;
+            /* dp_f += dz_f c_{t-1} */
+            g->peep[H + j] += dz_f * cp;
         }
         dc[j] = dcp;
+        /* da = [dz_i, dz_f, dz_g, dz_o] */
         da[j] = dz_i;
         da[H + j] = dz_f;
         da[2 * H + j] = dz_g;
         da[3 * H + j] = dz_o;
     }
-    SFX(bw_outer_add)(g->w_ih, g->b_ih, 4 * H, c->in, da, r->x);       /* dW_ih += da x^T  */
-    SFX(bw_outer_add)(g->w_hh, g->b_hh, 4 * H, c->out, da, r->h_prev); /* dW_hh += da h^T  */
-    SFX(bw_back_add)(c->w_ih, 4 * H, c->in, da, dx);                  /* dx += W_ih^T da  */
     for (size_t j = 0; j < c->out; j++) {
-        dh_prev[j] = REAL_C(0.0);
+        /* dh_{t-1} = W_hh^T da only */
+        dh_part[j] = REAL_C(0.0);
     }
-    SFX(bw_back_add)(c->w_hh, 4 * H, c->out, da, dh_prev);  /* dh_{t-1} = W_hh^T da */
 }
 
+/* dv [H] scratch */
 static void SFX(bw_gru_backward)(const SFX(bw_cell) *c, const SFX(bw_row) *r,
-                                 const SFX(bw_grads) *g, const REAL *dh_t,
-                                 REAL *dh_prev, REAL *dx, REAL *da, REAL *dv)
+                                 const REAL *dh_t, REAL *da_x, REAL *da_h,
+                                 REAL *dh_part, REAL *dv)
 {
     const size_t H = c->hidden;
     const rr_layer_config *L = c->layer;
     const REAL *w_hn = c->w_hh + 2 * H * H;
-    REAL *dw_hn = g->w_hh + 2 * H * H;
-    REAL *db_hn = g->b_hh + 2 * H;
     const REAL *act = r->act;
     for (size_t j = 0; j < H; j++) {
         const REAL z = act[H + j], n = act[2 * H + j];
-        dh_prev[j] = dh_t[j] * z;                           /* dh_{t-1} = dh_t z      */
-        const REAL dn = dh_t[j] * (REAL_C(1.0) - z);        /* dn = dh_t (1 - z)      */
-        da[H + j] = dh_t[j] * (r->h_prev[j] - n);           /* dz = dh_t (h_{t-1} - n) */
+        /* dh_{t-1} = dh_t z */
+        dh_part[j] = dh_t[j] * z;
+        /* dn = dh_t (1 - z) */
+        const REAL dn = dh_t[j] * (REAL_C(1.0) - z);
+        /* dz = dh_t (h_{t-1} - n) */
+        da_x[H + j] = dh_t[j] * (r->h_prev[j] - n);
         /* da_n = dn (1 - n^2) clip'(z_n) */
-        da[2 * H + j] = dn * (REAL_C(1.0) - n * n) *
-                        SFX(bw_clip_slope)(L, r->pre[2 * H + j]);
+        da_x[2 * H + j] = dn * (REAL_C(1.0) - n * n) *
+                          SFX(bw_clip_slope)(L, r->pre[2 * H + j]);
     }
-    const REAL *da_n = da + 2 * H;
+    const REAL *da_n = da_x + 2 * H;
     if (L->linear_before_reset) {
         for (size_t j = 0; j < H; j++) {
-            dv[j] = da_n[j] * act[j];                       /* da_hn = da_n r         */
-            da[j] = da_n[j] * r->hn[j];                     /* dr = da_n hn           */
+            /* da_hn = da_n r */
+            da_h[2 * H + j] = da_n[j] * act[j];
+            /* dr = da_n hn */
+            da_x[j] = da_n[j] * r->hn[j];
         }
-        SFX(bw_outer_add)(dw_hn, db_hn, H, H, dv, r->h_prev); /* dW_hn += da_hn h^T   */
-        SFX(bw_back_add)(w_hn, H, H, dv, dh_prev);          /* dh_{t-1} += W_hn^T da_hn */
+        /* dh_{t-1} += W_hn^T da_hn: with W_hh */
     } else {
         for (size_t j = 0; j < H; j++) {
             dv[j] = REAL_C(0.0);
+            /* W_hn reads r h */
+            da_h[2 * H + j] = da_n[j];
         }
-        SFX(bw_back_add)(w_hn, H, H, da_n, dv);             /* d(rh) = W_hn^T da_n    */
+        /* d(rh) = W_hn^T da_n */
+        SFX(bw_back_add)(w_hn, H, H, da_n, dv);
         for (size_t j = 0; j < H; j++) {
-            da[j] = dv[j] * r->h_prev[j];                   /* dr = d(rh) h_{t-1}     */
-            dh_prev[j] += dv[j] * act[j];                   /* dh_{t-1} += d(rh) r    */
+            /* dr = d(rh) h_{t-1} */
+            da_x[j] = dv[j] * r->h_prev[j];
+            /* dh_{t-1} += d(rh) r */
+            dh_part[j] += dv[j] * act[j];
         }
-        SFX(bw_outer_add)(dw_hn, db_hn, H, H, da_n, r->hn); /* dW_hn += da_n (r h)^T  */
     }
     for (size_t j = 0; j < 2 * H; j++) {
-        const REAL s = act[j];                              /* r or z                 */
+        /* r or z */
+        const REAL s = act[j];
         /* da_r = dr r (1 - r) clip'(z_r); da_z likewise */
-        da[j] = da[j] * s * (REAL_C(1.0) - s) * SFX(bw_clip_slope)(L, r->pre[j]);
+        da_x[j] = da_x[j] * s * (REAL_C(1.0) - s) *
+                  SFX(bw_clip_slope)(L, r->pre[j]);
+        /* W_hh[r,z] see the same */
+        da_h[j] = da_x[j];
     }
-    SFX(bw_outer_add)(g->w_ih, g->b_ih, 3 * H, c->in, da, r->x);    /* dW_ih += da x^T      */
-    SFX(bw_outer_add)(g->w_hh, g->b_hh, 2 * H, H, da, r->h_prev);   /* dW_hh[r,z] += da h^T */
-    SFX(bw_back_add)(c->w_ih, 3 * H, c->in, da, dx);               /* dx += W_ih^T da      */
-    SFX(bw_back_add)(c->w_hh, 2 * H, H, da, dh_prev);   /* dh_{t-1} += W_hh[r,z]^T da_rz  */
 }

@@ -146,41 +146,130 @@ static SFX(bw_row) SFX(bw_row_of)(const SFX(bw_cell) *c, const rr_dir_tape *d,
     return row;
 }
 
-/* One direction forward over in [T*B, I_l]: the state starts at h0/c0
- * (NULL = zeros) and ends in dir->h_n (and c_state [B, H], lstm). */
+/* c [m, G*U] = a [m, K] W^T + b (plain layout) on the net's product
+ * kernel, every group of w. */
+static void SFX(bw_product)(const rr_net *net, const rr_packed *w, size_t m,
+                            const REAL *a, size_t lda, REAL *c)
+{
+    const size_t ldc = w->gates * w->units;
+    for (size_t u = 0; u < w->groups; u++) {
+#if RR_HAVE_AVX2_KERNELS
+        if (net->path == RR_PATH_AVX2) {
+            SFX(rr_avx2_product)(w, u, m, a, lda, c + u * w->nr, w->units,
+                                 ldc);
+            continue;
+        }
+#endif
+        SFX(rr_portable_product)(w, u, m, a, lda, c + u * w->nr, w->units,
+                                 ldc);
+    }
+    (void)net;
+}
+
+/* Scratch of a tape's forward, sized for the largest layer. */
+typedef struct SFX(bw_fwd_scratch) {
+    REAL *gi;      /* [T*B, G*H] W_ih x + b_ih, every row                   */
+    REAL *gh;      /* [B, G*H]   W_hh h_{t-1} + b_hh, one step              */
+    REAL *m;       /* [B, H]     lstm o tanh(c_t), one step                 */
+    REAL *proj;    /* [B, H_out] lstm W_hr m, one step                      */
+    REAL *hn_w;    /* [B, H]     gru without lbr: W_hn (r h) + b_hn         */
+    REAL *c_state; /* [B, H]     lstm: the running c                        */
+} SFX(bw_fwd_scratch);
+
+/* whether batch row b runs step t */
+static int SFX(bw_runs)(const rr_chain_tape *tape, size_t t, size_t b)
+{
+    return (int64_t)t < tape->lengths[b];
+}
+
+/* One direction (net slot `slot`) forward over in [T*B, I_l]: the state
+ * starts at h0/c0 (NULL = zeros) and ends in dir->h_n. The products run
+ * for all rows of a step at once (a row that does not run still has its
+ * product taken, and ignored); the cells only for the rows that run. */
 static void SFX(bw_dir_forward)(const rr_chain_tape *tape, size_t l,
-                                int reverse, rr_dir_tape *dir, const REAL *in,
-                                const REAL *h0, const REAL *c0, REAL *c_state,
-                                REAL *gi, REAL *gh)
+                                size_t slot, int reverse, rr_dir_tape *dir,
+                                const REAL *in, const REAL *h0,
+                                const REAL *c0, SFX(bw_fwd_scratch) *s)
 {
     const rr_chain *ch = tape->chain;
+    const rr_net *net = ch->nets[l];
+    const rr_slot *w = &net->slots[slot];
     const SFX(bw_cell) c = SFX(bw_cell_of)(ch, l, dir);
     const size_t T = tape->steps, B = tape->batch, H = c.hidden;
+    const size_t GH = c.gates * H, ghs = w->w_hh.gates * H, out = c.out;
+    const rr_cell cell = ch->layers[l].cell;
     REAL *h = dir->h_n;
     if (h0 != NULL) {
-        memcpy(h, h0, B * c.out * sizeof(REAL));
+        memcpy(h, h0, B * out * sizeof(REAL));
     }
-    if (c_state != NULL && c0 != NULL) {
-        memcpy(c_state, c0, B * H * sizeof(REAL));
+    if (cell == RR_CELL_LSTM) {
+        if (c0 != NULL) {
+            memcpy(s->c_state, c0, B * H * sizeof(REAL));
+        } else {
+            memset(s->c_state, 0, B * H * sizeof(REAL));
+        }
     }
-    for (size_t s = 0; s < T; s++) {
-        const size_t t = reverse ? T - 1 - s : s;
+    SFX(bw_product)(net, &w->w_ih, T * B, in, c.in, s->gi); /* gi, every row */
+    for (size_t step = 0; step < T; step++) {
+        const size_t t = reverse ? T - 1 - step : step;
+        for (size_t b = 0; b < B; b++) { /* h_{t-1}, c_{t-1} into the tape */
+            if (SFX(bw_runs)(tape, t, b)) {
+                SFX(bw_row) row = SFX(bw_row_of)(&c, dir, in, t * B + b);
+                memcpy(row.h_prev, h + b * out, out * sizeof(REAL));
+                if (cell == RR_CELL_LSTM) {
+                    memcpy(row.c_prev, s->c_state + b * H, H * sizeof(REAL));
+                }
+            }
+        }
+        const REAL *h_prev = (const REAL *)dir->h_prev + t * B * out;
+        SFX(bw_product)(net, &w->w_hh, B, h_prev, out, s->gh); /* gh [B, G*H] */
+        if (cell == RR_CELL_GRU && !ch->layers[l].linear_before_reset) {
+            for (size_t b = 0; b < B; b++) {
+                if (SFX(bw_runs)(tape, t, b)) {
+                    SFX(bw_row) row = SFX(bw_row_of)(&c, dir, in, t * B + b);
+                    SFX(bw_gru_rz_forward)(&c, &row, s->gi + (t * B + b) * GH,
+                                           s->gh + b * ghs);
+                }
+            }
+            /* hn_w [B, H] = W_hn (r h_{t-1}) + b_hn */
+            SFX(bw_product)(net, &w->w_hn, B, (const REAL *)dir->hn +
+                            t * B * H, H, s->hn_w);
+        }
         for (size_t b = 0; b < B; b++) {
-            if ((int64_t)t >= tape->lengths[b]) {
+            if (!SFX(bw_runs)(tape, t, b)) {
                 continue; /* padded: the state passes, output stays 0 */
             }
             SFX(bw_row) row = SFX(bw_row_of)(&c, dir, in, t * B + b);
-            memcpy(row.h_prev, h + b * c.out, c.out * sizeof(REAL));
-            switch (ch->layers[l].cell) {
+            const REAL *gi = s->gi + (t * B + b) * GH, *gh = s->gh + b * ghs;
+            switch (cell) {
             case RR_CELL_LSTM:
-                memcpy(row.c_prev, c_state + b * H, H * sizeof(REAL));
-                SFX(bw_lstm_forward)(&c, &row, gi, gh);
-                memcpy(c_state + b * H, row.c_t, H * sizeof(REAL));
+                SFX(bw_lstm_forward)(&c, &row, gi, gh, s->m + b * H);
+                memcpy(s->c_state + b * H, row.c_t, H * sizeof(REAL));
                 break;
-            case RR_CELL_GRU: SFX(bw_gru_forward)(&c, &row, gi, gh); break;
+            case RR_CELL_GRU:
+                if (ch->layers[l].linear_before_reset) {
+                    SFX(bw_gru_rz_forward)(&c, &row, gi, gh);
+                    SFX(bw_gru_n_forward)(&c, &row, gi, gh + 2 * H);
+                } else {
+                    SFX(bw_gru_n_forward)(&c, &row, gi, s->hn_w + b * H);
+                }
+                break;
             case RR_CELL_RNN: SFX(bw_rnn_forward)(&c, &row, gi, gh); break;
             }
-            memcpy(h + b * c.out, row.h_t, c.out * sizeof(REAL));
+        }
+        const REAL *m_out = s->m; /* lstm: h_t = m, or W_hr m */
+        if (cell == RR_CELL_LSTM && c.w_hr != NULL) {
+            SFX(bw_product)(net, &w->w_hr, B, s->m, H, s->proj);
+            m_out = s->proj;
+        }
+        for (size_t b = 0; b < B; b++) {
+            if (SFX(bw_runs)(tape, t, b)) {
+                REAL *h_t = (REAL *)dir->out + (t * B + b) * out;
+                if (cell == RR_CELL_LSTM) {
+                    memcpy(h_t, m_out + b * out, out * sizeof(REAL));
+                }
+                memcpy(h + b * out, h_t, out * sizeof(REAL));
+            }
         }
     }
 }
@@ -217,9 +306,12 @@ static void SFX(bw_merge_back)(rr_merge merge, size_t rows, size_t H,
                                                                    : 0) + j];
             switch (merge) {
             case RR_MERGE_CONCAT:
-            case RR_MERGE_SUM: dst[i * H + j] = g; break;               /* d     */
-            case RR_MERGE_MUL: dst[i * H + j] = g * other[i * H + j]; break; /* d h_other */
-            case RR_MERGE_AVE: dst[i * H + j] = g * REAL_C(0.5); break; /* d / 2 */
+            /* d */
+            case RR_MERGE_SUM: dst[i * H + j] = g; break;
+            /* d h_other */
+            case RR_MERGE_MUL: dst[i * H + j] = g * other[i * H + j]; break;
+            /* d / 2 */
+            case RR_MERGE_AVE: dst[i * H + j] = g * REAL_C(0.5); break;
             }
         }
     }
@@ -265,16 +357,21 @@ rr_status SFX(rr_tape_fill)(rr_chain_tape *tape, const REAL *x,
     const size_t T = tape->steps, B = tape->batch, rows = T * B;
     const size_t L = ch->cfg.num_layers;
     int failed = 0;
-    size_t most_gates = 0;
+    size_t most_gates = 0, most_hidden = 0, most_out = 0;
     for (size_t l = 0; l < L; l++) {
-        const size_t g = ch->layers[l].cell == RR_CELL_LSTM ? 4 : 3;
-        if (g * ch->layers[l].hidden_size > most_gates) {
-            most_gates = g * ch->layers[l].hidden_size;
-        }
+        const size_t H = ch->layers[l].hidden_size;
+        most_gates = 4 * H > most_gates ? 4 * H : most_gates;
+        most_hidden = H > most_hidden ? H : most_hidden;
+        most_out = ch->out_sizes[l] > most_out ? ch->out_sizes[l] : most_out;
     }
-    REAL *gi = SFX(bw_new)(most_gates, 1, &failed);
-    REAL *gh = SFX(bw_new)(most_gates, 1, &failed);
-    REAL *c_state = NULL;
+    SFX(bw_fwd_scratch) s = {
+        SFX(bw_new)(rows, most_gates, &failed),
+        SFX(bw_new)(B, most_gates, &failed),
+        SFX(bw_new)(B, most_hidden, &failed),
+        SFX(bw_new)(B, most_out, &failed),
+        SFX(bw_new)(B, most_hidden, &failed),
+        SFX(bw_new)(B, most_hidden, &failed),
+    };
     for (size_t l = 0; l <= L && !failed; l++) {
         tape->inputs[l] = SFX(bw_new)(rows, l < L ? ch->in_sizes[l]
                                                   : ch->sizes.output_width,
@@ -293,9 +390,6 @@ rr_status SFX(rr_tape_fill)(rr_chain_tape *tape, const REAL *x,
     for (size_t l = 0; l < L && !failed; l++) {
         const size_t D = rr_chain_directions(ch, l);
         const size_t H = ch->layers[l].hidden_size, out = ch->out_sizes[l];
-        const int lstm = ch->layers[l].cell == RR_CELL_LSTM;
-        free(c_state);
-        c_state = SFX(bw_new)(B, lstm ? H : 0, &failed);
         for (size_t d = 0; d < D && !failed; d++) {
             const int reverse = d == 1 || ch->layers[l].direction == RR_REVERSE;
             rr_dir_tape *dir = &tape->dirs[2 * l + (size_t)reverse];
@@ -305,13 +399,10 @@ rr_status SFX(rr_tape_fill)(rr_chain_tape *tape, const REAL *x,
             }
             const size_t slot_h = B * (ch->slot_offsets[l] + d * out);
             const size_t slot_c = B * (ch->cell_offsets[l] + d * H);
-            if (lstm) {
-                memset(c_state, 0, B * H * sizeof(REAL));
-            }
-            SFX(bw_dir_forward)(tape, l, reverse, dir, tape->inputs[l],
+            const int lstm = ch->layers[l].cell == RR_CELL_LSTM;
+            SFX(bw_dir_forward)(tape, l, d, reverse, dir, tape->inputs[l],
                                 h0 != NULL ? h0 + slot_h : NULL,
-                                c0 != NULL && lstm ? c0 + slot_c : NULL,
-                                c_state, gi, gh);
+                                c0 != NULL && lstm ? c0 + slot_c : NULL, &s);
         }
         if (failed) {
             break;
@@ -344,15 +435,23 @@ rr_status SFX(rr_tape_fill)(rr_chain_tape *tape, const REAL *x,
         tape->dense_in[k] = SFX(bw_new)(N, width, &failed);
         tape->dense_pre[k] = SFX(bw_new)(N, ch->dense[k].size, &failed);
         tape->dense_out[k] = SFX(bw_new)(N, ch->dense[k].size, &failed);
+        tape->dense_w[k] = SFX(bw_new)(ch->dense[k].size, width, &failed);
+        if (tape->dense_w[k] != NULL) {
+            memcpy(tape->dense_w[k], ch->dense_weight[k],
+                   ch->dense[k].size * width * sizeof(REAL));
+        }
         width = ch->dense[k].size;
     }
     if (!failed) {
         SFX(bw_dense_forward)(tape, last != NULL ? last : tape->inputs[L]);
     }
     free(last);
-    free(c_state);
-    free(gi);
-    free(gh);
+    free(s.gi);
+    free(s.gh);
+    free(s.m);
+    free(s.proj);
+    free(s.hn_w);
+    free(s.c_state);
     if (failed) {
         return rr_fail(err, RR_E_NOMEM, "cannot allocate the tape for T*B = "
                        "%zu rows", rows);

@@ -75,6 +75,7 @@ struct rr_chain_tape {
     void **dense_in;       /* [num_dense]: v_k [N, W_{k-1}]                 */
     void **dense_pre;      /* [num_dense]: s_k = v_k W_k^T + b_k [N, O_k]   */
     void **dense_out;      /* [num_dense]: act(s_k) [N, O_k]                */
+    void **dense_w;        /* [num_dense]: a copy of W_k [O_k, W_{k-1}]     */
 };
 
 /* backward.c: the tape's arrays freed, then the tape. */

@@ -9,9 +9,9 @@
  *         grads *= min(c / (total + 1e-6), 1)        (clip_norm c > 0)
  *   update: adam or sgd (train_optim.c), then the chain gets the weights
  *
- * The trainer keeps the weights [P] as double; a float32 chain computes
- * in float (forward, backward) and its weights are rounded to float after
- * every update, so the weights the trainer keeps are the chain's. */
+ * A float64 chain trains in double. A float32 chain trains in float: its
+ * forward, backward, gradients, the optimizer's state and updates (the
+ * loss and the clip's norm are computed in double, as the spec says). */
 #include "train_impl.h"
 
 #include <math.h>
@@ -24,10 +24,11 @@ struct rr_trainer {
     rr_dtype dtype;
     rr_chain_sizes sizes;
     size_t count;    /* P                                                   */
-    double *params;  /* [P] the weights                                     */
-    double *grads;   /* [P] the last step's gradient                        */
-    double *m;       /* [P] adam's first moment; sgd's momentum buffer      */
-    double *v;       /* [P] adam's second moment                            */
+    double *wide;    /* [P] the weights as double: what the chain holds     */
+    void *params;    /* [P] REAL: the weights stepped (float64: wide)       */
+    void *grads;     /* [P] REAL: the last step's gradient                  */
+    void *m;         /* [P] REAL: adam's first moment; sgd's momentum       */
+    void *v;         /* [P] REAL: adam's second moment                      */
     uint64_t t;      /* optimizer steps taken                               */
 };
 
@@ -95,7 +96,10 @@ void rr_trainer_free(rr_trainer *trainer)
     if (trainer == NULL) {
         return;
     }
-    free(trainer->params);
+    if (trainer->params != trainer->wide) {
+        free(trainer->params);
+    }
+    free(trainer->wide);
     free(trainer->grads);
     free(trainer->m);
     free(trainer->v);
@@ -119,13 +123,17 @@ rr_status rr_trainer_create(rr_chain *chain, const rr_train_config *cfg,
     }
     rr_trainer *tr = calloc(1, sizeof *tr);
     const size_t p = rr_chain_param_count(chain);
+    const int f32 = chain->cfg.dtype == RR_FLOAT32;
+    const size_t es = f32 ? sizeof(float) : sizeof(double);
     if (tr != NULL) {
-        tr->params = calloc(p, sizeof(double));
-        tr->grads = calloc(p, sizeof(double));
-        tr->m = calloc(p, sizeof(double));
-        tr->v = calloc(p, sizeof(double));
+        tr->wide = calloc(p, sizeof(double));
+        tr->params = f32 ? calloc(p, es) : tr->wide;
+        tr->grads = calloc(p, es);
+        tr->m = calloc(p, es);
+        tr->v = calloc(p, es);
     }
-    if (tr == NULL || !tr->params || !tr->grads || !tr->m || !tr->v) {
+    if (tr == NULL || !tr->wide || !tr->params || !tr->grads || !tr->m ||
+        !tr->v) {
         rr_trainer_free(tr);
         return rr_fail(err, RR_E_NOMEM, "cannot allocate the trainer's %zu "
                        "weights and state", p);
@@ -135,10 +143,13 @@ rr_status rr_trainer_create(rr_chain *chain, const rr_train_config *cfg,
     tr->dtype = chain->cfg.dtype;
     tr->sizes = chain->sizes;
     tr->count = p;
-    status = rr_chain_get_params(chain, tr->params, p, err);
+    status = rr_chain_get_params(chain, tr->wide, p, err);
     if (status != RR_OK) {
         rr_trainer_free(tr);
         return status;
+    }
+    for (size_t i = 0; f32 && i < p; i++) {
+        ((float *)tr->params)[i] = (float)tr->wide[i];  /* exact: float */
     }
     *out = tr;
     return RR_OK;
@@ -172,14 +183,14 @@ static void widen(double *v, const float *f, size_t n)
 typedef struct step_buffers {
     size_t tokens_len, out_len, y_len;
     double *output, *y, *dy;          /* [N, W], [N, V], [N, V]            */
-    float *output_f, *y_f, *dy_f, *grads_f, *h_f, *c_f, *hn_f, *cn_f;
+    float *output_f, *y_f, *dy_f, *h_f, *c_f, *hn_f, *cn_f;
     rr_chain_tape *tape;
 } step_buffers;
 
 static void buffers_free(step_buffers *b)
 {
     void *all[] = { b->output, b->y, b->dy, b->output_f, b->y_f, b->dy_f,
-                    b->grads_f, b->h_f, b->c_f, b->hn_f, b->cn_f };
+                    b->h_f, b->c_f, b->hn_f, b->cn_f };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         free(all[i]);
     }
@@ -227,7 +238,7 @@ static rr_status step_forward(rr_trainer *tr, step_buffers *b, size_t T,
     return status;
 }
 
-/* grads [P] = backward(d_y = dy) */
+/* grads [P] = backward(d_y = dy), in the chain's precision */
 static rr_status step_backward(rr_trainer *tr, step_buffers *b,
                                rr_error *err)
 {
@@ -239,48 +250,64 @@ static rr_status step_backward(rr_trainer *tr, step_buffers *b,
     }
     int ok = 1;
     b->dy_f = narrow(b->dy, b->y_len, &ok);
-    b->grads_f = malloc((tr->count + 1) * sizeof(float));
-    if (!ok || b->grads_f == NULL) {
+    if (!ok) {
         return rr_fail(err, RR_E_NOMEM, "cannot allocate a step's buffers");
     }
-    const rr_status status = rr_chain_backward_f32(
-        ch, b->tape, NULL, 0, NULL, 0, NULL, 0, b->dy_f, b->y_len, b->grads_f,
-        tr->count, NULL, 0, NULL, 0, NULL, 0, err);
-    if (status == RR_OK) {
-        widen(tr->grads, b->grads_f, tr->count);
-    }
-    return status;
+    return rr_chain_backward_f32(ch, b->tape, NULL, 0, NULL, 0, NULL, 0,
+                                 b->dy_f, b->y_len, tr->grads, tr->count,
+                                 NULL, 0, NULL, 0, NULL, 0, err);
 }
 
-/* clip (when clip_norm > 0), update, round for float32, set the chain */
-static rr_status step_update(rr_trainer *tr, rr_error *err)
+/* clip: total = sqrt(sum over arrays of their sums of squares), grads *=
+ * min(c / (total + 1e-6), 1); when clip_norm c > 0 */
+static void step_clip(rr_trainer *tr)
 {
     const struct rr_param_table *t = tr->chain->params;
-    if (tr->cfg.clip_norm > 0.0) {
-        double sum = 0.0;  /* sum over arrays of their sums of squares */
-        for (size_t k = 0; k < t->num; k++) {
-            sum += rr_sum_squares(tr->grads + t->params[k].offset,
-                                  t->params[k].count);
-        }
-        rr_clip_scale(tr->grads, tr->count, tr->cfg.clip_norm, sqrt(sum));
+    const int f32 = tr->dtype == RR_FLOAT32;
+    double sum = 0.0;
+    for (size_t k = 0; k < t->num; k++) {
+        const size_t at = t->params[k].offset, n = t->params[k].count;
+        sum += f32 ? rr_train_sum_squares_f32((const float *)tr->grads + at, n)
+                   : rr_train_sum_squares_f64((const double *)tr->grads + at,
+                                              n);
+    }
+    const double coef = rr_clip_coef(tr->cfg.clip_norm, sqrt(sum));
+    if (f32) {
+        rr_train_scale_f32(tr->grads, tr->count, coef);
+    } else {
+        rr_train_scale_f64(tr->grads, tr->count, coef);
+    }
+}
+
+/* clip, update (in the chain's precision), and the chain gets the weights */
+static rr_status step_update(rr_trainer *tr, rr_error *err)
+{
+    const rr_train_config *c = &tr->cfg;
+    const int f32 = tr->dtype == RR_FLOAT32;
+    const size_t n = tr->count;
+    if (c->clip_norm > 0.0) {
+        step_clip(tr);
     }
     tr->t++;
-    const rr_train_config *c = &tr->cfg;
-    rr_status status =
-        c->optimizer == RR_OPTIMIZER_ADAM
-            ? rr_adam_update(tr->params, tr->grads, tr->m, tr->v, tr->count,
-                             tr->t, c->lr, c->beta1, c->beta2, c->eps, err)
-            : rr_sgd_update(tr->params, tr->grads, tr->m, tr->count, tr->t,
-                            c->lr, c->momentum, err);
-    if (status == RR_OK && tr->dtype == RR_FLOAT32) {
-        for (size_t i = 0; i < tr->count; i++) {
-            tr->params[i] = (float)tr->params[i];
+    if (c->optimizer == RR_OPTIMIZER_ADAM) {
+        const rr_adam_scalars s =
+            rr_adam_scalars_at(tr->t, c->lr, c->beta1, c->beta2, c->eps);
+        if (f32) {
+            rr_train_adam_f32(tr->params, tr->grads, tr->m, tr->v, n, &s);
+        } else {
+            rr_train_adam_f64(tr->params, tr->grads, tr->m, tr->v, n, &s);
         }
+    } else if (f32) {
+        rr_train_sgd_f32(tr->params, tr->grads, tr->m, n, tr->t, c->lr,
+                         c->momentum);
+    } else {
+        rr_train_sgd_f64(tr->params, tr->grads, tr->m, n, tr->t, c->lr,
+                         c->momentum);
     }
-    if (status == RR_OK) {
-        status = rr_chain_set_params(tr->chain, tr->params, tr->count, err);
+    if (f32) {
+        widen(tr->wide, tr->params, n);
     }
-    return status;
+    return rr_chain_set_params(tr->chain, tr->wide, n, err);
 }
 
 rr_status rr_trainer_step(rr_trainer *trainer, size_t seq_len, size_t batch,
@@ -373,6 +400,6 @@ rr_status rr_trainer_params(const rr_trainer *trainer, double *params,
         return rr_fail(err, RR_E_SHAPE, "params has %zu numbers, the chain's "
                        "weights P = %zu", len, trainer->count);
     }
-    memcpy(params, trainer->params, len * sizeof *params);
+    memcpy(params, trainer->wide, len * sizeof *params);
     return RR_OK;
 }

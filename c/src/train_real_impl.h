@@ -44,7 +44,7 @@ void SFX(rr_train_adam)(REAL *p, const REAL *g, REAL *m, REAL *v, size_t len,
         /* m = beta1 m + (1 - beta1) g as torch's lerp(m, g, 1 - beta1) */
         m[i] = near_start ? m[i] + keep1 * (g[i] - m[i])
                           : g[i] - (g[i] - m[i]) * other1;
-        v[i] = beta2 * v[i] + keep2 * g[i] * g[i];  /* beta2 v + (1-beta2) g g */
+        v[i] = beta2 * v[i] + keep2 * g[i] * g[i]; /* beta2 v + (1-b2) g g */
         /* p = p - (lr / c1) * (m / (sqrt(v) / sqrt(c2) + eps)) */
         const REAL denominator = TRAIN_SQRT(v[i]) / c2_sqrt + eps;
         p[i] = p[i] - step_size * (m[i] / denominator);
@@ -56,11 +56,11 @@ void SFX(rr_train_sgd)(REAL *p, const REAL *g, REAL *b, size_t len,
 {
     const REAL rate = REAL_C(lr), mu = REAL_C(momentum);
     for (size_t i = 0; i < len; i++) {
-        REAL step = g[i];                              /* momentum 0: b = g */
+        REAL step = g[i];                            /* momentum 0: b = g */
         if (momentum != 0.0) {
-            b[i] = t == 1 ? g[i] : mu * b[i] + g[i];   /* b = g, then mu b + g */
+            b[i] = t == 1 ? g[i] : mu * b[i] + g[i]; /* b = g; mu b + g */
             step = b[i];
         }
-        p[i] = p[i] - rate * step;                     /* p = p - lr b */
+        p[i] = p[i] - rate * step;                   /* p = p - lr b */
     }
 }

@@ -1,5 +1,5 @@
 """``rnn-rosetta COMMAND`` (also ``python -m rnn_rosetta``): run, crosscheck, demo, seed-demo, generate,
-gradient-flow, validate, describe, convert, backends, bench.
+train, gradient-flow, validate, describe, convert, backends, bench.
 
 Errors: exit status 2 and one line on stderr, never a traceback
 (:mod:`rnn_rosetta.cli_errors`). Wherever a fixture is taken, a bare name
@@ -24,6 +24,7 @@ from rnn_rosetta.fixtures import load_fixture
 from rnn_rosetta.generate_cli import add_parser as add_generate_parser
 from rnn_rosetta.gradient_flow_cli import add_parser as add_gradient_flow_parser
 from rnn_rosetta.seed_demo import add_parser as add_seed_demo_parser
+from rnn_rosetta.train_cli import add_parser as add_train_parser
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -205,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(commands)
     add_seed_demo_parser(commands)
     add_generate_parser(commands)
+    add_train_parser(commands)
     add_gradient_flow_parser(commands)
     _add_validate(commands)
     _add_describe(commands)

@@ -8,6 +8,11 @@ parent (:mod:`.run`) merges them (:mod:`.results`) with the roofline
 the tables (:mod:`.report`) and writes ``bench.json`` and ``bench.png``
 (:mod:`.plot`).
 
+``bench --backward`` adds forward + backward rows (:mod:`.backward_cells`, in the first
+worker, the shapes but the growth sweep): ``net.forward(x, keep=True)`` + ``net.backward(d_output=)``
+for ours, autograd ``out.backward(d_output)`` for PyTorch, each gradient checked, and a "fwd+bwd"
+table with "x torch" ratios.
+
 ``bench --fixture NAME_OR_FILE [--batch B] [--length T]`` times a fixture's model
 instead (a v1 model or a v2 chain): every contender through
 :mod:`.fixture_cells` (PyTorch as modules built by :mod:`.chain_torch`), each

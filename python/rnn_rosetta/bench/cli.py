@@ -43,6 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--contenders", nargs="+", metavar="NAME", help=f"default: {' '.join(CONTENDERS)} (also c:KERNEL)"
     )
     parser.add_argument("--budget", type=float, metavar="SECONDS", help="soft time budget (then minimum repeats)")
+    parser.add_argument(
+        "--backward", action="store_true", help="also time forward + backward (training step gradients) against "
+        "PyTorch autograd, at 1 thread, on the non-growth shapes",
+    )  # fmt: skip
     parser.add_argument("--no-bridges", action="store_true", help="skip the bridge-cost rows")
     parser.add_argument(
         "--every-thread-count",
@@ -109,13 +113,15 @@ def run_command(args: argparse.Namespace) -> int:
             fixtures=fixtures,
             batch=args.batch,
             length=args.length,
+            backward=args.backward,
         )
     except ValueError as exc:
         raise BenchError(str(exc)) from None
     what = f"{len(plan.fixtures)} fixtures" if plan.fixtures else f"{len(plan.shapes)} shapes"
     console.print(
         f"benchmark: {what} x {' '.join(plan.dtypes)} x threads {' '.join(map(str, plan.threads))}"
-        f" x {len(plan.contenders)} contenders, >= {plan.policy.min_repeats} repeats each",
+        f" x {len(plan.contenders)} contenders, >= {plan.policy.min_repeats} repeats each"
+        + (" (and forward + backward)" if plan.backward else ""),
         highlight=False,
     )
     document = assemble(plan, run_workers(plan, console))

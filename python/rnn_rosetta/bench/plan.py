@@ -49,6 +49,7 @@ class Plan:
     fixtures: tuple[str, ...] = ()  # --fixture: fixture files timed instead of shapes (then shapes is empty)
     batch: int | None = None  # --batch: B for the fixtures (default: their first case's)
     length: int | None = None  # --length: T for the fixtures (default: their first case's)
+    backward: bool = False  # --backward: also time forward + backward (the 1-thread worker; not the growth shapes)
 
     def shape_objects(self) -> tuple[Shape, ...]:
         return tuple(parse_shape(name) for name in self.shapes)
@@ -69,6 +70,7 @@ class Plan:
             "fixtures": list(self.fixtures),
             "batch": self.batch,
             "length": self.length,
+            "backward": self.backward,
         }
 
     @classmethod
@@ -88,6 +90,7 @@ class Plan:
             fixtures=tuple(data.get("fixtures", ())),
             batch=data.get("batch"),
             length=data.get("length"),
+            backward=bool(data.get("backward", False)),
         )
 
 
@@ -104,12 +107,15 @@ def make_plan(
     fixtures: list[str] | None = None,
     batch: int | None = None,
     length: int | None = None,
+    backward: bool = False,
 ) -> Plan:
     """The plan for the CLI's options; ``ValueError`` on a bad one.
 
     With ``fixtures`` (resolved file paths) the run times those models instead of
-    shapes, with no roofline probes and no bridge rows.
+    shapes, with no roofline probes and no bridge rows. ``backward`` adds the fwd+bwd rows (shapes only).
     """
+    if fixtures and backward:
+        raise ValueError("--backward times the shapes; it does not go with --fixture")
     if fixtures and shapes:
         raise ValueError("--fixture and --shapes do not go together")
     if (batch is not None or length is not None) and not fixtures:
@@ -144,4 +150,5 @@ def make_plan(
         fixtures=tuple(dict.fromkeys(fixtures or ())),
         batch=batch,
         length=length,
+        backward=backward,
     )

@@ -1,4 +1,4 @@
-"""The terminal report (rich): one table per dtype and thread count, growth, bridges, fixtures, goals.
+"""The terminal report (rich): one table per dtype and thread count, growth, fwd+bwd, bridges, fixtures, goals.
 
 Times are the median seconds per forward call with the spread (IQR / median)
 beside them; ``n/a`` cells are explained below the tables; a red cross marks
@@ -149,6 +149,46 @@ def bridge_table(document: Document) -> Table | None:
     return table
 
 
+#: Ours in the fwd+bwd table's ratio columns, in this order.
+BACKWARD_OURS: tuple[str, ...] = ("c", "java", "numpy")
+
+
+def backward_table(document: Document, dtype: str, threads: int) -> Table | None:
+    """``--backward``: median fwd+bwd time per sequence, ours and PyTorch autograd, and ours over torch."""
+    rows = [c for c in document.get("backward") or [] if c["dtype"] == dtype and c["threads"] == threads]
+    if not rows:
+        return None
+    cells = {(c["shape"], c["contender"]): c for c in rows}
+    names = list(dict.fromkeys(c["contender"] for c in rows))
+    ours = [name for name in BACKWARD_OURS if name in names]
+    forward = _index(document)
+    plural = "" if threads == 1 else "s"
+    title = (
+        f"fwd+bwd, {dtype}, {threads} thread{plural}: median time per forward + backward "
+        "(L = sum(output * d_output); ±IQR/median)"
+    )
+    table = Table(title=title, box=box.SIMPLE_HEAD)
+    table.add_column("shape")
+    for name in names:
+        table.add_column(name, justify="right")
+    for name in ours:
+        table.add_column(f"{name} x torch", justify="right")
+    if "c" in names:
+        table.add_column("c (fwd+bwd)/fwd", justify="right")
+    if "java" in names:
+        table.add_column("java 1st call", justify="right")
+    for shape in dict.fromkeys(c["shape"] for c in rows):
+        row = [_time_text(cells.get((shape, name))) for name in names]
+        row += [_number((cells.get((shape, name)) or {}).get("ratio_to_torch"), "x") for name in ours]
+        if "c" in names:
+            row.append(_number(_ratio(cells.get((shape, "c")), forward.get((shape, dtype, threads, "c"))), "x"))
+        if "java" in names:
+            java = cells.get((shape, "java")) or {}
+            row.append(fmt_seconds(java["first_call_s"]) if java.get("status") == "ok" else "")
+        table.add_row(shape, *row)
+    return table
+
+
 def _header(document: Document) -> list[str]:
     machine, probes = document["machine"], document["probes"]
     lines = [f"machine: {machine['cpu']}, {machine['cores']} cores, {machine['platform']}"]
@@ -176,15 +216,17 @@ def _notes(document: Document) -> list[str]:
     """n/a reasons (once each), errors and failed answer checks."""
     seen: dict[tuple[str, str, str], None] = {}
     lines = []
-    for cell in [*document["cells"], *(document.get("bridges") or [])]:
+    for cell in [*document["cells"], *(document.get("bridges") or []), *(document.get("backward") or [])]:
         if cell["status"] != "ok":
             where = f"{cell['shape']} " if cell.get("group") == "fixture" else ""
+            where = f"fwd+bwd {where}" if cell.get("pass") == "fwd+bwd" else where
             key = (cell["status"], f"{where}{cell['contender']} {cell['dtype']}", cell.get("reason") or "")
             seen.setdefault(key, None)
         check = cell.get("check")
         if check is not None and not check.get("ok", True):
             lines.append(
-                f"[red]answer check failed[/]: {cell['contender']} {cell['shape']} {cell['dtype']} "
+                f"[red]answer check failed[/]: {cell.get('pass', 'forward')} {cell['contender']} {cell['shape']} "
+                f"{cell['dtype']} "
                 f"{cell['threads']}t: max |{check.get('field', 'h_n')} - {check.get('vs')}| = {check.get('max_abs')}"
                 + (f" ({check['error']})" if check.get("error") else "")
             )
@@ -229,6 +271,11 @@ def render(document: Document, console: Console | None = None) -> None:
             growth = growth_table(document, dtype, threads)
             if growth is not None:
                 console.print(growth)
+    for dtype in document["plan"]["dtypes"]:
+        for threads in document["plan"]["threads"]:
+            backward = backward_table(document, dtype, threads)
+            if backward is not None:
+                console.print(backward)
     bridges = bridge_table(document)
     if bridges is not None:
         console.print(bridges)

@@ -4,7 +4,8 @@ Top-level keys: ``schema``, ``created_utc``, ``plan``, ``machine``,
 ``shapes`` (with ``--fixture``: one entry per fixture, group ``fixture``),
 ``workers`` (per thread count: settings, versions, elapsed), ``probes`` (from the
 1-thread worker), ``cells`` (one per shape x dtype x threads x contender), ``bridges``
-and ``goals`` (empty with ``--fixture``: the goals are about the issue's shapes).
+``goals`` (empty with ``--fixture``: the goals are about the issue's shapes), and ``backward``
+(``--backward``: fwd+bwd cells, as ``cells`` with ``"pass": "fwd+bwd"`` and ``ratio_to_torch``; else empty).
 """
 
 from __future__ import annotations
@@ -67,6 +68,19 @@ def add_ratios(cells: list[dict[str, Any]]) -> None:
                 cell["ratio_to_best_peer"] = cell["median_s"] / best["median_s"]
 
 
+def add_torch_ratios(cells: list[dict[str, Any]]) -> None:
+    """Each ok fwd+bwd cell gets ``ratio_to_torch``: its time over PyTorch autograd's (``torch``) in its group."""
+    torch = {
+        (c["shape"], c["dtype"], c["threads"]): c["median_s"]
+        for c in cells
+        if c["status"] == "ok" and c["contender"] == "torch"
+    }
+    for cell in cells:
+        reference = torch.get((cell["shape"], cell["dtype"], cell["threads"]))
+        if cell["status"] == "ok" and reference:
+            cell["ratio_to_torch"] = cell["median_s"] / reference
+
+
 def _no_probes(plan: Plan) -> str:
     if not plan.shapes:
         return "not run for --fixture (the roofline is about the shapes)"
@@ -87,6 +101,8 @@ def assemble(plan: Plan, workers: list[dict[str, Any]]) -> dict[str, Any]:
         if cell.get("group") != "fixture":
             annotate(cell, parse_shape(cell["shape"]), probes if cell["threads"] == 1 else None)
     add_ratios(cells)
+    backward = [cell for worker in workers for cell in worker.get("backward", [])]
+    add_torch_ratios(backward)
     document: dict[str, Any] = {
         "schema": SCHEMA,
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -94,11 +110,13 @@ def assemble(plan: Plan, workers: list[dict[str, Any]]) -> dict[str, Any]:
         "machine": machine(),
         "shapes": [_shape_entry(name, plan.dtypes) for name in plan.shapes] + _fixture_entries(workers),
         "workers": [
-            {k: v for k, v in w.items() if k not in ("cells", "bridges", "probes", "fixtures")} for w in workers
+            {k: v for k, v in w.items() if k not in ("cells", "bridges", "probes", "fixtures", "backward")}
+            for w in workers
         ],
         "probes": probes_json if probes_json is not None else {"reason": _no_probes(plan)},
         "cells": cells,
         "bridges": [row for worker in workers for row in worker["bridges"]],
+        "backward": backward,
     }
     document["goals"] = [] if plan.fixtures else evaluate_goals(document)  # the goals are about the shapes
     return document

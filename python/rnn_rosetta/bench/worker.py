@@ -17,13 +17,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rnn_rosetta.bench.backward_cells import measure_backward_cells
 from rnn_rosetta.bench.bridges import run_bridges
 from rnn_rosetta.bench.cells import measure_cells
 from rnn_rosetta.bench.contenders import OURS
 from rnn_rosetta.bench.plan import Plan
 from rnn_rosetta.bench.probes import run_probes
 from rnn_rosetta.bench.roofline import recurrent_weight_bytes
-from rnn_rosetta.bench.shapes import build_model, parse_shape
+from rnn_rosetta.bench.shapes import Shape, build_model, parse_shape
+from rnn_rosetta.bench.timing import TimingPolicy
 
 EVENT_PREFIX = "RRBENCH "
 THREAD_VARIABLES: tuple[str, ...] = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -102,6 +104,29 @@ def _fixture_cells(plan: Plan, threads: int, deadline: float, cells: list[dict[s
     return entries
 
 
+def backward_shapes(plan: Plan) -> tuple[Shape, ...]:
+    """The shapes ``--backward`` times: all but the growth sweep (all of them if only growth shapes were asked)."""
+    shapes = plan.shape_objects()
+    return tuple(s for s in shapes if s.group != "growth") or shapes
+
+
+def _backward_cells(plan: Plan, threads: int, deadline: float) -> list[dict[str, Any]]:
+    """The fwd+bwd cells (``--backward``): every backward shape x dtype, interleaved per group like the forward."""
+    cells: list[dict[str, Any]] = []
+    for shape in backward_shapes(plan):
+        model = build_model(shape)
+        for dtype in plan.dtypes:
+            emit("what", text=f"fwd+bwd {shape.name} {dtype}")
+            policy: TimingPolicy = plan.policy if time.monotonic() < deadline else plan.policy.frugal()
+            skip = plan.skip_single_threaded
+            cells.extend(measure_backward_cells(shape, model, dtype, threads, plan.contenders, policy, skip))
+            gc.collect()
+            emit("advance", steps=1)
+        del model
+        gc.collect()
+    return cells
+
+
 def run_worker(plan: Plan, threads: int) -> dict[str, Any]:
     """Every measurement of ``plan`` at ``threads``; the result is what the worker writes."""
     started = time.monotonic()
@@ -109,7 +134,9 @@ def run_worker(plan: Plan, threads: int) -> dict[str, Any]:
     shapes = plan.shape_objects()
     first = threads == min(plan.threads)
     do_probes, do_bridges = threads == 1 and bool(shapes), plan.bridges and first
+    do_backward = plan.backward and first and bool(shapes)
     total = (len(shapes) + len(plan.fixtures)) * len(plan.dtypes) + int(do_probes) + int(do_bridges)
+    total += len(backward_shapes(plan)) * len(plan.dtypes) if do_backward else 0
     emit("start", total=total, threads=threads)
     found = versions(plan.contenders)
     probes = None
@@ -133,6 +160,7 @@ def run_worker(plan: Plan, threads: int) -> dict[str, Any]:
         del model
         gc.collect()
     fixtures = _fixture_cells(plan, threads, deadline, cells)
+    backward = _backward_cells(plan, threads, deadline) if do_backward else []
     bridges: list[dict[str, Any]] = []
     if do_bridges:
         emit("what", text="bridge costs")
@@ -148,6 +176,7 @@ def run_worker(plan: Plan, threads: int) -> dict[str, Any]:
         "cells": cells,
         "bridges": bridges,
         "fixtures": fixtures,
+        "backward": backward,
         "elapsed_s": time.monotonic() - started,
         "over_budget": time.monotonic() > deadline,
     }

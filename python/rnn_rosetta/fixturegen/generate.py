@@ -27,6 +27,7 @@ from rnn_rosetta.fixture_writer import dump_document
 from rnn_rosetta.fixturegen.build import build_document
 from rnn_rosetta.fixturegen.chain_build import build_chain_document
 from rnn_rosetta.fixturegen.chain_specs import CHAIN_SPECS, ChainSpec
+from rnn_rosetta.fixturegen.gradient_build import backward_differences
 from rnn_rosetta.fixturegen.keras_build import build_keras_document, keras_missing
 from rnn_rosetta.fixturegen.keras_specs import KERAS_SPECS, KerasSpec
 from rnn_rosetta.fixturegen.program_specs import ProgramSpec
@@ -51,6 +52,7 @@ def expected_differences(committed: dict[str, Any], fresh: dict[str, Any]) -> li
     for old, new in zip(old_cases, new_cases, strict=True):
         if old.get("inputs") != new["inputs"]:
             problems.append(f"case {new['name']}: inputs differ")
+        problems += backward_differences(old, new, tolerance)
         if sorted(old.get("expected", {})) != sorted(new["expected"]):
             problems.append(f"case {new['name']}: expected fields differ")
             continue

@@ -11,7 +11,8 @@ import java.util.Map;
  * Backpropagation through time in float64, the reference: the gradients of a scalar loss L
  * with respect to every weight, x, h0 and c0 of a chain, given dL/d of what its forward pass
  * returned (output, h_n, c_n, y) and the {@link ChainTape} of that forward pass. The same
- * equations as python/rnn_rosetta/backward (numpy), one step and one row at a time.
+ * equations as python/rnn_rosetta/backward (numpy): the cells one step and one row at a time
+ * ({@link CellBackward}), the large weight products over many rows at once ({@link Products}).
  *
  * <p>Notation: {@code dv = dL/dv}; for {@code a = W v + b}, {@code dW += da v^T}, {@code db += da},
  * {@code dv += W^T da} ({@link RowMath}). Derivatives: {@code sigmoid' = s (1 - s)},
@@ -45,7 +46,8 @@ final class Backward64 {
      * dOutput [T, B, W], dHn [S_h * B], dCn [S_c * B], dY [T, B, O] or [B, O]. Reads the tape, never
      * writes it.
      */
-    static Raw run(ChainSpec spec, ChainTape tape, double[] dOutput, double[] dHn, double[] dCn, double[] dY) {
+    static Raw run(ChainSpec spec, Products products, ChainTape tape, double[] dOutput, double[] dHn, double[] dCn,
+                   double[] dY) {
         int steps = tape.seqLen;
         int batch = tape.batch;
         int rows = steps * batch;
@@ -117,8 +119,8 @@ final class Backward64 {
                     dc = dCn == null ? new double[batch * hid] : Arrays.copyOfRange(dCn, cAt, cAt + batch * hid);
                 }
                 DirectionGrads g = new DirectionGrads(config, weights[d]);
-                CellBackward.direction(config, weights[d], lt.directions[d], lt.in, reverse, steps, batch, tape.lens,
-                        dHalves[d], dh, dc, dx, g);
+                CellBackward.direction(products, config, weights[d], lt.directions[d], lt.in, reverse, steps, batch,
+                        tape.lens, dHalves[d], dh, dc, dx, g);
                 System.arraycopy(dh, 0, dH0, hAt, dh.length);
                 if (dc != null) {
                     System.arraycopy(dc, 0, dC0, cAt, dc.length);
@@ -204,7 +206,7 @@ final class Backward64 {
                 int at = o0 + j;
                 switch (dense.activation()) {
                     case SOFTMAX:
-                        ds[at] = y[at] * (dy[at] - dot);                                     // J^T dy, J = diag(y) - y y^T
+                        ds[at] = y[at] * (dy[at] - dot);                 // J^T dy, J = diag(y) - y y^T
                         break;
                     case TANH:
                         ds[at] = dy[at] * (1.0 - y[at] * y[at]);                             // dy (1 - y^2)

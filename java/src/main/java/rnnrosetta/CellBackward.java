@@ -3,10 +3,10 @@ package rnnrosetta;
 import java.util.Arrays;
 
 /**
- * Backpropagation through time for one direction of one layer, one row (sequence) and one step at
- * a time, in float64: the backward step of each cell, reading the {@link ChainTape.DirectionTape}
- * its forward step wrote. Notation and derivatives as in {@link Backward64}; "cs(z)" is
- * {@code clip'(z) = [-c <= z <= c]}.
+ * Backpropagation through time for one direction of one layer in float64: the backward step of
+ * each cell, one row (sequence) and one step at a time, reading the {@link ChainTape.DirectionTape}
+ * its forward step wrote; the weight products over many rows at once ({@link Products}). Notation
+ * and derivatives as in {@link Backward64}; "cs(z)" is {@code clip'(z) = [-c <= z <= c]}.
  */
 final class CellBackward {
     private CellBackward() {
@@ -30,9 +30,9 @@ final class CellBackward {
      * @param dc   [B, H] dL/dc_n in, dL/dc0 out (LSTM), else null
      * @param dx   [T, B, I_l] added to
      */
-    static void direction(Config config, LayerWeights w, ChainTape.DirectionTape tape, double[] in, boolean reverse,
-                          int steps, int batch, int[] lens, double[] dOut, double[] dh, double[] dc, double[] dx,
-                          DirectionGrads g) {
+    static void direction(Products products, Config config, LayerWeights w, ChainTape.DirectionTape tape, double[] in,
+                          boolean reverse, int steps, int batch, int[] lens, double[] dOut, double[] dh, double[] dc,
+                          double[] dx, DirectionGrads g) {
         int hOut = config.outputSize();
         int hid = config.hiddenSize();
         int gh = config.gates() * hid;
@@ -81,15 +81,15 @@ final class CellBackward {
             }
             // dh_{t-1} += W_hh^T da (GRU: the r, z rows, and with lbr the n rows on da_hn)
             int readRows = gru && !config.linearBeforeReset() ? 2 * hid : gh;
-            RowMath.addTransposedRows(w.weightHh, 0, readRows, hOut, daH, stepRows, dh, stepH, count);
+            products.addTransposedRows(w.weightHh, 0, readRows, hOut, daH, stepRows, dh, stepH, count);
         }
-        RowMath.addOuterRows(g.weightIh, g.biasIh, 0, gh, inSize, da, daOffs, in, xOffs, ran);
-        RowMath.addTransposedRows(w.weightIh, 0, gh, inSize, da, daOffs, dx, xOffs, ran);
+        products.addOuterRows(g.weightIh, g.biasIh, 0, gh, inSize, da, daOffs, in, xOffs, ran);
+        products.addTransposedRows(w.weightIh, 0, gh, inSize, da, daOffs, dx, xOffs, ran);
         if (gru && !config.linearBeforeReset()) {
-            RowMath.addOuterRows(g.weightHh, g.biasHh, 0, 2 * hid, hid, daH, daOffs, tape.hPrev, hOffs, ran);
-            RowMath.addOuterRows(g.weightHh, g.biasHh, 2 * hid, hid, hid, daH, daOffs, tape.hn, nOffs, ran);
+            products.addOuterRows(g.weightHh, g.biasHh, 0, 2 * hid, hid, daH, daOffs, tape.hPrev, hOffs, ran);
+            products.addOuterRows(g.weightHh, g.biasHh, 2 * hid, hid, hid, daH, daOffs, tape.hn, nOffs, ran);
         } else {
-            RowMath.addOuterRows(g.weightHh, g.biasHh, 0, gh, hOut, daH, daOffs, tape.hPrev, hOffs, ran);
+            products.addOuterRows(g.weightHh, g.biasHh, 0, gh, hOut, daH, daOffs, tape.hPrev, hOffs, ran);
         }
     }
 

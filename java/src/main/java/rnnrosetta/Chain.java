@@ -18,6 +18,7 @@ package rnnrosetta;
 public final class Chain {
     private final ChainSpec spec;
     private final ChainEngine<double[]> engine;
+    private final Products products;          // the backward pass's products, on the same kernel
 
     /** A chain that computes with {@link Kernel#AUTO}. */
     public Chain(ChainSpec spec) {
@@ -34,6 +35,7 @@ public final class Chain {
         this.spec = Checks.notNull("spec", spec);
         Checks.notNull("kernel", kernel);
         this.engine = new ChainEngine<>(spec, clip -> Kernels.float64(kernel, clip));
+        this.products = new Products(kernel);
     }
 
     /** The model this chain computes. */
@@ -105,7 +107,7 @@ public final class Chain {
         int[] lens = ChainArguments.forward(spec, seqLen, batch, Arguments.len(x), null, Arguments.len(h0),
                 Arguments.len(c0), lengths);
         Result<double[]> result = engine.run(seqLen, batch, x, null, h0, c0, lens);
-        return new Tape<>(this, result, ChainTape.record(spec, seqLen, batch, x, null, h0, c0, lens));
+        return new Tape<>(this, result, ChainTape.record(spec, products, seqLen, batch, x, null, h0, c0, lens));
     }
 
     /** {@link #forwardKeep} on tokens [T, B] (a chain with an embedding); the result is {@link #forwardTokens}'s. */
@@ -114,7 +116,7 @@ public final class Chain {
         int[] lens = ChainArguments.forward(spec, seqLen, batch, -1, tokens, Arguments.len(h0), Arguments.len(c0),
                 lengths);
         Result<double[]> result = engine.run(seqLen, batch, null, tokens, h0, c0, lens);
-        return new Tape<>(this, result, ChainTape.record(spec, seqLen, batch, null, tokens, h0, c0, lens));
+        return new Tape<>(this, result, ChainTape.record(spec, products, seqLen, batch, null, tokens, h0, c0, lens));
     }
 
     /**
@@ -132,7 +134,7 @@ public final class Chain {
                                         double[] dY) {
         BackwardArguments.check(this, spec, tape, Arguments.len(dOutput), Arguments.len(dHn), Arguments.len(dCn),
                 Arguments.len(dY));
-        Backward64.Raw raw = Backward64.run(spec, tape.kept, dOutput, dHn, dCn, dY);
+        Backward64.Raw raw = Backward64.run(spec, products, tape.kept, dOutput, dHn, dCn, dY);
         return new Gradients<>(raw.weights(), raw.x(), raw.h0(), raw.c0());
     }
 }

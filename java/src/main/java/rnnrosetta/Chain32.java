@@ -19,6 +19,7 @@ import java.util.Map;
 public final class Chain32 {
     private final ChainSpec spec;
     private final ChainEngine<float[]> engine;
+    private final Products products;          // the backward pass's float64 products, on the same kernel
     private volatile ChainSpec rounded;   // spec with every weight rounded to float, for the backward pass
 
     /** {@link Chain#Chain(ChainSpec)} in float32. */
@@ -31,6 +32,7 @@ public final class Chain32 {
         this.spec = Checks.notNull("spec", spec);
         Checks.notNull("kernel", kernel);
         this.engine = new ChainEngine<>(spec, clip -> Kernels.float32(kernel, clip));
+        this.products = new Products(kernel);
     }
 
     /** The model this chain computes. */
@@ -75,8 +77,8 @@ public final class Chain32 {
         int[] lens = ChainArguments.forward(spec, seqLen, batch, Arguments.len(x), null, Arguments.len(h0),
                 Arguments.len(c0), lengths);
         Result<float[]> result = engine.run(seqLen, batch, x, null, h0, c0, lens);
-        return new Tape<>(this, result, ChainTape.record(rounded(), seqLen, batch, widened(x), null, widened(h0),
-                widened(c0), lens));
+        return new Tape<>(this, result, ChainTape.record(rounded(), products, seqLen, batch, widened(x), null,
+                widened(h0), widened(c0), lens));
     }
 
     /** {@link Chain#forwardTokensKeep} in float32. */
@@ -85,7 +87,7 @@ public final class Chain32 {
         int[] lens = ChainArguments.forward(spec, seqLen, batch, -1, tokens, Arguments.len(h0), Arguments.len(c0),
                 lengths);
         Result<float[]> result = engine.run(seqLen, batch, null, tokens, h0, c0, lens);
-        return new Tape<>(this, result, ChainTape.record(rounded(), seqLen, batch, null, tokens, widened(h0),
+        return new Tape<>(this, result, ChainTape.record(rounded(), products, seqLen, batch, null, tokens, widened(h0),
                 widened(c0), lens));
     }
 
@@ -96,8 +98,8 @@ public final class Chain32 {
     public Gradients<float[]> backward(Tape<float[]> tape, float[] dOutput, float[] dHn, float[] dCn, float[] dY) {
         BackwardArguments.check(this, spec, tape, Arguments.len(dOutput), Arguments.len(dHn), Arguments.len(dCn),
                 Arguments.len(dY));
-        Backward64.Raw raw = Backward64.run(rounded(), tape.kept, widened(dOutput), widened(dHn), widened(dCn),
-                widened(dY));
+        Backward64.Raw raw = Backward64.run(rounded(), products, tape.kept, widened(dOutput), widened(dHn),
+                widened(dCn), widened(dY));
         Map<String, float[]> weights = new LinkedHashMap<>();
         raw.weights().forEach((path, grad) -> weights.put(path, narrowed(grad)));
         return new Gradients<>(weights, narrowed(raw.x()), narrowed(raw.h0()), narrowed(raw.c0()));

@@ -1,8 +1,9 @@
 package rnnrosetta;
 
 /**
- * The forward pass of a chain in float64, written for the backward pass: plain loops one row at
- * a time, keeping every value {@link Backward64} reads (the "tape"). The equations are those of
+ * The forward pass of a chain in float64, written for the backward pass: plain loops (the gate
+ * equations one row at a time, the products over many rows with {@link Products}), keeping every value
+ * {@link Backward64} reads (the "tape"). The equations are those of
  * {@link ChainSpec} and {@link Plain64}; the result may differ from {@link Chain#forward}'s in
  * the last bits (another summation order), which is why {@link Chain#forwardKeep} returns the
  * engine's result and keeps this tape beside it. Immutable after {@link #record}; the backward
@@ -78,8 +79,8 @@ final class ChainTape {
      * The chain's forward pass on validated arguments, keeping the tape: x [T, B, I] or tokens [T, B]
      * (exactly one), h0 / c0 the flat slots or null (zeros), {@code lens} every length.
      */
-    static ChainTape record(ChainSpec spec, int seqLen, int batch, double[] x, int[] tokens, double[] h0,
-                            double[] c0, int[] lens) {
+    static ChainTape record(ChainSpec spec, Products products, int seqLen, int batch, double[] x, int[] tokens,
+                            double[] h0, double[] c0, int[] lens) {
         int rows = seqLen * batch;
         double[] in = tokens != null ? gather(spec.embedding(), tokens) : x.clone();  // [T, B, I]
         LayerTape[] layers = new LayerTape[spec.layers().size()];
@@ -93,7 +94,8 @@ final class ChainTape {
             DirectionTape[] dirs = new DirectionTape[config.numDirections()];
             for (int d = 0; d < dirs.length; d++) {
                 boolean reverse = config.direction() == Direction.REVERSE || d == 1;
-                dirs[d] = direction(config, weights[d], reverse, merged, seqLen, batch, lens, h0, hAt, c0, cAt);
+                dirs[d] = direction(products, config, weights[d], reverse, merged, seqLen, batch, lens, h0, hAt, c0,
+                        cAt);
                 hAt += batch * config.outputSize();
                 cAt += config.cell() == Cell.LSTM ? batch * config.hiddenSize() : 0;
             }
@@ -196,8 +198,9 @@ final class ChainTape {
      * state to out[t, b], keeps it unchanged at t &gt;= L_b. h0 / c0: this direction's slot starts at
      * hAt / cAt of the flat arrays (null: zeros).
      */
-    private static DirectionTape direction(Config config, LayerWeights w, boolean reverse, double[] in, int seqLen,
-                                           int batch, int[] lens, double[] h0, int hAt, double[] c0, int cAt) {
+    private static DirectionTape direction(Products products, Config config, LayerWeights w, boolean reverse,
+                                           double[] in, int seqLen, int batch, int[] lens, double[] h0, int hAt,
+                                           double[] c0, int cAt) {
         int hOut = config.outputSize();
         int hid = config.hiddenSize();
         double[] h = new double[batch * hOut];                                             // [B, H_out], ends as h_n
@@ -209,24 +212,51 @@ final class ChainTape {
         if (c != null && c0 != null) {
             System.arraycopy(c0, cAt, c, 0, c.length);
         }
-        double[] scratch = new double[config.gates() * hid * 2];
+        int gh = config.gates() * hid;
+        int inSize = config.inputSize();
+        // the input projections of every row that runs, all at once: pre[t, b] = W_ih x_t + b_ih
+        int[] xOffs = new int[seqLen * batch];
+        int[] preOffs = new int[seqLen * batch];
+        int ran = 0;
+        for (int row = 0; row < seqLen * batch; row++) {
+            if (row / batch < lens[row % batch]) {
+                xOffs[ran] = row * inSize;
+                preOffs[ran++] = row * gh;
+            }
+        }
+        products.affineRows(w.weightIh, w.biasIh, 0, gh, inSize, in, xOffs, tape.pre, preOffs, ran);
+        boolean cho = config.cell() == Cell.GRU && !config.linearBeforeReset();
+        double[] ah = new double[batch * gh];          // [B', G*H] W_hh h_{t-1} + b_hh of the rows of one step
+        int[] runs = new int[batch];
+        int[] hOffs = new int[batch];
+        int[] ahOffs = new int[batch];
+        double[] scratch = new double[hid];
         for (int s = 0; s < seqLen; s++) {
             int t = reverse ? seqLen - 1 - s : s;
+            int count = 0;
             for (int b = 0; b < batch; b++) {
-                if (t >= lens[b]) {
-                    continue;                                                               // padded: h, c unchanged
+                if (t < lens[b]) {                                                          // padded: h, c unchanged
+                    runs[count] = b;
+                    hOffs[count] = b * hOut;
+                    ahOffs[count] = count * gh;
+                    count++;
                 }
+            }
+            // W_hh h_{t-1} + b_hh for the rows of the step together (Cho GRU: the r, z rows; n reads r h)
+            products.affineRows(w.weightHh, w.biasHh, 0, cho ? 2 * hid : gh, hOut, h, hOffs, ah, ahOffs, count);
+            for (int i = 0; i < count; i++) {
+                int b = runs[i];
                 int row = t * batch + b;
                 System.arraycopy(h, b * hOut, tape.hPrev, row * hOut, hOut);
                 switch (config.cell()) {
                     case RNN:
-                        rnnStep(config, w, in, tape, row, h, b * hOut, scratch);
+                        rnnStep(config, tape, row, ah, i * gh, h, b * hOut);
                         break;
                     case LSTM:
-                        lstmStep(config, w, in, tape, row, h, b * hOut, c, b * hid, scratch);
+                        lstmStep(config, w, tape, row, ah, i * gh, h, b * hOut, c, b * hid);
                         break;
                     default:
-                        gruStep(config, w, in, tape, row, h, b * hOut, scratch);
+                        gruStep(config, w, tape, row, ah, i * gh, h, b * hOut, scratch);
                         break;
                 }
                 System.arraycopy(h, b * hOut, tape.out, row * hOut, hOut);
@@ -235,18 +265,17 @@ final class ChainTape {
         return tape;
     }
 
-    /** {@code a = W_ih x + b_ih + W_hh h + b_hh}, {@code h_t = phi(clip(a))}; h[hOff..] becomes h_t. */
-    private static void rnnStep(Config config, LayerWeights w, double[] in, DirectionTape tape, int row, double[] h,
-                                int hOff, double[] scratch) {
+    /**
+     * {@code a = W_ih x + b_ih + W_hh h + b_hh}, {@code h_t = phi(clip(a))}; pre[row] holds W_ih x + b_ih,
+     * ah[ahOff..] W_hh h + b_hh; h[hOff..] becomes h_t.
+     */
+    private static void rnnStep(Config config, DirectionTape tape, int row, double[] ah, int ahOff, double[] h,
+                                int hOff) {
         int hid = config.hiddenSize();
-        int inSize = config.inputSize();
         double clip = config.clip();
-        double[] ax = tape.pre;
-        RowMath.affine(w.weightIh, w.biasIh, 0, hid, inSize, in, row * inSize, ax, row * hid);    // W_ih x + b_ih
-        RowMath.affine(w.weightHh, w.biasHh, 0, hid, hid, h, hOff, scratch, 0);                  // W_hh h + b_hh
         for (int j = 0; j < hid; j++) {
-            double a = ax[row * hid + j] + scratch[j];
-            ax[row * hid + j] = a;
+            double a = tape.pre[row * hid + j] + ah[ahOff + j];
+            tape.pre[row * hid + j] = a;
             double s = Activations.clamp(a, clip);
             double ht = config.nonlinearity() == Nonlinearity.RELU ? Activations.relu(s) : Activations.tanh(s);
             tape.act[row * hid + j] = ht;
@@ -258,28 +287,26 @@ final class ChainTape {
      * {@code a = W_ih x + b_ih + W_hh h + b_hh = [a_i, a_f, a_g, a_o]}; {@code z_i = a_i + p_i c},
      * {@code z_f = a_f + p_f c}; {@code i, f = sigmoid(clip(z))}, {@code g = tanh(clip(a_g))};
      * {@code c_t = f c + i g}; {@code z_o = a_o + p_o c_t}, {@code o = sigmoid(clip(z_o))};
-     * {@code m = o tanh(c_t)}; {@code h_t = W_hr m} (projection) or {@code m}.
+     * {@code m = o tanh(c_t)}; {@code h_t = W_hr m} (projection) or {@code m}. pre[row] holds
+     * W_ih x + b_ih, ah[ahOff..] W_hh h + b_hh; h[hOff..], c[cOff..] become h_t, c_t.
      */
-    private static void lstmStep(Config config, LayerWeights w, double[] in, DirectionTape tape, int row,
-                                 double[] h, int hOff, double[] c, int cOff, double[] scratch) {
+    private static void lstmStep(Config config, LayerWeights w, DirectionTape tape, int row, double[] ah, int ahOff,
+                                 double[] h, int hOff, double[] c, int cOff) {
         int hid = config.hiddenSize();
         int g4 = 4 * hid;
-        int inSize = config.inputSize();
         int hOut = config.outputSize();
         double clip = config.clip();
         double[] p = w.peepholes;
-        double[] z = tape.pre;
+        double[] z = tape.pre;                                                                     // W_ih x + b_ih
         int zOff = row * g4;
-        RowMath.affine(w.weightIh, w.biasIh, 0, g4, inSize, in, row * inSize, z, zOff);           // W_ih x + b_ih
-        RowMath.affine(w.weightHh, w.biasHh, 0, g4, hOut, h, hOff, scratch, 0);                   // W_hh h + b_hh
         int hr = row * hid;
         for (int j = 0; j < hid; j++) {
             double cp = c[cOff + j];
             tape.cPrev[hr + j] = cp;
-            double zi = z[zOff + j] + scratch[j];
-            double zf = z[zOff + hid + j] + scratch[hid + j];
-            double zg = z[zOff + 2 * hid + j] + scratch[2 * hid + j];
-            double zo = z[zOff + 3 * hid + j] + scratch[3 * hid + j];
+            double zi = z[zOff + j] + ah[ahOff + j];                                       // + W_hh h + b_hh
+            double zf = z[zOff + hid + j] + ah[ahOff + hid + j];
+            double zg = z[zOff + 2 * hid + j] + ah[ahOff + 2 * hid + j];
+            double zo = z[zOff + 3 * hid + j] + ah[ahOff + 3 * hid + j];
             if (p != null) {
                 zi += p[j] * cp;
                 zf += p[hid + j] * cp;
@@ -317,24 +344,22 @@ final class ChainTape {
      * {@code r = sigmoid(clip(W_ir x + b_ir + W_hr h + b_hr))}, z likewise;
      * lbr: {@code n = tanh(clip(W_in x + b_in + r (W_hn h + b_hn)))};
      * Cho: {@code n = tanh(clip(W_in x + b_in + W_hn (r h) + b_hn))}; {@code h_t = (1 - z) n + z h}.
+     * pre[row] holds W_i* x + b_i*, ah[ahOff..] W_h{r,z} h + b_h{r,z} (and W_hn h + b_hn with lbr).
      */
-    private static void gruStep(Config config, LayerWeights w, double[] in, DirectionTape tape, int row, double[] h,
-                                int hOff, double[] scratch) {
+    private static void gruStep(Config config, LayerWeights w, DirectionTape tape, int row, double[] ah, int ahOff,
+                                double[] h, int hOff, double[] scratch) {
         int hid = config.hiddenSize();
         int g3 = 3 * hid;
-        int inSize = config.inputSize();
         double clip = config.clip();
-        double[] pre = tape.pre;
+        double[] pre = tape.pre;                                                                 // W_i* x + b_i*
         int off = row * g3;
         int hr = row * hid;
-        RowMath.affine(w.weightIh, w.biasIh, 0, g3, inSize, in, row * inSize, pre, off);         // W_i* x + b_i*
-        RowMath.affine(w.weightHh, w.biasHh, 0, 2 * hid, hid, h, hOff, scratch, 0);              // W_h{r,z} h + b
         for (int j = 0; j < 2 * hid; j++) {
-            pre[off + j] += scratch[j];
+            pre[off + j] += ah[ahOff + j];                                                       // + W_h{r,z} h + b
             tape.act[off + j] = Activations.sigmoid(Activations.clamp(pre[off + j], clip));      // r, z
         }
         if (config.linearBeforeReset()) {
-            RowMath.affine(w.weightHh, w.biasHh, 2 * hid, hid, hid, h, hOff, tape.hn, hr);       // W_hn h + b_hn
+            System.arraycopy(ah, ahOff + 2 * hid, tape.hn, hr, hid);                             // W_hn h + b_hn
             for (int j = 0; j < hid; j++) {
                 pre[off + 2 * hid + j] += tape.act[off + j] * tape.hn[hr + j];                   // + r (W_hn h + b_hn)
             }

@@ -1,8 +1,9 @@
 package rnnrosetta;
 
 /**
- * The three products that the kept forward pass ({@link ChainTape}) and the backward pass
- * ({@link Backward64}) are written with, on one row at a time, in float64. A weight
+ * The three products of the kept forward pass ({@link ChainTape}) and the backward pass
+ * ({@link Backward64}) on one row, in float64: the small ones (dense layers, the projection, the
+ * Cho GRU's n block); {@link Products} does the large ones over many rows at once. A weight
  * {@code W [N_all, K]} is row-major; each product works on its rows {@code row0 .. row0+n-1}
  * (a gate block), so that {@code W_hh}'s r/z rows and n rows of a GRU can be treated apart.
  *
@@ -62,57 +63,6 @@ final class RowMath {
             int row = (row0 + o) * k;
             for (int j = 0; j < k; j++) {
                 out[outOff + j] += g * w[row + j];
-            }
-        }
-    }
-
-    /** How many rows {@link #addOuterRows} and {@link #addTransposedRows} take at a time (their rows stay in cache). */
-    private static final int BLOCK = 16;
-
-    /**
-     * {@link #addOuter} over many rows: for each c in 0..count-1, with the gradient row
-     * {@code d[dOffs[c] ..]} aligned with W's rows ({@code d[dOffs[c] + row0 + o]} belongs to row row0+o):
-     * {@code dW[row0+o, k] += d_c[row0+o] v[vOffs[c] + k]}, {@code db[row0+o] += d_c[row0+o]}. Blocked:
-     * each row of dW is visited once per {@link #BLOCK} rows, not once per row.
-     */
-    static void addOuterRows(double[] dw, double[] db, int row0, int n, int k, double[] d, int[] dOffs, double[] v,
-                             int[] vOffs, int count) {
-        for (int c0 = 0; c0 < count; c0 += BLOCK) {
-            int c1 = Math.min(count, c0 + BLOCK);
-            for (int o = row0; o < row0 + n; o++) {
-                int row = o * k;
-                for (int c = c0; c < c1; c++) {
-                    double g = d[dOffs[c] + o];
-                    int vOff = vOffs[c];
-                    if (db != null) {
-                        db[o] += g;
-                    }
-                    for (int j = 0; j < k; j++) {
-                        dw[row + j] += g * v[vOff + j];
-                    }
-                }
-            }
-        }
-    }
-
-    /**
-     * {@link #addTransposed} over many rows: {@code out[outOffs[c] + k] += sum_o d[dOffs[c] + row0 + o]
-     * W[row0+o, k]} for each c in 0..count-1 (d aligned with W's rows, as in {@link #addOuterRows}); each
-     * row of W is read once per {@link #BLOCK} rows.
-     */
-    static void addTransposedRows(double[] w, int row0, int n, int k, double[] d, int[] dOffs, double[] out,
-                                  int[] outOffs, int count) {
-        for (int c0 = 0; c0 < count; c0 += BLOCK) {
-            int c1 = Math.min(count, c0 + BLOCK);
-            for (int o = row0; o < row0 + n; o++) {
-                int row = o * k;
-                for (int c = c0; c < c1; c++) {
-                    double g = d[dOffs[c] + o];
-                    int outOff = outOffs[c];
-                    for (int j = 0; j < k; j++) {
-                        out[outOff + j] += g * w[row + j];
-                    }
-                }
             }
         }
     }
