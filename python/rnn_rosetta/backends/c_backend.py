@@ -390,7 +390,8 @@ class CChainNet(ChainNet):
         h0_flat: np.ndarray | None,
         c0_flat: np.ndarray | None,
         lengths: np.ndarray | None,
-    ) -> CTape:
+    ) -> tuple[CTape, FlatResult]:
+        """``rr_chain_forward_keep``: the tape, and the forward's result (the same bits as ``rr_chain_forward``)."""
         steps, batch = inputs.shape[0], inputs.shape[1]
         sizes, dtype = self._sizes, self.dtype
         tokens = inputs if inputs.dtype == np.int64 else None
@@ -412,7 +413,7 @@ class CChainNet(ChainNet):
         )  # fmt: skip
         call.check(status)
         tape = call.ffi.gc(handle[0], call.lib.rr_chain_tape_free)
-        return CTape(tape, self._chain_c, steps, batch, tokens is not None)
+        return CTape(tape, self._chain_c, steps, batch, tokens is not None), (output, h_n, c_n, y)
 
     def _backward_flat(
         self,

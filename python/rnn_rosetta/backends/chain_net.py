@@ -133,10 +133,13 @@ class ChainNet(ABC):
         h0_flat, c0_flat = self._check_state(h0, c0, batch, "h0", "c0")
         if lengths is not None:
             lengths = check_lengths(lengths, batch, steps)
+        flat: FlatResult | None = None
         if keep:
-            tape = self._keep_forward(inputs, h0_flat, c0_flat, lengths)
+            tape, flat = self._keep_forward(inputs, h0_flat, c0_flat, lengths)
             self._kept = KeptForward(tape, steps, batch, batch_first)
-        output, h_flat, c_flat, y = self._forward_flat(inputs, h0_flat, c0_flat, lengths)
+        if flat is None:  # a backend whose kept forward does not give the forward's own bits runs it again
+            flat = self._forward_flat(inputs, h0_flat, c0_flat, lengths)
+        output, h_flat, c_flat, y = flat
         result = self._unpack(batch, output, h_flat, c_flat, y)
         if not batch_first:
             return result
@@ -287,8 +290,9 @@ class ChainNet(ABC):
         h0_flat: np.ndarray | None,
         c0_flat: np.ndarray | None,
         lengths: np.ndarray | None,
-    ) -> Any:
-        """Checked arguments as for :meth:`_forward_flat` -> the tape :meth:`_backward_flat` reads."""
+    ) -> tuple[Any, FlatResult | None]:
+        """Checked arguments as for :meth:`_forward_flat` -> (the tape :meth:`_backward_flat` reads, and the
+        forward's result when the kept pass gives exactly :meth:`_forward_flat`'s bits, else None)."""
         raise self._no_backward()
 
     def _backward_flat(

@@ -370,16 +370,17 @@ class JavaChainNet(ChainNet):
         h0_flat: np.ndarray | None,
         c0_flat: np.ndarray | None,
         lengths: np.ndarray | None,
-    ) -> Any:
-        """The Java ``rnnrosetta.Tape`` of ``forwardKeep`` (tokens: ``forwardTokensKeep``)."""
+    ) -> tuple[Any, None]:
+        """The Java ``rnnrosetta.Tape`` of ``forwardKeep`` (tokens: ``forwardTokensKeep``); the forward's result
+        comes from :meth:`_forward_flat` (its packed bridge is the one fast way across)."""
         import jpype
 
         steps, batch = inputs.shape[0], inputs.shape[1]
         h0, c0, lens = self._reals(h0_flat), self._reals(c0_flat), _ints(lengths)
         try:
             if inputs.dtype.kind in "iu":
-                return self._java.forwardTokensKeep(steps, batch, _ints(inputs.reshape(-1)), h0, c0, lens)
-            return self._java.forwardKeep(steps, batch, self._reals(inputs), h0, c0, lens)
+                return self._java.forwardTokensKeep(steps, batch, _ints(inputs.reshape(-1)), h0, c0, lens), None
+            return self._java.forwardKeep(steps, batch, self._reals(inputs), h0, c0, lens), None
         except jpype.JException as exc:
             _raise_from_java(exc)
 

@@ -109,7 +109,9 @@ class NumpyChainNet(ChainNet):
         h0_flat: np.ndarray | None,
         c0_flat: np.ndarray | None,
         lengths: np.ndarray | None,
-    ) -> ChainTape:
+    ) -> tuple[ChainTape, None]:
+        """The reference pass of :mod:`rnn_rosetta.backward` with its tape; its results may differ from the
+        fast kernel's in the last bits, so the forward's own result comes from :meth:`_forward_flat`."""
         chain, dt = self._chain, self.dtype
         batch = inputs.shape[1]
         if h0_flat is None:
@@ -120,7 +122,7 @@ class NumpyChainNet(ChainNet):
         c0 = split_slots(c0_flat, batch, chain.cell_state_sizes)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             tape, *_ = chain_forward(chain, inputs, h0, c0, lengths)
-        return tape
+        return tape, None
 
     def _backward_flat(
         self,
