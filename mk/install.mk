@@ -1,6 +1,7 @@
 # `make install PREFIX=/some/dir` (default /usr/local; DESTDIR for staging) and `make uninstall`;
 # included by the Makefile. Installs what a C or Java user needs:
-#   include/rnn_rosetta.h, include/rnn_rosetta_fixture.h
+#   include/rnn_rosetta.h (the library), rnn_rosetta_train.h (training), rnn_rosetta_fixture.h and
+#   rnn_rosetta_fixture_writer.h (the fixture library)
 #   lib/librnn_rosetta.so, lib/librnn_rosetta_fixture.so
 #   lib/pkgconfig/rnn-rosetta.pc   (cc prog.c $(pkg-config --cflags --libs rnn-rosetta))
 #   share/java/rnn-rosetta.jar
@@ -15,7 +16,7 @@ I_INCLUDE := $(DESTDIR)$(PREFIX)/include
 I_LIB     := $(DESTDIR)$(PREFIX)/lib
 I_PC      := $(I_LIB)/pkgconfig/rnn-rosetta.pc
 I_JAR     := $(DESTDIR)$(PREFIX)/share/java/rnn-rosetta.jar
-I_HEADERS := c/include/rnn_rosetta.h c/include/rnn_rosetta_fixture.h
+I_HEADERS := $(wildcard c/include/*.h)
 RR_VERSION := $(shell sed -n 's/^ *return "\([0-9][0-9.]*\)";$$/\1/p' c/src/status.c)
 CJSON_PRIVATE := $(shell pkg-config --exists libcjson 2>/dev/null \
                    && echo 'Requires.private: libcjson' || echo 'Libs.private: -lcjson')

@@ -27,6 +27,8 @@ CHAIN_BUILD_COMMAND = "cc run_chain.c $(pkg-config --cflags --libs rnn-rosetta) 
 INSTALLED = (
     "include/rnn_rosetta.h",
     "include/rnn_rosetta_fixture.h",
+    "include/rnn_rosetta_fixture_writer.h",
+    "include/rnn_rosetta_train.h",
     "lib/librnn_rosetta.so",
     "lib/librnn_rosetta_fixture.so",
     "lib/pkgconfig/rnn-rosetta.pc",
