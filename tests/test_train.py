@@ -390,7 +390,9 @@ def refusal_files(tmp_path: Path) -> dict[str, Path]:
     outside.write_text("To be, or not to be: that is the questi\u043en\n", "utf-8")  # a Cyrillic o
     short = tmp_path / "short.txt"
     short.write_text("To be", "utf-8")
-    return {"outside": outside, "short": short, "missing": tmp_path / "missing.txt"}
+    not_utf8 = tmp_path / "latin1.txt"
+    not_utf8.write_bytes("To be, or not to be: that is the question, caf\u00e9\n".encode("latin-1"))
+    return {"outside": outside, "short": short, "missing": tmp_path / "missing.txt", "not_utf8": not_utf8}
 
 
 @pytest.mark.parametrize(
@@ -399,6 +401,7 @@ def refusal_files(tmp_path: Path) -> dict[str, Path]:
         ("outside", 2, r"U\+043E"),
         ("short", 1, "the text is too short for 16 streams"),
         ("missing", 1, "missing.txt"),
+        ("not_utf8", 1, "UTF-8"),
     ],
 )
 def test_the_text_is_refused_in_one_line(
@@ -429,7 +432,7 @@ def test_a_loss_that_is_not_finite_exits_1_naming_the_step(capsys: pytest.Captur
 
 
 @pytest.mark.parametrize("program", ["c-demo", "java-demo"])
-@pytest.mark.parametrize(("case", "status"), [("outside", 2), ("short", 1), ("missing", 1)])
+@pytest.mark.parametrize(("case", "status"), [("outside", 2), ("short", 1), ("missing", 1), ("not_utf8", 1)])
 def test_the_demos_refuse_the_same_texts(program: str, case: str, status: int, tmp_path: Path) -> None:
     args = ["--data", str(refusal_files(tmp_path)[case]), str(FIXTURE)]
     got, out, err = run_demo(c_demo(args) if program == "c-demo" else java_demo(args))

@@ -103,7 +103,7 @@ static int read_file(const char *path, char **text, size_t *size)
 
 /* tokens [*count] = the text's characters as tokens (allocated here).
  * DEMO_EXIT_OK; DEMO_EXIT_ARGUMENTS naming a character the vocabulary
- * lacks (or bytes that are not UTF-8); DEMO_EXIT_MODEL on no memory. */
+ * lacks; DEMO_EXIT_MODEL for bytes that are not UTF-8 or no memory. */
 static demo_exit text_tokens(const rr_fixture *fx, const char *text,
                              size_t size, int64_t **tokens, size_t *count,
                              rr_error *err)
@@ -135,7 +135,7 @@ static demo_exit text_tokens(const rr_fixture *fx, const char *text,
         if (used == 0) {
             snprintf(err->message, sizeof err->message, "--data: byte %zu "
                      "(character %zu) is not valid UTF-8", at, *count);
-            result = DEMO_EXIT_ARGUMENTS;
+            result = DEMO_EXIT_MODEL; /* a file that is not text, as Python and Java */
         } else if (found == NULL) {
             snprintf(err->message, sizeof err->message, "--data: character "
                      "%zu (U+%04X) is not in the vocabulary", *count,
