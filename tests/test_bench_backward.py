@@ -77,7 +77,7 @@ def test_table_json_and_png(run: tuple[dict, str, Path]) -> None:
     document, printed, out = run
     for dtype in ("float32", "float64"):
         assert f"fwd+bwd, {dtype}, 1 thread: median time per forward + backward" in printed
-    assert "c x torch" in printed and "java 1st call" in printed and "(fwd+bwd)/fwd" in printed
+    assert "c x torch" in printed and "java 1st call" in printed and "c ÷ fwd" in printed
     assert "bridge costs" not in printed
     assert len(document["cells"]) > 0  # the forward rows are still there
     if importlib.util.find_spec("matplotlib") is not None:

@@ -11,6 +11,7 @@ cannot generate) and valgrind.
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import subprocess
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rnn_rosetta import paths
+from rnn_rosetta import FixtureError, load_fixture, paths
 from rnn_rosetta.backends.c_backend import header_declarations
 from rnn_rosetta.chain import Chain, Dense, Embedding
 from rnn_rosetta.fixture_data import Case
@@ -349,12 +350,47 @@ def _one_line_refusal(done: subprocess.CompletedProcess[bytes], status: int, pat
     assert lines[0].startswith(f"rr_demo: {path}: {problem}"), lines[0]
 
 
+#: docs/generation.md's number grammar: refused (exit 2, one line naming the option and the text) ...
+REFUSED_NUMBERS = [
+    ("--temperature", "+1"), ("--temperature", "-0"), ("--temperature", "."), ("--temperature", "1e"),
+    ("--temperature", "1e+"), ("--temperature", "e5"), ("--temperature", " 1"), ("--temperature", "1 "),
+    ("--temperature", "Infinity"), ("--temperature", "NaN"), ("--temperature", "1.5.2"), ("--temperature", "0x1"),
+    ("--length", "+5"), ("--length", "5 "), ("--length", "1e2"), ("--length", "0x5"), ("--length", "5.0"),
+    ("--seed", "1" + "0" * 30), ("--seed", "18446744073709551616"), ("--seed", "-0"),
+]  # fmt: skip
+#: ... and accepted, with the value they stand for.
+ACCEPTED_NUMBERS = [("--temperature", ".5"), ("--temperature", "2."), ("--temperature", "1e-3"),
+                    ("--temperature", "5e+0"), ("--temperature", "00.25"), ("--seed", "0" * 40 + "7"),
+                    ("--seed", "18446744073709551615"), ("--length", "0000012")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("option", "text"), REFUSED_NUMBERS, ids=[f"{o}={t!r}" for o, t in REFUSED_NUMBERS])
+def test_a_number_outside_the_grammar_is_refused(option: str, text: str) -> None:
+    done = demo("--generate", "--prime", "T", option, text, "F")
+    line = done.stderr.decode().splitlines()[0]
+    assert (done.returncode, done.stdout) == (2, b""), done.stderr
+    assert line.startswith(f"rr_demo: {option} ") and f"'{text}'" in line, line
+
+
+@pytest.mark.parametrize(("option", "text"), ACCEPTED_NUMBERS, ids=[f"{o}={t!r}" for o, t in ACCEPTED_NUMBERS])
+def test_a_number_in_the_grammar_is_read_as_its_value(char_path: Path, option: str, text: str) -> None:
+    value = float(text)  # the oracle: Python's reading of the same digits
+    canonical = str(int(value)) if option != "--temperature" else repr(value)
+    defaults = {"--length": "12", "--temperature": "0.5", "--seed": "3"}
+    given = {**defaults, option: text}
+    same = {**defaults, option: canonical}
+    run = [demo("--generate", "--prime", "To", *(a for k, v in args.items() for a in (k, v)), char_path)
+           for args in (given, same)]  # fmt: skip
+    assert (run[0].returncode, run[0].stderr) == (0, b""), run[0].stderr
+    assert run[0].stdout == run[1].stdout
+
+
 @pytest.mark.parametrize(
     ("prime", "problem"),
     [
-        ("Tq", "--prime: character 1, 'q' (U+0071), is not in the vocabulary"),
-        ("To\u00a0", "--prime: character 2, (U+00A0), is not in the vocabulary"),
-        ("🙂", "--prime: character 0, '🙂' (U+1F642), is not in the vocabulary"),
+        ("Tq", "--prime: character 1 (U+0071) is not in the vocabulary"),
+        ("To\u00a0", "--prime: character 2 (U+00A0) is not in the vocabulary"),
+        ("🙂", "--prime: character 0 (U+1F642) is not in the vocabulary"),
     ],
 )
 def test_a_prime_character_outside_the_vocabulary_exits_2(char_path: Path, prime: str, problem: str) -> None:
@@ -398,6 +434,29 @@ def test_a_broken_vocabulary_exits_1_with_generate_and_2_without(model: TorchCha
     problem = "vocabulary[14]: duplicate of vocabulary[0]"
     _one_line_refusal(demo("--generate", "--prime", "To", broken), 1, broken, problem)
     _one_line_refusal(demo(broken), 2, broken, problem)
+
+
+def test_the_first_bad_or_duplicate_vocabulary_entry_is_reported_as_python_does(
+    model: TorchCharModel, tmp_path: Path
+) -> None:
+    document = json.loads(write_char_fixture(tmp_path / "v.json", model.chain(), VOCABULARY).read_text("utf-8"))
+    orders = {
+        "dup_first": [VOCABULARY[0], "o", "o", *VOCABULARY[3:5], "ab", *VOCABULARY[6:]],  # [2] dup wins over [5]
+        "bad_first": [VOCABULARY[0], "ab", "o", "o", *VOCABULARY[4:]],  # [1] "ab" wins over [3] dup
+        "empty_first": [VOCABULARY[0], "", *VOCABULARY[2:14], "T", VOCABULARY[15]],  # [1] "" wins over [14] dup
+        "number_first": [VOCABULARY[0], 7, *VOCABULARY[2:14], "T", VOCABULARY[15]],  # [1] 7 wins
+    }
+    expected_paths = {"dup_first": "vocabulary[2]", "bad_first": "vocabulary[1]", "empty_first": "vocabulary[1]",
+                      "number_first": "vocabulary[1]"}  # fmt: skip
+    for name, vocabulary in orders.items():
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({**document, "vocabulary": vocabulary}), "utf-8")
+        with pytest.raises(FixtureError) as caught:
+            load_fixture(path)
+        python_line = str(caught.value)
+        assert python_line.startswith(f"{path}: {expected_paths[name]}"), python_line
+        done = demo(path)
+        assert (done.returncode, done.stderr.decode()) == (2, f"rr_demo: {python_line}\n")
 
 
 # -- valgrind ---------------------------------------------------------------------------------------

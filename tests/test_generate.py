@@ -370,12 +370,14 @@ def test_a_broken_fixture_exits_1_naming_the_json_path(tmp_path: Path, capsysbin
 
 
 BAD_ARGUMENTS = [
-    (["--prime", "To be?"], "--prime: character 5, '?' (U+003F), is not in the vocabulary"),
-    (["--prime", "Tx"], "'x' (U+0078)"),
+    (["--prime", "To be?"], ": --prime: character 5 (U+003F) is not in the vocabulary"),
+    (["--prime", "Tx"], "character 1 (U+0078) is not"),
     (["--prime", "To\u00a0"], "(U+00A0)"),
     (["--prime", "🙂"], "(U+1F642)"),
     (["--prime", ""], "--prime must not be empty"),
     (["--prime", "To", "--temperature", "-1"], "temperature must be a finite number >= 0, got '-1'"),
+    (["--prime", "To", "--temperature", "+1"], "temperature must be a finite number >= 0, got '+1'"),
+    (["--prime", "To", "--temperature", "-0"], "temperature must be a finite number >= 0, got '-0'"),
     (["--prime", "To", "--temperature", "nan"], "temperature must be a finite number >= 0, got 'nan'"),
     (["--prime", "To", "--temperature", "inf"], "temperature must be a finite number >= 0, got 'inf'"),
     (["--prime", "To", "--temperature", "1e400"], "temperature must be a finite number >= 0, got '1e400'"),
@@ -386,13 +388,16 @@ BAD_ARGUMENTS = [
     (["--prime", "To", "--seed", "-1"], "seed must be an integer in 0 .. 18446744073709551615, got '-1'"),
     (["--prime", "To", "--seed", "18446744073709551616"], "seed must be an integer in 0 .. 18446744073709551615"),
     (["--prime", "To", "--seed", "0x10"], "seed must be an integer"),
+    (["--prime", "To", "--seed", "+1"], "seed must be an integer"),
+    (["--prime", "To", "--length", " 1"], "length must be an integer"),
+    (["--prime", "To", "--length", "9" * 5000], "length must be an integer in 0 .. 1000000"),
     (["--prime", "To", "--backend", "cuda"], "--backend"),
     (["--prime", "To", "--dtype", "float16"], "--dtype"),
     ([], "--prime"),
 ]
 
 
-@pytest.mark.parametrize(("args", "problem"), BAD_ARGUMENTS, ids=[p for _, p in BAD_ARGUMENTS])
+@pytest.mark.parametrize(("args", "problem"), BAD_ARGUMENTS, ids=[p[:60] for _, p in BAD_ARGUMENTS])
 def test_a_bad_argument_is_refused_with_exit_2(
     args: list[str], problem: str, char_path: Path, capsysbinary: CaptureBytes
 ) -> None:

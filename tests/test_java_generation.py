@@ -332,9 +332,9 @@ def test_generation_refuses_bad_primes_and_arguments(java: Any, char_fixture: tu
     generator = java.generation.TextGenerator.of(_read(java, char_fixture[0]), False)
     rng = _java_rng(java, 1)
     message = refuses(lambda: generator.generate("abd", 5, 1.0, rng), IAE)
-    assert message == "--prime: character 2, 'd' (U+0064), is not in the vocabulary"
+    assert message == "--prime: character 2 (U+0064) is not in the vocabulary"
     message = refuses(lambda: generator.generate("中\U0001f600", 5, 1.0, rng), IAE)  # code points, not UTF-16 units
-    assert message == "--prime: character 1, '\U0001f600' (U+1F600), is not in the vocabulary"
+    assert message == "--prime: character 1 (U+1F600) is not in the vocabulary"
     refuses(lambda: generator.generate("", 5, 1.0, rng), IAE, "prime")
     refuses(lambda: generator.generate("a", -1, 1.0, rng), IAE, "length")
     refuses(lambda: generator.generate("a", 1_000_001, 1.0, rng), IAE, "length")
@@ -342,21 +342,38 @@ def test_generation_refuses_bad_primes_and_arguments(java: Any, char_fixture: tu
     assert str(generator.generate("ab", 0, 1.0, rng)) == "ab"
 
 
-@pytest.mark.parametrize(
-    ("label", "chain", "words"),
-    [
-        ("reverse layer", char_chain(direction="reverse"), ("layers[0]", "reverse", "forward")),
-        ("bidirectional layer", char_chain(direction="bidirectional"), ("layers[0]", "bidirectional")),
-        ("last readout", char_chain(readout="last"), ("readout", "last", "sequence")),
-        ("wrong last size", char_chain(outputs=11), ("11", "outputs", "12")),
-        ("tanh activation", char_chain(activation="tanh"), ("tanh", "softmax", "identity")),
-    ],
-)  # fmt: skip
+STREAM = "streams one token at a time, so every layer must run forward"
+CANNOT = [  # docs fix_common wording, checked in this order (first failure wins)
+    ("reverse layer", char_chain(direction="reverse"), "layer 0 runs reverse; {P} " + STREAM),
+    ("bidirectional layer", char_chain(direction="bidirectional"), "layer 0 runs bidirectional; {P} " + STREAM),
+    ("last readout", char_chain(readout="last"), "the readout is 'last'; {P} needs readout 'sequence' (logits at every step)"),
+    ("reverse before last", char_chain(direction="reverse", readout="last"), "layer 0 runs reverse; {P} " + STREAM),
+    ("wrong last size", char_chain(outputs=11), "the last dense layer has 11 outputs; {P} needs 12 (the vocabulary's size)"),
+    ("tanh activation", char_chain(activation="tanh"), "the last dense layer's activation is tanh; {P} needs softmax or identity"),
+    ("size before activation", char_chain(outputs=11, activation="tanh"), "the last dense layer has 11 outputs; {P} needs 12 (the vocabulary's size)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("label", "chain", "message"), CANNOT)
 def test_models_that_cannot_generate_are_refused(
-    java: Any, tmp_path: Path, label: str, chain: Chain, words: tuple[str, ...],
+    java: Any, tmp_path: Path, label: str, chain: Chain, message: str,
 ) -> None:  # fmt: skip
     fixture = _read(java, write_fixture(tmp_path / "m.json", chain))
-    refuses(lambda: java.generation.TextGenerator.of(fixture, False), GENERATION_ERROR, *words)
+    got = refuses(lambda: java.generation.TextGenerator.of(fixture, False), GENERATION_ERROR)
+    assert got == message.format(P="generation")
+
+
+def test_a_model_without_dense_layer_is_refused(java: Any) -> None:
+    """No dense layer (a reader never gives one with a vocabulary of V != hidden, so the spec is built here)."""
+    from rnn_rosetta.backends.java_backend import java_chain_spec
+
+    chain = char_chain()
+    bare = Chain(chain.layers, embedding=chain.embedding, dense=(), readout="sequence")
+    spec = java_chain_spec(java, bare)
+    vocabulary = __import__("jpype").JClass("java.util.List").of(*VOCABULARY)
+    kernel = java.Kernel.AUTO
+    got = refuses(lambda: java.generation.TextGenerator(spec, vocabulary, False, kernel), GENERATION_ERROR)
+    assert got == "the model has no dense layer; generation needs a last dense layer of 12 outputs (the vocabulary)"
 
 
 def test_identity_last_layer_generates_as_softmax(java: Any, tmp_path: Path) -> None:
@@ -463,22 +480,77 @@ def test_demo_refuses_bad_arguments_with_exit_2(char_fixture: tuple[Path, Chain]
         (["--generate", "--seed-table", "--prime", "a", f], "--seed-table"),
         (["--prime", "a", f], "--generate"),
         (["--generate", "--prime", "a", "--bogus", f], "--bogus"),
-        (["--generate", "--prime", "aQd", f], "--prime: character 2, 'd' (U+0064), is not in the vocabulary"),
+        (["--generate", "--prime", "aQd", f], f"rr_demo: {f}: --prime: character 2 (U+0064) is not in the vocabulary\n"),
+        (["--generate", "--prime", "a\U0001f600", f], "--prime: character 1 (U+1F600) is not in the vocabulary"),
         (["--generate", "--prime", "a", "--seed", "1", "--seed", "2", f], "--seed is given twice"),
     ]
     for args, word in cases:
         _one_line(demo(*args), 2, word)
 
 
+NO_VOCABULARY = "the model has no vocabulary (a version-2 character model needs one: docs/fixture-format.md#vocabulary)"
+
+
 def test_demo_refuses_models_that_cannot_generate_with_exit_1(tmp_path: Path) -> None:
     require_backend("java")
+
+    def line(path: str | Path, text: str) -> str:
+        return f"rr_demo: {path}: {text}\n"
+
     plain = write_fixture(tmp_path / "plain.json", char_chain(), vocabulary=None)
-    _one_line(demo("--generate", "--prime", "a", str(plain)), 1, f"{plain}: the model has no vocabulary")
+    _one_line(demo("--generate", "--prime", "a", str(plain)), 1, line(plain, NO_VOCABULARY))
     v1 = str(paths.fixtures_dir() / "lstm_small.json")
-    _one_line(demo("--generate", "--prime", "a", v1), 1, v1, "no vocabulary")
+    _one_line(demo("--generate", "--prime", "a", v1), 1, line(v1, NO_VOCABULARY))
     _one_line(demo("--generate", "--prime", "a", str(tmp_path / "nope.json")), 1, "nope.json", "no such file")
-    reverse = write_fixture(tmp_path / "reverse.json", char_chain(direction="reverse"))
-    _one_line(demo("--generate", "--prime", "a", str(reverse)), 1, "layers[0]", "reverse")
+    for label, chain, message in CANNOT:
+        path = write_fixture(tmp_path / f"{label.replace(' ', '_')}.json", chain)
+        _one_line(demo("--generate", "--prime", "a", str(path)), 1, line(path, message.format(P="generation")))
+
+
+@pytest.mark.parametrize(
+    ("option", "given", "canonical"),
+    [
+        ("--length", "0000000000000000000000000000000000040", "40"),
+        ("--length", "1000000", None),
+        ("--seed", "000000000000000000000000018446744073709551615", str(MASK)),
+        ("--seed", "0", None),
+        ("--temperature", ".5", "0.5"),
+        ("--temperature", "5e-1", "0.5"),
+        ("--temperature", "50E-2", "0.5"),
+        ("--temperature", "1.", "1"),
+        ("--temperature", "0e999999999999999999999", "0"),
+    ],
+)  # fmt: skip
+def test_demo_reads_numbers_in_the_one_grammar(
+    char_fixture: tuple[Path, Chain], option: str, given: str, canonical: str | None
+) -> None:
+    """Any count of leading zeros, '.5', '2.', exponents: the same bytes as the plain spelling."""
+    require_backend("java")
+    f = str(char_fixture[0])
+    base = {"--length": "40", "--seed": "7", "--temperature": "0.8"}
+    args = [*(x for name, value in base.items() if name != option for x in (name, value)), option]
+    done = demo("--generate", "--prime", "ab", *args, given, f)
+    assert done.returncode == 0 and done.stderr == b"", done.stderr
+    if canonical is not None:
+        assert done.stdout == demo("--generate", "--prime", "ab", *args, canonical, f).stdout
+
+
+@pytest.mark.parametrize(
+    ("option", "given"),
+    [
+        ("--length", "1000001"), ("--length", "0001000001"), ("--length", "99999999999999999999999999999999"),
+        ("--length", "+5"), ("--length", " 5"), ("--length", "5 "), ("--length", "0x10"), ("--length", ""),
+        ("--length", "１２"),  # full-width digits: not ASCII
+        ("--seed", "18446744073709551616"), ("--seed", "000018446744073709551616"),
+        ("--seed", "184467440737095516150"), ("--seed", "+1"), ("--seed", "-0"),
+        ("--temperature", "-0"), ("--temperature", "+1"), ("--temperature", "-1"), ("--temperature", "nan"),
+        ("--temperature", "inf"), ("--temperature", "1e999"), ("--temperature", "0x1p0"), ("--temperature", "."),
+        ("--temperature", "e5"), ("--temperature", "1e"), ("--temperature", "1.5f"), ("--temperature", "1,5"),
+    ],
+)  # fmt: skip
+def test_demo_refuses_numbers_outside_the_grammar(char_fixture: tuple[Path, Chain], option: str, given: str) -> None:
+    require_backend("java")
+    _one_line(demo("--generate", "--prime", "a", option, given, str(char_fixture[0])), 2, option, f"'{given}'")
 
 
 # -- the seed table --------------------------------------------------------------------------------

@@ -41,24 +41,28 @@ typedef enum demo_exit {
     DEMO_EXIT_ARGUMENTS = 2  /* a bad argument (and the demo's refusals)  */
 } demo_exit;
 
-/* Text from a character model (docs/generation.md; demo_generate.c):
- * prime [UTF-8], length characters, temperature (finite, >= 0), seed.
- * DEMO_EXIT_OK when the text is written to stdout; else the reason in err,
- * nothing printed, and DEMO_EXIT_ARGUMENTS for a prime character the
- * vocabulary lacks, DEMO_EXIT_MODEL for the rest. */
-demo_exit demo_generate(const rr_fixture *fx, rr_dtype dtype,
-                        const char *prime, size_t length, double temperature,
-                        uint64_t seed, rr_error *err);
+/* Text from a character model (docs/generation.md; demo_generate.c)
+ * with --generate's options (prime [UTF-8], length, temperature finite
+ * >= 0, seed, dtype). DEMO_EXIT_OK when the text is written to stdout;
+ * else the reason in err (the text after "rr_demo: FIXTURE: ", as
+ * docs/generation.md words it), nothing printed, and DEMO_EXIT_ARGUMENTS
+ * for a prime character the vocabulary lacks, DEMO_EXIT_MODEL for the
+ * rest. */
+struct demo_options;
+demo_exit demo_generate(const rr_fixture *fx, const struct demo_options *o,
+                        rr_error *err);
 
 /* Train a character model on a text (docs/training.md; demo_train.c) with
  * --train's options, printing "step S loss L" lines as it goes and
  * "wrote FILE" after --out's fixture. DEMO_EXIT_ARGUMENTS for a text
- * character the vocabulary lacks (or bytes that are not UTF-8),
- * DEMO_EXIT_MODEL for a file or model that cannot train, a text too short
- * for the streams and a loss that is not finite; the reason in err. */
-struct demo_options;
+ * character the vocabulary lacks; DEMO_EXIT_MODEL for a file or model that
+ * cannot train, a text that cannot be read or is not UTF-8 (exit status
+ * 1, as Python and Java), a text too short for the streams and a loss that
+ * is not finite. The reason in err, and *subject what it is about: left
+ * as it is for the fixture, o->data for the text, NULL for a step's loss
+ * (printed "rr_demo: SUBJECT: reason", or "rr_demo: reason"). */
 demo_exit demo_train(const rr_fixture *fx, const struct demo_options *o,
-                     rr_error *err);
+                     const char **subject, rr_error *err);
 
 /* A chain from a v2 fixture, computing in `dtype`, every array copied in
  * (demo_chain.c); with `logits` the last dense layer's activation is

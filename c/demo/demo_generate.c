@@ -14,142 +14,43 @@
  */
 #include "chain_stepper.h"
 #include "demo.h"
+#include "character_model.h"
+#include "demo_options.h"
 #include "sampling.h"
-#include "utf8.h"
+#include "vocabulary_index.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* One vocabulary entry, sorted by code point for the prime's look-ups. */
-typedef struct vocabulary_entry {
-    uint32_t code_point;
-    size_t token;
-} vocabulary_entry;
-
-static const char *const direction_names[] = { "forward", "reverse",
-                                               "bidirectional" };
-static const char *const activation_names[] = { "identity", "softmax",
-                                                "tanh", "sigmoid", "relu" };
-
-/* "What a model needs" (docs/generation.md); 1, or 0 with the reason. */
-static int check_model(const rr_fixture *fx, rr_error *err)
-{
-    const rr_chain_config *cfg = &fx->chain;
-    if (fx->vocabulary == NULL) {
-        snprintf(err->message, sizeof err->message, "the model has no "
-                 "vocabulary (a version-2 character model needs one: "
-                 "docs/fixture-format.md#vocabulary)");
-        return 0;
-    }
-    for (size_t l = 0; l < cfg->num_layers; l++) {
-        if (cfg->layers[l].direction != RR_FORWARD) {
-            snprintf(err->message, sizeof err->message, "layer %zu runs %s; "
-                     "generation streams one token at a time, so every layer "
-                     "must run forward", l,
-                     direction_names[cfg->layers[l].direction]);
-            return 0;
-        }
-    }
-    if (cfg->readout != RR_READOUT_SEQUENCE) {
-        snprintf(err->message, sizeof err->message, "the readout is 'last'; "
-                 "generation needs readout 'sequence' (logits at every "
-                 "step)");
-        return 0;
-    }
-    if (cfg->num_dense == 0) {
-        snprintf(err->message, sizeof err->message, "the model has no dense "
-                 "layer; generation needs a last dense layer of %zu outputs "
-                 "(the vocabulary)", fx->vocabulary_size);
-        return 0;
-    }
-    const rr_dense_config *last = &cfg->dense[cfg->num_dense - 1];
-    if (last->size != fx->vocabulary_size) {
-        snprintf(err->message, sizeof err->message, "the last dense layer "
-                 "has %zu outputs; generation needs %zu (the vocabulary's "
-                 "size)", last->size, fx->vocabulary_size);
-        return 0;
-    }
-    if (last->activation != RR_ACT_SOFTMAX &&
-        last->activation != RR_ACT_IDENTITY) {
-        snprintf(err->message, sizeof err->message, "the last dense layer's "
-                 "activation is %s; generation needs softmax or identity",
-                 activation_names[last->activation]);
-        return 0;
-    }
-    return 1;
-}
-
-static int compare_entries(const void *a, const void *b)
-{
-    const vocabulary_entry *x = a;
-    const vocabulary_entry *y = b;
-    return x->code_point < y->code_point ? -1
-                                         : x->code_point > y->code_point;
-}
-
-/* 1 when a character can be shown between quotes in a one-line message:
- * not a control, a separator other than the space, a format character,
- * a private-use or a noncharacter (roughly Python's str.isprintable). */
-static int printable(uint32_t cp)
-{
-    return (cp >= 0x20u && cp < 0x7Fu) ||
-           (cp > 0xA0u && cp != 0xADu && cp != 0x1680u &&
-            !(cp >= 0x2000u && cp <= 0x200Fu) &&
-            !(cp >= 0x2028u && cp <= 0x202Fu) &&
-            !(cp >= 0x205Fu && cp <= 0x206Fu) && cp != 0x3000u &&
-            !(cp >= 0xE000u && cp <= 0xF8FFu) && cp != 0xFEFFu &&
-            !(cp >= 0xFFF0u && cp <= 0xFFFFu) && cp < 0xF0000u);
-}
-
 /* tokens [*count] = the prime's characters as tokens (allocated here).
- * DEMO_EXIT_OK; DEMO_EXIT_ARGUMENTS naming a character the vocabulary
- * lacks, with its position and code point; DEMO_EXIT_MODEL on no
- * memory. */
+ * DEMO_EXIT_OK; DEMO_EXIT_ARGUMENTS naming the first character the
+ * vocabulary lacks, with its position and code point; DEMO_EXIT_MODEL on
+ * no memory. */
 static demo_exit prime_tokens(const rr_fixture *fx, const char *prime,
-                        int64_t **tokens, size_t *count, rr_error *err)
+                              int64_t **tokens, size_t *count, rr_error *err)
 {
-    const size_t v = fx->vocabulary_size;
     const size_t size = strlen(prime);
-    vocabulary_entry *index = malloc(v * sizeof *index);
+    vocabulary_index index = { NULL, 0 };
     *tokens = malloc((size > 0 ? size : 1) * sizeof **tokens);
     *count = 0;
-    if (index == NULL || *tokens == NULL) {
-        free(index);
+    if (*tokens == NULL || !vocabulary_index_init(&index, fx)) {
         snprintf(err->message, sizeof err->message,
                  "cannot allocate the prime's tokens");
         return DEMO_EXIT_MODEL;
     }
-    for (size_t k = 0; k < v; k++) {
-        const char *entry = fx->vocabulary[k];
-        utf8_next(entry, strlen(entry), &index[k].code_point);
-        index[k].token = k;
+    vocabulary_stop stop;
+    const vocabulary_encoding result =
+        vocabulary_index_encode(&index, prime, size, *tokens, count, &stop);
+    vocabulary_index_free(&index);
+    if (result != VOCABULARY_ENCODED) { /* the options made it UTF-8 */
+        snprintf(err->message, sizeof err->message, "--prime: character %zu "
+                 "(U+%04X) is not in the vocabulary", stop.character,
+                 (unsigned)stop.code_point);
+        return DEMO_EXIT_ARGUMENTS;
     }
-    qsort(index, v, sizeof *index, compare_entries);
-    demo_exit result = DEMO_EXIT_OK;
-    for (size_t at = 0; at < size && result == DEMO_EXIT_OK;) {
-        vocabulary_entry key = { 0, 0 };
-        const size_t used = utf8_next(prime + at, size - at, &key.code_point);
-        const vocabulary_entry *found =
-            used == 0 ? NULL
-                      : bsearch(&key, index, v, sizeof *index,
-                                compare_entries);
-        if (found == NULL) {
-            const int shown = used > 0 && printable(key.code_point);
-            snprintf(err->message, sizeof err->message, "--prime: "
-                     "character %zu, %s%.*s%s(U+%04X), is not in the "
-                     "vocabulary", *count, shown ? "'" : "",
-                     shown ? (int)used : 0, prime + at, shown ? "' " : "",
-                     (unsigned)key.code_point);
-            result = DEMO_EXIT_ARGUMENTS;
-        } else {
-            (*tokens)[(*count)++] = (int64_t)found->token;
-            at += used;
-        }
-    }
-    free(index);
-    return result;
+    return DEMO_EXIT_OK;
 }
 
 /* The procedure on a ready stepper; text gets the generated characters
@@ -189,11 +90,13 @@ static int generate(const rr_fixture *fx, chain_stepper *st,
     return status == RR_OK;
 }
 
-demo_exit demo_generate(const rr_fixture *fx, rr_dtype dtype,
-                        const char *prime, size_t length, double temperature,
-                        uint64_t seed, rr_error *err)
+demo_exit demo_generate(const rr_fixture *fx, const demo_options *o,
+                        rr_error *err)
 {
-    if (!check_model(fx, err)) {
+    const rr_dtype dtype = o->dtype;
+    const char *prime = o->prime;
+    const size_t length = o->length;
+    if (!character_model_check(fx, "generation", err)) {
         return DEMO_EXIT_MODEL;
     }
     int64_t *tokens = NULL;
@@ -216,8 +119,8 @@ demo_exit demo_generate(const rr_fixture *fx, rr_dtype dtype,
     size_t used = prime_bytes;
     if (ok) {
         memcpy(text, prime, prime_bytes);
-        ok = generate(fx, &st, tokens, count, length, temperature, seed, text,
-                      &used, err);
+        ok = generate(fx, &st, tokens, count, length, o->temperature,
+                      o->seed, text, &used, err);
     }
     if (ok) {
         text[used++] = '\n';

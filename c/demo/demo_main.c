@@ -21,15 +21,14 @@
 
 /* Run the chosen mode on the read fixture: its exit status. */
 static demo_exit run_mode(const demo_options *o, const rr_fixture *fx,
-                          rr_error *err)
+                          const char **subject, rr_error *err)
 {
     int ok = 0;
     switch (o->mode) {
     case DEMO_TRAIN:
-        return demo_train(fx, o, err);
+        return demo_train(fx, o, subject, err);
     case DEMO_GENERATE:
-        return demo_generate(fx, o->dtype, o->prime, o->length,
-                             o->temperature, o->seed, err);
+        return demo_generate(fx, o, err);
     case DEMO_SEED_TABLE:
         ok = demo_seed_table(fx, o->dtype, err);
         break;
@@ -64,12 +63,17 @@ int main(int argc, char **argv)
     rr_error err = { { 0 } };
     rr_fixture fx;
     demo_exit status = failure;
+    const char *subject = o.path; /* what the message is about */
     if (rr_fixture_read(o.path, &fx, &err) == RR_FIXTURE_OK) {
-        status = run_mode(&o, &fx, &err);
+        status = run_mode(&o, &fx, &subject, &err);
         rr_fixture_free(&fx);
     }
     if (status != DEMO_EXIT_OK) {
-        fprintf(stderr, "rr_demo: %s: %s\n", o.path, err.message);
+        if (subject != NULL) {
+            fprintf(stderr, "rr_demo: %s: %s\n", subject, err.message);
+        } else {
+            fprintf(stderr, "rr_demo: %s\n", err.message);
+        }
         return (int)status;
     }
     if (fflush(stdout) != 0) {

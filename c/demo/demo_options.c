@@ -82,7 +82,8 @@ static const char *option_name(int value)
     return "?";
 }
 
-/* An unsigned decimal integer 0..max: digits only, nothing after them. */
+/* An unsigned decimal integer 0..max: [0-9]+ (any leading zeros), nothing
+ * else; a value past max (or past 2^64 - 1) is refused, never wrapped. */
 static int parse_unsigned(const char *text, unsigned long long max,
                           unsigned long long *out)
 {
@@ -99,14 +100,44 @@ static int parse_unsigned(const char *text, unsigned long long max,
     return 1;
 }
 
-/* A finite decimal number >= 0 (strtod in the C locale; no leading blank,
- * no hexadecimal form). */
-static int parse_temperature(const char *text, double *out)
+/* 1 when text is a real as the command lines write one
+ * (docs/generation.md): [0-9]* ('.' [0-9]*)? ('e' [+-]? [0-9]+)? with at
+ * least one digit before the exponent; no sign, blank, nan, inf or hex. */
+static int real_grammar(const char *text)
 {
-    const int starts_well = (text[0] >= '0' && text[0] <= '9') ||
-                            (text[0] == '.' && text[1] >= '0' &&
-                             text[1] <= '9');
-    if (!starts_well || strpbrk(text, "xX") != NULL) {
+    size_t digits = 0;
+    const char *p = text;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        digits++;
+    }
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++) {
+            digits++;
+        }
+    }
+    if (digits == 0) {
+        return 0;
+    }
+    if (*p == 'e') {
+        p++;
+        if (*p == '+' || *p == '-') {
+            p++;
+        }
+        if (*p < '0' || *p > '9') {
+            return 0;
+        }
+        while (*p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+    return *p == '\0';
+}
+
+/* A finite non-negative real in real_grammar's form (strtod in the C
+ * locale); 0 when text is not one. */
+static int parse_nonnegative_real(const char *text, double *out)
+{
+    if (!real_grammar(text)) {
         return 0;
     }
     char *end = NULL;
@@ -164,7 +195,7 @@ static int take_train_value(int option, const char *value, demo_options *out,
     default: { /* --lr (> 0), --momentum, --clip-norm (>= 0) */
         const size_t index = option == OPT_LR ? 0 : option == OPT_MOMENTUM
                                                         ? 1 : 2;
-        if (parse_temperature(value, &real) && (index > 0 || real > 0.0)) {
+        if (parse_nonnegative_real(value, &real) && (index > 0 || real > 0.0)) {
             *reals[index] = real;
             return 1;
         }
@@ -208,7 +239,7 @@ static int take_value(int option, const char *value, demo_options *out,
                  "got '%.40s'", DEMO_MAX_LENGTH, value);
         return 0;
     case OPT_TEMPERATURE:
-        if (parse_temperature(value, &out->temperature)) {
+        if (parse_nonnegative_real(value, &out->temperature)) {
             return 1;
         }
         snprintf(message, size, "--temperature must be a finite number >= 0, "

@@ -12,71 +12,33 @@
  * The model is trained on its logits (the last dense layer's activation
  * identity); the written fixture has the original activation back.
  */
+#include "character_model.h"
 #include "demo.h"
 #include "demo_options.h"
 #include "rnn_rosetta_fixture_writer.h"
 #include "rnn_rosetta_train.h"
-#include "utf8.h"
+#include "vocabulary_index.h"
+
+#include <errno.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* One vocabulary entry, sorted by code point for the text's look-ups. */
-typedef struct vocabulary_entry {
-    uint32_t code_point;
-    size_t token;
-} vocabulary_entry;
-
-static int compare_entries(const void *a, const void *b)
-{
-    const vocabulary_entry *x = a;
-    const vocabulary_entry *y = b;
-    return x->code_point < y->code_point ? -1
-                                         : x->code_point > y->code_point;
-}
-
-/* "What a model needs" (docs/training.md); 1, or 0 with the reason. */
-static int check_model(const rr_fixture *fx, rr_error *err)
-{
-    const rr_chain_config *cfg = &fx->chain;
-    const char *problem = NULL;
-    if (fx->vocabulary == NULL) {
-        problem = "the model has no vocabulary (a version-2 character model "
-                  "needs one: docs/fixture-format.md#vocabulary)";
-    } else if (cfg->readout != RR_READOUT_SEQUENCE) {
-        problem = "the readout is 'last'; training needs readout 'sequence'";
-    } else if (cfg->num_dense == 0 ||
-               cfg->dense[cfg->num_dense - 1].size != fx->vocabulary_size) {
-        problem = "training needs a last dense layer of V outputs (the "
-                  "vocabulary's size)";
-    } else if (cfg->dense[cfg->num_dense - 1].activation != RR_ACT_SOFTMAX &&
-               cfg->dense[cfg->num_dense - 1].activation != RR_ACT_IDENTITY) {
-        problem = "the last dense layer's activation must be softmax or "
-                  "identity";
-    }
-    for (size_t l = 0; problem == NULL && l < cfg->num_layers; l++) {
-        if (cfg->layers[l].direction != RR_FORWARD) {
-            problem = "every layer must run forward (the state is carried "
-                      "from window to window)";
-        }
-    }
-    if (problem != NULL) {
-        snprintf(err->message, sizeof err->message, "%s", problem);
-        return 0;
-    }
-    return 1;
-}
-
 /* The whole file at path into *text [*size] (allocated here); 0 when it
- * cannot be read. */
-static int read_file(const char *path, char **text, size_t *size)
+ * cannot be read, with the system's reason in err. */
+static int read_file(const char *path, char **text, size_t *size,
+                     rr_error *err)
 {
+    errno = 0;
     FILE *f = fopen(path, "rb");
+    int reason = f == NULL ? errno : 0;
     size_t cap = 4096, used = 0;
     char *buf = f != NULL ? malloc(cap) : NULL;
     while (buf != NULL) {
+        errno = 0;
         used += fread(buf + used, 1, cap - used, f);
+        reason = ferror(f) ? errno : 0;
         if (used < cap) {
             break;
         }
@@ -94,6 +56,8 @@ static int read_file(const char *path, char **text, size_t *size)
     }
     if (!ok) {
         free(buf);
+        snprintf(err->message, sizeof err->message, "cannot read: %s",
+                 strerror(reason != 0 ? reason : ENOMEM));
         return 0;
     }
     *text = buf;
@@ -102,52 +66,40 @@ static int read_file(const char *path, char **text, size_t *size)
 }
 
 /* tokens [*count] = the text's characters as tokens (allocated here).
- * DEMO_EXIT_OK; DEMO_EXIT_ARGUMENTS naming a character the vocabulary
- * lacks; DEMO_EXIT_MODEL for bytes that are not UTF-8 or no memory. */
+ * DEMO_EXIT_OK; DEMO_EXIT_ARGUMENTS naming the first character the
+ * vocabulary lacks (its position, line and code point); DEMO_EXIT_MODEL
+ * for bytes that are not UTF-8 (as Python and Java) or no memory. The
+ * messages are about the text (without its path). */
 static demo_exit text_tokens(const rr_fixture *fx, const char *text,
                              size_t size, int64_t **tokens, size_t *count,
                              rr_error *err)
 {
-    const size_t v = fx->vocabulary_size;
-    vocabulary_entry *index = malloc(v * sizeof *index);
+    vocabulary_index index = { NULL, 0 };
     *tokens = malloc((size > 0 ? size : 1) * sizeof **tokens);
     *count = 0;
-    if (index == NULL || *tokens == NULL) {
-        free(index);
+    if (*tokens == NULL || !vocabulary_index_init(&index, fx)) {
         snprintf(err->message, sizeof err->message,
                  "cannot allocate the text's tokens");
         return DEMO_EXIT_MODEL;
     }
-    for (size_t k = 0; k < v; k++) {
-        const char *entry = fx->vocabulary[k];
-        utf8_next(entry, strlen(entry), &index[k].code_point);
-        index[k].token = k;
+    vocabulary_stop stop;
+    const vocabulary_encoding result =
+        vocabulary_index_encode(&index, text, size, *tokens, count, &stop);
+    vocabulary_index_free(&index);
+    switch (result) {
+    case VOCABULARY_ENCODED:
+        return DEMO_EXIT_OK;
+    case VOCABULARY_NOT_UTF8:
+        snprintf(err->message, sizeof err->message, "not UTF-8 (byte %zu)",
+                 stop.byte);
+        return DEMO_EXIT_MODEL;
+    case VOCABULARY_OUTSIDE:
+        break;
     }
-    qsort(index, v, sizeof *index, compare_entries);
-    demo_exit result = DEMO_EXIT_OK;
-    for (size_t at = 0; at < size && result == DEMO_EXIT_OK;) {
-        vocabulary_entry key = { 0, 0 };
-        const size_t used = utf8_next(text + at, size - at, &key.code_point);
-        const vocabulary_entry *found =
-            used == 0 ? NULL
-                      : bsearch(&key, index, v, sizeof *index,
-                                compare_entries);
-        if (used == 0) {
-            snprintf(err->message, sizeof err->message, "--data: byte %zu "
-                     "(character %zu) is not valid UTF-8", at, *count);
-            result = DEMO_EXIT_MODEL; /* a file that is not text, as Python and Java */
-        } else if (found == NULL) {
-            snprintf(err->message, sizeof err->message, "--data: character "
-                     "%zu (U+%04X) is not in the vocabulary", *count,
-                     (unsigned)key.code_point);
-            result = DEMO_EXIT_ARGUMENTS;
-        } else {
-            (*tokens)[(*count)++] = (int64_t)found->token;
-            at += used;
-        }
-    }
-    free(index);
-    return result;
+    snprintf(err->message, sizeof err->message, "character %zu (line %zu, "
+             "U+%04X) is not in the vocabulary", stop.character, stop.line,
+             (unsigned)stop.code_point);
+    return DEMO_EXIT_ARGUMENTS;
 }
 
 /* The windows of the streams (docs/training.md, "Data"). */
@@ -209,11 +161,12 @@ static int write_fixture(const rr_fixture *fx, const demo_options *o,
 /* The steps: one line per reported step; DEMO_EXIT_OK or the reason. */
 static demo_exit train_steps(const demo_options *o, rr_trainer *tr,
                              const rr_chain_sizes *sz, const streams *s,
-                             rr_error *err)
+                             const char **subject, rr_error *err)
 {
     const size_t hs = sz->state_size * s->batch;
     const size_t cs = sz->cell_state_size * s->batch;
-    const size_t rows = s->bptt * s->batch;
+    /* the longest window: min(k, L) steps */
+    const size_t rows = (s->bptt < s->length ? s->bptt : s->length) * s->batch;
     int64_t *x = malloc(rows * sizeof *x);
     int64_t *y = malloc(rows * sizeof *y);
     double *h = calloc(hs + 1, sizeof *h);
@@ -236,9 +189,10 @@ static demo_exit train_steps(const demo_options *o, rr_trainer *tr,
         const rr_status status = rr_trainer_step(
             tr, steps, s->batch, x, steps * s->batch, y, steps * s->batch, h,
             hs, cs ? c : NULL, cs, h, hs, cs ? c : NULL, cs, &loss, &inner);
-        if (status != RR_OK) {
+        if (status != RR_OK) { /* "step S: the loss is nan", no file */
             snprintf(err->message, sizeof err->message, "step %zu: %s",
                      step + 1, inner.message);
+            *subject = NULL;
             result = DEMO_EXIT_MODEL;
         } else if ((step + 1) % o->log_every == 0 || step + 1 == o->steps) {
             printf("step %zu loss %.17g\n", step + 1, loss);
@@ -252,16 +206,15 @@ static demo_exit train_steps(const demo_options *o, rr_trainer *tr,
 }
 
 demo_exit demo_train(const rr_fixture *fx, const demo_options *o,
-                     rr_error *err)
+                     const char **subject, rr_error *err)
 {
-    if (!check_model(fx, err)) {
+    if (!character_model_check(fx, "training", err)) {
         return DEMO_EXIT_MODEL;
     }
     char *text = NULL;
     size_t size = 0;
-    if (!read_file(o->data, &text, &size)) {
-        snprintf(err->message, sizeof err->message, "--data %.200s: cannot "
-                 "read the file", o->data);
+    if (!read_file(o->data, &text, &size, err)) {
+        *subject = o->data;
         return DEMO_EXIT_MODEL;
     }
     int64_t *tokens = NULL;
@@ -271,8 +224,12 @@ demo_exit demo_train(const rr_fixture *fx, const demo_options *o,
     const size_t length = count > 0 ? (count - 1) / o->batch : 0;
     if (result == DEMO_EXIT_OK && length < 1) {
         snprintf(err->message, sizeof err->message, "the text is too short "
-                 "for %zu streams (%zu characters)", o->batch, count);
+                 "for %zu streams (%zu characters; at least %zu needed)",
+                 o->batch, count, o->batch + 1);
         result = DEMO_EXIT_MODEL;
+    }
+    if (result != DEMO_EXIT_OK) {
+        *subject = o->data;
     }
     const streams s = { tokens, length, o->batch, o->bptt,
                         (length + o->bptt - 1) / (o->bptt ? o->bptt : 1) };
@@ -291,7 +248,7 @@ demo_exit demo_train(const rr_fixture *fx, const demo_options *o,
         result = DEMO_EXIT_MODEL;
     }
     if (result == DEMO_EXIT_OK) {
-        result = train_steps(o, trainer, &sz, &s, err);
+        result = train_steps(o, trainer, &sz, &s, subject, err);
     }
     if (result == DEMO_EXIT_OK && o->out != NULL) {
         if (write_fixture(fx, o, trainer, rr_chain_param_count(chain), err)) {

@@ -9,52 +9,27 @@ cannot be read or holds no model that can generate.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from typing import Any
 
 from rnn_rosetta.backends import BACKENDS
 from rnn_rosetta.backends.base import DTYPES
 from rnn_rosetta.cli_errors import PROG, CliError
+from rnn_rosetta.cli_numbers import integer_option, real_option
 from rnn_rosetta.errors import FixtureError, InputError
 from rnn_rosetta.fixture_files import resolve_fixture
 from rnn_rosetta.fixture_reader import load_fixture
 from rnn_rosetta.generation import MAX_LENGTH, CannotGenerate, generate_text
-from rnn_rosetta.sampling import MAX_SEED, check_temperature
+from rnn_rosetta.sampling import MAX_SEED
 
 #: Exit status of a fixture that cannot be read or cannot generate.
 EXIT_CANNOT_GENERATE = 1
 #: Exit status of a bad argument (what argparse refuses exits 2 as well).
 EXIT_BAD_ARGUMENT = 2
 
-_DIGITS = re.compile(r"[0-9]+")
-_DECIMAL = re.compile(r"\+?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
-
-
-def _integer(name: str, text: str, largest: int) -> int:
-    if not _DIGITS.fullmatch(text) or int(text) > largest:
-        raise argparse.ArgumentTypeError(f"{name} must be an integer in 0 .. {largest}, got {text!r}")
-    return int(text)
-
-
-def parse_length(text: str) -> int:
-    """``--length``: decimal digits only, ``0 .. 1000000``."""
-    return _integer("length", text, MAX_LENGTH)
-
-
-def parse_seed(text: str) -> int:
-    """``--seed``: decimal digits only, ``0 .. 2^64 - 1``."""
-    return _integer("seed", text, MAX_SEED)
-
-
-def parse_temperature(text: str) -> float:
-    """``--temperature``: a plain decimal number ``>= 0`` (no sign but ``+``, no ``nan``/``inf``)."""
-    if not _DECIMAL.fullmatch(text):
-        raise argparse.ArgumentTypeError(f"temperature must be a finite number >= 0, got {text!r}")
-    try:
-        return check_temperature(float(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"temperature must be a finite number >= 0, got {text!r}") from None
+parse_length = integer_option("length", 0, MAX_LENGTH)  # --length: 0 .. 1000000
+parse_seed = integer_option("seed", 0, MAX_SEED)  # --seed: 0 .. 2^64 - 1
+parse_temperature = real_option("temperature", positive=False)  # --temperature: a finite real >= 0
 
 
 def _write_utf8(text: str) -> None:

@@ -39,27 +39,31 @@ class CannotGenerate(RosettaError):
         super().__init__(f"{source}: {problem}")
 
 
-def generation_problem(fixture: Fixture) -> str | None:
-    """Why ``fixture`` cannot generate text ("What a model needs" in docs/generation.md), or None."""
+def generation_problem(fixture: Fixture, purpose: str = "generation") -> str | None:
+    """Why ``fixture`` cannot generate (or train: ``purpose="training"``), or None.
+
+    "What a model needs" in docs/generation.md, checked in this order, the first failure winning; rr_demo and
+    the Java demo print the same texts (tests/test_refusals_agree.py).
+    """
     chain = fixture.model
     if not isinstance(chain, Chain) or fixture.vocabulary is None:
         return "the model has no vocabulary (a version-2 character model needs one: docs/fixture-format.md#vocabulary)"
     for index, layer in enumerate(chain.layers):
         if layer.direction != "forward":
             return (
-                f"layer {index} runs {layer.direction}; generation streams one token at a time,"
+                f"layer {index} runs {layer.direction}; {purpose} streams one token at a time,"
                 " so every layer must run forward"
             )
     if chain.readout != "sequence":
-        return f"the readout is {chain.readout!r}; generation needs readout 'sequence' (logits at every step)"
+        return f"the readout is {chain.readout!r}; {purpose} needs readout 'sequence' (logits at every step)"
     size = len(fixture.vocabulary)
     if not chain.dense:
-        return f"the model has no dense layer; generation needs a last dense layer of {size} outputs (the vocabulary)"
+        return f"the model has no dense layer; {purpose} needs a last dense layer of {size} outputs (the vocabulary)"
     last = chain.dense[-1]
     if last.size != size:
-        return f"the last dense layer has {last.size} outputs; generation needs {size} (the vocabulary's size)"
+        return f"the last dense layer has {last.size} outputs; {purpose} needs {size} (the vocabulary's size)"
     if last.activation not in LOGIT_ACTIVATIONS:
-        return f"the last dense layer's activation is {last.activation}; generation needs softmax or identity"
+        return f"the last dense layer's activation is {last.activation}; {purpose} needs softmax or identity"
     return None
 
 
@@ -78,8 +82,12 @@ def logits_chain(chain: Chain) -> Chain:
     return replace(chain, dense=(*chain.dense[:-1], last))
 
 
-def encode_prime(prime: str, vocabulary: tuple[str, ...]) -> list[int]:
-    """The prime's token ids; an empty prime or a character outside the vocabulary is :class:`InputError`."""
+def encode_prime(prime: str, vocabulary: tuple[str, ...], source: str | Path = "<fixture>") -> list[int]:
+    """The prime's token ids; an empty prime or a character outside the vocabulary is :class:`InputError`.
+
+    A character outside: ``{source}: --prime: character {k} (U+{XXXX}) is not in the vocabulary`` (``k`` counts
+    code points from 0; ``source`` is the fixture whose vocabulary lacks it).
+    """
     if not prime:
         raise InputError("--prime must not be empty")
     index = {character: k for k, character in enumerate(vocabulary)}
@@ -87,7 +95,7 @@ def encode_prime(prime: str, vocabulary: tuple[str, ...]) -> list[int]:
     for position, character in enumerate(prime):
         if character not in index:
             raise InputError(
-                f"--prime: character {position}, {character!r} (U+{ord(character):04X}), is not in the vocabulary"
+                f"{source}: --prime: character {position} (U+{ord(character):04X}) is not in the vocabulary"
             )
         tokens.append(index[character])
     return tokens
@@ -133,7 +141,7 @@ def generate_text(
     for a bad argument.
     """
     chain, vocabulary = check_can_generate(fixture)
-    prime_tokens = encode_prime(prime, vocabulary)
+    prime_tokens = encode_prime(prime, vocabulary, fixture.source)
     check_length(length)
     check_temperature(temperature)
     if type(seed) is not int or not 0 <= seed <= MAX_SEED:

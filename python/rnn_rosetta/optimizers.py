@@ -117,7 +117,7 @@ class Adam:
             m = self.m.get(name, np.zeros_like(p))
             v = self.v.get(name, np.zeros_like(p))
             m = _lerp(m, g, 1.0 - self.beta1)  # m = beta1 m + (1 - beta1) g
-            v = v * self.beta2 + (1.0 - self.beta2) * (g * g)  # v = beta2 v + (1 - beta2) g^2
+            v = v * self.beta2 + (1.0 - self.beta2) * g * g  # v = beta2 v + ((1 - beta2) g) g, the spec's order
             self.m[name], self.v[name] = m, v
             bias_correction1 = 1.0 - self.beta1**t
             bias_correction2 = 1.0 - self.beta2**t
@@ -140,13 +140,16 @@ def clip_grad_norm(grads: Arrays, max_norm: float) -> tuple[Arrays, float]:
     - ``total = || (||g_1||_2, ||g_2||_2, ...) ||_2`` (the 2-norm of every entry of every gradient)
     - ``coef = min(max_norm / (total + 1e-6), 1)``; each ``g = g * coef``
 
+    The norms are summed in float64 whatever the gradients' dtype (docs/training.md); ``coef`` is applied
+    in each gradient's own dtype, so a float32 gradient stays float32.
+
     -> (the scaled gradients (new arrays), ``total`` before scaling)
     """
     if not max_norm > 0.0:
         raise InputError(f"max_norm must be > 0, got {max_norm!r}")
     if not grads:
         return {}, 0.0
-    norms = np.array([np.linalg.norm(g.reshape(-1)) for g in grads.values()])
+    norms = np.array([np.linalg.norm(g.reshape(-1).astype(np.float64)) for g in grads.values()])  # [n] float64
     total = float(np.linalg.norm(norms))
     coef = min(max_norm / (total + 1e-6), 1.0)
-    return {name: g * coef for name, g in grads.items()}, total
+    return {name: g * g.dtype.type(coef) for name, g in grads.items()}, total

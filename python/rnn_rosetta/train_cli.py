@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from rnn_rosetta.backends import BACKENDS
 from rnn_rosetta.backends.base import DTYPES
 from rnn_rosetta.chain import Chain
 from rnn_rosetta.cli_errors import PROG, CliError, OneLineArgumentParser, dispatch
+from rnn_rosetta.cli_numbers import integer_option, real_option
 from rnn_rosetta.errors import FixtureError, RosettaError
 from rnn_rosetta.fixture_files import resolve_fixture
 from rnn_rosetta.fixture_reader import load_fixture
@@ -36,33 +36,8 @@ EXIT_CANNOT_TRAIN = 1
 EXIT_BAD_ARGUMENT = 2
 MAX_STEPS = 10**7
 
-_DIGITS = re.compile(r"[0-9]+")
-_DECIMAL = re.compile(r"\+?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
-
-
-def _integer(name: str, smallest: int, largest: int | None = None) -> Any:
-    """An argparse type: decimal digits only, ``smallest .. largest``."""
-    bounds = f"{smallest} .. {largest}" if largest is not None else f">= {smallest}"
-
-    def parse(text: str) -> int:
-        if not _DIGITS.fullmatch(text) or int(text) < smallest or (largest is not None and int(text) > largest):
-            raise argparse.ArgumentTypeError(f"{name} must be an integer {bounds}, got {text!r}")
-        return int(text)
-
-    return parse
-
-
-def _number(name: str, positive: bool) -> Any:
-    """An argparse type: a plain finite decimal number, ``> 0`` or ``>= 0`` (no sign but ``+``, no nan/inf)."""
-    bound = "> 0" if positive else ">= 0"
-
-    def parse(text: str) -> float:
-        value = float(text) if _DECIMAL.fullmatch(text) else float("nan")
-        if not (value > 0.0 if positive else value >= 0.0) or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"{name} must be a finite number {bound}, got {text!r}")
-        return value
-
-    return parse
+#: ``--bptt`` and ``--batch`` run from 1 to this many (docs/training.md).
+MAX_WINDOW = 10**6
 
 
 def make_trainer(backend: str, logits: Chain, settings: TrainSettings) -> Trainer:
@@ -124,13 +99,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
         fixture = load_fixture(resolve_fixture(args.fixture))
     except (FixtureError, CliError) as exc:
         return _fail(EXIT_CANNOT_TRAIN, str(exc))
-    problem = generation_problem(fixture)
+    problem = generation_problem(fixture, "training")
     if problem is not None:
         return _fail(EXIT_CANNOT_TRAIN, f"{fixture.source}: {problem}")
     assert isinstance(fixture.model, Chain) and fixture.vocabulary is not None
-    data = Path(args.data)
+    data = str(args.data)  # the path as given: every message about the text names it so
     try:
-        raw = data.read_bytes()
+        raw = Path(data).read_bytes()
         text = raw.decode("utf-8")
     except OSError as exc:
         return _fail(EXIT_CANNOT_TRAIN, f"{data}: cannot read: {exc.strerror or exc}")
@@ -152,7 +127,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                 if printed:
                     print(step_line(step, loss), flush=True)
         if args.out is not None:
-            document = trained_document(fixture, trainer.trained_chain(), settings, data, raw, args.backend)
+            document = trained_document(fixture, trainer.trained_chain(), settings, Path(data), raw, args.backend)
             write_trained_fixture(args.out, document)
             print(f"wrote {args.out}", flush=True)
     except OSError as exc:
@@ -176,20 +151,32 @@ def add_parser(commands: Any) -> None:
     )
     train.add_argument("fixture", help="a version-2 character model (fixture with a vocabulary), or a committed name")
     train.add_argument("--data", required=True, metavar="TEXT", help="the UTF-8 text to train on")
-    steps = _integer("steps", 1, MAX_STEPS)
+    steps = integer_option("steps", 1, MAX_STEPS)
     train.add_argument("--steps", type=steps, default=100, metavar="N", help="optimizer steps, 1 .. 10^7 (100)")
     train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
-    train.add_argument("--lr", type=_number("lr", positive=True), default=2e-3, help="learning rate > 0 (2e-3)")
-    train.add_argument("--momentum", type=_number("momentum", positive=False), default=0.9, help="sgd only (0.9)")
+    train.add_argument("--lr", type=real_option("lr", positive=True), default=2e-3, help="learning rate > 0 (2e-3)")
+    train.add_argument("--momentum", type=real_option("momentum", positive=False), default=0.9, help="sgd only (0.9)")
     train.add_argument(
-        "--clip-norm", type=_number("clip-norm", positive=False), default=5.0, help="gradient norm cap; 0: off (5)"
+        "--clip-norm", type=real_option("clip-norm", positive=False), default=5.0, help="gradient norm cap; 0: off (5)"
     )
-    train.add_argument("--bptt", type=_integer("bptt", 1), default=50, metavar="K", help="window length >= 1 (50)")
-    train.add_argument("--batch", type=_integer("batch", 1), default=16, metavar="B", help="streams >= 1 (16)")
+    train.add_argument(
+        "--bptt",
+        type=integer_option("bptt", 1, MAX_WINDOW),
+        default=50,
+        metavar="K",
+        help="window length, 1 .. 10^6 (50)",
+    )
+    train.add_argument(
+        "--batch", type=integer_option("batch", 1, MAX_WINDOW), default=16, metavar="B", help="streams, 1 .. 10^6 (16)"
+    )
     train.add_argument("--out", type=Path, default=None, metavar="FILE", help="write the trained model as a fixture")
     train.add_argument("--dtype", choices=DTYPES, default="float64")
     train.add_argument(
-        "--log-every", type=_integer("log-every", 1), default=1, metavar="N", help="print every N-th step (1)"
+        "--log-every",
+        type=integer_option("log-every", 1, MAX_STEPS),
+        default=1,
+        metavar="N",
+        help="print every N-th step, 1 .. 10^7 (1)",
     )
     train.add_argument("--backend", choices=BACKENDS, default="numpy")
     train.set_defaults(handler=_cmd_train)

@@ -167,14 +167,18 @@ def backward_table(document: Document, dtype: str, threads: int) -> Table | None
         f"fwd+bwd, {dtype}, {threads} thread{plural}: median time per forward + backward "
         "(L = sum(output * d_output); ±IQR/median)"
     )
-    table = Table(title=title, box=box.SIMPLE_HEAD)
-    table.add_column("shape")
+    caption = (
+        "x torch = time over PyTorch autograd's (torch, oneDNN on); c ÷ fwd = C's fwd+bwd over its forward alone;"
+        " java 1st call = its first fwd+bwd (JIT cold)"
+    )
+    table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD)
+    table.add_column("shape", no_wrap=True)
     for name in names:
         table.add_column(name, justify="right")
     for name in ours:
         table.add_column(f"{name} x torch", justify="right")
     if "c" in names:
-        table.add_column("c (fwd+bwd)/fwd", justify="right")
+        table.add_column("c ÷ fwd", justify="right")
     if "java" in names:
         table.add_column("java 1st call", justify="right")
     for shape in dict.fromkeys(c["shape"] for c in rows):

@@ -36,8 +36,7 @@ def encode_text(text: str, vocabulary: tuple[str, ...], source: str | Path = "<t
         if token is None:
             line = text.count("\n", 0, position) + 1
             raise TextOutsideVocabulary(
-                f"{source}: character {position} (line {line}), {character!r} (U+{ord(character):04X}),"
-                " is not in the vocabulary"
+                f"{source}: character {position} (line {line}, U+{ord(character):04X}) is not in the vocabulary"
             )
         tokens[position] = token
     return tokens

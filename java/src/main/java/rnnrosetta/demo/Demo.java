@@ -113,6 +113,11 @@ public final class Demo {
         } catch (OutOfMemoryError e) {
             out.flush();
             die("rr_demo: " + options.file() + ": out of memory", GenerateCommand.CANNOT_GENERATE);
+        } catch (RuntimeException e) {                 // never a stack trace: one line, exit 1
+            out.flush();
+            String message = e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getSimpleName()
+                    : e.getMessage().strip().replaceAll("\\s*\\R\\s*", " ");
+            die("rr_demo: " + options.file() + ": " + message, GenerateCommand.CANNOT_GENERATE);
         }
         if (out.checkError()) {
             die("rr_demo: " + options.file() + ": cannot write to standard output", GenerateCommand.CANNOT_GENERATE);

@@ -1,12 +1,12 @@
 package rnnrosetta.demo;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import rnnrosetta.generation.SplitMix64;
 
 /**
  * The demo's command line, parsed and checked before any file is read:
@@ -20,10 +20,11 @@ import rnnrosetta.generation.SplitMix64;
  * </pre>
  *
  * As the C demo reads them (getopt_long): options and the one FIXTURE in any order, a value as
- * the next argument or after '=', "--" ending the options; an option given twice is refused. Numbers are read strictly (docs/generation.md): length an integer 0..1000000,
- * temperature a finite decimal &gt;= 0, seed an integer 0..2^64-1; --train's as the C demo reads them
- * (docs/training.md): steps and log-every integers 1..10^7, bptt and batch 1..10^6, lr a finite
- * decimal &gt; 0, momentum and clip-norm &gt;= 0.
+ * the next argument or after '=', "--" ending the options; an option given twice is refused.
+ * Numbers are read as all three programs read them (docs/generation.md, docs/training.md): integers ASCII digits only ({@code [0-9]+}, leading zeros allowed, no sign),
+ * range-checked without overflow: length 0..10^6, seed 0..2^64-1, steps and log-every 1..10^7,
+ * bptt and batch 1..10^6; reals without a sign, {@code ([0-9]+.?[0-9]*|.[0-9]+)(e[+-]?[0-9]+)?}, finite:
+ * temperature, momentum and clip-norm &gt;= 0, lr &gt; 0.
  *
  * @param mode        what to print
  * @param float32     whether --dtype float32 was given
@@ -79,7 +80,8 @@ record DemoOptions(Mode mode, boolean float32, String file, String prime, int le
     private static final int MAX_LENGTH = 1_000_000;
     private static final int MAX_STEPS = 10_000_000;
     private static final int MAX_WINDOW = 1_000_000;
-    private static final String DECIMAL = "[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?";
+    private static final BigInteger MAX_SEED = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+    private static final String REAL = "([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?";
     private static final List<String> VALUED = List.of("--dtype", "--prime", "--length", "--temperature", "--seed",
             "--data", "--steps", "--optimizer", "--lr", "--momentum", "--clip-norm", "--bptt", "--batch", "--out",
             "--log-every");
@@ -236,24 +238,44 @@ record DemoOptions(Mode mode, boolean float32, String file, String prime, int le
     /** An integer option in 1 .. max, or its default. */
     private static int count(Map<String, String> v, String name, int fallback, int max) {
         String text = v.get(name);
-        if (text == null) {
-            return fallback;
+        return text == null ? fallback : (int) integer(name, text, 1, BigInteger.valueOf(max));
+    }
+
+    /**
+     * {@code text} as an integer in {@code min .. max}, as the bits of a long: ASCII digits only
+     * ({@code [0-9]+}, any count of leading zeros, no sign, no spaces), compared without overflow.
+     *
+     * @throws UsageError naming the option, its range and the text given
+     */
+    static long integer(String name, String text, long min, BigInteger max) {
+        if (text.matches("[0-9]+")) {
+            String digits = text.replaceFirst("^0+(?=.)", "");                   // "000" -> "0"
+            if (digits.length() <= 20) {                                          // 2^64 - 1 has 20 digits
+                BigInteger value = new BigInteger(digits);
+                if (value.compareTo(BigInteger.valueOf(min)) >= 0 && value.compareTo(max) <= 0) {
+                    return value.longValue();                                     // the low 64 bits
+                }
+            }
         }
-        if (text.matches("[0-9]{1,18}") && Long.parseLong(text) >= 1 && Long.parseLong(text) <= max) {
-            return (int) Long.parseLong(text);
-        }
-        throw new UsageError(name + " must be an integer in 1 .. " + max + ", got '" + text + "'");
+        throw new UsageError(name + " must be an integer in " + min + " .. " + max + ", got '" + text + "'");
     }
 
     /** A finite decimal option, &gt; 0 when {@code positive} else &gt;= 0, or its default. */
     private static double real(Map<String, String> v, String name, double fallback, boolean positive) {
         String text = v.get(name);
-        if (text == null) {
-            return fallback;
-        }
-        if (text.matches(DECIMAL)) {
+        return text == null ? fallback : real(name, text, positive);
+    }
+
+    /**
+     * {@code text} as a finite real, &gt; 0 when {@code positive} else &gt;= 0: no sign, digits with an
+     * optional '.' fraction and an optional exponent {@code e[+-]?[0-9]+}; no nan, inf or hex.
+     *
+     * @throws UsageError naming the option and the text given
+     */
+    static double real(String name, String text, boolean positive) {
+        if (text.matches(REAL)) {
             double x = Double.parseDouble(text);
-            if ((positive ? x > 0 : x >= 0) && !Double.isInfinite(x)) {
+            if ((positive ? x > 0 : x >= 0) && Double.isFinite(x)) {
                 return x;
             }
         }
@@ -262,36 +284,14 @@ record DemoOptions(Mode mode, boolean float32, String file, String prime, int le
     }
 
     private static int length(String text) {
-        if (text == null) {
-            return 200;
-        }
-        if (text.matches("[0-9]{1,18}") && Long.parseLong(text) <= MAX_LENGTH) {
-            return (int) Long.parseLong(text);
-        }
-        throw new UsageError("--length must be an integer in 0 .. " + MAX_LENGTH + ", got '" + text + "'");
+        return text == null ? 200 : (int) integer("--length", text, 0, BigInteger.valueOf(MAX_LENGTH));
     }
 
     private static double temperature(String text) {
-        if (text == null) {
-            return 1.0;
-        }
-        if (text.matches(DECIMAL)) {
-            double t = Double.parseDouble(text);
-            if (t >= 0 && !Double.isInfinite(t)) {
-                return t;
-            }
-        }
-        throw new UsageError("--temperature must be a finite number >= 0, got '" + text + "'");
+        return text == null ? 1.0 : real("--temperature", text, false);
     }
 
     private static long seed(String text) {
-        if (text == null) {
-            return 0;
-        }
-        try {
-            return SplitMix64.parseSeed(text);
-        } catch (IllegalArgumentException e) {
-            throw new UsageError("--seed must be an integer in 0 .. 18446744073709551615, got '" + text + "'");
-        }
+        return text == null ? 0 : integer("--seed", text, 0, MAX_SEED);
     }
 }

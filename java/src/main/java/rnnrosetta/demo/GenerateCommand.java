@@ -51,7 +51,7 @@ final class GenerateCommand {
             generator = TextGenerator.of(chain, options.float32());
         } catch (FixtureError e) {
             throw new Refusal(e.getMessage(), CANNOT_GENERATE);          // FILE: JSON.PATH: problem
-        } catch (GenerationError e) {
+        } catch (IllegalArgumentException e) {                         // GenerationError: what the model lacks
             throw new Refusal(where + e.getMessage(), CANNOT_GENERATE);
         } catch (OutOfMemoryError e) {
             throw new Refusal(where + "out of memory", CANNOT_GENERATE);

@@ -3,9 +3,12 @@ package rnnrosetta.demo;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -44,9 +47,11 @@ import rnnrosetta.train.Trainer;
  *       loss = {@link Trainer#step} on window w from state;  state = its h_n, c_n
  * </pre>
  *
- * Refusals, one line: exit 2 for a text character outside the vocabulary (bad arguments are refused
- * by {@link DemoOptions}, also 2); exit 1 for a file that cannot be read, a model that cannot train,
- * a text too short for B streams, a loss that is not finite ({@code step S: the loss is nan}).
+ * Refusals, one line worded as the C demo and {@code rnn-rosetta train} word them: exit 2 for a text
+ * character outside the vocabulary (bad arguments are refused by {@link DemoOptions}, also 2); exit 1
+ * for a file that cannot be read, a text that is not UTF-8, a model that cannot train, a text too short
+ * for B streams, a loss that is not finite ({@code step S: the loss is nan}), or anything else the
+ * trainer refuses ({@code FIXTURE: message}: never a stack trace).
  */
 final class TrainCommand {
     private TrainCommand() {
@@ -77,10 +82,17 @@ final class TrainCommand {
             throw new GenerateCommand.Refusal(t.data() + ": " + e.getMessage(),
                     outside ? GenerateCommand.BAD_ARGUMENT : GenerateCommand.CANNOT_GENERATE);
         }
-        TrainConfig config = new TrainConfig(t.optimizer(), t.lr(), t.momentum(), t.clipNorm());
-        Trainer trainer = options.float32() ? new Trainer(new Chain32(logits, Kernel.AUTO), config)
-                : new Trainer(new Chain(logits, Kernel.AUTO), config);
-        train(trainer, batches, t, out);
+        Trainer trainer;
+        try {
+            TrainConfig config = new TrainConfig(t.optimizer(), t.lr(), t.momentum(), t.clipNorm());
+            trainer = options.float32() ? new Trainer(new Chain32(logits, Kernel.AUTO), config)
+                    : new Trainer(new Chain(logits, Kernel.AUTO), config);
+            train(trainer, batches, t, out);
+        } catch (GenerateCommand.Refusal e) {
+            throw e;
+        } catch (RuntimeException e) {                  // e.g. "T*B*V logits do not fit one Java array"
+            throw new GenerateCommand.Refusal(file + ": " + oneLine(e), GenerateCommand.CANNOT_GENERATE);
+        }
         if (t.out() != null) {
             write(fixture, trainer.spec(), t, bytes, options.float32());
             out.print("wrote " + t.out() + "\n");
@@ -139,25 +151,44 @@ final class TrainCommand {
         return chain;
     }
 
+    /** The text's bytes; refused as {@code DATA: cannot read: REASON}. */
     private static byte[] readData(String data) {
         try {
             return Files.readAllBytes(Path.of(data));
         } catch (NoSuchFileException e) {
-            throw new GenerateCommand.Refusal(data + ": no such file", GenerateCommand.CANNOT_GENERATE);
-        } catch (IOException | RuntimeException e) {
-            throw new GenerateCommand.Refusal(data + ": cannot read: " + e.getMessage(),
+            throw new GenerateCommand.Refusal(data + ": cannot read: no such file", GenerateCommand.CANNOT_GENERATE);
+        } catch (AccessDeniedException e) {
+            throw new GenerateCommand.Refusal(data + ": cannot read: permission denied",
                     GenerateCommand.CANNOT_GENERATE);
+        } catch (IOException | RuntimeException e) {
+            throw new GenerateCommand.Refusal(data + ": cannot read: " + oneLine(e), GenerateCommand.CANNOT_GENERATE);
         }
     }
 
-    /** The bytes as UTF-8, strictly (a malformed sequence is refused). */
+    /** The bytes as UTF-8, strictly; refused as {@code DATA: not UTF-8 (byte B)}, B the first bad byte's offset. */
     private static String decode(String data, byte[] bytes) {
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            throw new GenerateCommand.Refusal(data + ": not valid UTF-8", GenerateCommand.CANNOT_GENERATE);
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer text = CharBuffer.allocate(bytes.length);                      // UTF-16 units <= UTF-8 bytes
+        CoderResult result = decoder.decode(in, text, true);
+        if (!result.isError()) {
+            result = decoder.flush(text);
         }
+        if (result.isError()) {
+            throw new GenerateCommand.Refusal(data + ": not UTF-8 (byte " + in.position() + ")",
+                    GenerateCommand.CANNOT_GENERATE);
+        }
+        return text.flip().toString();
+    }
+
+    /** A throwable's message as one line (its class name when it has none). */
+    private static String oneLine(Throwable e) {
+        String message = e.getMessage();
+        if (message == null || message.isBlank()) {
+            return e.getClass().getSimpleName();
+        }
+        return message.strip().replaceAll("\\s*\\R\\s*", " ");
     }
 
     /** --out: the trained model, last activation restored, no cases, the fixture's vocabulary and tolerance. */

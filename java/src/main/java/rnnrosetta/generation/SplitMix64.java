@@ -39,21 +39,24 @@ public final class SplitMix64 {
     }
 
     /**
-     * The decimal seed {@code 0 .. 2^64-1} (digits only, no sign, no spaces) as the bits of a long.
+     * The decimal seed {@code 0 .. 2^64-1} (ASCII digits only, any count of leading zeros, no sign,
+     * no spaces) as the bits of a long, range-checked without overflow.
      *
      * @throws IllegalArgumentException when {@code text} is not such a number
      */
     public static long parseSeed(String text) {
-        if (text == null || !text.matches("[0-9]{1,20}")) {
-            throw new IllegalArgumentException("the seed must be an integer in 0..18446744073709551615, got "
-                    + (text == null ? "nothing" : "'" + text + "'"));
+        if (text != null && text.matches("[0-9]+")) {
+            String digits = text.replaceFirst("^0+(?=.)", "");                   // "000" -> "0"
+            if (digits.length() <= 20) {                                          // 2^64 - 1 has 20 digits
+                try {
+                    return Long.parseUnsignedLong(digits);
+                } catch (NumberFormatException e) {
+                    // above 2^64 - 1: refused below
+                }
+            }
         }
-        try {
-            return Long.parseUnsignedLong(text);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("the seed must be an integer in 0..18446744073709551615, got '"
-                    + text + "'", e);
-        }
+        throw new IllegalArgumentException("the seed must be an integer in 0..18446744073709551615, got "
+                + (text == null ? "nothing" : "'" + text + "'"));
     }
 
     /** The next 64 bits, as a long (read it with {@link Long#toUnsignedString(long)}). */

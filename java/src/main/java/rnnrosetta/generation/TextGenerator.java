@@ -1,18 +1,13 @@
 package rnnrosetta.generation;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import rnnrosetta.Chain;
 import rnnrosetta.Chain32;
 import rnnrosetta.ChainSpec;
 import rnnrosetta.DenseActivation;
-import rnnrosetta.DenseLayer;
-import rnnrosetta.Direction;
 import rnnrosetta.Kernel;
-import rnnrosetta.Readout;
 import rnnrosetta.Result;
 import rnnrosetta.fixture.ChainFixture;
 
@@ -34,11 +29,7 @@ import rnnrosetta.fixture.ChainFixture;
  */
 public final class TextGenerator {
     /** The refusal of a model without a vocabulary, worded as the C demo and the Python command word it. */
-    public static final String NO_VOCABULARY = "the model has no vocabulary (a version-2 character model needs one: "
-            + "docs/fixture-format.md#vocabulary)";
-    private static final int REPLACEMENT = 0xFFFD;
-    private static final String UNDECODED = " (a JVM under a non-UTF-8 locale decodes its command line so; "
-            + "run it with LC_ALL=C.UTF-8)";
+    public static final String NO_VOCABULARY = CharacterModel.NO_VOCABULARY;
     private final List<String> vocabulary;
     private final Map<Integer, Integer> tokenOf;      // code point -> token index
     private final Stepper stepper;
@@ -133,20 +124,12 @@ public final class TextGenerator {
         for (int position = 0; position < codePoints.length; position++) {
             Integer k = tokenOf.get(codePoints[position]);
             if (k == null) {
-                int cp = codePoints[position];
-                throw new IllegalArgumentException("--prime: character " + position + ", " + describe(cp)
-                        + ", is not in the vocabulary" + (cp == REPLACEMENT ? UNDECODED : ""));
+                throw new IllegalArgumentException("--prime: character " + position + " ("
+                        + CharacterModel.codePoint(codePoints[position]) + ") is not in the vocabulary");
             }
             tokens[position] = k;
         }
         return tokens;
-    }
-
-    /** 'a' (U+0061), as the C demo and the Python command name it; a control character by its code only. */
-    private static String describe(int cp) {
-        String code = String.format(Locale.ROOT, "(U+%04X)", cp);
-        boolean printable = !Character.isISOControl(cp) && Character.getType(cp) != Character.SURROGATE;
-        return printable ? "'" + new String(Character.toChars(cp)) + "' " + code : code;
     }
 
     private static Map<Integer, Integer> lookup(List<String> vocabulary) {
@@ -165,42 +148,14 @@ public final class TextGenerator {
 
     /**
      * The chain that gives logits: {@code spec} with the last dense layer's activation set to
-     * identity, after checking that the model can generate.
+     * identity, after checking that the model can generate ({@link CharacterModel#problem}).
      */
     static ChainSpec logitsSpec(ChainSpec spec, int vocabSize) {
-        if (spec.embedding() == null) {
-            throw new GenerationError("the model has no embedding (generation feeds tokens)");
+        String problem = CharacterModel.problem(spec, vocabSize, CharacterModel.GENERATION);
+        if (problem != null) {
+            throw new GenerationError(problem);
         }
-        if (spec.embedding().vocabSize() != vocabSize) {
-            throw new GenerationError("the vocabulary has " + vocabSize + " entries, the embedding "
-                    + spec.embedding().vocabSize() + " rows");
-        }
-        for (int l = 0; l < spec.layers().size(); l++) {
-            Direction d = spec.layers().get(l).config().direction();
-            if (d != Direction.FORWARD) {
-                throw new GenerationError("layers[" + l + "] runs " + d.name().toLowerCase(Locale.ROOT)
-                        + "; generation streams one token at a time, so every layer must run forward");
-            }
-        }
-        if (spec.readout() != Readout.SEQUENCE) {
-            throw new GenerationError("the readout is last; generation needs readout sequence");
-        }
-        List<DenseLayer> dense = new ArrayList<>(spec.dense());
-        if (dense.isEmpty()) {
-            throw new GenerationError("the model has no dense layer to give the logits");
-        }
-        DenseLayer last = dense.get(dense.size() - 1);
-        if (last.outputs() != vocabSize) {
-            throw new GenerationError("the last dense layer has " + last.outputs() + " outputs, the vocabulary "
-                    + vocabSize + " entries");
-        }
-        if (last.activation() != DenseActivation.SOFTMAX && last.activation() != DenseActivation.IDENTITY) {
-            throw new GenerationError("the last dense layer's activation is "
-                    + last.activation().name().toLowerCase(Locale.ROOT) + "; generation needs softmax or identity");
-        }
-        dense.set(dense.size() - 1, new DenseLayer(last.outputs(), last.inputs(), last.weight(), last.bias(),
-                DenseActivation.IDENTITY));
-        return new ChainSpec(spec.embedding(), spec.layers(), dense, Readout.SEQUENCE);
+        return CharacterModel.withLastActivation(spec, DenseActivation.IDENTITY);
     }
 
     /** One streaming step in either precision: the state updated in place, the logits returned. */

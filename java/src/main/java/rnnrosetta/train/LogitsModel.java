@@ -1,18 +1,14 @@
 package rnnrosetta.train;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
 import rnnrosetta.ChainSpec;
 import rnnrosetta.DenseActivation;
-import rnnrosetta.DenseLayer;
-import rnnrosetta.Direction;
-import rnnrosetta.Readout;
+import rnnrosetta.generation.CharacterModel;
 
 /**
- * What a model needs to train (docs/training.md, "What a model needs": what generation needs) and
- * the chain training works on: the model with its last dense layer's activation set to identity, so
- * that its y is the logits {@code z = W_k a + b_k}; the trained model gets the original activation back.
+ * What a model needs to train (docs/training.md, "What a model needs": what generation needs, one
+ * check in {@link CharacterModel#problem} with the word "training") and the chain training works on:
+ * the model with its last dense layer's activation set to identity, so that its y is the logits
+ * {@code z = W_k a + b_k}; the trained model gets the original activation back.
  */
 public final class LogitsModel {
     private LogitsModel() {
@@ -31,14 +27,10 @@ public final class LogitsModel {
 
     /** {@code spec} with its last dense layer's activation set to {@code activation} (the rest shared). */
     public static ChainSpec withLastActivation(ChainSpec spec, DenseActivation activation) {
-        List<DenseLayer> dense = new ArrayList<>(spec.dense());
-        if (dense.isEmpty()) {
+        if (spec.dense().isEmpty()) {
             throw new TrainError("the model has no dense layer to give the logits");
         }
-        DenseLayer last = dense.get(dense.size() - 1);
-        dense.set(dense.size() - 1, new DenseLayer(last.outputs(), last.inputs(), last.weight(), last.bias(),
-                activation));
-        return new ChainSpec(spec.embedding(), spec.layers(), dense, spec.readout());
+        return CharacterModel.withLastActivation(spec, activation);
     }
 
     /**
@@ -46,10 +38,10 @@ public final class LogitsModel {
      * and the last dense layer's activation identity.
      */
     static void checkLogits(ChainSpec spec) {
-        if (spec.embedding() == null) {
-            throw new TrainError("the model has no embedding (training feeds tokens)");
+        if (spec == null) {
+            throw new IllegalArgumentException("spec must not be null");
         }
-        check(spec, spec.embedding().vocabSize());
+        check(spec, spec.embedding() == null ? 0 : spec.embedding().vocabSize());
         if (spec.dense().get(spec.dense().size() - 1).activation() != DenseActivation.IDENTITY) {
             throw new TrainError("the trainer takes the logits chain: its last dense layer's activation must be"
                     + " identity (LogitsModel.logitsSpec makes it)");
@@ -64,34 +56,9 @@ public final class LogitsModel {
         if (spec == null) {
             throw new IllegalArgumentException("spec must not be null");
         }
-        if (spec.embedding() == null) {
-            throw new TrainError("the model has no embedding (training feeds tokens)");
-        }
-        if (spec.embedding().vocabSize() != vocabSize) {
-            throw new TrainError("the vocabulary has " + vocabSize + " entries, the embedding "
-                    + spec.embedding().vocabSize() + " rows");
-        }
-        for (int l = 0; l < spec.layers().size(); l++) {
-            Direction d = spec.layers().get(l).config().direction();
-            if (d != Direction.FORWARD) {
-                throw new TrainError("layers[" + l + "] runs " + d.name().toLowerCase(Locale.ROOT)
-                        + "; a character model's layers must all run forward");
-            }
-        }
-        if (spec.readout() != Readout.SEQUENCE) {
-            throw new TrainError("the readout is last; training needs readout sequence");
-        }
-        if (spec.dense().isEmpty()) {
-            throw new TrainError("the model has no dense layer to give the logits");
-        }
-        DenseLayer last = spec.dense().get(spec.dense().size() - 1);
-        if (last.outputs() != vocabSize) {
-            throw new TrainError("the last dense layer has " + last.outputs() + " outputs, the vocabulary "
-                    + vocabSize + " entries");
-        }
-        if (last.activation() != DenseActivation.SOFTMAX && last.activation() != DenseActivation.IDENTITY) {
-            throw new TrainError("the last dense layer's activation is "
-                    + last.activation().name().toLowerCase(Locale.ROOT) + "; training needs softmax or identity");
+        String problem = CharacterModel.problem(spec, vocabSize, CharacterModel.TRAINING);
+        if (problem != null) {
+            throw new TrainError(problem);
         }
     }
 }

@@ -2,8 +2,8 @@ package rnnrosetta.train;
 
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
+import rnnrosetta.generation.CharacterModel;
 
 /**
  * A text as B parallel streams cut into windows of k steps (docs/training.md, "Data: streams and
@@ -50,7 +50,7 @@ public final class TextBatches {
         this.streamLength = Math.floorDiv(tokens.length - 1, batch);             // L = (N - 1) // B
         if (streamLength < 1) {
             throw new IllegalArgumentException("the text is too short for " + batch + " streams (" + tokens.length
-                    + " characters; B streams need at least B + 1)");
+                    + " characters; at least " + (batch + 1L) + " needed)");
         }
         this.windows = (int) ((streamLength + (long) bptt - 1) / bptt);          // W = ceil(L / k)
     }
@@ -105,8 +105,9 @@ public final class TextBatches {
     /**
      * The text's characters (code points) looked up in the vocabulary.
      *
-     * @throws IllegalArgumentException naming the first character outside the vocabulary: its
-     *                                  position, the character and U+XXXX
+     * @throws IllegalArgumentException naming the first character outside the vocabulary:
+     *                                  "character k (line n, U+XXXX) is not in the vocabulary", k counted
+     *                                  from 0 in code points, n from 1 (the newlines before it + 1)
      */
     public static int[] encode(String text, List<String> vocabulary) {
         if (text == null || vocabulary == null) {
@@ -118,21 +119,18 @@ public final class TextBatches {
         }
         int[] codePoints = text.codePoints().toArray();
         int[] out = new int[codePoints.length];
+        int line = 1;                                                             // newlines before i, + 1
         for (int i = 0; i < codePoints.length; i++) {
             Integer k = tokenOf.get(codePoints[i]);
             if (k == null) {
-                throw new IllegalArgumentException("character " + i + ", " + describe(codePoints[i])
-                        + ", is not in the vocabulary");
+                throw new IllegalArgumentException("character " + i + " (line " + line + ", "
+                        + CharacterModel.codePoint(codePoints[i]) + ") is not in the vocabulary");
+            }
+            if (codePoints[i] == '\n') {
+                line++;
             }
             out[i] = k;
         }
         return out;
-    }
-
-    /** 'a' (U+0061); a control character by its code only. */
-    private static String describe(int cp) {
-        String code = String.format(Locale.ROOT, "(U+%04X)", cp);
-        boolean printable = !Character.isISOControl(cp) && Character.getType(cp) != Character.SURROGATE;
-        return printable ? "'" + new String(Character.toChars(cp)) + "' " + code : code;
     }
 }
