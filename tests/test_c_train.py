@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import subprocess
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -164,6 +166,33 @@ def test_50_sgd_updates_are_torchs(momentum: float) -> None:
         check(ffi, lib, status, err)
     want = run_torch_optimizer(lambda p: torch.optim.SGD(p, lr=0.05, momentum=momentum), start, grads)
     np.testing.assert_allclose(params, want, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"beta1": 1.0}, {"beta2": 1.0}, {"beta1": -0.1}, {"beta1": math.nan}, {"lr": 0.0}, {"lr": -1e-3},
+     {"lr": math.inf}, {"lr": math.nan}, {"eps": -1e-8}, {"eps": math.inf}],
+)  # fmt: skip
+def test_an_adam_update_refuses_the_settings_the_trainer_refuses(settings: dict[str, float]) -> None:
+    ffi, lib, _ = train_lib()
+    given = {"lr": 2e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, **settings}
+    params, g, m, v, err = np.ones(4), np.ones(4), np.zeros(4), np.zeros(4), ffi.new("rr_error *")
+    status = lib.rr_adam_update(doubles(ffi, params), doubles(ffi, g), doubles(ffi, m), doubles(ffi, v), 4, 1,
+                                given["lr"], given["beta1"], given["beta2"], given["eps"], err)  # fmt: skip
+    name = next(iter(settings))
+    assert status == lib.RR_E_CONFIG and name in ffi.string(err.message).decode()
+    assert (params.tolist(), m.tolist(), v.tolist()) == ([1.0] * 4, [0.0] * 4, [0.0] * 4)
+
+
+@pytest.mark.parametrize("settings", [{"lr": 0.0}, {"lr": math.inf}, {"momentum": -0.5}, {"momentum": math.nan}])
+def test_an_sgd_update_refuses_the_settings_the_trainer_refuses(settings: dict[str, float]) -> None:
+    ffi, lib, _ = train_lib()
+    given = {"lr": 0.05, "momentum": 0.9, **settings}
+    params, g, b, err = np.ones(4), np.ones(4), np.zeros(4), ffi.new("rr_error *")
+    status = lib.rr_sgd_update(doubles(ffi, params), doubles(ffi, g), doubles(ffi, b), 4, 1, given["lr"],
+                               given["momentum"], err)  # fmt: skip
+    assert status == lib.RR_E_CONFIG and next(iter(settings)) in ffi.string(err.message).decode()
+    assert (params.tolist(), b.tolist()) == ([1.0] * 4, [0.0] * 4)
 
 
 # -- 2. the chain's weights, flat --------------------------------------------------------------------
@@ -340,6 +369,161 @@ def test_the_trainer_refuses_a_chain_it_cannot_train() -> None:
     assert status == lib.RR_E_CONFIG and "lr" in ffi.string(err.message).decode()
 
 
+def test_a_non_finite_loss_leaves_the_states_and_the_weights_as_they_were() -> None:
+    """SGD with lr 1.7e308 blows the weights up at step 1; step 2's loss is not finite: h, c untouched."""
+    ffi, lib, base = train_lib()
+    net = CChainNet(char_chain(16))
+    out, err = ffi.new("rr_trainer **"), ffi.new("rr_error *")
+    cfg = {**SGD_CFG, "lr": 1.7e308}
+    check(ffi, lib, lib.rr_trainer_create(net._chain_c, ffi.new("rr_train_config *", cfg), out, err), err)
+    trainer = ffi.gc(out[0], lib.rr_trainer_free)
+    tokens = np.random.default_rng(16).integers(0, len(VOCABULARY), 41)
+    (_, x, y), (_, x2, y2) = windows(tokens, 2, 5, 2)
+    chain = char_chain(16)
+    hs, cs = 2 * sum(chain.state_sizes), 2 * sum(chain.cell_state_sizes)
+    h, c, loss = np.zeros(hs), np.zeros(cs), ffi.new("double *")
+
+    def step(xs: np.ndarray, ys: np.ndarray) -> int:
+        return int(lib.rr_trainer_step(
+            trainer, xs.shape[0], 2, ffi.from_buffer("int64_t[]", xs), xs.size, ffi.from_buffer("int64_t[]", ys),
+            ys.size, doubles(ffi, h), hs, doubles(ffi, c), cs, doubles(ffi, h), hs, doubles(ffi, c), cs, loss, err,
+        ))  # fmt: skip
+
+    check(ffi, lib, step(x, y), err)
+    assert np.isfinite(loss[0]) and np.any(h != 0.0)
+    before_h, before_c = h.copy(), c.copy()
+    params = np.empty(int(base.rr_chain_param_count(net._chain_c)))
+    check(ffi, lib, lib.rr_trainer_params(trainer, doubles(ffi, params), params.size, err), err)
+    assert step(x2, y2) == lib.RR_E_STATE
+    assert re.fullmatch(r"the loss is (nan|inf|-inf)", ffi.string(err.message).decode())
+    np.testing.assert_array_equal(h, before_h)
+    np.testing.assert_array_equal(c, before_c)
+    after = np.empty_like(params)
+    check(ffi, lib, lib.rr_trainer_params(trainer, doubles(ffi, after), after.size, err), err)
+    np.testing.assert_array_equal(after, params)
+
+
+#: Run in a child with glibc's tcache off, where the next chain is made at the address of the one just freed.
+_REUSED_ADDRESS_CHILD = """
+import numpy as np
+from rnn_rosetta.backends.c_backend import CCall, CChainNet, _chain_config, load_library
+from tests.test_c_train import char_chain, doubles
+ffi, lib = load_library()
+chain = char_chain(18)
+first, call = CChainNet(chain), CCall()
+cfg, keep = _chain_config(call, chain, np.dtype("float64"), "auto", 1)  # made before the free
+sizes, err, tape = ffi.new("rr_chain_sizes *"), ffi.new("rr_error *"), ffi.new("rr_chain_tape **")
+assert lib.rr_chain_get_sizes(first._chain_c, sizes, err) == 0
+tokens, y = np.zeros(3, np.int64), np.zeros(3 * chain.dense[-1].weight.shape[0])
+output, h_n, c_n = (np.zeros(n) for n in (3 * sizes.output_width, sizes.state_size, sizes.cell_state_size))
+status = lib.rr_chain_forward_keep(
+    first._chain_c, 3, 1, ffi.NULL, 0, ffi.from_buffer("int64_t[]", tokens), 3, ffi.NULL, 0, ffi.NULL, 0,
+    ffi.NULL, 0, doubles(ffi, output), output.size, doubles(ffi, h_n), h_n.size, doubles(ffi, c_n), c_n.size,
+    doubles(ffi, y), y.size, tape, err,
+)
+assert status == 0, ffi.string(err.message)
+address = int(ffi.cast("uintptr_t", first._chain_c))
+ffi.release(first._chain_c)  # rr_chain_free
+out = ffi.new("rr_chain **")
+assert lib.rr_chain_create(cfg, out, err) == 0
+d_weights = np.zeros(int(lib.rr_chain_param_count(out[0])))
+status = lib.rr_chain_backward(
+    out[0], tape[0], ffi.NULL, 0, ffi.NULL, 0, ffi.NULL, 0, doubles(ffi, y), y.size,
+    doubles(ffi, d_weights), d_weights.size, ffi.NULL, 0, ffi.NULL, 0, ffi.NULL, 0, err,
+)
+print(int(ffi.cast("uintptr_t", out[0])) == address, status == lib.RR_E_CONFIG, ffi.string(err.message).decode())
+"""
+
+
+def test_a_tape_is_refused_by_a_chain_made_where_its_freed_chain_was() -> None:
+    """rr_chain_backward matches a tape to its chain by the chain's serial, not by its address alone."""
+    require_backend("c")
+    env = {
+        **os.environ,
+        "GLIBC_TUNABLES": "glibc.malloc.tcache_count=0",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+    done = subprocess.run([sys.executable, "-c", _REUSED_ADDRESS_CHILD], capture_output=True, text=True, env=env,
+                          timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    same_address, refused, message = done.stdout.strip().split(" ", 2)
+    assert same_address == "True", "the new chain is not at the freed one's address: the case was not met"
+    assert (refused, message) == (
+        "True",
+        "tape was made by another chain (rr_chain_forward_keep of this chain makes one)",
+    )
+
+
+def _writer_doc(tmp_path: Path, vocabulary: tuple[str, ...] | None = VOCABULARY) -> tuple[Any, Any, Any, list[Any]]:
+    """(ffi, lib, doc, keep-alive): a doc of char_chain(19) read by the C reader, ready to write."""
+    wffi, wlib = writer_lib()
+    chain = char_chain(19, "softmax")
+    source = tmp_path / "src.json"
+    source.write_text(dump_document(fixture_document("src", "", chain, [], (1e-9, 1e-11), {}, vocabulary)), "utf-8")
+    fx, err = wffi.new("rr_fixture *"), wffi.new("rr_error *")
+    assert wlib.rr_fixture_read(str(source).encode(), fx, err) == wlib.RR_FIXTURE_OK
+    params = flat_weights(chain)
+    name = wffi.new("char[]", b"w")
+    doc = wffi.new(
+        "rr_fixture_chain_doc *",
+        {"name": name, "chain": wffi.addressof(fx.chain), "params": wffi.from_buffer("double[]", params),
+         "params_len": params.size, "vocabulary": fx.vocabulary, "vocabulary_size": fx.vocabulary_size},
+    )  # fmt: skip
+    return wffi, wlib, doc, [fx, name, params]
+
+
+@pytest.mark.parametrize(
+    ("entries", "problem"),
+    [
+        (("\n", " ", "a", "b", "é", "😀", "a"), "duplicate"),
+        (("\n", " ", "ab", "b", "é", "😀", "z"), "exactly one code point"),
+        (("\n", "", "a", "b", "é", "😀", "z"), "exactly one code point"),
+        ((b"\n", b" ", b"a", b"\xc3", b"b", b"z", b"y"), "exactly one code point"),  # not UTF-8
+        ((b"\n", b" ", b"a", b"\xed\xa0\x80", b"b", b"z", b"y"), "exactly one code point"),  # a surrogate
+        ((b"\n", b" ", b"a", b"\xc1\x81", b"b", b"z", b"y"), "exactly one code point"),  # overlong "A"
+    ],
+)
+def test_the_writer_refuses_a_vocabulary_the_reader_refuses(
+    entries: tuple[str | bytes, ...], problem: str, tmp_path: Path
+) -> None:
+    wffi, wlib, doc, keep = _writer_doc(tmp_path)
+    strings = [wffi.new("char[]", e if isinstance(e, bytes) else e.encode()) for e in entries]
+    table = wffi.new("char *[]", strings)
+    doc.vocabulary, doc.vocabulary_size = table, len(strings)
+    err = wffi.new("rr_error *")
+    path = tmp_path / "out.json"
+    assert wlib.rr_fixture_write_chain(str(path).encode(), doc, err) == wlib.RR_FIXTURE_E_PARSE
+    assert problem in wffi.string(err.message).decode() and not path.exists()
+    wlib.rr_fixture_free(keep[0])
+
+
+def test_the_writer_refuses_enums_out_of_range_and_sizes_that_overflow(tmp_path: Path) -> None:
+    wffi, wlib, doc, keep = _writer_doc(tmp_path)
+    fx, err, path = keep[0], wffi.new("rr_error *"), tmp_path / "out.json"
+    assert wlib.rr_fixture_write_chain(str(path).encode(), doc, err) == wlib.RR_FIXTURE_OK  # as it is: fine
+    layer, dense = fx.chain.layers[0], fx.chain.dense[0]
+    for target, field, bad in [(layer, "cell", 3), (layer, "direction", 3), (layer, "nonlinearity", 2),
+                               (dense, "activation", 5), (fx.chain, "readout", 2), (layer, "cell", 1000)]:  # fmt: skip
+        good = getattr(target, field)
+        setattr(target, field, bad)
+        assert wlib.rr_fixture_write_chain(str(path).encode(), doc, err) == wlib.RR_FIXTURE_E_PARSE, field
+        assert "out of range" in wffi.string(err.message).decode()
+        setattr(target, field, good)
+    # P = sum of products: each one past SIZE_MAX / 16 gives 0 ("overflows"), never a wrapped small number
+    huge = 2**62
+    for target, field in [(layer, "hidden_size"), (fx.chain, "input_size"), (dense, "size"), (layer, "proj_size")]:
+        good = getattr(target, field)
+        setattr(target, field, huge)
+        if field == "proj_size":
+            layer.cell = 1  # lstm (W_hr [P, H])
+        assert wlib.rr_fixture_chain_param_count(wffi.addressof(fx.chain)) == 0, field
+        setattr(target, field, good)
+    for size in (2**32, 2**31 + 1):  # G*H*(I + H + 2) wraps 2^64 for these
+        layer.hidden_size = size
+        assert wlib.rr_fixture_chain_param_count(wffi.addressof(fx.chain)) == 0, size
+    wlib.rr_fixture_free(fx)
+
+
 # -- 4. rr_demo --train and the fixture writer ----------------------------------------------------------
 
 
@@ -433,7 +617,11 @@ def test_the_writer_keeps_every_double(which: str, tmp_path: Path) -> None:
         ["--train", "--lr", "nan"], ["--train", "--momentum", "-1"], ["--train", "--clip-norm", "x"],
         ["--train", "--bptt", "0"], ["--train", "--batch", "1.5"], ["--train", "--optimizer", "rmsprop"],
         ["--train", "--log-every", "0"], ["--train", "--steps", "5", "--steps", "6"], ["--steps", "5"],
-        ["--train", "--generate", "--prime", "a"],
+        ["--train", "--generate", "--prime", "a"], ["--train", "--lr", "+1e-3"], ["--train", "--lr", "1e-3 "],
+        ["--train", "--lr", "inf"], ["--train", "--lr", "1e999"], ["--train", "--lr", "0x1p-3"],
+        ["--train", "--momentum", "."], ["--train", "--clip-norm", "1e"], ["--train", "--steps", "+5"],
+        ["--train", "--bptt", "1000001"], ["--train", "--batch", "1000001"], ["--train", "--batch", "2 "],
+        ["--train", "--log-every", "10000001"], ["--train", "--steps", "99999999999999999999999"],
     ],
 )  # fmt: skip
 def test_bad_options_exit_2(option: list[str], tiny: tuple[Path, Path, np.ndarray]) -> None:
@@ -451,33 +639,43 @@ def test_train_needs_data(tiny: tuple[Path, Path, np.ndarray]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "status", "message"),
+    ("data", "status", "message"),
     [
-        ("ab z\u043e", 2, r"character 4 \(U\+043E\) is not in the vocabulary"),
-        ("abzab", 1, r"the text is too short for 16 streams \(5 characters\)"),
-        (None, 1, r"--data .*missing\.txt: cannot read"),
+        ("ab z\u043e".encode(), 2, "character 4 (line 1, U+043E) is not in the vocabulary"),
+        ("ab\nz\n\nab\U0001f642".encode(), 2, "character 8 (line 4, U+1F642) is not in the vocabulary"),
+        (b"abzab", 1, "the text is too short for 16 streams (5 characters; at least 17 needed)"),
+        (b"", 1, "the text is too short for 16 streams (0 characters; at least 17 needed)"),
+        (b"ab\xc3", 1, "not UTF-8 (byte 2)"),
+        (b"ab\xe2\x82z\xff", 1, "not UTF-8 (byte 2)"),
+        (b"\xed\xa0\x80", 1, "not UTF-8 (byte 0)"),  # a surrogate
+        ("ab\u043e".encode() + b"\xc0\xaf", 1, "not UTF-8 (byte 4)"),  # UTF-8 is checked before the vocabulary
+        (None, 1, "cannot read: "),
     ],
 )
 def test_the_text_is_refused_in_one_line(
-    text: str | None, status: int, message: str, tiny: tuple[Path, Path, np.ndarray], tmp_path: Path
+    data: bytes | None, status: int, message: str, tiny: tuple[Path, Path, np.ndarray], tmp_path: Path
 ) -> None:
-    data = tmp_path / "missing.txt"
-    if text is not None:
-        data = tmp_path / "data.txt"
-        data.write_text(text, "utf-8")
-    done = demo("--train", "--data", str(data), str(tiny[0]))
+    path = tmp_path / "missing.txt"
+    if data is not None:
+        path = tmp_path / "data.txt"
+        path.write_bytes(data)
+    done = demo("--train", "--data", str(path), str(tiny[0]))
     assert (done.returncode, done.stdout) == (status, "")
-    assert done.stderr.count("\n") == 1 and re.search(message, done.stderr), done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"rr_demo: {path}: {message}"), done.stderr
+    if data is not None:
+        assert done.stderr == f"rr_demo: {path}: {message}\n"
 
 
 def test_models_that_cannot_train_and_a_nan_loss_exit_1(tiny: tuple[Path, Path, np.ndarray]) -> None:
     fixture, text, _ = tiny
     done = demo("--train", "--data", str(text), str(paths.fixtures_dir() / "lstm_small.json"))
-    assert done.returncode == 1 and "vocabulary" in done.stderr
+    assert (done.returncode, done.stderr) == (1, f"rr_demo: {paths.fixtures_dir() / 'lstm_small.json'}: the model has "
+                                                 "no vocabulary (a version-2 character model needs one: "
+                                                 "docs/fixture-format.md#vocabulary)\n")  # fmt: skip
     nan = ["--optimizer", "sgd", "--lr", "1.7e308", "--clip-norm", "0", "--batch", "2", "--bptt", "5", "--steps", "5"]
     done = demo("--train", "--data", str(text), *nan, str(fixture))
     assert done.returncode == 1 and done.stdout.startswith("step 1 loss ") and done.stdout.count("\n") == 1
-    assert re.fullmatch(rf"rr_demo: {re.escape(str(fixture))}: step 2: the loss is (nan|inf)\n", done.stderr)
+    assert re.fullmatch(r"rr_demo: step 2: the loss is (nan|inf|-inf)\n", done.stderr), done.stderr
 
 
 def test_a_float32_demo_run_is_near_float64(tiny: tuple[Path, Path, np.ndarray]) -> None:

@@ -31,7 +31,7 @@ from rnn_rosetta.gradient_flow import (
     time_constant,
 )
 from rnn_rosetta.gradient_flow_cli import add_parser
-from tests.conftest import require_torch
+from tests.conftest import require_backend, require_torch
 
 RTOL = 1e-9  # ours vs autograd, per step: ||got_t - want_t|| <= RTOL ||want_t||
 T = 100
@@ -233,3 +233,30 @@ def test_backend_without_backward_fails_in_one_line(monkeypatch: Any, tmp_path: 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no backward pass" in err
     assert not (tmp_path / "gradient_flow.json").exists()
+
+
+@pytest.mark.parametrize("backend", ["c", "java"])
+def test_the_c_and_java_backends_print_and_write_the_numpy_numbers(backend: str, tmp_path: Path, capsys: Any) -> None:
+    """The same command on C's and Java's backward pass: every norm within 1e-9 relative of numpy's."""
+    require_backend(backend)
+    documents, printed = {}, {}
+    for name in ("numpy", backend):
+        out = tmp_path / name
+        assert run_command(["gradient-flow", "--steps", "20", "--out", str(out), "--backend", name]) == 0
+        printed[name] = capsys.readouterr().out
+        documents[name] = json.loads((out / "gradient_flow.json").read_text(encoding="utf-8"))
+    numpy_doc, other = documents["numpy"], documents[backend]
+    assert other["backend"] == backend and len(other["models"]) == len(numpy_doc["models"]) == len(MODELS)
+    for mine, theirs in zip(other["models"], numpy_doc["models"], strict=True):
+        assert mine["name"] == theirs["name"]
+        for key in ("measured", "predicted", "h_grad_norms", "c_grad_norms"):
+            if theirs[key] is None:
+                assert mine[key] is None, (mine["name"], key)
+                continue
+            np.testing.assert_allclose(mine[key], theirs[key], rtol=1e-9, atol=0.0, err_msg=f"{mine['name']} {key}")
+        for key in ("weight_grad_norm_before_clip", "clip_coef"):
+            if theirs[key] is not None:
+                assert mine[key] == pytest.approx(theirs[key], rel=1e-9), (mine["name"], key)
+    # the printed tables show the numbers to a few digits: the same text, the file names aside
+    strip = {name: text.replace(str(tmp_path / name), "OUT") for name, text in printed.items()}
+    assert strip[backend] == strip["numpy"]

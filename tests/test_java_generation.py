@@ -343,14 +343,17 @@ def test_generation_refuses_bad_primes_and_arguments(java: Any, char_fixture: tu
 
 
 STREAM = "streams one token at a time, so every layer must run forward"
-CANNOT = [  # docs fix_common wording, checked in this order (first failure wins)
+SIZE = "the last dense layer has 11 outputs; {P} needs 12 (the vocabulary's size)"
+CANNOT = [  # fix_common.md's wording, checked in this order (the first failure wins); {P}: generation | training
     ("reverse layer", char_chain(direction="reverse"), "layer 0 runs reverse; {P} " + STREAM),
     ("bidirectional layer", char_chain(direction="bidirectional"), "layer 0 runs bidirectional; {P} " + STREAM),
-    ("last readout", char_chain(readout="last"), "the readout is 'last'; {P} needs readout 'sequence' (logits at every step)"),
+    ("last readout", char_chain(readout="last"),
+     "the readout is 'last'; {P} needs readout 'sequence' (logits at every step)"),
     ("reverse before last", char_chain(direction="reverse", readout="last"), "layer 0 runs reverse; {P} " + STREAM),
-    ("wrong last size", char_chain(outputs=11), "the last dense layer has 11 outputs; {P} needs 12 (the vocabulary's size)"),
-    ("tanh activation", char_chain(activation="tanh"), "the last dense layer's activation is tanh; {P} needs softmax or identity"),
-    ("size before activation", char_chain(outputs=11, activation="tanh"), "the last dense layer has 11 outputs; {P} needs 12 (the vocabulary's size)"),
+    ("wrong last size", char_chain(outputs=11), SIZE),
+    ("tanh activation", char_chain(activation="tanh"),
+     "the last dense layer's activation is tanh; {P} needs softmax or identity"),
+    ("size before activation", char_chain(outputs=11, activation="tanh"), SIZE),
 ]  # fmt: skip
 
 
@@ -480,7 +483,7 @@ def test_demo_refuses_bad_arguments_with_exit_2(char_fixture: tuple[Path, Chain]
         (["--generate", "--seed-table", "--prime", "a", f], "--seed-table"),
         (["--prime", "a", f], "--generate"),
         (["--generate", "--prime", "a", "--bogus", f], "--bogus"),
-        (["--generate", "--prime", "aQd", f], f"rr_demo: {f}: --prime: character 2 (U+0064) is not in the vocabulary\n"),
+        (["--generate", "--prime", "aQd", f], f"rr_demo: {f}: --prime: character 2 (U+0064) is not in the vocabulary"),
         (["--generate", "--prime", "a\U0001f600", f], "--prime: character 1 (U+1F600) is not in the vocabulary"),
         (["--generate", "--prime", "a", "--seed", "1", "--seed", "2", f], "--seed is given twice"),
     ]
@@ -540,7 +543,7 @@ def test_demo_reads_numbers_in_the_one_grammar(
     [
         ("--length", "1000001"), ("--length", "0001000001"), ("--length", "99999999999999999999999999999999"),
         ("--length", "+5"), ("--length", " 5"), ("--length", "5 "), ("--length", "0x10"), ("--length", ""),
-        ("--length", "１２"),  # full-width digits: not ASCII
+        ("--length", "\uff11\uff12"),  # full-width digits: not ASCII
         ("--seed", "18446744073709551616"), ("--seed", "000018446744073709551616"),
         ("--seed", "184467440737095516150"), ("--seed", "+1"), ("--seed", "-0"),
         ("--temperature", "-0"), ("--temperature", "+1"), ("--temperature", "-1"), ("--temperature", "nan"),

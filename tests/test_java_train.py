@@ -21,8 +21,9 @@ import rnn_rosetta as rr
 from rnn_rosetta import paths
 from rnn_rosetta.backends import get_backend
 from rnn_rosetta.backward.weights import chain_weights, chain_with_weights
-from rnn_rosetta.chain import Chain
+from rnn_rosetta.chain import Chain, Dense, Embedding
 from rnn_rosetta.losses import softmax_cross_entropy
+from rnn_rosetta.model import DirectionWeights, Layer, Model
 from rnn_rosetta.optimizers import SGD, Adam, clip_grad_norm
 from tests.conftest import import_torch_or_skip_module, require_backend
 from tests.test_java_generation import VOCABULARY, char_chain, write_fixture
@@ -174,14 +175,21 @@ def test_text_batches_are_the_spec_streams_and_windows(java: Any) -> None:
 def test_text_batches_refuse_short_texts_and_foreign_characters(java: Any) -> None:
     import jpype
 
-    with pytest.raises(jpype.JException, match="the text is too short for 4 streams"):
-        java.train.TextBatches(ints(range(4)), 4, 10)
-    with pytest.raises(jpype.JException, match="too short for 1 streams"):
-        java.train.TextBatches(ints([]), 1, 10)
+    from tests.test_java_api import IAE, refuses
+
+    message = refuses(lambda: java.train.TextBatches(ints(range(4)), 4, 10), IAE)
+    assert message == "the text is too short for 4 streams (4 characters; at least 5 needed)"
+    message = refuses(lambda: java.train.TextBatches(ints([]), 1, 10), IAE)
+    assert message == "the text is too short for 1 streams (0 characters; at least 2 needed)"
     vocabulary = jpype.JClass("java.util.List").of(*VOCABULARY)
     assert list(java.train.TextBatches.encode("aé中\n", vocabulary)) == [0, 5, 6, 10]
-    with pytest.raises(jpype.JException, match="character 2, '\u043e' \\(U\\+043E\\), is not in the vocabulary"):
-        java.train.TextBatches.encode("ab\u043e", vocabulary)
+    message = refuses(lambda: java.train.TextBatches.encode("ab\u043e", vocabulary), IAE)
+    assert message == "character 2 (line 1, U+043E) is not in the vocabulary"
+    # counted in code points from 0; the line from 1: the newlines before it + 1
+    message = refuses(lambda: java.train.TextBatches.encode("a\n中\n\nb\U0001f600", vocabulary), IAE)
+    assert message == "character 6 (line 4, U+1F600) is not in the vocabulary"
+    message = refuses(lambda: java.train.TextBatches.encode("ab\n\u0001", vocabulary), IAE)
+    assert message == "character 3 (line 2, U+0001) is not in the vocabulary"
 
 
 # -- 2. the trainer against numpy and PyTorch --------------------------------------------------------
@@ -471,18 +479,93 @@ def test_demo_refuses_bad_options_with_exit_2(files: Any) -> None:
 
 
 def test_demo_refuses_texts_and_models_in_one_line(files: Any, tmp_path: Path) -> None:
+    from tests.test_java_generation import CANNOT, NO_VOCABULARY
+
     f = str(files["fixture"])
+
+    def exact(done: subprocess.CompletedProcess[str], status: int, line: str) -> None:
+        assert (done.returncode, done.stdout, done.stderr) == (status, "", f"rr_demo: {line}\n")
+
     outside = tmp_path / "outside.txt"
-    outside.write_text("abc ab\u043e abc", "utf-8")
-    _one_line(demo("--train", "--data", str(outside), f), 2, str(outside), "character 6", "(U+043E)")
+    outside.write_text("abc\nab\u043e abc", "utf-8")
+    message = "character 6 (line 2, U+043E) is not in the vocabulary"
+    exact(demo("--train", "--data", str(outside), f), 2, f"{outside}: {message}")
     short = tmp_path / "short.txt"
-    short.write_text("abc", "utf-8")
-    _one_line(demo("--train", "--data", str(short), f), 1, "the text is too short for 16 streams")
-    _one_line(demo("--train", "--data", str(tmp_path / "nope.txt"), f), 1, "nope.txt", "no such file")
+    short.write_text("abé", "utf-8")
+    message = "the text is too short for 16 streams (3 characters; at least 17 needed)"
+    exact(demo("--train", "--data", str(short), f), 1, f"{short}: {message}")
+    for name, data in [
+        ("bad_ff.txt", b"abc\xff"),
+        ("cut.txt", "aé".encode() + "中".encode()[:2]),
+        ("lone.txt", b"ab\x80c"),
+        ("surrogate.txt", b"a\xed\xa0\x80"),
+        ("over.txt", b"\xc0\xaf"),
+    ]:
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(UnicodeDecodeError) as bad:  # the oracle: Python's strict UTF-8 decoder
+            data.decode("utf-8")
+        exact(demo("--train", "--data", str(path), f), 1, f"{path}: not UTF-8 (byte {bad.value.start})")
+    missing = tmp_path / "nope.txt"
+    _one_line(demo("--train", "--data", str(missing), f), 1)
+    assert demo("--train", "--data", str(missing), f).stderr.startswith(f"rr_demo: {missing}: cannot read: ")
+    _one_line(demo("--train", "--data", str(tmp_path), f), 1)  # a directory
+    assert demo("--train", "--data", str(tmp_path), f).stderr.startswith(f"rr_demo: {tmp_path}: cannot read: ")
     v1 = str(paths.fixtures_dir() / "lstm_small.json")
-    _one_line(demo("--train", "--data", str(files["text"]), v1), 1, "no vocabulary")
-    reverse = write_fixture(tmp_path / "reverse.json", char_chain(direction="reverse"))
-    _one_line(demo("--train", "--data", str(files["text"]), str(reverse)), 1, "layers[0] runs reverse")
+    exact(demo("--train", "--data", str(files["text"]), v1), 1, f"{v1}: {NO_VOCABULARY}")
+    plain = write_fixture(tmp_path / "plain.json", char_chain(), vocabulary=None)
+    exact(demo("--train", "--data", str(files["text"]), str(plain)), 1, f"{plain}: {NO_VOCABULARY}")
+    for label, chain, message in CANNOT:
+        path = write_fixture(tmp_path / f"{label.replace(' ', '_')}.json", chain)
+        exact(demo("--train", "--data", str(files["text"]), str(path)), 1, f"{path}: {message.format(P='training')}")
+
+
+def test_demo_refuses_what_the_trainer_refuses_without_a_stack_trace(tmp_path: Path) -> None:
+    """T*B*V logits beyond one Java array: the trainer's IllegalArgumentException becomes one line, exit 1."""
+    vocabulary = tuple(chr(0x4E00 + k) for k in range(20000))  # V = 20000
+    rand = np.random.default_rng(3)
+    weights = DirectionWeights(np.ones((1, 1)), np.ones((1, 1)), np.ones(1), np.ones(1))  # rnn, H = 1, E = 1
+    layer = Model("rnn", 1, 1, 1, "forward", (Layer(forward=weights),))
+    dense = Dense(rand.uniform(-1, 1, (20000, 1)), np.zeros(20000), "softmax")
+    chain = Chain((layer,), embedding=Embedding(rand.uniform(-1, 1, (20000, 1))), dense=(dense,), readout="sequence")
+    fixture = write_fixture(tmp_path / "wide.json", chain, vocabulary=vocabulary)
+    text = tmp_path / "text.txt"
+    text.write_text("".join(rand.choice(list(vocabulary), 400 * 300 + 1)), "utf-8")
+    done = demo("--train", "--data", str(text), "--batch", "400", "--bptt", "300", "--steps", "1", str(fixture))
+    t_b_v = 300 * 400 * 20000  # > 2^31 - 1
+    line = f"rr_demo: {fixture}: T*B*V = {t_b_v} logits do not fit one Java array\n"
+    assert (done.returncode, done.stdout, done.stderr) == (1, "", line)
+
+
+@pytest.mark.parametrize(
+    ("option", "given"),
+    [
+        ("--steps", "00000000000000000000000000000000001"), ("--bptt", "0001000000"), ("--batch", "000003"),
+        ("--log-every", "000000000000000000000000000000000000000000002"), ("--lr", ".01"), ("--lr", "1e-2"),
+        ("--lr", "1E-2"), ("--momentum", "0."), ("--momentum", "9e-1"), ("--clip-norm", "0e0"), ("--clip-norm", "1."),
+    ],
+)  # fmt: skip
+def test_demo_reads_numbers_in_the_one_grammar(files: Any, option: str, given: str) -> None:
+    base = {"--steps": "2", "--bptt": "5", "--batch": "3", "--log-every": "1", "--lr": "0.01"}
+    args = [x for name, value in base.items() if name != option for x in (name, value)]
+    done = demo("--train", "--data", str(files["text"]), *args, option, given, str(files["fixture"]))
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "given"),
+    [
+        ("--steps", "10000001"), ("--steps", "0000"), ("--steps", "99999999999999999999999999"), ("--steps", "+3"),
+        ("--steps", "3 "), ("--steps", "0x3"), ("--bptt", "1000001"), ("--bptt", "-1"),
+        ("--batch", "18446744073709551617"), ("--log-every", "10000001"), ("--log-every", ""),
+        ("--lr", "-0.1"), ("--lr", "+0.1"), ("--lr", "0"), ("--lr", "0e5"), ("--lr", "1e400"), ("--lr", "inf"),
+        ("--lr", "nan"), ("--lr", "0x1p-3"), ("--momentum", "-0"), ("--momentum", "+0"), ("--momentum", "."),
+        ("--clip-norm", "-0"), ("--clip-norm", "1e"), ("--clip-norm", "Infinity"),
+    ],
+)  # fmt: skip
+def test_demo_refuses_numbers_outside_the_grammar(files: Any, option: str, given: str) -> None:
+    done = demo("--train", "--data", str(files["text"]), option, given, str(files["fixture"]))
+    _one_line(done, 2, option, f"'{given}'")
 
 
 def test_demo_stops_at_a_loss_that_is_not_finite(files: Any) -> None:

@@ -101,7 +101,9 @@ def test_too_short_texts_and_unknown_characters_are_refused() -> None:
     with pytest.raises(TextTooShort, match="the text is too short for 3 streams"):
         Streams(np.zeros(3, dtype=np.int64), 3, 5)
     assert encode_text("abba", ("a", "b")).tolist() == [0, 1, 1, 0]
-    with pytest.raises(TextOutsideVocabulary, match=r"^t\.txt: character 3 \(line 2, U\+00E9\) is not in the vocabulary$"):
+    with pytest.raises(
+        TextOutsideVocabulary, match=r"^t\.txt: character 3 \(line 2, U\+00E9\) is not in the vocabulary$"
+    ):
         encode_text("a\nbé", ("a", "b", "\n"), "t.txt")
 
 
@@ -461,3 +463,39 @@ def test_the_demos_stop_at_the_same_non_finite_loss(program: str) -> None:
     assert status == 1
     assert out.startswith("step 1 loss ") and out.count("\n") == 1, out
     assert err.count("\n") == 1 and err.endswith("step 2: the loss is nan\n"), err
+
+
+def test_the_number_grammar_reads_leading_zeros_and_refuses_a_sign_or_underflow_to_zero() -> None:
+    """Hand-checked values of the shared parser (rnn_rosetta.cli_numbers) both commands use."""
+    import argparse
+
+    from rnn_rosetta.cli_numbers import parse_integer, parse_real
+
+    assert parse_integer("bptt", "0" * 50 + "7", 1, 10**6) == 7
+    assert parse_integer("seed", "18446744073709551615", 0, 2**64 - 1) == 2**64 - 1
+    assert parse_real("lr", "2.", positive=True) == 2.0 and parse_real("lr", ".5e+1", positive=True) == 5.0
+    assert parse_real("temperature", "1e-400", positive=False) == 0.0  # underflows to 0: still >= 0
+    for refused in (
+        lambda: parse_real("lr", "1e-400", positive=True),
+        lambda: parse_integer("bptt", "1000001", 1, 10**6),
+    ):
+        with pytest.raises(argparse.ArgumentTypeError):
+            refused()
+    for text in ("+1", "-0", "1_000", "\u0661", "1 ", "0b1"):  # U+0661: an Arabic-Indic digit, not ASCII
+        with pytest.raises(argparse.ArgumentTypeError, match=r"^bptt must be an integer in 1 \.\. 1000000, got "):
+            parse_integer("bptt", text, 1, 10**6)
+
+
+def test_clipping_sums_the_norm_in_float64_and_keeps_the_gradients_dtype() -> None:
+    """docs/training.md: the clipping norm is summed in float64 whatever the dtype; coef applied in float32."""
+    from rnn_rosetta.optimizers import clip_grad_norm
+
+    rng = np.random.default_rng(5)
+    grads = {"a": rng.standard_normal(10_001).astype(np.float32) * 3, "b": np.full((7, 3), 1e3, dtype=np.float32)}
+    squares = sum(float(v) * float(v) for g in grads.values() for v in g.reshape(-1))  # float64, by hand
+    clipped, total = clip_grad_norm(grads, 1.0)
+    assert total == pytest.approx(math.sqrt(squares), rel=1e-13)
+    coef = np.float32(1.0 / (math.sqrt(squares) + 1e-6))
+    for name, g in grads.items():
+        assert clipped[name].dtype == np.float32
+        np.testing.assert_array_equal(clipped[name], g * coef)

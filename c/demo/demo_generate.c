@@ -13,8 +13,8 @@
  * before anything is printed: the prime, the characters, one '\n'.
  */
 #include "chain_stepper.h"
-#include "demo.h"
 #include "character_model.h"
+#include "demo.h"
 #include "demo_options.h"
 #include "sampling.h"
 #include "vocabulary_index.h"

@@ -6,8 +6,8 @@
  * docs/training.md).
  *
  * Exit status: 0 on success; 2 for bad arguments (one line, then the
- * usage, except with --train; a prime or text character the vocabulary
- * lacks: one line) and for a
+ * usage, except with --generate and --train: one line; a prime or text
+ * character the vocabulary lacks: one line) and for a
  * fixture the table or the seed table cannot run ("rr_demo: FILE:
  * message"); with --generate and --train, 1 for a file or model that
  * cannot generate or train (docs/generation.md, docs/training.md).
@@ -48,9 +48,10 @@ int main(int argc, char **argv)
     case DEMO_PARSE_HELP:
         fputs(demo_usage, stdout);
         return fflush(stdout) == 0 ? 0 : 2;
-    case DEMO_PARSE_ERROR: /* --train's: one line (docs/training.md) */
+    case DEMO_PARSE_ERROR: /* --generate's, --train's: one line */
         fprintf(stderr, "rr_demo: %s\n%s", message,
-                o.mode == DEMO_TRAIN ? "" : demo_usage);
+                o.mode == DEMO_TRAIN || o.mode == DEMO_GENERATE ? ""
+                                                                : demo_usage);
         return 2;
     case DEMO_PARSE_OK:
         break;

@@ -101,7 +101,7 @@ static int parse_unsigned(const char *text, unsigned long long max,
 }
 
 /* 1 when text is a real as the command lines write one
- * (docs/generation.md): [0-9]* ('.' [0-9]*)? ('e' [+-]? [0-9]+)? with at
+ * (docs/generation.md): [0-9]* ('.' [0-9]*)? ([eE] [+-]? [0-9]+)? with at
  * least one digit before the exponent; no sign, blank, nan, inf or hex. */
 static int real_grammar(const char *text)
 {
@@ -118,7 +118,7 @@ static int real_grammar(const char *text)
     if (digits == 0) {
         return 0;
     }
-    if (*p == 'e') {
+    if (*p == 'e' || *p == 'E') {
         p++;
         if (*p == '+' || *p == '-') {
             p++;
@@ -317,7 +317,8 @@ static int check_combination(const int *given, int positional,
     return 1;
 }
 
-demo_parse_result demo_parse_options(int argc, char **argv,
+/* demo_parse_options without the error's mode */
+static demo_parse_result parse_words(int argc, char **argv,
                                      demo_options *out, char *message,
                                      size_t size)
 {
@@ -356,9 +357,6 @@ demo_parse_result demo_parse_options(int argc, char **argv,
             }
             return DEMO_PARSE_ERROR;
         }
-        if (option >= OPT_TRAIN) { /* --train's errors: one line */
-            out->mode = DEMO_TRAIN;
-        }
         if (given[option - OPT_DTYPE]++) {
             snprintf(message, size, "--%s is given twice",
                      option_name(option));
@@ -377,4 +375,48 @@ demo_parse_result demo_parse_options(int argc, char **argv,
                                                     : DEMO_TABLE;
     out->path = argv[optind];
     return DEMO_PARSE_OK;
+}
+
+/* The mode the words of argv ask for, read before getopt_long stops at
+ * a bad one: --train (or one of its options), --generate (or one of its),
+ * else the table. Its errors are then one line (docs/generation.md,
+ * docs/training.md), the table's one line and the usage. */
+static demo_mode mode_of_words(int argc, char **argv)
+{
+    static const char *const train_words[] = {
+        "--train", "--data", "--steps", "--optimizer", "--lr", "--momentum",
+        "--clip-norm", "--bptt", "--batch", "--out", "--log-every" };
+    static const char *const generate_words[] = {
+        "--generate", "--prime", "--length", "--temperature", "--seed" };
+    demo_mode mode = DEMO_TABLE;
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        const size_t name = strcspn(argv[i], "=");
+        for (size_t k = 0; k < sizeof train_words / sizeof *train_words;
+             k++) {
+            if (strlen(train_words[k]) == name &&
+                strncmp(argv[i], train_words[k], name) == 0) {
+                return DEMO_TRAIN;
+            }
+        }
+        for (size_t k = 0; k < sizeof generate_words / sizeof *generate_words;
+             k++) {
+            if (strlen(generate_words[k]) == name &&
+                strncmp(argv[i], generate_words[k], name) == 0) {
+                mode = DEMO_GENERATE;
+            }
+        }
+    }
+    return mode;
+}
+
+demo_parse_result demo_parse_options(int argc, char **argv,
+                                     demo_options *out, char *message,
+                                     size_t size)
+{
+    const demo_parse_result result =
+        parse_words(argc, argv, out, message, size);
+    if (result == DEMO_PARSE_ERROR) {
+        out->mode = mode_of_words(argc, argv);
+    }
+    return result;
 }

@@ -8,8 +8,11 @@
  *           [--momentum M] [--clip-norm C] [--bptt K] [--batch B]
  *           [--out FILE] [--log-every N] [--dtype float32|float64] FIXTURE
  *
- * Numbers are read strictly (every character consumed, no sign, no
- * blanks): --length 0..1000000 (200), --temperature finite >= 0 (1.0),
+ * Numbers are read as docs/generation.md's grammar says: integers
+ * [0-9]+ (leading zeros allowed, no sign, no blank, checked against their
+ * range without overflow), reals [0-9]*(.[0-9]*)?(e[+-]?[0-9]+)? with a
+ * digit before the exponent (no sign, nan, inf or hex), finite:
+ * --length 0..1000000 (200), --temperature >= 0 (1.0),
  * --seed 0..2^64-1 (0). --prime is non-empty valid UTF-8. --train
  * (docs/training.md): --steps 1..10^7 (100), --lr finite > 0 (2e-3),
  * --momentum finite >= 0 (0.9), --clip-norm finite >= 0 (5), --bptt and
@@ -68,8 +71,9 @@ extern const char demo_usage[];
 
 /* Parse argv [argc] (getopt_long may permute it) into *out; on
  * DEMO_PARSE_ERROR, message [size] says what is wrong, and out->mode is
- * DEMO_TRAIN when --train or one of its options was seen (docs/training.md:
- * one line, no usage). */
+ * DEMO_TRAIN or DEMO_GENERATE when a word of argv is --train, --generate
+ * or one of their options (docs/training.md, docs/generation.md: one line,
+ * no usage), else DEMO_TABLE (the line, then the usage). */
 demo_parse_result demo_parse_options(int argc, char **argv,
                                      demo_options *out, char *message,
                                      size_t size);

@@ -79,7 +79,9 @@ rr_status rr_clip_grad_norm(double *grads, size_t len, double max_norm,
  *   m = m + (1 - beta1) * (g - m)
  *   v = beta2 * v + (1 - beta2) * g * g
  *   p = p - (lr / (1 - beta1^t)) * (m / (sqrt(v) / sqrt(1 - beta2^t) + eps))
- * m, v start at zero; all arrays [len]. */
+ * m, v start at zero; all arrays [len]. The settings are checked as
+ * rr_trainer_create checks them (RR_E_CONFIG, nothing changed): lr finite
+ * > 0, beta1 and beta2 in [0, 1), eps finite >= 0. */
 rr_status rr_adam_update(double *params, const double *grads, double *m,
                          double *v, size_t len, uint64_t t, double lr,
                          double beta1, double beta2, double eps,
@@ -88,7 +90,8 @@ rr_status rr_adam_update(double *params, const double *grads, double *m,
 /* One SGD update at step t >= 1 (torch.optim.SGD, no dampening):
  *   b = g at t = 1, then b = momentum * b + g   (momentum 0: b = g)
  *   p = p - lr * b
- * b [len] (NULL allowed when momentum is 0). */
+ * b [len] (NULL allowed when momentum is 0). RR_E_CONFIG (nothing
+ * changed) unless lr is finite > 0 and momentum finite >= 0. */
 rr_status rr_sgd_update(double *params, const double *grads, double *b,
                         size_t len, uint64_t t, double lr, double momentum,
                         rr_error *err);
@@ -112,8 +115,10 @@ rr_status rr_trainer_create(rr_chain *chain, const rr_train_config *cfg,
  * 0..V-1), from the states h [S_h], c [S_c] (NULL = zeros; c NULL, 0
  * without cell states): forward, loss, backward, clip, update. h_next
  * [S_h] and c_next [S_c] get the forward's final states (may alias h,
- * c); *loss the loss before the update. RR_E_STATE when the loss is not
- * finite ("the loss is nan"; the weights are then left as they were). */
+ * c) when the step succeeds; *loss the loss before the update. RR_E_STATE
+ * when the loss is not finite ("the loss is nan"): the weights, the
+ * optimizer's state, h_next and c_next are then left as they were (so is
+ * every output on any other failure, *loss aside). */
 rr_status rr_trainer_step(rr_trainer *trainer, size_t seq_len, size_t batch,
                           const int64_t *tokens, size_t tokens_len,
                           const int64_t *targets, size_t targets_len,

@@ -66,6 +66,7 @@ static rr_chain_tape *tape_new(const rr_chain *ch, rr_dtype dtype,
     }
     const size_t L = ch->cfg.num_layers, K = ch->cfg.num_dense;
     t->chain = ch;
+    t->chain_serial = ch->serial;
     t->num_layers = L;
     t->num_dense = K;
     t->dtype = dtype;
@@ -195,7 +196,7 @@ static rr_status check_backward(const rr_chain *ch, const rr_chain_tape *tape,
         return rr_fail(err, RR_E_NULL, "%s is NULL", ch == NULL ? "chain"
                                                                 : "tape");
     }
-    if (tape->chain != ch) {
+    if (tape->chain != ch || tape->chain_serial != ch->serial) {
         return rr_fail(err, RR_E_CONFIG, "tape was made by another chain "
                        "(rr_chain_forward_keep of this chain makes one)");
     }

@@ -59,8 +59,11 @@ typedef struct rr_dir_tape {
 } rr_dir_tape;
 
 struct rr_chain_tape {
-    const rr_chain *chain; /* the chain it was made by (checked; not read
-                            * by rr_chain_tape_free)                        */
+    const rr_chain *chain; /* the chain it was made by (not read by
+                            * rr_chain_tape_free)                           */
+    unsigned long long chain_serial; /* that chain's serial: the check (a
+                            * chain made later at the same address has
+                            * another)                                     */
     size_t num_layers;     /* L, num_dense: the chain's, for freeing        */
     size_t num_dense;
     rr_dtype dtype;

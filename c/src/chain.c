@@ -6,6 +6,7 @@
 #include "chain_internal.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +274,9 @@ rr_status rr_chain_create(const rr_chain_config *cfg, rr_chain **out,
         rr_chain_free(ch);
         return status;
     }
+    /* 1, 2, ...: one per chain made in the process, from any thread */
+    static atomic_ullong next_serial = 1;
+    ch->serial = atomic_fetch_add(&next_serial, 1);
     *out = ch;
     return RR_OK;
 }

@@ -26,6 +26,10 @@ struct rr_chain {
     size_t max_dense;        /* max O_k (0 without dense layers)             */
     rr_chain_sizes sizes;
     struct rr_param_table *params; /* the weight arrays (backward_params.c) */
+    unsigned long long serial;     /* unique in the process (rr_chain_create):
+                                    * a tape names its chain by it, so a new
+                                    * chain at a freed one's address is not
+                                    * taken for it                            */
 };
 
 /* Check every argument of a forward (step = 0, seq_len = T) or of a step

@@ -350,11 +350,19 @@ rr_status rr_trainer_step(rr_trainer *trainer, size_t seq_len, size_t batch,
     if (b.output == NULL || b.y == NULL || b.dy == NULL) {
         status = rr_fail(err, RR_E_NOMEM, "cannot allocate a step's buffers");
     }
-    /* the forward's inputs must not overlap its outputs: h, c copied */
+    /* the forward's inputs must not overlap its outputs: h, c copied; its
+     * final states go to scratch, copied to h_next, c_next only when the
+     * whole step succeeds (a failed step leaves them as they were) */
     double *h_in = h != NULL ? malloc((h_len + 1) * sizeof *h_in) : NULL;
     double *c_in = c != NULL ? malloc((c_len + 1) * sizeof *c_in) : NULL;
+    double *h_out = h_next != NULL ? malloc((h_next_len + 1) * sizeof *h_out)
+                                   : NULL;
+    double *c_out = c_next != NULL ? malloc((c_next_len + 1) * sizeof *c_out)
+                                   : NULL;
     if (status == RR_OK && ((h != NULL && h_in == NULL) ||
-                            (c != NULL && c_in == NULL))) {
+                            (c != NULL && c_in == NULL) ||
+                            (h_next != NULL && h_out == NULL) ||
+                            (c_next != NULL && c_out == NULL))) {
         status = rr_fail(err, RR_E_NOMEM, "cannot allocate a step's buffers");
     }
     if (status == RR_OK) {
@@ -365,7 +373,7 @@ rr_status rr_trainer_step(rr_trainer *trainer, size_t seq_len, size_t batch,
             memcpy(c_in, c, c_len * sizeof *c_in);
         }
         status = step_forward(trainer, &b, seq_len, batch, tokens, h_in,
-                              h_len, c_in, c_len, h_next, h_next_len, c_next,
+                              h_len, c_in, c_len, h_out, h_next_len, c_out,
                               c_next_len, err);
     }
     free(h_in);
@@ -385,6 +393,14 @@ rr_status rr_trainer_step(rr_trainer *trainer, size_t seq_len, size_t batch,
     if (status == RR_OK) {
         status = step_update(trainer, err);
     }
+    if (status == RR_OK && h_next != NULL) {
+        memcpy(h_next, h_out, h_next_len * sizeof *h_next);
+    }
+    if (status == RR_OK && c_next != NULL) {
+        memcpy(c_next, c_out, c_next_len * sizeof *c_next);
+    }
+    free(h_out);
+    free(c_out);
     buffers_free(&b);
     return status;
 }

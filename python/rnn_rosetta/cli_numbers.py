@@ -22,7 +22,7 @@ REAL = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 def parse_integer(name: str, text: str, smallest: int, largest: int) -> int:
     """``text`` as an integer in ``smallest .. largest``; else :class:`argparse.ArgumentTypeError` naming ``name``."""
-    refused = argparse.ArgumentTypeError(f"--{name} must be an integer in {smallest} .. {largest}, got {text!r}")
+    refused = argparse.ArgumentTypeError(f"{name} must be an integer in {smallest} .. {largest}, got {text!r}")
     if not INTEGER.fullmatch(text):
         raise refused
     digits = text.lstrip("0") or "0"
@@ -37,7 +37,7 @@ def parse_integer(name: str, text: str, smallest: int, largest: int) -> int:
 def parse_real(name: str, text: str, positive: bool) -> float:
     """``text`` as a finite real, ``> 0`` when ``positive`` else ``>= 0``; else :class:`argparse.ArgumentTypeError`."""
     bound = "> 0" if positive else ">= 0"
-    refused = argparse.ArgumentTypeError(f"--{name} must be a finite number {bound}, got {text!r}")
+    refused = argparse.ArgumentTypeError(f"{name} must be a finite number {bound}, got {text!r}")
     if not REAL.fullmatch(text):
         raise refused
     value = float(text)

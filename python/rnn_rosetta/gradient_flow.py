@@ -281,7 +281,7 @@ def measure(model: FlowModel, backend: str = "numpy") -> Flow:
     """Load ``model.chain`` into ``backend`` (float64) and measure its gradient flow."""
     net = get_backend(backend).load(model.chain, dtype="float64")
     if not isinstance(net, ChainNet) or not net.supports_backward:
-        raise InputError(f"backend {backend!r} has no backward pass yet (numpy has it)")
+        raise InputError(f"backend {backend!r} has no backward pass")
     grads = state_gradients(net, model.x, model.u)
     h_norms = np.linalg.norm(grads.h[:, 0, :], axis=1)  # [T]
     c_norms = None if grads.c is None else np.linalg.norm(grads.c[:, 0, :], axis=1)

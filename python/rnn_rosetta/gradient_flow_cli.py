@@ -1,4 +1,4 @@
-"""``rnn-rosetta gradient-flow [--steps 100] [--out DIR] [--backend numpy]``: the seed's gradient numbers, measured.
+"""``rnn-rosetta gradient-flow [--steps 100] [--out DIR] [--backend B]``: the seed's gradient numbers, measured.
 
 Prints ``||dL/dh_t||`` (the LSTM: ``||dL/dc_t||``) measured against the theory's product at a few
 ``t`` per model (rich tables, as the bench prints them), then writes ``DIR/gradient_flow.json`` (every
@@ -187,5 +187,7 @@ def add_parser(commands: Any) -> None:
     )
     out_help = f"writes DIR/gradient_flow.json and DIR/gradient_flow.png ({DEFAULT_OUT})"
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help=out_help)
-    parser.add_argument("--backend", choices=BACKENDS, default="numpy", help="one with a backward pass (numpy)")
+    parser.add_argument(
+        "--backend", choices=BACKENDS, default="numpy", help="numpy, c or java: the same numbers (numpy)"
+    )
     parser.set_defaults(handler=_cmd_gradient_flow)

@@ -62,9 +62,13 @@ class TrainSettings:
             raise InputError(f"momentum must be a finite number >= 0, got {self.momentum!r}")
         if not (math.isfinite(self.clip_norm) and self.clip_norm >= 0.0):
             raise InputError(f"clip-norm must be a finite number >= 0, got {self.clip_norm!r}")
-        for name, value in (("steps", self.steps), ("bptt", self.bptt), ("batch", self.batch)):
-            if value < 1:
-                raise InputError(f"{name} must be >= 1, got {value}")
+        for name, value, largest in (
+            ("steps", self.steps, 10**7),
+            ("bptt", self.bptt, 10**6),
+            ("batch", self.batch, 10**6),
+        ):
+            if not 1 <= value <= largest:
+                raise InputError(f"{name} must be in 1 .. {largest}, got {value}")
         if self.log_every < 1:
             raise InputError(f"log-every must be >= 1, got {self.log_every}")
 
