@@ -110,4 +110,37 @@ def with_entry_moved(chain: Chain, path: str, index: tuple[int, ...], delta: flo
     return replace(chain, layers=tuple(layers))
 
 
-__all__ = ["LayerOpts", "random_chain", "random_layer", "torch_chain_forward", "torch_leaves", "with_entry_moved"]
+L = LayerOpts
+#: (name, input size, layers, vocabulary or None, dense layers, readout): every cell and option.
+CHAINS: list[tuple[str, int, tuple[LayerOpts, ...], int | None, tuple[tuple[int, str], ...], str]] = [
+    ("rnn_tanh", 3, (L("rnn", 5),), None, (), "sequence"),
+    ("rnn_relu_bidirectional_concat", 4, (L("rnn", 3, "bidirectional", nonlinearity="relu"),), None, (), "sequence"),
+    ("rnn_clip_reverse", 2, (L("rnn", 4, "reverse", clip=0.7),), None, ((3, "identity"),), "sequence"),
+    ("lstm", 3, (L("lstm", 4),), None, (), "sequence"),
+    ("lstm_projection_bidirectional_sum", 5, (L("lstm", 5, "bidirectional", "sum", proj=3),), None, (), "last"),
+    ("lstm_peepholes", 3, (L("lstm", 4, peepholes=True),), None, ((2, "softmax"),), "sequence"),
+    ("lstm_peepholes_clip_projection_reverse", 3, (L("lstm", 5, "reverse", proj=2, peepholes=True, clip=0.9),),
+     None, (), "sequence"),
+    ("gru_reverse", 4, (L("gru", 3, "reverse"),), None, (), "sequence"),
+    ("gru_cho_bidirectional_mul", 3, (L("gru", 4, "bidirectional", "mul", lbr=False),), None, ((2, "tanh"),), "last"),
+    ("gru_cho_clip_bidirectional_ave", 2, (L("gru", 3, "bidirectional", "ave", lbr=False, clip=0.8),), None, (),
+     "sequence"),
+    ("stacked_embedding_last_dense",
+     4,
+     (L("lstm", 5, "bidirectional", "concat"), L("gru", 3, "bidirectional", "mul"), L("rnn", 4, nonlinearity="relu")),
+     9,
+     ((6, "tanh"), (5, "sigmoid"), (4, "relu"), (3, "identity"), (3, "softmax")),
+     "last"),
+    ("stacked_mixed_options_sequence",
+     3,
+     (L("gru", 4, "reverse", lbr=False), L("lstm", 6, "bidirectional", "ave", proj=2, peepholes=True),
+      L("rnn", 3, "bidirectional", "sum", clip=0.6)),
+     None,
+     ((2, "sigmoid"),),
+     "sequence"),
+]  # fmt: skip
+
+
+__all__ = [
+    "CHAINS", "LayerOpts", "random_chain", "random_layer", "torch_chain_forward", "torch_leaves", "with_entry_moved",
+]  # fmt: skip

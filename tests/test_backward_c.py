@@ -10,6 +10,7 @@ the same equations in float64, so they differ only by rounding, a few ulps of th
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -19,11 +20,13 @@ import rnn_rosetta as rr
 from rnn_rosetta.backends.c_backend import CCall, load_library
 from rnn_rosetta.backward.weights import chain_weights
 from rnn_rosetta.chain import Chain
-from tests.backward_oracle import LayerOpts, random_chain, torch_chain_forward, torch_leaves
-from tests.conftest import import_torch_or_skip_module, require_backend
-from tests.test_backward_numpy import CHAINS
+from tests.backward_oracle import CHAINS, LayerOpts, random_chain, torch_chain_forward, torch_leaves
+from tests.conftest import require_backend
 
-torch = import_torch_or_skip_module()
+try:
+    import torch
+except ImportError:  # the sanitizer session (c/fuzz/run_sanitize.py) has no torch: numpy is the witness there
+    torch = None
 
 TORCH_RTOL, TORCH_ATOL = 1e-9, 1e-12  # atol scaled by max(1, max |want|) of the array
 NUMPY_RTOL, NUMPY_ATOL = 1e-12, 1e-13
@@ -71,8 +74,13 @@ def _backward(net: Any, case: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     return net.backward(**cot), cot
 
 
-def _autograd(chain: Chain, case: dict[str, Any], cot: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Autograd's dL/d of every weight (by path), "x", "h0.k", "c0.k"."""
+def _autograd(chain: Chain, case: dict[str, Any], cot: dict[str, Any]) -> dict[str, np.ndarray] | None:
+    """Autograd's dL/d of every weight (by path), "x", "h0.k", "c0.k"; None where torch is not installed and
+    RR_STRICT is not set (the sanitizer session, which looks for memory errors and compares with numpy)."""
+    if torch is None:
+        if os.environ.get("RR_STRICT"):
+            pytest.fail("PyTorch is not installed (pip install torch==2.13.0): autograd is this test's oracle")
+        return None
     batch = case["feed"].shape[1]
     leaves = torch_leaves(torch, chain)
     feed = case["feed"]
@@ -116,10 +124,11 @@ def _check(chain: Chain, case: dict[str, Any], kernel: str) -> None:
     assert (got.x is None) == (chain.embedding is not None)
     assert (got.c0 is None) == (not chain.cell_state_sizes)
     want, witness, flat = _autograd(chain, case, cot), _flat(numpy_grads), _flat(got)
-    assert set(flat) == set(want) == set(witness)
+    assert set(flat) == set(witness) and (want is None or set(want) == set(flat))
     for key, value in flat.items():
         label = f"{chain.describe()} [{kernel}]: {key}"
-        _close(value, want[key], TORCH_RTOL, TORCH_ATOL, f"{label} vs autograd")
+        if want is not None:
+            _close(value, want[key], TORCH_RTOL, TORCH_ATOL, f"{label} vs autograd")
         _close(value, witness[key], NUMPY_RTOL, NUMPY_ATOL, f"{label} vs numpy")
 
 
