@@ -8,11 +8,14 @@ where PyTorch has no module; no code is shared with :mod:`rnn_rosetta.backward`)
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
+from rnn_rosetta.backward import Gradients
 from rnn_rosetta.chain import Chain, Dense, Embedding
-from rnn_rosetta.fixturegen.torch_backward import torch_chain_forward, torch_leaves
+from rnn_rosetta.fixture_data import CaseInputs
+from rnn_rosetta.fixturegen.torch_backward import torch_chain_forward, torch_gradients, torch_leaves
 from rnn_rosetta.model import PEEPHOLE_NAMES, DirectionWeights, Layer, Model
 
 # -- random chains ----------------------------------------------------------------------------------
@@ -110,6 +113,37 @@ def with_entry_moved(chain: Chain, path: str, index: tuple[int, ...], delta: flo
     return replace(chain, layers=tuple(layers))
 
 
+def named_gradients(grads: Gradients) -> dict[str, np.ndarray]:
+    """One dict of every gradient: the weights by dotted path, then ``x`` (real inputs), ``h0[k]``, ``c0[k]``."""
+    named = dict(grads.weights)
+    if grads.x is not None:
+        named["x"] = np.asarray(grads.x)
+    named.update({f"h0[{k}]": np.asarray(s) for k, s in enumerate(list(grads.h0))})
+    if grads.c0 is not None:
+        named.update({f"c0[{k}]": np.asarray(s) for k, s in enumerate(list(grads.c0))})
+    return named
+
+
+def autograd_gradients(
+    chain: Chain, feed: np.ndarray, h0: Any, c0: Any, lengths: Any, cotangents: dict[str, Any]
+) -> dict[str, np.ndarray]:
+    """autograd's gradients of ``L = sum(d_output * output) + ... + sum(d_y * y)`` for one case, named as
+    :func:`named_gradients` names ours: :func:`~rnn_rosetta.fixturegen.torch_backward.torch_gradients`, the
+    gradient fixtures' oracle. ``feed``: x [T, B, I], or tokens [T, B] for a chain with an embedding;
+    ``cotangents``: ``d_output``, ``d_h_n``, ``d_c_n``, ``d_y`` (each may be None)."""
+    tokens = chain.embedding is not None
+    inputs = CaseInputs(
+        "case",
+        None if tokens else np.asarray(feed, dtype=np.float64),
+        h0,
+        c0,
+        None if lengths is None else np.asarray(lengths, dtype=np.int64),
+        np.asarray(feed, dtype=np.int64) if tokens else None,
+    )
+    _, grads = torch_gradients(chain, inputs, *(cotangents[k] for k in ("d_output", "d_h_n", "d_c_n", "d_y")))
+    return named_gradients(grads)
+
+
 L = LayerOpts
 #: (name, input size, layers, vocabulary or None, dense layers, readout): every cell and option.
 CHAINS: list[tuple[str, int, tuple[LayerOpts, ...], int | None, tuple[tuple[int, str], ...], str]] = [
@@ -142,5 +176,6 @@ CHAINS: list[tuple[str, int, tuple[LayerOpts, ...], int | None, tuple[tuple[int,
 
 
 __all__ = [
-    "CHAINS", "LayerOpts", "random_chain", "random_layer", "torch_chain_forward", "torch_leaves", "with_entry_moved",
+    "CHAINS", "LayerOpts", "autograd_gradients", "named_gradients", "random_chain", "random_layer",
+    "torch_chain_forward", "torch_leaves", "with_entry_moved",
 ]  # fmt: skip

@@ -20,7 +20,7 @@ import rnn_rosetta as rr
 from rnn_rosetta.backends.c_backend import CCall, load_library
 from rnn_rosetta.backward.weights import chain_weights
 from rnn_rosetta.chain import Chain
-from tests.backward_oracle import CHAINS, LayerOpts, random_chain, torch_chain_forward, torch_leaves
+from tests.backward_oracle import CHAINS, LayerOpts, autograd_gradients, named_gradients, random_chain
 from tests.conftest import require_backend
 
 try:
@@ -75,46 +75,13 @@ def _backward(net: Any, case: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
 
 
 def _autograd(chain: Chain, case: dict[str, Any], cot: dict[str, Any]) -> dict[str, np.ndarray] | None:
-    """Autograd's dL/d of every weight (by path), "x", "h0.k", "c0.k"; None where torch is not installed and
-    RR_STRICT is not set (the sanitizer session, which looks for memory errors and compares with numpy)."""
+    """autograd's gradients, named as :func:`named_gradients`; None where torch is not installed and RR_STRICT
+    is not set (the sanitizer session, which looks for memory errors and compares with numpy)."""
     if torch is None:
         if os.environ.get("RR_STRICT"):
             pytest.fail("PyTorch is not installed (pip install torch==2.13.0): autograd is this test's oracle")
         return None
-    batch = case["feed"].shape[1]
-    leaves = torch_leaves(torch, chain)
-    feed = case["feed"]
-    t_feed = torch.tensor(feed) if chain.embedding is not None else torch.tensor(feed, requires_grad=True)
-    h0 = case["h0"] or [np.zeros((batch, s)) for s in chain.state_sizes]
-    c0 = case["c0"] or [np.zeros((batch, s)) for s in chain.cell_state_sizes]
-    t_h0 = [torch.tensor(h, requires_grad=True) for h in h0]
-    t_c0 = [torch.tensor(c, requires_grad=True) for c in c0]
-    lengths = np.full(batch, feed.shape[0]) if case["lengths"] is None else np.asarray(case["lengths"])
-    out = torch_chain_forward(torch, chain, leaves, t_feed, lengths, t_h0, t_c0)
-    loss = (out["output"] * torch.tensor(cot["d_output"])).sum()
-    loss = loss + sum((h * torch.tensor(d)).sum() for h, d in zip(out["h_n"], cot["d_h_n"], strict=True))
-    if cot["d_c_n"] is not None:
-        loss = loss + sum((c * torch.tensor(d)).sum() for c, d in zip(out["c_n"], cot["d_c_n"], strict=True))
-    if cot["d_y"] is not None:
-        loss = loss + (out["y"] * torch.tensor(cot["d_y"])).sum()
-    loss.backward()
-    want = {path: leaf.grad.numpy() for path, leaf in leaves.items()}
-    if chain.embedding is None:
-        want["x"] = t_feed.grad.numpy()
-    want.update({f"h0.{k}": t.grad.numpy() for k, t in enumerate(t_h0)})
-    want.update({f"c0.{k}": t.grad.numpy() for k, t in enumerate(t_c0)})
-    return want
-
-
-def _flat(grads: Any) -> dict[str, np.ndarray]:
-    """Gradients -> the keys of :func:`_autograd`."""
-    flat = dict(grads.weights)
-    if grads.x is not None:
-        flat["x"] = grads.x
-    flat.update({f"h0.{k}": s for k, s in enumerate(_slots(grads.h0))})
-    if grads.c0 is not None:
-        flat.update({f"c0.{k}": s for k, s in enumerate(_slots(grads.c0))})
-    return flat
+    return autograd_gradients(chain, case["feed"], case["h0"], case["c0"], case["lengths"], cot)
 
 
 def _check(chain: Chain, case: dict[str, Any], kernel: str) -> None:
@@ -123,7 +90,7 @@ def _check(chain: Chain, case: dict[str, Any], kernel: str) -> None:
     assert list(got.weights) == list(chain_weights(chain)), "gradient paths, in chain order"
     assert (got.x is None) == (chain.embedding is not None)
     assert (got.c0 is None) == (not chain.cell_state_sizes)
-    want, witness, flat = _autograd(chain, case, cot), _flat(numpy_grads), _flat(got)
+    want, witness, flat = _autograd(chain, case, cot), named_gradients(numpy_grads), named_gradients(got)
     assert set(flat) == set(witness) and (want is None or set(want) == set(flat))
     for key, value in flat.items():
         label = f"{chain.describe()} [{kernel}]: {key}"
@@ -171,7 +138,7 @@ def test_float32_follows_float64() -> None:
     chain = random_chain(np.random.default_rng(7), input_size, layers, vocab, dense, readout)
     case = _case(chain, 8, True, [3, 5, 1])
     got = {dtype: _backward(rr.get_backend("c").load(chain, dtype=dtype), case)[0] for dtype in ("float64", "float32")}
-    single, double = _flat(got["float32"]), _flat(got["float64"])
+    single, double = named_gradients(got["float32"]), named_gradients(got["float64"])
     for key, want in double.items():
         assert single[key].dtype == np.float32, key
         _close(single[key], want, F32_RTOL, F32_ATOL, key)
@@ -191,11 +158,11 @@ def test_tape_reused_gives_the_same_answer_and_keep_changes_no_result() -> None:
     again = net.backward(**cot)
     net.backward(d_y=np.ones_like(cot["d_y"]))  # another call in between
     third = net.backward(**cot)
-    for key, value in _flat(first).items():
-        assert np.array_equal(_flat(again)[key], value), key
-        assert np.array_equal(_flat(third)[key], value), key
+    for key, value in named_gradients(first).items():
+        assert np.array_equal(named_gradients(again)[key], value), key
+        assert np.array_equal(named_gradients(third)[key], value), key
     zero = net.backward()
-    assert all(not g.any() for g in _flat(zero).values())
+    assert all(not g.any() for g in named_gradients(zero).values())
 
 
 def test_tape_keeps_the_weights_of_its_forward() -> None:
@@ -217,8 +184,8 @@ def test_tape_keeps_the_weights_of_its_forward() -> None:
     doubled = type(layer)(**{name: 2.0 * array for name, array in layer.arrays().items()})
     net._set_weights(CCall(), 0, lib.RR_FORWARD, doubled)
     after = net.backward(**cot)
-    for key, value in _flat(before).items():
-        assert np.array_equal(_flat(after)[key], value), key
+    for key, value in named_gradients(before).items():
+        assert np.array_equal(named_gradients(after)[key], value), key
     changed, _ = _backward(net, case)  # a new forward sees the new weights
     assert not np.allclose(changed.weights["dense.0.weight"], before.weights["dense.0.weight"])
 

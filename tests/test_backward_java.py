@@ -18,7 +18,7 @@ import rnn_rosetta as rr
 from rnn_rosetta.backends.java_backend import java_chain_spec
 from rnn_rosetta.backward import Gradients
 from rnn_rosetta.chain import Chain
-from tests.backward_oracle import LayerOpts, random_chain, torch_chain_forward, torch_leaves
+from tests.backward_oracle import LayerOpts, autograd_gradients, named_gradients, random_chain, torch_leaves
 from tests.conftest import import_torch_or_skip_module, require_backend
 from tests.test_java_api import IAE, refuses
 
@@ -118,41 +118,8 @@ def _grads(backend: str, chain: Chain, case: dict[str, Any], dtype: str = "float
 
 
 def _autograd(chain: Chain, case: dict[str, Any]) -> dict[str, np.ndarray]:
-    """autograd's dL/d of every weight (by path), "x" (real inputs), "h0[k]" and "c0[k]"."""
-    batch, steps = case["batch"], case["steps"]
-    leaves = torch_leaves(torch, chain)
-    feed = case["feed"]
-    t_feed = torch.tensor(feed) if chain.embedding is not None else torch.tensor(feed, requires_grad=True)
-    t_h0 = [torch.tensor(h, requires_grad=True) for h in (case["h0"] or [np.zeros((batch, s)) for s in
-                                                                         chain.state_sizes])]  # fmt: skip
-    t_c0 = [torch.tensor(c, requires_grad=True) for c in (case["c0"] or [np.zeros((batch, s)) for s in
-                                                                         chain.cell_state_sizes])]  # fmt: skip
-    lengths = np.full(batch, steps) if case["lengths"] is None else np.asarray(case["lengths"])
-    out = torch_chain_forward(torch, chain, leaves, t_feed, lengths, t_h0, t_c0)
-    loss = (out["output"] * torch.tensor(case["d_output"])).sum()
-    loss = loss + sum((h * torch.tensor(d)).sum() for h, d in zip(out["h_n"], case["d_h_n"], strict=True))
-    if case["d_c_n"] is not None:
-        loss = loss + sum((c * torch.tensor(d)).sum() for c, d in zip(out["c_n"], case["d_c_n"], strict=True))
-    if case["d_y"] is not None:
-        loss = loss + (out["y"] * torch.tensor(case["d_y"])).sum()
-    loss.backward()
-    want = {path: leaf.grad.numpy() for path, leaf in leaves.items()}
-    if chain.embedding is None:
-        want["x"] = t_feed.grad.numpy()
-    want.update({f"h0[{k}]": t.grad.numpy() for k, t in enumerate(t_h0)})
-    want.update({f"c0[{k}]": t.grad.numpy() for k, t in enumerate(t_c0)})
-    return want
-
-
-def _named(grads: Gradients) -> dict[str, np.ndarray]:
-    """The gradients as one dict with the keys of :func:`_autograd`."""
-    named = dict(grads.weights)
-    if grads.x is not None:
-        named["x"] = grads.x
-    named.update({f"h0[{k}]": s for k, s in enumerate(_slots(grads.h0))})
-    if grads.c0 is not None:
-        named.update({f"c0[{k}]": s for k, s in enumerate(_slots(grads.c0))})
-    return named
+    """autograd's gradients of the case's loss, named as :func:`named_gradients` names ours."""
+    return autograd_gradients(chain, case["feed"], case["h0"], case["c0"], case["lengths"], case)
 
 
 @pytest.mark.parametrize("spec", CHAINS, ids=[c[0] for c in CHAINS])
@@ -165,7 +132,7 @@ def test_java_gradients_equal_autograd_and_numpy(spec: tuple[Any, ...]) -> None:
         assert list(got.weights) == list(torch_leaves(torch, chain)), "gradient paths, in chain order"
         assert (got.x is None) == (chain.embedding is not None)
         assert (got.c0 is None) == (not chain.cell_state_sizes)
-        named, want, numpy = _named(got), _autograd(chain, case), _named(_grads("numpy", chain, case))
+        named, want, numpy = named_gradients(got), _autograd(chain, case), named_gradients(_grads("numpy", chain, case))
         assert set(named) == set(want) == set(numpy)
         for key, expected in want.items():
             label = f"{chain.describe()} seed {seed}: {key}"
@@ -179,7 +146,7 @@ def test_the_plain_kernel_gives_the_same_gradients(spec: tuple[Any, ...]) -> Non
     require_backend("java")
     chain = _chain(spec)
     case = _case(chain, 7, True, [5, 3, 1])
-    got, want = _named(_grads("java", chain, case, kernel="plain")), _autograd(chain, case)
+    got, want = named_gradients(_grads("java", chain, case, kernel="plain")), _autograd(chain, case)
     for key, expected in want.items():
         _close(got[key], expected, f"plain kernel: {key}")
 
@@ -190,7 +157,8 @@ def test_float32_gradients_within_float32_of_float64(spec: tuple[Any, ...]) -> N
     require_backend("java")
     chain = _chain(spec)
     case = _case(chain, 4, True, [4, 5, 2])
-    single, double = _named(_grads("java", chain, case, "float32")), _named(_grads("java", chain, case))
+    single = named_gradients(_grads("java", chain, case, "float32"))
+    double = named_gradients(_grads("java", chain, case))
     for key, want in double.items():
         assert single[key].dtype == np.float32, key
         np.testing.assert_allclose(single[key], want, rtol=2e-4, atol=2e-5 * max(1.0, np.abs(want).max()), err_msg=key)
@@ -233,14 +201,14 @@ def test_a_tape_reused_gives_the_same_answer(java: Any) -> None:
     net = rr.get_backend("java").load(chain)
     net.forward(case["feed"], case["h0"], case["c0"], case["lengths"], keep=True)
     args = {k: case[k] for k in ("d_output", "d_h_n", "d_c_n", "d_y")}
-    first = _named(net.backward(**args))
-    other = _named(net.backward(d_y=case["d_y"]))
-    again = _named(net.backward(**args))
+    first = named_gradients(net.backward(**args))
+    other = named_gradients(net.backward(d_y=case["d_y"]))
+    again = named_gradients(net.backward(**args))
     for key, value in first.items():
         assert np.array_equal(value, again[key]), key
     assert any(not np.array_equal(value, other[key]) for key, value in first.items())
     zero = net.backward()
-    assert all(not np.any(g) for g in _named(zero).values())
+    assert all(not np.any(g) for g in named_gradients(zero).values())
 
 
 def test_bad_backward_calls_throw_naming_the_argument(java: Any) -> None:
