@@ -347,6 +347,18 @@ class CChainNet(ChainNet):
         call.check(call.lib.rr_chain_set_weights(self._chain_c, layer, which, c_weights, call.err))
         del keep
 
+    def _result_buffers(self, steps: int, batch: int) -> FlatResult:
+        """Empty ``(output [T, B, W], h_n flat, c_n flat or None, y or None)`` for one call to fill."""
+        sizes, dtype = self._sizes, self.dtype
+        output = np.empty((steps, batch, sizes.output_width), dtype)
+        h_n = np.empty(batch * sizes.state_size, dtype)
+        c_n = np.empty(batch * sizes.cell_state_size, dtype) if sizes.cell_state_size else None
+        y = None
+        if sizes.y_size:
+            lead = (batch,) if self.chain.readout == "last" else (steps, batch)
+            y = np.empty((*lead, sizes.y_size), dtype)
+        return output, h_n, c_n, y
+
     def _forward_flat(
         self,
         inputs: np.ndarray,
@@ -355,18 +367,11 @@ class CChainNet(ChainNet):
         lengths: np.ndarray | None,
     ) -> FlatResult:
         steps, batch = inputs.shape[0], inputs.shape[1]
-        sizes, dtype = self._sizes, self.dtype
         tokens = inputs if inputs.dtype == np.int64 else None
         x = None if tokens is not None else inputs
-        output = np.empty((steps, batch, sizes.output_width), dtype)
-        h_n = np.empty(batch * sizes.state_size, dtype)
-        c_n = np.empty(batch * sizes.cell_state_size, dtype) if sizes.cell_state_size else None
-        y = None
-        if sizes.y_size:
-            lead = (batch,) if self.chain.readout == "last" else (steps, batch)
-            y = np.empty((*lead, sizes.y_size), dtype)
+        output, h_n, c_n, y = self._result_buffers(steps, batch)
         call = CCall()
-        if steps == 1 and lengths is None and sizes.all_forward:
+        if steps == 1 and lengths is None and self._sizes.all_forward:
             # one step (what ChainNet.step asks for): the streaming entry point, equal to forward with T = 1
             status = self._step_fn(
                 self._chain_c, batch, *call.reals(x), *call.int64s(tokens),
@@ -393,16 +398,9 @@ class CChainNet(ChainNet):
     ) -> tuple[CTape, FlatResult]:
         """``rr_chain_forward_keep``: the tape, and the forward's result (the same bits as ``rr_chain_forward``)."""
         steps, batch = inputs.shape[0], inputs.shape[1]
-        sizes, dtype = self._sizes, self.dtype
         tokens = inputs if inputs.dtype == np.int64 else None
         x = None if tokens is not None else inputs
-        output = np.empty((steps, batch, sizes.output_width), dtype)
-        h_n = np.empty(batch * sizes.state_size, dtype)
-        c_n = np.empty(batch * sizes.cell_state_size, dtype) if sizes.cell_state_size else None
-        y = None
-        if sizes.y_size:
-            lead = (batch,) if self.chain.readout == "last" else (steps, batch)
-            y = np.empty((*lead, sizes.y_size), dtype)
+        output, h_n, c_n, y = self._result_buffers(steps, batch)
         call = CCall()
         handle = call.ffi.new("rr_chain_tape **")
         status = self._keep_fn(
