@@ -7,7 +7,7 @@
 
 CC       ?= gcc
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -Wall -Wextra -Werror -pedantic -fPIC -Ic/include
+CFLAGS   += -std=c11 -Wall -Wextra -Werror -pedantic -ffp-contract=off -fPIC -Ic/include
 LDLIBS   += -lm
 CJSON_CFLAGS ?= $(shell pkg-config --cflags libcjson 2>/dev/null || echo -I/usr/include/cjson)
 CJSON_LIBS   ?= $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson)

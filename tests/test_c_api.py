@@ -261,7 +261,7 @@ BAD_CONFIGS: list[tuple[str, Spec, dict[str, Any], str, tuple[str, ...]]] = [
     ("direction_3", GRU, {"direction": 3}, "RR_E_CONFIG", ("direction",)),
     ("head_3", GRU, {"head": 3, "head_size": 2}, "RR_E_CONFIG", ("head",)),
     ("dtype_2", GRU, {"dtype": 2}, "RR_E_CONFIG", ("dtype",)),
-    ("kernel_3", GRU, {"kernel": 3}, "RR_E_CONFIG", ("kernel",)),
+    ("kernel_5", GRU, {"kernel": 5}, "RR_E_CONFIG", ("kernel",)),
     ("num_threads_3", GRU, {"num_threads": 3}, "RR_E_CONFIG", ("num_threads",)),
     ("num_threads_size_max", GRU, {"num_threads": SIZE_MAX}, "RR_E_CONFIG", ("num_threads",)),
     ("linear_before_reset_2", GRU, {"linear_before_reset": 2}, "RR_E_CONFIG", ("linear_before_reset",)),

@@ -83,7 +83,11 @@ typedef enum rr_dtype {
 typedef enum rr_kernel {
     RR_KERNEL_AUTO = 0,
     RR_KERNEL_PORTABLE = 1,
-    RR_KERNEL_AVX2 = 2    /* x86-64 AVX2 + FMA; RR_E_UNSUPPORTED elsewhere */
+    RR_KERNEL_AVX2 = 2,   /* x86-64 AVX2 + FMA; RR_E_UNSUPPORTED elsewhere */
+    RR_KERNEL_EXACT = 3,  /* the exact kernel (docs/exact-kernel.md): the same
+                           * bits as numpy's and Java's exact kernels        */
+    RR_KERNEL_AVX512 = 4  /* x86-64 AVX-512 F/BW/DQ/VL; RR_E_UNSUPPORTED
+                           * elsewhere                                       */
 } rr_kernel;
 
 typedef enum rr_head_activation {
@@ -192,6 +196,9 @@ const char *rr_net_kernel_name(const rr_net *net);
 
 /* 1 when this CPU runs the AVX2 + FMA kernels, else 0. */
 int rr_cpu_has_avx2_fma(void);
+
+/* 1 when this CPU (and this build) runs the AVX-512 kernels, else 0. */
+int rr_cpu_has_avx512(void);
 
 /* One time step of a forward-direction model (streaming).
  *   x_t [B, I]; h [L, B, H_out] and c [L, B, H] (NULL = zeros);

@@ -52,7 +52,9 @@
 /* The code path a net was created with (RR_KERNEL_AUTO resolved). */
 typedef enum rr_path {
     RR_PATH_PORTABLE = 0,
-    RR_PATH_AVX2 = 1
+    RR_PATH_AVX2 = 1,
+    RR_PATH_EXACT = 2,  /* exact*.c: double-double, docs/exact-kernel.md     */
+    RR_PATH_AVX512 = 3  /* avx512*.c                                         */
 } rr_path;
 
 /*

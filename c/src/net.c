@@ -97,10 +97,12 @@ static rr_status check_options(const rr_config *cfg, rr_error *err)
                        "RR_FLOAT32 (1)", (int)cfg->dtype);
     }
     if (cfg->kernel != RR_KERNEL_AUTO && cfg->kernel != RR_KERNEL_PORTABLE &&
-        cfg->kernel != RR_KERNEL_AVX2) {
+        cfg->kernel != RR_KERNEL_AVX2 && cfg->kernel != RR_KERNEL_EXACT &&
+        cfg->kernel != RR_KERNEL_AVX512) {
         return rr_fail(err, RR_E_CONFIG,
                        "cfg->kernel is %d, expected RR_KERNEL_AUTO (0), "
-                       "RR_KERNEL_PORTABLE (1) or RR_KERNEL_AVX2 (2)",
+                       "RR_KERNEL_PORTABLE (1), RR_KERNEL_AVX2 (2), "
+                       "RR_KERNEL_EXACT (3) or RR_KERNEL_AVX512 (4)",
                        (int)cfg->kernel);
     }
     if (cfg->num_threads > 2) {
@@ -197,6 +199,20 @@ static rr_status check_sizes(const rr_config *cfg, rr_error *err)
     return status;
 }
 
+/* The path a net runs for cfg->kernel (already checked to be supported);
+ * AUTO: the AVX2 + FMA kernels where the CPU has them, else portable. */
+static rr_path choose_path(rr_kernel kernel, int has_avx2)
+{
+    switch (kernel) {
+    case RR_KERNEL_PORTABLE: return RR_PATH_PORTABLE;
+    case RR_KERNEL_EXACT: return RR_PATH_EXACT;
+    case RR_KERNEL_AVX512: return RR_PATH_AVX512;
+    case RR_KERNEL_AVX2:
+    case RR_KERNEL_AUTO: break;
+    }
+    return has_avx2 ? RR_PATH_AVX2 : RR_PATH_PORTABLE;
+}
+
 rr_status rr_net_create(const rr_config *cfg, rr_net **out, rr_error *err)
 {
     if (out == NULL) {
@@ -224,9 +240,13 @@ rr_status rr_net_create(const rr_config *cfg, rr_net **out, rr_error *err)
                            ? "CPU lacks AVX2 or FMA"
                            : "library was built without the AVX2 kernels");
     }
-    const rr_path path =
-        cfg->kernel == RR_KERNEL_PORTABLE || !has_avx2 ? RR_PATH_PORTABLE
-                                                       : RR_PATH_AVX2;
+    if (cfg->kernel == RR_KERNEL_AVX512 && !rr_cpu_has_avx512()) {
+        return rr_fail(err, RR_E_UNSUPPORTED,
+                       "cfg->kernel is RR_KERNEL_AVX512, but this CPU or "
+                       "build lacks the AVX-512 kernels; use RR_KERNEL_AUTO "
+                       "or RR_KERNEL_PORTABLE");
+    }
+    const rr_path path = choose_path(cfg->kernel, has_avx2);
 
     rr_net *net = calloc(1, sizeof *net);
     if (net == NULL) {
@@ -278,7 +298,13 @@ const char *rr_net_kernel_name(const rr_net *net)
     if (net == NULL) {
         return "none";
     }
-    return net->path == RR_PATH_AVX2 ? "avx2-fma" : "portable";
+    switch (net->path) {
+    case RR_PATH_AVX2: return "avx2-fma";
+    case RR_PATH_EXACT: return "exact";
+    case RR_PATH_AVX512: return "avx512";
+    case RR_PATH_PORTABLE: break;
+    }
+    return "portable";
 }
 
 /* A heap copy of src [count], as the net's REAL (rounded for float32). */

@@ -94,7 +94,16 @@ class CCall:
         raise BackendError("c", f"{message} ({name})", code=name)
 
 
-KERNELS: tuple[str, ...] = ("auto", "portable", "avx2")
+KERNELS: tuple[str, ...] = ("auto", "portable", "avx2", "exact")
+
+# The library's rr_kernel constant for each kernel name.
+KERNEL_CONSTANTS: dict[str, str] = {
+    "auto": "RR_KERNEL_AUTO",
+    "portable": "RR_KERNEL_PORTABLE",
+    "avx2": "RR_KERNEL_AVX2",
+    "exact": "RR_KERNEL_EXACT",
+    "avx512": "RR_KERNEL_AVX512",
+}
 
 
 def _config(call: CCall, model: Model, dtype: np.dtype, kernel: str, threads: int) -> Any:
@@ -119,7 +128,7 @@ def _config(call: CCall, model: Model, dtype: np.dtype, kernel: str, threads: in
         cfg.head = lib.RR_HEAD_SOFTMAX if model.head.activation == "softmax" else lib.RR_HEAD_IDENTITY
         cfg.head_size = model.head.size
     cfg.dtype = lib.RR_FLOAT32 if dtype == np.float32 else lib.RR_FLOAT64
-    cfg.kernel = {"auto": lib.RR_KERNEL_AUTO, "portable": lib.RR_KERNEL_PORTABLE, "avx2": lib.RR_KERNEL_AVX2}[kernel]
+    cfg.kernel = getattr(lib, KERNEL_CONSTANTS[kernel])
     cfg.num_threads = threads
     return cfg
 
@@ -262,7 +271,7 @@ def _chain_config(call: CCall, chain: Chain, dtype: np.dtype, kernel: str, threa
     cfg.dense = dense if chain.dense else ffi.NULL
     cfg.readout = lib.RR_READOUT_LAST if chain.readout == "last" else lib.RR_READOUT_SEQUENCE
     cfg.dtype = lib.RR_FLOAT32 if dtype == np.float32 else lib.RR_FLOAT64
-    cfg.kernel = {"auto": lib.RR_KERNEL_AUTO, "portable": lib.RR_KERNEL_PORTABLE, "avx2": lib.RR_KERNEL_AVX2}[kernel]
+    cfg.kernel = getattr(lib, KERNEL_CONSTANTS[kernel])
     cfg.num_threads = threads
     return cfg, [layers, dense]
 
