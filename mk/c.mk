@@ -25,7 +25,7 @@ C_FIXTURE_HDR := c/include/rnn_rosetta.h c/include/rnn_rosetta_fixture.h c/inclu
 C_DEMO_SRC := $(wildcard c/demo/*.c)
 C_DEMO_HDR := $(wildcard c/demo/*.h)
 
-.PHONY: c demo-c seed-demos-c
+.PHONY: c demo-c seed-demos-c bench-step-c
 
 c: $(C_LIB) $(C_FIXTURE_LIB) $(C_DEMO) $(C_PROBE_LIB)
 
@@ -56,3 +56,12 @@ demo-c: $(C_DEMO)
 seed-demos-c: $(C_DEMO)
 	$(C_DEMO) --seed-table shared_fixtures/seed_c_rnn.json
 	$(C_DEMO) --seed-table shared_fixtures/seed_java_lstm.json
+
+# the streaming step's benchmark (c/bench/step_bench.c), not part of the library:
+# one JSON line per shape; make bench-step-c STEP_ARGS="--steps 100000 --cell lstm"
+C_STEP_BENCH := $(C_BUILD)/step_bench
+$(C_STEP_BENCH): c/bench/step_bench.c c/include/rnn_rosetta.h $(C_LIB)
+	$(CC) $(CFLAGS) -o $@ c/bench/step_bench.c -L$(C_BUILD) -lrnn_rosetta -Wl,-rpath,'$$ORIGIN' $(LDLIBS)
+
+bench-step-c: $(C_STEP_BENCH)
+	@$(C_STEP_BENCH) $(STEP_ARGS)

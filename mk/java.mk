@@ -71,3 +71,8 @@ lint-java: $(J_GEN_SRC) $(J_GEN_VEC)
 	$(JAVAC) $(JAVACFLAGS) -cp $(GSON_JAR) -d $(J_BUILD)/lint $(J_SRC)
 	$(call javac-vector,$(J_BUILD)/lint)
 
+
+# The Java streaming-step benchmark (no Python): one JSON line per case; STEPS=100000 for a quick run.
+.PHONY: bench-step-java
+bench-step-java: $(J_JAR)
+	$(JAVA) --add-modules=jdk.incubator.vector -cp $(J_JAR) rnnrosetta.bench.StepBench $(if $(STEPS),--steps $(STEPS)) $(ARGS)

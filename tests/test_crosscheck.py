@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -15,6 +16,7 @@ from rich.console import Console
 import rnn_rosetta as rr
 from rnn_rosetta import paths
 from rnn_rosetta.crosscheck import crosscheck
+from rnn_rosetta.crosscheck_records import Target, TargetRun
 from tests.conftest import require_backend
 
 
@@ -31,11 +33,17 @@ def test_crosscheck_passes_on_every_committed_fixture(tmp_path: Path) -> None:
     assert status == 0, console.export_text()
     text = console.export_text()
     assert "all agree" in text and "float32" in text and "c[portable] vs java[plain]" in text
+    assert "numpy[exact] vs c[exact]" in text and "c[exact] vs java[exact]" in text  # the bit-equality table
     document = json.loads(report.read_text())
     assert document["ok"] is True and document["failures"] == []
     assert len(document["fixtures"]) == len(list(paths.fixtures_dir().glob("*.json")))
     labels = {run["label"] for fixture in document["fixtures"] for run in fixture["runs"]}
-    assert {"c[portable]", "java[plain]"} <= labels and any(label.startswith("numpy") for label in labels)
+    assert {"c[portable]", "java[plain]", "numpy[exact]", "c[exact]", "java[exact]"} <= labels
+    for fixture in document["fixtures"]:
+        with_cases = bool(fixture["cases"])
+        assert len(fixture["bits"]) == 6, fixture["name"]  # 3 pairs x 2 dtypes
+        assert all(bits["differing"] == 0 and bits["cases"] == fixture["cases"] for bits in fixture["bits"])
+        assert {line["exact_bits"] for line in fixture["summary"]} == ({"same"} if with_cases else {"-"})
 
 
 def test_float32_oracle_errors_are_never_counted_in_float64_ulps(tmp_path: Path) -> None:
@@ -178,3 +186,73 @@ def test_a_backend_that_cannot_load_a_chain_fails_the_crosscheck(monkeypatch: py
     console = _console()
     assert crosscheck(chosen, ["numpy"], 1, console, dtypes=["float64"]) == 1
     assert "this build has no chains" in " ".join(console.export_text().split())
+
+
+# -- the exact kernels, bit for bit --------------------------------------------------------------------
+
+
+def test_every_backend_offering_exact_is_a_target() -> None:
+    from rnn_rosetta.crosscheck import targets
+
+    chosen = targets(["numpy"], ["float64", "float32"])
+    assert [t.kernel for t in chosen] == ["auto", "plain", "exact"] * 2
+    assert [t.kernel for t in targets(["numpy"], ["float64"], all_kernels=False)] == ["auto"]
+
+
+def _exact_run(backend: str, result: rr.Result) -> TargetRun:
+    run = TargetRun(Target(backend, "exact", "float64"), label=f"{backend}[exact]")
+    run.results, run.ran = {"only": result}, True
+    return run
+
+
+def test_a_bit_difference_is_reported_with_both_values_in_hex() -> None:
+    from rnn_rosetta.crosscheck_bits import compare_exact_bits
+
+    fixture = rr.load_fixture(paths.fixtures_dir() / "rnn_tanh_small.json")
+    fixture = dataclasses.replace(fixture, cases=fixture.cases[:1])
+    case = fixture.cases[0]
+    mine = (
+        rr.get_backend("numpy").load(fixture.model, kernel="exact").forward(case.feed, case.h0, case.c0, case.lengths)
+    )
+    output = mine.output.copy()  # type: ignore[union-attr]
+    output[1, 0, 2] = np.nextafter(output[1, 0, 2], np.inf)  # one ulp: far inside every tolerance
+    theirs = dataclasses.replace(mine, output=output)
+    runs = [_exact_run("numpy", mine), _exact_run("c", theirs)]
+    bits, failures = compare_exact_bits(
+        dataclasses.replace(fixture, cases=(dataclasses.replace(case, name="only"),)), runs
+    )
+    assert [(b.first, b.second, b.cases, b.differing) for b in bits] == [("numpy[exact]", "c[exact]", 1, 1)]
+    (failure,) = failures
+    text = failure.describe()
+    want, got = float(mine.output[1, 0, 2]), float(output[1, 0, 2])  # type: ignore[index]
+    assert f"{fixture.name} / only / numpy[exact] vs c[exact] float64" in text
+    assert "first bit difference at output[t=1, b=0, h=2]" in text
+    assert f"{want!r} ({want.hex()}) vs {got!r} ({got.hex()})" in text and "bit-identical" in text
+    record = failure.record()
+    assert record["rule"] == "bit-identical" and record["index"] == [1, 0, 2]
+    assert record["got_hex"] == want.hex() and record["expected_hex"] == got.hex()
+
+
+def test_bits_nan_equals_any_nan_and_signed_zeros_differ() -> None:
+    from rnn_rosetta.crosscheck_bits import first_bit_difference
+
+    quiet, other = np.array([np.nan]), np.frombuffer(np.uint64(0x7FF8000000000123).tobytes(), np.float64)
+    assert first_bit_difference(rr.Result(output=quiet), rr.Result(output=-other)) is None
+    found = first_bit_difference(rr.Result(output=np.array([[[0.0]]])), rr.Result(output=np.array([[[-0.0]]])))
+    assert found is not None and not isinstance(found, str) and found.index == (0, 0, 0)
+    slots = [np.zeros((2, 3)), np.zeros((2, 1))]
+    changed = [slots[0], np.array([[0.0], [1e-300]])]
+    found = first_bit_difference(rr.Result(h_n=slots), rr.Result(h_n=changed))
+    assert found is not None and not isinstance(found, str) and found.where() == "h_n[slot=1, b=1, h=0]"
+    assert first_bit_difference(rr.Result(output=quiet), rr.Result(y=quiet)) == "fields differ: ['output'] vs ['y']"
+
+
+def test_numpy_alone_says_nothing_was_compared_bit_for_bit(tmp_path: Path) -> None:
+    report = tmp_path / "crosscheck.json"
+    console = _console()
+    path = paths.fixtures_dir() / "rnn_tanh_size1.json"
+    assert crosscheck([path], ["numpy"], 1, console, dtypes=["float64"], json_out=report) == 0
+    assert "fewer than two backends ran the exact kernel" in console.export_text()
+    fixture = json.loads(report.read_text())["fixtures"][0]
+    assert fixture["bits"] == [] and fixture["summary"][0]["exact_bits"] == "-"
+    assert "numpy[exact]" in {run["label"] for run in fixture["runs"]}

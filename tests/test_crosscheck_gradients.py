@@ -86,17 +86,17 @@ def test_a_wrong_expected_gradient_is_named_precisely(tmp_path: Path) -> None:
     record = document["failures"][0]
     assert record["field"] == "grad layers.0.reverse.weight_hh" and record["index"] == [3, 1]
     assert record["case"] == "uneven_some_gradients" and record["expected"] == wrong
-    assert len(document["failures"]) == 2  # numpy fast and plain; the forward outputs still agree
+    assert len(document["failures"]) == 3  # numpy fast, plain and exact; the forward outputs still agree
 
 
 def test_a_backend_without_backward_is_reported_not_skipped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(NumpyChainNet, "supports_backward", False)
     status, text, document = _run([paths.fixtures_dir() / f"{LSTM_BI}.json"], ["numpy"], tmp_path)
     assert status == 0, text  # the forward pass agrees; the gradients were not checked and it says so
-    assert "no backward: numpy[fast], numpy[plain]" in text
+    assert "no backward: numpy[fast], numpy[plain], numpy[exact]" in text
     runs = document["fixtures"][0]["runs"]
     assert {run["backward"] for run in runs} == {"no backward"} and {run["grad_cases"] for run in runs} == {0}
-    assert document["fixtures"][0]["summary"][0]["no_backward"] == ["numpy[fast]", "numpy[plain]"]
+    assert document["fixtures"][0]["summary"][0]["no_backward"] == ["numpy[fast]", "numpy[plain]", "numpy[exact]"]
 
 
 def test_backends_disagreeing_on_a_gradient_are_named_as_a_pair(

@@ -1,7 +1,8 @@
 /*
  * probe.c - the machine probes of the benchmark's roofline (rr_probe.h):
- * peak FMA throughput and read bandwidth of one thread, with AVX2 + FMA
- * where the CPU has it, else plain C. Built apart from the library, as
+ * peak FMA throughput of one thread in each instruction set the CPU runs
+ * (AVX-512, AVX2 + FMA, plain C), and read bandwidth (AVX2 where the CPU
+ * has it, else plain C). Built apart from the library, as
  * c/build/librr_probe.so; python/rnn_rosetta/bench/probes.py loads it.
  */
 #include "rr_probe.h"
@@ -26,10 +27,25 @@
 #define PROBE_HAVE_AVX2 1
 #include <immintrin.h>
 #define RR_AVX2 __attribute__((target("avx2,fma")))
+#define RR_AVX512 __attribute__((target("avx512f,fma")))
 static int cpu_has_avx2_fma(void)
 {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+/* AVX-512 F where the CPU has it and the OS saves the zmm and opmask
+ * registers (XCR0 bits 1, 2, 5, 6, 7); the library's own check is
+ * rr_cpu_has_avx512 (c/src/avx512.c) */
+static int cpu_has_avx512(void)
+{
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("fma")) {
+        return 0;
+    }
+    unsigned int xcr0_low = 0, xcr0_high = 0;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
+    (void)xcr0_high;
+    return (xcr0_low & 0xE6u) == 0xE6u;
 }
 #else
 #define PROBE_HAVE_AVX2 0
@@ -150,6 +166,62 @@ RR_AVX2 static double peak_avx2_f32(double seconds)
     rr_probe_sink = total;
     return (double)steps * RR_CHAINS * 8 * 2 / elapsed;
 }
+
+RR_AVX512 static double peak_avx512_f64(double seconds)
+{
+    __m512d acc[RR_CHAINS];
+    for (size_t i = 0; i < RR_CHAINS; i++) {
+        acc[i] = _mm512_set1_pd(1.0 + 0.01 * (double)i);
+    }
+    const __m512d mul = _mm512_set1_pd(0.999999);
+    const __m512d add = _mm512_set1_pd(0.000001);
+    size_t steps = 0;
+    const stopwatch start = stopwatch_start();
+    do {
+        for (size_t s = 0; s < RR_PEAK_CHUNK; s++) {
+            PROBE_UNROLL(12)
+            for (size_t i = 0; i < RR_CHAINS; i++) {
+                acc[i] = _mm512_fmadd_pd(acc[i], mul, add);
+            }
+        }
+        steps += RR_PEAK_CHUNK;
+    } while (stopwatch_read(&start) < seconds);
+    const double elapsed = stopwatch_read(&start);
+    __m512d sum = acc[0];
+    for (size_t i = 1; i < RR_CHAINS; i++) {
+        sum = _mm512_add_pd(sum, acc[i]);
+    }
+    rr_probe_sink = _mm512_reduce_add_pd(sum);
+    return (double)steps * RR_CHAINS * 8 * 2 / elapsed; /* 8 lanes */
+}
+
+RR_AVX512 static double peak_avx512_f32(double seconds)
+{
+    __m512 acc[RR_CHAINS];
+    for (size_t i = 0; i < RR_CHAINS; i++) {
+        acc[i] = _mm512_set1_ps(1.0f + 0.01f * (float)i);
+    }
+    const __m512 mul = _mm512_set1_ps(0.999f);
+    const __m512 add = _mm512_set1_ps(0.001f);
+    size_t steps = 0;
+    const stopwatch start = stopwatch_start();
+    do {
+        for (size_t s = 0; s < RR_PEAK_CHUNK; s++) {
+            PROBE_UNROLL(12)
+            for (size_t i = 0; i < RR_CHAINS; i++) {
+                acc[i] = _mm512_fmadd_ps(acc[i], mul, add);
+            }
+        }
+        steps += RR_PEAK_CHUNK;
+    } while (stopwatch_read(&start) < seconds);
+    const double elapsed = stopwatch_read(&start);
+    __m512 sum = acc[0];
+    for (size_t i = 1; i < RR_CHAINS; i++) {
+        sum = _mm512_add_ps(sum, acc[i]);
+    }
+    rr_probe_sink = (double)_mm512_reduce_add_ps(sum);
+    return (double)steps * RR_CHAINS * 16 * 2 / elapsed; /* 16 lanes */
+}
 #endif
 
 /* Plain C: a multiply and an add per chain step (2 flops). */
@@ -179,22 +251,53 @@ static double peak_portable(double seconds)
     return (double)steps * RR_CHAINS * 2 / elapsed;
 }
 
-double rr_probe_peak_gflops(rr_probe_dtype dtype, double seconds)
+double rr_probe_peak_isa_gflops(rr_probe_isa isa, rr_probe_dtype dtype,
+                                double seconds)
 {
     if (!(seconds > 0.0 && seconds <= RR_PROBE_MAX_SECONDS) ||
         (dtype != RR_PROBE_FLOAT64 && dtype != RR_PROBE_FLOAT32)) {
         return -1.0;
     }
-    double flops_per_second = 0.0;
+    const int f64 = dtype == RR_PROBE_FLOAT64;
+    switch (isa) {
+    case RR_PROBE_SCALAR:
+        return peak_portable(seconds) * 1e-9; /* scalar: same for both */
+    case RR_PROBE_AVX2:
 #if PROBE_HAVE_AVX2
-    if (cpu_has_avx2_fma()) {
-        flops_per_second = dtype == RR_PROBE_FLOAT64 ? peak_avx2_f64(seconds)
-                                               : peak_avx2_f32(seconds);
-        return flops_per_second * 1e-9;
-    }
+        if (cpu_has_avx2_fma()) {
+            return (f64 ? peak_avx2_f64(seconds) : peak_avx2_f32(seconds)) *
+                   1e-9;
+        }
 #endif
-    flops_per_second = peak_portable(seconds); /* scalar: same for both */
-    return flops_per_second * 1e-9;
+        return 0.0;
+    case RR_PROBE_AVX512:
+#if PROBE_HAVE_AVX2
+        if (cpu_has_avx512()) {
+            return (f64 ? peak_avx512_f64(seconds)
+                        : peak_avx512_f32(seconds)) *
+                   1e-9;
+        }
+#endif
+        return 0.0;
+    }
+    return -1.0; /* not an rr_probe_isa */
+}
+
+double rr_probe_peak_gflops(rr_probe_dtype dtype, double seconds)
+{
+    /* the widest instruction set this CPU runs */
+    static const rr_probe_isa widest_first[] = { RR_PROBE_AVX512,
+                                                 RR_PROBE_AVX2,
+                                                 RR_PROBE_SCALAR };
+    for (size_t i = 0; i < sizeof widest_first / sizeof widest_first[0];
+         i++) {
+        const double gflops =
+            rr_probe_peak_isa_gflops(widest_first[i], dtype, seconds);
+        if (gflops != 0.0) {
+            return gflops; /* a value, or < 0 for a bad argument */
+        }
+    }
+    return -1.0;
 }
 
 /* Sum of v [n] (n a multiple of 32) with independent accumulators. */

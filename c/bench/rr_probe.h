@@ -25,6 +25,20 @@ typedef enum rr_probe_dtype {
  * <= 0 signals failure (a bad dtype or duration). */
 double rr_probe_peak_gflops(rr_probe_dtype dtype, double seconds);
 
+/* The instruction sets a peak can be probed in, slowest first. */
+typedef enum rr_probe_isa {
+    RR_PROBE_SCALAR = 0,
+    RR_PROBE_AVX2 = 1,
+    RR_PROBE_AVX512 = 2
+} rr_probe_isa;
+
+/* GFLOP/s of independent FMA chains in the given instruction set (scalar:
+ * a multiply and an add per chain step; AVX2: 256-bit FMAs; AVX-512:
+ * 512-bit FMAs), for about `seconds`. 0 when this CPU (or this build)
+ * cannot run that instruction set; a value < 0 signals a bad argument. */
+double rr_probe_peak_isa_gflops(rr_probe_isa isa, rr_probe_dtype dtype,
+                                double seconds);
+
 /* GB/s reading a buffer of `bytes` bytes (at least 256) repeatedly, for
  * about `seconds`; a value <= 0 signals failure. */
 double rr_probe_read_gbps(size_t bytes, double seconds);

@@ -12,7 +12,9 @@ Steps (each runs even when an earlier one failed; the exit status is 1 if any di
              beside it), loaded into Python with the ASan runtime in LD_PRELOAD: tests/test_c_api.py,
              tests/test_c_fixture_library.py, tests/test_c_chain_api.py, tests/test_c_chain.py (the
              chain API and its numbers), tests/test_backward_c.py (backpropagation through time:
-             rr_chain_forward_keep, rr_chain_backward, the tape), tests/test_bad_inputs.py (the C backend) and
+             rr_chain_forward_keep, rr_chain_backward, the tape), tests/test_bad_inputs.py (the C backend),
+             tests/test_c_determinism.py (bits across calls, batch splits, threads), tests/test_c_step_alloc.py
+             (the streaming step's bits and refusals) and
              `python -m rnn_rosetta crosscheck --backends numpy c` (every kernel and precision the C
              backend runs). Python's own allocations go through malloc too (PYTHONMALLOC=malloc), so
              ASan sees every buffer.
@@ -185,6 +187,12 @@ def step_pytest(outcome: Outcome, args: argparse.Namespace) -> None:
         ("test_c_chain", [*pytest, "tests/test_c_chain.py"]),
         ("test_backward_c", [*pytest, "tests/test_backward_c.py"]),
         ("test_bad_inputs", [*pytest, "tests/test_bad_inputs.py", "-k", "not numpy and not java"]),
+        # same bits every call, batch split and thread count (the 10^4-call run is too slow here)
+        ("test_c_determinism", [*pytest, "tests/test_c_determinism.py", "-k", "not ten_thousand"]),
+        ("test_c_avx512", [*pytest, "tests/test_c_avx512.py"]),  # skips by name on a CPU without AVX-512
+        ("test_c_exact", [*pytest, "tests/test_c_exact.py"]),
+        # the step's bits and refusals; its allocation counts replace malloc, which ASan owns
+        ("test_c_step_alloc", [*pytest, "tests/test_c_step_alloc.py", "-k", "bits or refusals or python"]),
         ("crosscheck", crosscheck),
     ]
     for name, command in runs:

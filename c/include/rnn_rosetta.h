@@ -13,7 +13,8 @@
  *   - every function that can fail returns an rr_status; RR_OK is 0;
  *   - on failure, if `err` is not NULL, err->message holds one readable line;
  *   - no global mutable state: a const rr_net may be used from many threads
- *     at once (rr_net_forward and rr_net_step allocate their own scratch);
+ *     at once (rr_net_forward allocates its own scratch; rr_net_step uses
+ *     the calling thread's own workspace, see rr_step_workspace);
  *   - rr_net_create/rr_net_free own the net; weights are copied in;
  *     the caller owns every input and output buffer;
  *   - every pointer and every element count is checked at the boundary;
@@ -204,8 +205,11 @@ int rr_cpu_has_avx512(void);
  *   x_t [B, I]; h [L, B, H_out] and c [L, B, H] (NULL = zeros);
  *   out_t [B, H_out]; h_next, c_next as h, c; y_t [B, O] with a head.
  * h_next may be the same buffer as h and c_next as c (in-place update).
- * Equals rr_net_forward with T = 1. RR_E_UNSUPPORTED for reverse or
- * bidirectional models. */
+ * Equals rr_net_forward with T = 1, bit for bit. RR_E_UNSUPPORTED for
+ * reverse or bidirectional models. Its scratch is the calling thread's own
+ * (see rr_step_workspace): after a thread's first step (or a bigger net or
+ * batch) a step allocates nothing, and its checks are a few compares
+ * against sizes fixed at rr_net_create. */
 rr_status rr_net_step(const rr_net *net, size_t batch,
                       const double *x_t, size_t x_len,
                       const double *h, size_t h_len,
@@ -226,6 +230,45 @@ rr_status rr_net_step_f32(const rr_net *net, size_t batch,
                           float *c_next, size_t c_next_len,
                           float *y_t, size_t y_len,
                           rr_error *err);
+
+/* The scratch of a step in a buffer the caller owns: rr_net_step takes it
+ * from the calling thread's own workspace (made on its first step, grown
+ * when a bigger net or batch comes, freed when the thread ends), so it
+ * allocates only then; rr_net_step_ws never allocates. A workspace serves
+ * one thread at a time, and any net whose step fits it. */
+typedef struct rr_step_workspace rr_step_workspace;
+
+/* A workspace for steps of `net` with batch <= max_batch (>= 1). */
+rr_status rr_step_workspace_create(const rr_net *net, size_t max_batch,
+                                   rr_step_workspace **out, rr_error *err);
+
+/* Free it; NULL is fine. */
+void rr_step_workspace_free(rr_step_workspace *ws);
+
+/* rr_net_step with its scratch in ws: the same checks and the same bits;
+ * RR_E_SIZE when this net's step at this batch does not fit ws. */
+rr_status rr_net_step_ws(const rr_net *net, rr_step_workspace *ws,
+                         size_t batch,
+                         const double *x_t, size_t x_len,
+                         const double *h, size_t h_len,
+                         const double *c, size_t c_len,
+                         double *out_t, size_t out_len,
+                         double *h_next, size_t h_next_len,
+                         double *c_next, size_t c_next_len,
+                         double *y_t, size_t y_len,
+                         rr_error *err);
+
+/* rr_net_step_ws for a float32 net. */
+rr_status rr_net_step_ws_f32(const rr_net *net, rr_step_workspace *ws,
+                             size_t batch,
+                             const float *x_t, size_t x_len,
+                             const float *h, size_t h_len,
+                             const float *c, size_t c_len,
+                             float *out_t, size_t out_len,
+                             float *h_next, size_t h_next_len,
+                             float *c_next, size_t c_next_len,
+                             float *y_t, size_t y_len,
+                             rr_error *err);
 
 /* ------------------------------------------------------------------------
  * Chains (fixture format v2): embedding? -> recurrent layers -> readout ->

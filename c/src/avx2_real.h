@@ -6,6 +6,9 @@
  *   V_FMA(a, b, c) = a * b + c, V_ADD, V_SUB, V_MUL, V_DIV
  *   V_MIN(a, b), V_MAX(a, b): b when either is NaN (the x86 rule)
  *   V_CMP(a, b, predicate) a lane mask; V_BLEND(a, b, mask) = mask ? b : a
+ *   V_LANES(n) the integer mask of lanes 0..n-1 (0 <= n <= VLEN);
+ *   V_LOAD_PART(p, lanes) those lanes of p, 0 elsewhere (the others are not
+ *   read); V_STORE_PART(p, lanes, v) writes only those lanes
  * No include guard: read once per precision, after real.h.
  */
 #undef VEC
@@ -24,6 +27,9 @@
 #undef V_MAX
 #undef V_CMP
 #undef V_BLEND
+#undef V_LANES
+#undef V_LOAD_PART
+#undef V_STORE_PART
 
 #if RR_REAL_BITS == 64
 #define VEC __m256d
@@ -42,6 +48,11 @@
 #define V_MAX _mm256_max_pd
 #define V_CMP _mm256_cmp_pd
 #define V_BLEND _mm256_blendv_pd
+#define V_LANES(n)                                               \
+    _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)(n)),       \
+                       _mm256_setr_epi64x(0, 1, 2, 3))
+#define V_LOAD_PART _mm256_maskload_pd
+#define V_STORE_PART _mm256_maskstore_pd
 #else
 #define VEC __m256
 #define VLEN 8
@@ -59,4 +70,9 @@
 #define V_MAX _mm256_max_ps
 #define V_CMP _mm256_cmp_ps
 #define V_BLEND _mm256_blendv_ps
+#define V_LANES(n)                                               \
+    _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n)),              \
+                       _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+#define V_LOAD_PART _mm256_maskload_ps
+#define V_STORE_PART _mm256_maskstore_ps
 #endif

@@ -128,23 +128,36 @@ static void SFX(dense)(const rr_chain *ch, size_t k, size_t rows,
 }
 
 /* y [rows, O] from v [rows, W] through every dense layer (scratch holds
- * 2 * rows * max O_k); without dense layers y = v. */
-static void SFX(apply_dense)(const rr_chain *ch, size_t rows, const REAL *v,
-                             REAL *scratch, REAL *y)
+ * 2 * rows * max O_k); without dense layers y = v. A chain on the exact
+ * kernel runs its dense layers in double-double (rr_exact_dense). */
+static rr_status SFX(apply_dense)(const rr_chain *ch, size_t rows,
+                                  const REAL *v, REAL *scratch, REAL *y,
+                                  rr_error *err)
 {
     const size_t n = ch->cfg.num_dense;
     if (n == 0) {
         memcpy(y, v, rows * ch->sizes.output_width * sizeof(REAL));
-        return;
+        return RR_OK;
     }
+    const int exact = ch->nets[0]->path == RR_PATH_EXACT;
     const REAL *src = v;
     size_t width = ch->sizes.output_width;
     for (size_t k = 0; k < n; k++) {
         REAL *dst = k + 1 == n ? y : scratch + (k % 2) * rows * ch->max_dense;
-        SFX(dense)(ch, k, rows, width, src, dst);
+        if (exact) {
+            const rr_status status = SFX(rr_exact_dense)(
+                rows, width, src, ch->dense[k].size, ch->dense_weight[k],
+                ch->dense_bias[k], ch->dense[k].activation, dst, err);
+            if (status != RR_OK) {
+                return status;
+            }
+        } else {
+            SFX(dense)(ch, k, rows, width, src, dst);
+        }
         src = dst;
         width = ch->dense[k].size;
     }
+    return RR_OK;
 }
 
 /* Scratch of one call: every buffer REAL, sized from the largest layer. */
@@ -283,8 +296,7 @@ static rr_status SFX(chain_run)(const rr_chain *ch, size_t steps, size_t batch,
         v = s->readout;
         n = batch;
     }
-    SFX(apply_dense)(ch, n, v, s->dense, y);
-    return RR_OK;
+    return SFX(apply_dense)(ch, n, v, s->dense, y, err);
 }
 
 static rr_status SFX(chain_forward)(const rr_chain *ch, size_t steps,
@@ -345,7 +357,7 @@ static rr_status SFX(chain_step)(const rr_chain *ch, size_t batch,
         in = dest;
     }
     if (status == RR_OK && y_t != NULL) {
-        SFX(apply_dense)(ch, batch, out_t, s.dense, y_t);
+        status = SFX(apply_dense)(ch, batch, out_t, s.dense, y_t, err);
     }
     SFX(scratch_free)(&s);
     return status;

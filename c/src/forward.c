@@ -1,7 +1,9 @@
-/* forward.c - rr_net_forward and rr_net_step (float64) and their _f32
- * twins: the checks of every argument at the boundary, then the shared
- * computation in sequence_impl.h. The checks only look at pointers and
- * counts, so both precisions share them (arrays as const void *). */
+/* forward.c - rr_net_forward and rr_net_step (float64), their _f32 twins
+ * and the steps with a caller's workspace (rr_net_step_ws*): the checks of
+ * every argument at the boundary, then the shared computation, in
+ * sequence_impl.h for a forward and step_impl.h (step.c) for a step. The
+ * checks only look at pointers and counts, so both precisions share them
+ * (arrays as const void *). */
 #include "internal.h"
 
 /* RR_E_STATE unless every layer's weights (and the head, if any) are set. */
@@ -275,8 +277,132 @@ static rr_status check_step(const rr_net *net, const char *called,
 }
 
 
-/* One step is the whole sequence with T = 1; it copies h and c into
- * scratch before writing, so h_next may alias h and c_next alias c. */
+/* Whether every argument of a step is right, tested in a few compares on
+ * the counts fixed at create (rr_step_prepare): when it says no, the full
+ * checks above find what is wrong and say it. B <= step_max_batch keeps
+ * every product below from overflowing. */
+static int step_args_fit(const rr_net *net, size_t batch,
+                         const void *x_t, size_t x_len,
+                         const void *h, size_t h_len,
+                         const void *c, size_t c_len,
+                         const void *out_t, size_t out_len,
+                         const void *h_next, size_t h_next_len,
+                         const void *c_next, size_t c_next_len,
+                         const void *y_t, size_t y_len)
+{
+    const size_t B = batch;
+    if (B - 1 >= net->step_max_batch || net->cfg.direction != RR_FORWARD) {
+        return 0; /* B = 0 wraps around */
+    }
+    const size_t h_count = B * net->step_h_row, c_count = B * net->step_c_row;
+    const size_t y_count = B * net->step_y_row;
+    const int is_lstm = net->step_c_row > 0, has_head = net->step_y_row > 0;
+    int fit = x_t != NULL && x_len == B * net->step_x_row &&
+              (h != NULL ? h_len == h_count : h_len == 0) &&
+              out_t != NULL && out_len == B * net->step_out_row &&
+              h_next != NULL && h_next_len == h_count;
+    fit = fit && (is_lstm ? (c != NULL ? c_len == c_count : c_len == 0) &&
+                                c_next != NULL && c_next_len == c_count
+                          : c == NULL && c_len == 0 && c_next == NULL &&
+                                c_next_len == 0);
+    fit = fit && (has_head ? y_t != NULL && y_len == y_count
+                           : y_t == NULL && y_len == 0);
+    for (size_t l = 0; fit && l < net->cfg.num_layers; l++) {
+        fit = net->slots[l].is_set;
+    }
+    return fit && (!has_head || net->head_is_set);
+}
+
+/* Where a step's scratch comes from: a caller's workspace or the thread's. */
+typedef struct step_scratch_source {
+    const char *called;       /* the entry point, for messages             */
+    const char *other;        /* the same one of the other precision       */
+    const char *forward_name; /* the forward of this precision             */
+    rr_dtype dtype;
+    int uses_ws;              /* 1: rr_net_step_ws*, scratch from ws       */
+    rr_step_workspace *ws;
+} step_scratch_source;
+
+/* One step: the checks (fast when every argument is right), the scratch,
+ * then the net's step function (or the sequence with T = 1 on a path that
+ * has no step function). One step is the whole sequence with T = 1; h_next
+ * may alias h and c_next alias c. */
+static rr_status run_step(const rr_net *net, const step_scratch_source *src,
+                          size_t batch,
+                          const void *x_t, size_t x_len,
+                          const void *h, size_t h_len,
+                          const void *c, size_t c_len,
+                          void *out_t, size_t out_len,
+                          void *h_next, size_t h_next_len,
+                          void *c_next, size_t c_next_len,
+                          void *y_t, size_t y_len,
+                          rr_error *err)
+{
+    if (net == NULL) {
+        return rr_fail(err, RR_E_NULL, "net is NULL");
+    }
+    if (src->uses_ws && src->ws == NULL) {
+        return rr_fail(err, RR_E_NULL, "ws is NULL");
+    }
+    if (net->cfg.dtype != src->dtype ||
+        !step_args_fit(net, batch, x_t, x_len, h, h_len, c, c_len, out_t,
+                       out_len, h_next, h_next_len, c_next, c_next_len, y_t,
+                       y_len)) {
+        rr_status status = check_dtype(net, src->dtype, src->called,
+                                       src->other, err);
+        if (status == RR_OK) {
+            status = check_step(net, src->called, src->forward_name, batch,
+                                x_t, x_len, h, h_len, c, c_len, out_t,
+                                out_len, h_next, h_next_len, c_next,
+                                c_next_len, y_t, y_len, err);
+        }
+        if (status != RR_OK) {
+            return status;
+        }
+        if (batch > net->step_max_batch) {
+            return rr_fail(err, RR_E_SIZE,
+                           "batch is %zu, the step's scratch fits %zu rows",
+                           batch, net->step_max_batch);
+        }
+    }
+    const int is_float32 = src->dtype == RR_FLOAT32;
+    if (net->step_fn == NULL) {
+        return is_float32
+                   ? rr_run_sequence_f32(net, 1, batch, x_t, h, c, NULL,
+                                         out_t, h_next, c_next, y_t, err)
+                   : rr_run_sequence_f64(net, 1, batch, x_t, h, c, NULL,
+                                         out_t, h_next, c_next, y_t, err);
+    }
+    const size_t bytes = rr_step_scratch_bytes(net, batch);
+    void *scratch = NULL;
+    if (src->uses_ws) {
+        size_t held = 0;
+        scratch = rr_step_workspace_scratch(src->ws, bytes, &held);
+        if (scratch == NULL) {
+            return rr_fail(err, RR_E_SIZE,
+                           "ws holds %zu bytes, this step needs %zu; create "
+                           "it for this net and a batch >= %zu",
+                           held, bytes, batch);
+        }
+    } else {
+        scratch = rr_step_thread_scratch(bytes);
+        if (scratch == NULL) {
+            return rr_fail(err, RR_E_NOMEM,
+                           "cannot allocate %zu bytes of step scratch for "
+                           "this thread", bytes);
+        }
+    }
+    net->step_fn(net, batch, x_t, h, c, out_t, h_next, c_next, y_t, scratch);
+    return RR_OK;
+}
+
+static const step_scratch_source step_f64 = {
+    "rr_net_step", "rr_net_step_f32", "rr_net_forward", RR_FLOAT64, 0, NULL
+};
+static const step_scratch_source step_f32 = {
+    "rr_net_step_f32", "rr_net_step", "rr_net_forward_f32", RR_FLOAT32, 0,
+    NULL
+};
 
 rr_status rr_net_step(const rr_net *net, size_t batch,
                       const double *x_t, size_t x_len,
@@ -288,21 +414,9 @@ rr_status rr_net_step(const rr_net *net, size_t batch,
                       double *y_t, size_t y_len,
                       rr_error *err)
 {
-    if (net == NULL) {
-        return rr_fail(err, RR_E_NULL, "net is NULL");
-    }
-    rr_status status = check_dtype(net, RR_FLOAT64, "rr_net_step",
-                                   "rr_net_step_f32", err);
-    if (status == RR_OK) {
-        status = check_step(net, "rr_net_step", "rr_net_forward", batch, x_t,
-                            x_len, h, h_len, c, c_len, out_t, out_len, h_next,
-                            h_next_len, c_next, c_next_len, y_t, y_len, err);
-    }
-    if (status != RR_OK) {
-        return status;
-    }
-    return rr_run_sequence_f64(net, 1, batch, x_t, h, c, NULL, out_t, h_next,
-                               c_next, y_t, err);
+    return run_step(net, &step_f64, batch, x_t, x_len, h, h_len, c, c_len,
+                    out_t, out_len, h_next, h_next_len, c_next, c_next_len,
+                    y_t, y_len, err);
 }
 
 rr_status rr_net_step_f32(const rr_net *net, size_t batch,
@@ -315,20 +429,44 @@ rr_status rr_net_step_f32(const rr_net *net, size_t batch,
                           float *y_t, size_t y_len,
                           rr_error *err)
 {
-    if (net == NULL) {
-        return rr_fail(err, RR_E_NULL, "net is NULL");
-    }
-    rr_status status = check_dtype(net, RR_FLOAT32, "rr_net_step_f32",
-                                   "rr_net_step", err);
-    if (status == RR_OK) {
-        status = check_step(net, "rr_net_step_f32", "rr_net_forward_f32",
-                            batch, x_t, x_len, h, h_len, c, c_len, out_t,
-                            out_len, h_next, h_next_len, c_next, c_next_len,
-                            y_t, y_len, err);
-    }
-    if (status != RR_OK) {
-        return status;
-    }
-    return rr_run_sequence_f32(net, 1, batch, x_t, h, c, NULL, out_t, h_next,
-                               c_next, y_t, err);
+    return run_step(net, &step_f32, batch, x_t, x_len, h, h_len, c, c_len,
+                    out_t, out_len, h_next, h_next_len, c_next, c_next_len,
+                    y_t, y_len, err);
+}
+
+rr_status rr_net_step_ws(const rr_net *net, rr_step_workspace *ws,
+                         size_t batch,
+                         const double *x_t, size_t x_len,
+                         const double *h, size_t h_len,
+                         const double *c, size_t c_len,
+                         double *out_t, size_t out_len,
+                         double *h_next, size_t h_next_len,
+                         double *c_next, size_t c_next_len,
+                         double *y_t, size_t y_len,
+                         rr_error *err)
+{
+    const step_scratch_source src = { "rr_net_step_ws", "rr_net_step_ws_f32",
+                                      "rr_net_forward", RR_FLOAT64, 1, ws };
+    return run_step(net, &src, batch, x_t, x_len, h, h_len, c, c_len, out_t,
+                    out_len, h_next, h_next_len, c_next, c_next_len, y_t,
+                    y_len, err);
+}
+
+rr_status rr_net_step_ws_f32(const rr_net *net, rr_step_workspace *ws,
+                             size_t batch,
+                             const float *x_t, size_t x_len,
+                             const float *h, size_t h_len,
+                             const float *c, size_t c_len,
+                             float *out_t, size_t out_len,
+                             float *h_next, size_t h_next_len,
+                             float *c_next, size_t c_next_len,
+                             float *y_t, size_t y_len,
+                             rr_error *err)
+{
+    const step_scratch_source src = { "rr_net_step_ws_f32", "rr_net_step_ws",
+                                      "rr_net_forward_f32", RR_FLOAT32, 1,
+                                      ws };
+    return run_step(net, &src, batch, x_t, x_len, h, h_len, c, c_len, out_t,
+                    out_len, h_next, h_next_len, c_next, c_next_len, y_t,
+                    y_len, err);
 }

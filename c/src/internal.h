@@ -72,7 +72,8 @@ typedef enum rr_path {
  *
  * The portable kernel uses nr = U, a single group: panel g is then plain
  * W_g^T [K, U], whose rows are contiguous for the i-k-j product loop. The
- * AVX2 kernels use nr = one 64-byte line (8 doubles, 16 floats).
+ * AVX2 kernels use nr = one 64-byte line (8 doubles, 16 floats), the
+ * AVX-512 kernels two lines (16 doubles, 32 floats).
  */
 typedef struct rr_packed {
     void *data;    /* REAL [groups][G][K][nr]                               */
@@ -105,6 +106,24 @@ struct rr_net {
     rr_slot *slots;       /* [L*D], slot l*D + d (d = 0 fwd, 1 rev)          */
     int head_is_set;
     rr_packed head;       /* W_y [O, D*H_out] with b_y                      */
+
+    /* --- the streaming step (step.c), fixed once by rr_step_prepare at
+     * create, so that a step checks and sizes nothing but the batch ---- */
+    /* the step of this path and precision on checked arguments (arrays as
+     * void *: REAL of the net), scratch from rr_step_scratch_bytes; NULL:
+     * this path has none yet, the step runs the sequence with T = 1 */
+    void (*step_fn)(const struct rr_net *net, size_t batch, const void *x,
+                    const void *h, const void *c, void *out, void *h_next,
+                    void *c_next, void *y, void *scratch);
+    size_t step_max_batch;  /* largest B whose arrays and scratch fit      */
+    size_t step_x_row;      /* I: elements of x_t per batch row            */
+    size_t step_h_row;      /* L*H_out: of h, h_next per row               */
+    size_t step_c_row;      /* L*H of c, c_next (lstm), else 0             */
+    size_t step_out_row;    /* H_out: of out_t                             */
+    size_t step_y_row;      /* O of y_t with a head, else 0                */
+    size_t step_scratch_row[5]; /* REALs per row of the scratch regions:
+                                 * h_prev [L*H_out], proj [groups*G*nr],
+                                 * tile [G*nr], m [H], z [H] (0: unused)   */
 };
 
 /* --- status.c ----------------------------------------------------------- */
@@ -163,6 +182,14 @@ int rr_pack(rr_packed *dst, rr_path path, size_t elem_size,
 /* Free what rr_pack allocated and empty *m; an empty one is fine. */
 void rr_packed_free(rr_packed *m);
 
+/* The exact path (exact.c) keeps, after the `count` REALs of a packed
+ * matrix's data, at byte rr_exact_split_offset(count, elem_size) of the
+ * same block, double [2][count]: the Veltkamp halves hi, then lo, of each
+ * weight (docs/exact-kernel.md split), made once by rr_exact_split. */
+size_t rr_exact_split_offset(size_t count, size_t elem_size);
+void rr_exact_split(const void *data, size_t elem_size, size_t count,
+                    double *split);
+
 /* --- team.c: the optional second thread --------------------------------- */
 
 /* The threads of one call: thread 0 is the caller. Each runs the same
@@ -186,6 +213,23 @@ void rr_team_sync(rr_team *team);
 /* This thread's share [*begin, *end) of `count` items, in equal parts. */
 void rr_team_share(size_t count, size_t threads, size_t tid, size_t *begin,
                    size_t *end);
+
+/* --- step.c: the streaming step (see the end of struct rr_net) ---------- */
+
+/* Fill the step fields of a new net (its cfg, path, elem_size, out_size
+ * set): per-row counts, the largest batch, the step function. */
+void rr_step_prepare(rr_net *net);
+
+/* Bytes of step scratch for `batch` rows (batch <= net->step_max_batch). */
+size_t rr_step_scratch_bytes(const rr_net *net, size_t batch);
+
+/* ws's buffer when it holds `bytes`, else NULL; *held = what it holds. */
+void *rr_step_workspace_scratch(rr_step_workspace *ws, size_t bytes,
+                                size_t *held);
+
+/* The calling thread's own step scratch, grown to at least `bytes`
+ * (C11 tss_t, freed when the thread ends); NULL when out of memory. */
+void *rr_step_thread_scratch(size_t bytes);
 
 /* --- activation.c and the type-generic functions ------------------------ */
 

@@ -100,6 +100,34 @@ void SFX(rr_avx2_gru_n_gates)(const rr_config *cfg, size_t count,
                               REAL *h_next);
 #endif
 
+/* --- avx512_impl.h: the AVX-512 product and gates ----------------------
+ * The arguments and results of rr_portable_product and of the gates
+ * above; built where the AVX2 kernels are, run where rr_cpu_has_avx512. */
+#if RR_HAVE_AVX2_KERNELS
+void SFX(rr_avx512_product)(const rr_packed *w, size_t u, size_t m,
+                            const REAL *a, size_t lda, REAL *c,
+                            size_t c_gate_stride, size_t ldc);
+void SFX(rr_avx512_rnn_gates)(const rr_config *cfg, size_t count,
+                              const REAL *gi, const REAL *gh, REAL *h_next);
+void SFX(rr_avx512_lstm_gates)(const rr_config *cfg, size_t count,
+                               const REAL *gi, size_t gi_stride,
+                               const REAL *gh, size_t gh_stride,
+                               const REAL *peep, size_t peep_stride,
+                               REAL *c, REAL *m);
+void SFX(rr_avx512_gru_gates)(const rr_config *cfg, size_t count,
+                              const REAL *gi, size_t gi_stride,
+                              const REAL *gh, size_t gh_stride,
+                              const REAL *h_prev, REAL *h_next);
+void SFX(rr_avx512_gru_rz_gates)(const rr_config *cfg, size_t count,
+                                 const REAL *gi, size_t gi_stride,
+                                 const REAL *gh, size_t gh_stride,
+                                 const REAL *h_prev, REAL *z, REAL *rh);
+void SFX(rr_avx512_gru_n_gates)(const rr_config *cfg, size_t count,
+                                const REAL *gi_n, const REAL *hn,
+                                const REAL *h_prev, const REAL *z,
+                                REAL *h_next);
+#endif
+
 /* --- sequence_impl.h ---------------------------------------------------- */
 
 /* The whole computation of rr_net_forward, on arguments already checked.
@@ -110,3 +138,24 @@ rr_status SFX(rr_run_sequence)(const rr_net *net, size_t seq_len,
                                const REAL *c0, const int64_t *lengths,
                                REAL *output, REAL *h_n, REAL *c_n, REAL *y,
                                rr_error *err);
+
+/* --- exact_impl.h: the exact kernel (docs/exact-kernel.md) -------------- */
+
+/* rr_run_sequence on the exact path (net->path == RR_PATH_EXACT): the same
+ * arguments and aliasing rules; double-double inside every step, each
+ * stored value rounded once (to REAL). */
+rr_status SFX(rr_exact_run_sequence)(const rr_net *net, size_t seq_len,
+                                     size_t batch, const REAL *x,
+                                     const REAL *h0, const REAL *c0,
+                                     const int64_t *lengths, REAL *output,
+                                     REAL *h_n, REAL *c_n, REAL *y,
+                                     rr_error *err);
+
+/* A chain's dense layer on the exact path: dst [rows, O] = act(src [rows,
+ * K] W^T + b), W [O, K] row-major, b [O] (NULL: none); per output
+ * add_term(b[o]), the products in index order, finish, the activation
+ * (softmax over each row), round. RR_E_NOMEM when its scratch cannot be
+ * allocated (dst then undefined). */
+rr_status SFX(rr_exact_dense)(size_t rows, size_t in_width, const REAL *src,
+                              size_t out_width, const REAL *w, const REAL *b,
+                              rr_activation act, REAL *dst, rr_error *err);

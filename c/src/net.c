@@ -200,15 +200,20 @@ static rr_status check_sizes(const rr_config *cfg, rr_error *err)
 }
 
 /* The path a net runs for cfg->kernel (already checked to be supported);
- * AUTO: the AVX2 + FMA kernels where the CPU has them, else portable. */
-static rr_path choose_path(rr_kernel kernel, int has_avx2)
+ * AUTO: the AVX-512 kernels where the CPU (and OS) has them, else the
+ * AVX2 + FMA kernels where it has those, else portable. */
+static rr_path choose_path(rr_kernel kernel, int has_avx2, int has_avx512)
 {
     switch (kernel) {
     case RR_KERNEL_PORTABLE: return RR_PATH_PORTABLE;
     case RR_KERNEL_EXACT: return RR_PATH_EXACT;
     case RR_KERNEL_AVX512: return RR_PATH_AVX512;
-    case RR_KERNEL_AVX2:
-    case RR_KERNEL_AUTO: break;
+    case RR_KERNEL_AVX2: break;
+    case RR_KERNEL_AUTO:
+        if (has_avx512) {
+            return RR_PATH_AVX512;
+        }
+        break;
     }
     return has_avx2 ? RR_PATH_AVX2 : RR_PATH_PORTABLE;
 }
@@ -240,13 +245,14 @@ rr_status rr_net_create(const rr_config *cfg, rr_net **out, rr_error *err)
                            ? "CPU lacks AVX2 or FMA"
                            : "library was built without the AVX2 kernels");
     }
-    if (cfg->kernel == RR_KERNEL_AVX512 && !rr_cpu_has_avx512()) {
+    const int has_avx512 = rr_cpu_has_avx512();
+    if (cfg->kernel == RR_KERNEL_AVX512 && !has_avx512) {
         return rr_fail(err, RR_E_UNSUPPORTED,
                        "cfg->kernel is RR_KERNEL_AVX512, but this CPU or "
                        "build lacks the AVX-512 kernels; use RR_KERNEL_AUTO "
                        "or RR_KERNEL_PORTABLE");
     }
-    const rr_path path = choose_path(cfg->kernel, has_avx2);
+    const rr_path path = choose_path(cfg->kernel, has_avx2, has_avx512);
 
     rr_net *net = calloc(1, sizeof *net);
     if (net == NULL) {
@@ -265,6 +271,7 @@ rr_status rr_net_create(const rr_config *cfg, rr_net **out, rr_error *err)
                        "cannot allocate the weight table for %zu layers",
                        cfg->num_layers);
     }
+    rr_step_prepare(net); /* the step's sizes, proven once (step.c) */
     *out = net;
     return RR_OK;
 }

@@ -2,13 +2,18 @@
  * described in internal.h), rounded to float for a float32 net. */
 #include "internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 size_t rr_pack_width(rr_path path, size_t elem_size, size_t units)
 {
     /* AVX2: one 64-byte line of a gate per row k (two 256-bit vectors);
+     * AVX-512: two lines (two 512-bit vectors);
      * portable: all units in one group, i.e. plain W^T */
+    if (path == RR_PATH_AVX512) {
+        return 2 * RR_ALIGN / elem_size;
+    }
     return path == RR_PATH_AVX2 ? RR_ALIGN / elem_size : units;
 }
 
@@ -37,7 +42,16 @@ int rr_pack(rr_packed *dst, rr_path path, size_t elem_size,
                           &bias_count)) {
         return 0;
     }
-    void *data = rr_alloc(data_count, elem_size, 1); /* zero padding */
+    /* the exact path: the split halves at byte split_at (internal.h) */
+    const int exact = path == RR_PATH_EXACT;
+    if (exact && data_count > (SIZE_MAX - RR_ALIGN) / (3 * sizeof(double))) {
+        return 0;
+    }
+    const size_t split_at =
+        exact ? rr_exact_split_offset(data_count, elem_size) : 0;
+    void *data = exact ? rr_alloc(split_at + 2 * data_count * sizeof(double),
+                                  1, 1)
+                       : rr_alloc(data_count, elem_size, 1); /* zero padding */
     void *packed_bias = bias != NULL ? rr_alloc(bias_count, elem_size, 1)
                                      : NULL;
     if (data == NULL || (bias != NULL && packed_bias == NULL)) {
@@ -63,6 +77,10 @@ int rr_pack(rr_packed *dst, rr_path path, size_t elem_size,
                 }
             }
         }
+    }
+    if (exact) {
+        rr_exact_split(data, elem_size, data_count,
+                       (double *)((char *)data + split_at));
     }
     dst->data = data;
     dst->bias = packed_bias;

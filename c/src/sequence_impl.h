@@ -58,6 +58,10 @@ static void SFX(product)(const rr_net *net, const rr_packed *w, size_t u,
         SFX(rr_avx2_product)(w, u, m, a, lda, c, c_gate_stride, ldc);
         return;
     }
+    if (net->path == RR_PATH_AVX512) {
+        SFX(rr_avx512_product)(w, u, m, a, lda, c, c_gate_stride, ldc);
+        return;
+    }
 #endif
     (void)net;
     SFX(rr_portable_product)(w, u, m, a, lda, c, c_gate_stride, ldc);
@@ -113,6 +117,11 @@ static const SFX(gate_fns) SFX(avx2_gates) = {
     SFX(rr_avx2_rnn_gates), SFX(rr_avx2_lstm_gates), SFX(rr_avx2_gru_gates),
     SFX(rr_avx2_gru_rz_gates), SFX(rr_avx2_gru_n_gates),
 };
+static const SFX(gate_fns) SFX(avx512_gates) = {
+    SFX(rr_avx512_rnn_gates), SFX(rr_avx512_lstm_gates),
+    SFX(rr_avx512_gru_gates), SFX(rr_avx512_gru_rz_gates),
+    SFX(rr_avx512_gru_n_gates),
+};
 #endif
 
 static const SFX(gate_fns) *SFX(gates_of)(const rr_net *net)
@@ -120,6 +129,9 @@ static const SFX(gate_fns) *SFX(gates_of)(const rr_net *net)
 #if RR_HAVE_AVX2_KERNELS
     if (net->path == RR_PATH_AVX2) {
         return &SFX(avx2_gates);
+    }
+    if (net->path == RR_PATH_AVX512) {
+        return &SFX(avx512_gates);
     }
 #endif
     (void)net;
@@ -506,13 +518,13 @@ static rr_status SFX(alloc_scratch)(const rr_net *net, size_t threads,
 }
 
 /* Whether a second thread pays for itself (see RR_SECOND_THREAD in
- * sequence.c): it needs the AVX2 kernels (the portable product is one
- * group, which cannot be shared) and enough work per barrier to hide the
- * meeting of the threads. */
+ * sequence.c): it needs the AVX2 or AVX-512 kernels (the portable product
+ * is one group, which cannot be shared) and enough work per barrier to
+ * hide the meeting of the threads. */
 static size_t SFX(thread_count)(const rr_net *net, size_t batch)
 {
     if (!RR_SECOND_THREAD || net->cfg.num_threads < 2 ||
-        net->path != RR_PATH_AVX2) {
+        (net->path != RR_PATH_AVX2 && net->path != RR_PATH_AVX512)) {
         return 1;
     }
     const rr_packed *w_hh = &net->slots[0].w_hh;
@@ -527,6 +539,10 @@ rr_status SFX(rr_run_sequence)(const rr_net *net, size_t seq_len,
                                REAL *output, REAL *h_n, REAL *c_n, REAL *y,
                                rr_error *err)
 {
+    if (net->path == RR_PATH_EXACT) { /* its own driver: exact_impl.h */
+        return SFX(rr_exact_run_sequence)(net, seq_len, batch, x, h0, c0,
+                                          lengths, output, h_n, c_n, y, err);
+    }
     const rr_config *cfg = &net->cfg;
     const size_t slots = cfg->num_layers * net->directions;
     const size_t width = net->directions * net->out_size; /* D*H_out */

@@ -19,5 +19,5 @@ s/\bPlain64\b/Plain32/g
 s/\bVector64\b/Vector32/g
 s/\bCompute64\b/Compute32/g
 s/\bfloat64\b/float32/g
-# the one choice that differs by precision (see Vector64.TANH_FROM_EXPM1)
-s/TANH_FROM_EXPM1 = true;/TANH_FROM_EXPM1 = false;/
+# the lanewise sigmoid and tanh (Lanes32 is hand-written: other constants, another polynomial degree)
+s/\bLanes64\b/Lanes32/g

@@ -1,5 +1,5 @@
 """``rnn-rosetta COMMAND`` (also ``python -m rnn_rosetta``): run, crosscheck, demo, seed-demo, generate,
-train, gradient-flow, validate, describe, convert, backends, bench.
+train, gradient-flow, validate, describe, convert, backends, bench, accuracy.
 
 Errors: exit status 2 and one line on stderr, never a traceback
 (:mod:`rnn_rosetta.cli_errors`). Wherever a fixture is taken, a bare name
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rnn_rosetta.accuracy.cli import add_parser as add_accuracy_parser
 from rnn_rosetta.backends import BACKENDS, available_backends, get_backend
 from rnn_rosetta.backends.base import DTYPES
 from rnn_rosetta.bench.cli import add_parser as add_bench_parser
@@ -214,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     backends = commands.add_parser("backends", help="which backends can run here")
     backends.set_defaults(handler=_cmd_backends)
     add_bench_parser(commands)
+    add_accuracy_parser(commands)
     return parser
 
 

@@ -11,7 +11,9 @@ rule. A case with ``backward`` (docs/fixture-format.md#gradients) is also run th
 ``forward(..., keep=True)`` and ``backward`` in every target whose backend has backward, and its
 gradients compared likewise (:mod:`rnn_rosetta.crosscheck_gradients`); a backend without backward
 says "no backward". A mismatch names fixture, case, the two sides, the first index, both
-values and the rule. :mod:`rnn_rosetta.crosscheck_records` holds the records,
+values and the rule. Every backend that offers the ``exact`` kernel (docs/exact-kernel.md) also runs
+it, and the exact targets of each dtype are compared bit for bit (:mod:`rnn_rosetta.crosscheck_bits`,
+rule "bit-identical"). :mod:`rnn_rosetta.crosscheck_records` holds the records,
 :mod:`rnn_rosetta.crosscheck_report` prints them.
 """
 
@@ -33,6 +35,7 @@ from rnn_rosetta.backends import BACKENDS, get_backend
 from rnn_rosetta.backends.base import DTYPES
 from rnn_rosetta.cli_errors import CliError
 from rnn_rosetta.compare import Comparison, coarser_dtype, compare
+from rnn_rosetta.crosscheck_bits import EXACT_KERNEL, compare_exact_bits
 from rnn_rosetta.crosscheck_gradients import (
     NO_BACKWARD,
     cases_with_backward,
@@ -46,9 +49,14 @@ from rnn_rosetta.errors import RosettaError
 from rnn_rosetta.fixture_files import expand_fixture_paths
 from rnn_rosetta.fixtures import Fixture, load_fixture
 
-# The kernels checked besides "auto" (the one users get): the plain reference paths.
-# A kernel the backend does not offer (yet) is left out, see :func:`reference_kernels`.
-REFERENCE_KERNELS: dict[str, tuple[str, ...]] = {"numpy": ("plain",), "c": ("portable",), "java": ("plain",)}
+# The kernels checked besides "auto" (the one users get): the plain reference paths, and each
+# of C's vector kernels on its own. A kernel the backend does not offer (yet), or this CPU
+# cannot run (c_backend.kernel_unavailable), is left out, see :func:`reference_kernels`.
+REFERENCE_KERNELS: dict[str, tuple[str, ...]] = {
+    "numpy": ("plain",),
+    "c": ("portable", "avx2", "avx512"),
+    "java": ("plain",),
+}
 
 
 def _offered_kernels(backend: str) -> tuple[str, ...]:
@@ -64,12 +72,17 @@ def reference_kernels(backend: str) -> tuple[str, ...]:
     return tuple(k for k in REFERENCE_KERNELS.get(backend, ()) if k in offered)
 
 
+def exact_kernels(backend: str) -> tuple[str, ...]:
+    """``("exact",)`` when ``backend`` offers the exact kernel (docs/exact-kernel.md), else ``()``."""
+    return (EXACT_KERNEL,) if EXACT_KERNEL in _offered_kernels(backend) else ()
+
+
 def targets(backends: Sequence[str], dtypes: Sequence[str], all_kernels: bool = True) -> list[Target]:
-    """Every (backend, kernel, dtype) to run: "auto" always, the plain paths when ``all_kernels``."""
+    """Every (backend, kernel, dtype) to run: "auto" always; the plain paths and "exact" when ``all_kernels``."""
     chosen = []
     for dtype in dtypes:
         for backend in backends:
-            kernels = ("auto", *reference_kernels(backend)) if all_kernels else ("auto",)
+            kernels = ("auto", *reference_kernels(backend), *exact_kernels(backend)) if all_kernels else ("auto",)
             chosen.extend(Target(backend, kernel, dtype) for kernel in kernels)
     return chosen
 
@@ -199,13 +212,15 @@ def compare_pairs(fixture: Fixture, runs: Sequence[TargetRun]) -> tuple[list[Pai
 def check_fixture(
     fixture: Fixture, chosen: Sequence[Target], repeats: int, advance: Callable[[], None] = lambda: None
 ) -> FixtureReport:
-    """Run every target on ``fixture`` (calling ``advance`` after each), then compare the pairs."""
+    """Run every target on ``fixture`` (calling ``advance`` after each), then compare the pairs under the
+    tolerance, and the exact kernels bit for bit."""
     runs = []
     for target in chosen:
         runs.append(run_target(fixture, target, repeats))
         advance()
     pairs, pair_failures = compare_pairs(fixture, runs)
-    return FixtureReport(fixture, runs, pairs, pair_failures)
+    bits, bit_failures = compare_exact_bits(fixture, runs)
+    return FixtureReport(fixture, runs, pairs, pair_failures, bits, bit_failures)
 
 
 def _progress() -> Progress:

@@ -13,6 +13,7 @@ from rnn_rosetta.fixtures import Fixture
 from rnn_rosetta.result import Result
 
 EXPECTED = "expected"  # the name of the oracle's side in a comparison
+BIT_IDENTICAL = "bit-identical"  # the rule of the exact kernels against each other (crosscheck_bits)
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,9 @@ class Failure:
         return f"{self.fixture}{case} / {self.sides[0]} vs {self.sides[1]} {self.dtype}"
 
     def describe(self) -> str:
-        if self.mismatch is not None:
+        if self.mismatch is not None and self.rule == BIT_IDENTICAL:
+            detail = describe_bits(self.mismatch)
+        elif self.mismatch is not None:
             detail = self.mismatch.describe_with_rule(self.rule)
         else:
             detail = self.problem or "failed"
@@ -74,8 +77,19 @@ class Failure:
             "got": None if mismatch is None else json_number(mismatch.got),
             "expected": None if mismatch is None else json_number(mismatch.expected),
             "bound": None if mismatch is None else json_number(mismatch.bound),
+            "got_hex": None if mismatch is None else mismatch.got.hex(),
+            "expected_hex": None if mismatch is None else mismatch.expected.hex(),
             "gradient": self.gradient,
         }
+
+
+def describe_bits(mismatch: Mismatch) -> str:
+    """``first bit difference at output[t=0, b=1, h=2]: 0.1 (0x1.999...p-4) vs ...; rule bit-identical``."""
+    got, want = mismatch.got, mismatch.expected
+    return (
+        f"first bit difference at {mismatch.where()}: {got!r} ({got.hex()}) vs {want!r} ({want.hex()}); "
+        f"rule {BIT_IDENTICAL} (NaN == NaN)"
+    )
 
 
 def json_number(value: float | None) -> float | str | None:
@@ -121,18 +135,31 @@ class PairRun:
     gradient_cases: int = 0  # cases whose gradients both targets computed (and were compared)
 
 
+@dataclass(frozen=True)
+class BitsRun:
+    """Two targets of one dtype that ran the exact kernel, on one fixture: cases compared, cases differing."""
+
+    dtype: str
+    first: str
+    second: str
+    cases: int
+    differing: int
+
+
 @dataclass
 class FixtureReport:
-    """One fixture: every target's run, every pair of targets, and the pairs' failures."""
+    """One fixture: every target's run, every pair of targets, the exact kernels bit for bit, the failures."""
 
     fixture: Fixture
     runs: list[TargetRun]
     pairs: list[PairRun]
     pair_failures: list[Failure]
+    bits: list[BitsRun] = field(default_factory=list)
+    bit_failures: list[Failure] = field(default_factory=list)
 
     @property
     def oracle(self) -> tuple[str, str]:
         return oracle_of(self.fixture)
 
     def failures(self) -> list[Failure]:
-        return [f for run in self.runs for f in run.failures] + self.pair_failures
+        return [f for run in self.runs for f in run.failures] + self.pair_failures + self.bit_failures

@@ -2,11 +2,13 @@
 
 - default: one line per fixture and dtype (the worst error against the
   oracle over every backend and kernel, as a multiple of the tolerance, the
-  target that made it, pass/FAIL), one line on the pairs, then, when cases have
+  target that made it, pass/FAIL, whether the exact kernels gave the same bits),
+  one line on the pairs, one on the exact kernels' bits, then, when cases have
   ``backward``, the same per fixture for the gradients and a line naming any target
   with "no backward", then every failure;
 - ``verbose``: a table per fixture (every target: max |err|, multiple of the
-  tolerance, ulps, the gradients' multiple, time) and the table of backend pairs;
+  tolerance, ulps, the gradients' multiple, time), the table of backend pairs and
+  the table of exact-kernel pairs compared bit for bit;
 - :func:`json_document`: every record, failures included, for machines.
 
 Ulps are counted in the coarser of the run's precision and the oracle's: a
@@ -27,8 +29,9 @@ from rich.table import Table
 from rich.text import Text
 
 from rnn_rosetta.compare import FLOAT32
+from rnn_rosetta.crosscheck_bits import bits_verdict
 from rnn_rosetta.crosscheck_gradients import NO_BACKWARD
-from rnn_rosetta.crosscheck_records import FixtureReport, PairRun, TargetRun, json_number
+from rnn_rosetta.crosscheck_records import BitsRun, FixtureReport, PairRun, TargetRun, json_number
 
 FORMAT = "rnn-rosetta-crosscheck"
 VERSION = 1
@@ -71,6 +74,7 @@ class DtypeVerdict:
     gradient_ok: bool = True  # no gradient failure at this dtype
     no_backward: tuple[str, ...] = ()  # the targets whose backend has no backward (reported, not skipped)
     has_gradients: bool = False  # whether the fixture has cases with ``backward``
+    bits: str = "-"  # the exact kernels bit for bit: "same", "DIFF", "-" (fewer than two exact targets ran)
 
     def worst_text(self) -> str:
         return self.note if self.worst_ratio is None else times_tolerance(self.worst_ratio)
@@ -104,6 +108,7 @@ def verdicts(report: FixtureReport, dtypes: Sequence[str]) -> list[DtypeVerdict]
             "gradient_ok": not any(f.dtype == dtype and f.gradient for f in report.failures()),
             "no_backward": tuple(r.label for r in runs if r.backward == NO_BACKWARD),
             "has_gradients": any(c.backward is not None for c in report.fixture.cases),
+            "bits": bits_verdict(report.bits, dtype),
         }
         if broken:
             lines.append(DtypeVerdict(name, dtype, None, broken[0].label, False, "did not run", **gradients))
@@ -149,6 +154,7 @@ def summary_table(reports: Sequence[FixtureReport], dtypes: Sequence[str]) -> Ta
     for name, right in (("fixture", False), ("dtype", False), ("worst x tol", True), ("worst target", False)):
         _column(table, name, right)
     _column(table, "result")
+    _column(table, "bits")
     for report in reports:
         rows = verdicts(report, dtypes)
         for index, line in enumerate(rows):
@@ -158,6 +164,7 @@ def summary_table(reports: Sequence[FixtureReport], dtypes: Sequence[str]) -> Ta
                 line.worst_text(),
                 Text(line.worst_target or "-"),
                 _verdict_text(line.ok),
+                Text(line.bits, style="bold red" if line.bits == "DIFF" else ""),
             )
     return table
 
@@ -276,6 +283,42 @@ def pair_line(reports: Sequence[FixtureReport]) -> str | None:
     )
 
 
+def _bits_by_key(reports: Sequence[FixtureReport]) -> dict[tuple[str, str, str], list[BitsRun]]:
+    grouped: dict[tuple[str, str, str], list[BitsRun]] = {}
+    for report in reports:
+        for bits in report.bits:
+            grouped.setdefault((bits.dtype, bits.first, bits.second), []).append(bits)
+    return grouped
+
+
+def bits_table(reports: Sequence[FixtureReport]) -> Table:
+    """Every two exact targets of one dtype over every fixture: cases compared, cases not bit-identical."""
+    table = _table("exact kernels bit for bit, per dtype (NaN == NaN)")
+    for name, right in (("dtype", False), ("pair", False), ("cases", True), ("differ", True)):
+        _column(table, name, right)
+    for (dtype, first, second), runs in _bits_by_key(reports).items():
+        differ = sum(b.differing for b in runs)
+        table.add_row(
+            dtype,
+            Text(f"{first} vs {second}"),
+            str(sum(b.cases for b in runs)),
+            Text(str(differ), style="bold red" if differ else ""),
+        )
+    return table
+
+
+def bits_line(reports: Sequence[FixtureReport]) -> str:
+    """One line on the exact kernels: how many pairs, how many cases, how many not bit-identical."""
+    runs = [b for r in reports for b in r.bits]
+    if not runs:
+        return "exact kernels bit for bit: fewer than two backends ran the exact kernel (nothing compared)"
+    cases = sum(b.cases for b in runs)
+    differ = sum(b.differing for b in runs)
+    verdict = "all bit-identical" if not differ else f"{differ} not bit-identical"
+    pairs = plural(len(_bits_by_key(reports)), "pair")
+    return f"exact kernels bit for bit: {pairs}, {plural(cases, 'case')}: {verdict}"
+
+
 def wrapped(text: str, width: int, first: str = "", indent: str = "    ") -> list[str]:
     """``first + text`` cut into lines of at most ``width`` at spaces; continuation lines indented."""
     return textwrap.wrap(
@@ -298,6 +341,8 @@ def print_report(reports: Sequence[FixtureReport], dtypes: Sequence[str], consol
             console.print()
         if any(r.pairs for r in reports):
             console.print(pair_table(reports))
+        if any(r.bits for r in reports):
+            console.print(bits_table(reports))
     else:
         console.print(summary_table(reports, dtypes))
         explained = (
@@ -312,6 +357,8 @@ def print_report(reports: Sequence[FixtureReport], dtypes: Sequence[str], consol
         gradients = gradient_table(reports, dtypes)
         if gradients is not None:
             console.print(gradients)
+    if not verbose or not any(r.bits for r in reports):
+        print_lines(console, wrapped(bits_line(reports), width))
     line = no_backward_line(reports, dtypes)
     if line is not None:
         print_lines(console, wrapped(line, width), style="yellow")
@@ -381,6 +428,7 @@ def _fixture_record(report: FixtureReport, dtypes: Sequence[str]) -> dict[str, A
                 "gradient_ok": v.gradient_ok,
                 "no_backward": list(v.no_backward),
                 "gradients": v.gradient_text(),
+                "exact_bits": v.bits,
             }
             for v in verdicts(report, dtypes)
         ],
@@ -396,6 +444,10 @@ def _fixture_record(report: FixtureReport, dtypes: Sequence[str]) -> dict[str, A
                 "gradient_cases": p.gradient_cases,
             }
             for p in report.pairs
+        ],
+        "bits": [
+            {"dtype": b.dtype, "first": b.first, "second": b.second, "cases": b.cases, "differing": b.differing}
+            for b in report.bits
         ],
     }
 

@@ -184,7 +184,9 @@ def _torch_head(model: Model, output: np.ndarray) -> np.ndarray:
 
     assert model.head is not None
     logits = torch.nn.functional.linear(
-        torch.from_numpy(output), torch.from_numpy(model.head.weight), torch.from_numpy(model.head.bias)
+        torch.from_numpy(np.ascontiguousarray(output)),  # a reverse-only model's output is a flipped view
+        torch.from_numpy(model.head.weight),
+        torch.from_numpy(model.head.bias),
     )
     return (torch.softmax(logits, dim=-1) if model.head.activation == "softmax" else logits).numpy()
 

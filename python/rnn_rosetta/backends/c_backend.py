@@ -7,13 +7,14 @@ releases the GIL for the duration of every call.
 
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from rnn_rosetta import paths
-from rnn_rosetta.backends.base import Net
+from rnn_rosetta.backends.base import Net, State
 from rnn_rosetta.backends.chain_net import ChainNet, FlatResult, join_slots, split_slots
 from rnn_rosetta.backward.gradients import Gradients
 from rnn_rosetta.backward.weights import chain_weights
@@ -94,7 +95,7 @@ class CCall:
         raise BackendError("c", f"{message} ({name})", code=name)
 
 
-KERNELS: tuple[str, ...] = ("auto", "portable", "avx2", "exact")
+KERNELS: tuple[str, ...] = ("auto", "portable", "avx2", "avx512", "exact")
 
 # The library's rr_kernel constant for each kernel name.
 KERNEL_CONSTANTS: dict[str, str] = {
@@ -104,6 +105,32 @@ KERNEL_CONSTANTS: dict[str, str] = {
     "exact": "RR_KERNEL_EXACT",
     "avx512": "RR_KERNEL_AVX512",
 }
+
+
+# The kernels that need CPU features: the library's check for them, and what they need.
+_CPU_KERNELS: dict[str, tuple[str, str]] = {
+    "avx2": ("rr_cpu_has_avx2_fma", "AVX2 and FMA"),
+    "avx512": ("rr_cpu_has_avx512", "AVX-512 F/BW/DQ/VL (with the OS saving its registers)"),
+}
+
+
+def kernel_unavailable(kernel: str) -> str | None:
+    """``None`` when ``kernel`` runs on this machine, else one line saying why not (tests and the
+    crosscheck skip it by that name); a kernel the library does not know is the caller's error."""
+    if kernel not in KERNELS:
+        raise InputError(f"c: kernel must be one of {list(KERNELS)}, got {kernel!r}")
+    if kernel not in _CPU_KERNELS:
+        return None
+    _, lib = load_library()
+    check, needs = _CPU_KERNELS[kernel]
+    if getattr(lib, check)():
+        return None
+    return f"c: kernel {kernel!r} is unavailable: it needs {needs}, which this CPU (or this build of the library) lacks"
+
+
+def available_kernels() -> tuple[str, ...]:
+    """The kernels of :data:`KERNELS` that run on this machine, in that order."""
+    return tuple(kernel for kernel in KERNELS if kernel_unavailable(kernel) is None)
 
 
 def _config(call: CCall, model: Model, dtype: np.dtype, kernel: str, threads: int) -> Any:
@@ -179,6 +206,9 @@ class CNet(Net):
             call.check(lib.rr_net_set_head(self._net, *call.reals(weight), *call.reals(bias), call.err))
         self._forward_fn = lib.rr_net_forward_f32 if self.dtype == np.float32 else lib.rr_net_forward
         self._step_fn = lib.rr_net_step_f32 if self.dtype == np.float32 else lib.rr_net_step
+        self._step_plans: dict[int, _StepPlan] = {}  # by batch size
+        # the state the last step returned, (h, h's pointer, c, c's pointer): a streaming loop passes it back
+        self._last_state: tuple[Any, Any, Any, Any] = (None, None, None, None)
 
     @property
     def kernel_name(self) -> str:
@@ -219,6 +249,57 @@ class CNet(Net):
         call.check(status)
         return Result(**out)  # type: ignore[arg-type]
 
+    def step(self, x_t: Any, state: State | tuple[Any, Any] | None = None) -> tuple[np.ndarray, State]:
+        """:meth:`Net.step`, with a fast path for what a streaming loop passes (see :meth:`_fast_step`)."""
+        done = self._fast_step(x_t, state)
+        return done if done is not None else super().step(x_t, state)
+
+    def _fast_step_pool_steps(self, batch: int) -> int:
+        """How many steps at this batch size one output pool of the fast step serves (for the tests)."""
+        return _StepPlan(self, batch).pool_steps
+
+    def _fast_step(self, x_t: Any, state: Any) -> tuple[np.ndarray, State] | None:
+        """One step when x_t is a C-contiguous ``[B, I]`` array of the net's dtype and the state is None or a
+        State of such arrays (e.g. the one the last step returned, whose pointers are kept); else None, and
+        :meth:`Net.step` converts and checks. The library checks every count again; on a refusal this returns
+        None too, so that the slow path raises with its message. Outputs are new arrays at every call (views
+        of a pool that a few calls share, see :class:`_StepPlan`)."""
+        if type(x_t) is not np.ndarray or x_t.dtype is not self.dtype or x_t.ndim != 2:
+            return None
+        batch = x_t.shape[0]
+        plan = self._step_plans.get(batch)
+        if plan is None:
+            if self.model.direction != "forward" or batch == 0:
+                return None
+            plan = self._step_plans[batch] = _StepPlan(self, batch)
+        h = c = None
+        h_ptr = c_ptr = plan.null
+        if state is not None:
+            if type(state) is not State:
+                return None
+            h, c = state
+            last = self._last_state
+            if h is not None:
+                h_ptr = last[1] if h is last[0] else plan.pointer(h, plan.h_shape)
+            if c is not None:
+                c_ptr = last[3] if c is last[2] else plan.pointer(c, plan.c_shape)
+            if h_ptr is None or c_ptr is None:
+                return None
+        if not x_t.flags.c_contiguous:
+            return None
+        x_ptr = plan.ffi.from_buffer(plan.c_type, x_t)
+        out_t, h_next, c_next, y_t, pointers = plan.outputs()
+        status = self._step_fn(
+            self._net, batch, x_ptr, x_t.size,
+            h_ptr, plan.h_size if h is not None else 0, c_ptr, plan.c_size if c is not None else 0,
+            pointers[0], plan.out_size, pointers[1], plan.h_size, pointers[2], plan.c_size,
+            pointers[3], plan.y_size, plan.null,
+        )  # fmt: skip
+        if status != 0:
+            return None
+        self._last_state = (h_next, pointers[1], c_next, pointers[2])
+        return (out_t if y_t is None else y_t), State(h_next, c_next)
+
     def _step(
         self, x_t: np.ndarray, h: np.ndarray | None, c: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]:
@@ -235,6 +316,76 @@ class CNet(Net):
         call.check(status)
         assert out["output"] is not None and out["h_n"] is not None
         return out["output"], out["y"], out["h_n"], out["c_n"]
+
+
+#: The outputs of the fast step come from pools of about this many bytes (one allocation per pool).
+STEP_POOL_BYTES = 1 << 16
+
+
+class _StepPool:
+    """Output arrays for `count` steps: out [K, B, H_out], h [K, L, B, H_out], c [K, L, B, H] or None,
+    y [K, B, O] or None, their pointers, and an atomic counter of the steps handed out."""
+
+    def __init__(self, plan: _StepPlan, count: int) -> None:
+        ffi, dtype = plan.ffi, plan.dtype
+        self.count = count
+        self.taken = itertools.count()  # next() is atomic: two threads never get the same step
+        shapes = (plan.out_shape, plan.h_shape, plan.c_shape, plan.y_shape)
+        self.arrays = [None if shape is None else np.empty((count, *shape), dtype) for shape in shapes]
+        self.pointers = [plan.null if a is None else ffi.from_buffer(plan.c_type, a) for a in self.arrays]
+        self.sizes = (plan.out_size, plan.h_size, plan.c_size, plan.y_size)
+
+
+class _StepPlan:
+    """What the fast step of one net at one batch size needs, worked out once: shapes, counts, the cffi type,
+    and the pool the outputs come from."""
+
+    def __init__(self, net: CNet, batch: int) -> None:
+        model = net.model
+        self.ffi, _ = load_library()
+        self.null = self.ffi.NULL
+        self.c_type = self.ffi.typeof("float[]" if net.dtype == np.float32 else "double[]")
+        self.dtype = net.dtype
+        self.out_shape = (batch, model.output_size)
+        self.h_shape = (model.num_layers, batch, model.output_size)
+        self.c_shape = (model.num_layers, batch, model.hidden_size) if model.cell == "lstm" else None
+        self.y_shape = (batch, model.head.size) if model.head is not None else None
+        self.out_size = batch * model.output_size
+        self.h_size = model.num_layers * self.out_size
+        self.c_size = model.num_layers * batch * model.hidden_size if self.c_shape is not None else 0
+        self.y_size = batch * model.head.size if model.head is not None else 0
+        step_bytes = (self.out_size + self.h_size + self.c_size + self.y_size) * net.dtype.itemsize
+        self.pool_steps = max(1, STEP_POOL_BYTES // step_bytes)
+        self.pool = _StepPool(self, self.pool_steps)
+
+    def pointer(self, array: Any, shape: tuple[int, ...] | None) -> Any:
+        """A pointer to ``array`` when it is a C-contiguous array of the net's dtype and ``shape``, else None."""
+        if (
+            type(array) is not np.ndarray
+            or array.shape != shape
+            or array.dtype is not self.dtype
+            or not array.flags.c_contiguous
+        ):
+            return None
+        return self.ffi.from_buffer(self.c_type, array)
+
+    def outputs(self) -> tuple[Any, Any, Any, Any, list[Any]]:
+        """``(out_t, h_next, c_next, y_t, their four pointers)`` for one step: fresh views of the pool."""
+        pool = self.pool
+        index = next(pool.taken)
+        if index >= pool.count:
+            pool = self.pool = _StepPool(self, self.pool_steps)
+            index = next(pool.taken)
+        out, h, c, y = pool.arrays
+        p_out, p_h, p_c, p_y = pool.pointers
+        n_out, n_h, n_c, n_y = pool.sizes
+        pointers = [
+            p_out + index * n_out,
+            p_h + index * n_h,
+            p_c if c is None else p_c + index * n_c,
+            p_y if y is None else p_y + index * n_y,
+        ]
+        return out[index], h[index], None if c is None else c[index], None if y is None else y[index], pointers
 
 
 MERGES = {"concat": "RR_MERGE_CONCAT", "sum": "RR_MERGE_SUM", "mul": "RR_MERGE_MUL", "ave": "RR_MERGE_AVE"}
@@ -467,7 +618,15 @@ def _contiguous_as(array: np.ndarray | None, dtype: np.dtype) -> np.ndarray | No
 
 class CBackend:
     name = "c"
-    kernels = KERNELS
+
+    @property
+    def kernels(self) -> tuple[str, ...]:
+        """The kernels this machine runs (:func:`available_kernels`); all of :data:`KERNELS` when the
+        library is not built, so that loading says why."""
+        try:
+            return available_kernels()
+        except BackendUnavailable:
+            return KERNELS
 
     def why_unavailable(self) -> str | None:
         try:

@@ -43,7 +43,7 @@ from rnn_rosetta.result import Result
 
 # The Vector API is an incubator module in JDK 17: it must be added explicitly.
 JVM_OPTIONS: tuple[str, ...] = ("-Xss8m", "--add-modules=jdk.incubator.vector")
-KERNELS: tuple[str, ...] = ("auto", "plain", "vector")
+KERNELS: tuple[str, ...] = ("auto", "plain", "vector", "exact")
 #: The one line :func:`start_jvm` keeps off stderr (printed by every JVM started with the module).
 INCUBATOR_WARNING = b"WARNING: Using incubator modules: jdk.incubator.vector"
 

@@ -1,9 +1,11 @@
-"""The numpy backend for chains: one one-layer v1 model per layer on either numpy kernel, then merge,
+"""The numpy backend for chains: one one-layer v1 model per layer on any numpy kernel, then merge,
 readout and dense layers (the helpers of :mod:`rnn_rosetta.chain`).
 
 Kernel ``"auto"`` (name ``fast``) runs each layer with :mod:`rnn_rosetta.backends.numpy_fast`,
 ``"plain"`` with :mod:`rnn_rosetta.reference`; the parts around the layers are the same numpy lines
-for both.
+for both. Kernel ``"exact"`` runs the layers and the dense layers with :mod:`rnn_rosetta.exact`
+(docs/exact-kernel.md); the embedding lookup and the merges (one IEEE operation each, in the net's
+dtype) are the same lines as the other kernels'.
 
 Backward (``forward(..., keep=True)``, then ``backward``) runs :mod:`rnn_rosetta.backward` on the same
 dtype-rounded weights, whichever kernel computes the forward result.
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnn_rosetta import reference
+from rnn_rosetta import exact, reference
 from rnn_rosetta.backends import numpy_fast
 from rnn_rosetta.backends.chain_net import ChainNet, FlatResult, join_slots, split_slots
 from rnn_rosetta.backward.chain_backward import ChainTape, chain_backward, chain_forward
@@ -21,18 +23,25 @@ from rnn_rosetta.backward.gradients import Gradients
 from rnn_rosetta.chain import Chain, apply_dense, merge_directions
 from rnn_rosetta.model import Model
 
-KERNEL_NAMES: dict[str, str] = {"auto": "fast", "plain": "plain"}
+KERNEL_NAMES: dict[str, str] = {"auto": "fast", "plain": "plain", "exact": "exact"}
 
 
 class NumpyChainNet(ChainNet):
     backend = "numpy"
-    kernels = ("auto", "plain")
+    kernels = ("auto", "plain", "exact")
     supports_backward = True
 
     def __init__(self, chain: Chain, dtype: str = "float64", kernel: str = "auto") -> None:
         super().__init__(chain, dtype, kernel)
         self._kernel = kernel
         dt = self.dtype
+        self._exact_layers: tuple[exact.ExactModel, ...] = ()
+        self._exact_dense: tuple[exact.ExactDense, ...] = ()
+        if kernel == "exact":  # weights rounded to dt and split once
+            self._exact_layers = tuple(exact.prepare(layer, dt) for layer in chain.layers)
+            self._exact_dense = tuple(
+                exact.ExactDense.of(d.weight.astype(dt), d.bias.astype(dt), d.activation) for d in chain.dense
+            )
         if kernel == "plain":
             self._layers = tuple(layer.map_arrays(lambda a: a.astype(dt)) for layer in chain.layers)
         else:
@@ -64,6 +73,15 @@ class NumpyChainNet(ChainNet):
     ) -> FlatResult:
         chain, dt = self._chain, self.dtype
         run = reference.forward if self._kernel == "plain" else numpy_fast.forward
+        layers: tuple[Model, ...] | tuple[exact.ExactModel, ...] = self._layers
+        dense = apply_dense
+        if self._kernel == "exact":
+            run, layers = exact.forward, self._exact_layers  # type: ignore[assignment]
+            store = exact.store_for(dt)
+
+            def dense(_: object, v: np.ndarray) -> np.ndarray:
+                return exact.apply_dense_layers(self._exact_dense, v, store)
+
         steps, batch = inputs.shape[0], inputs.shape[1]
         if chain.embedding is not None:
             x = chain.embedding.weight[inputs]  # [T, B, E]
@@ -79,7 +97,7 @@ class NumpyChainNet(ChainNet):
         c_n: list[np.ndarray] = []
         last: np.ndarray | None = None  # the top layer's merged final states [B, W]
         slot = c_slot = 0
-        for layer, merge in zip(self._layers, chain.merges, strict=True):
+        for layer, prepared, merge in zip(self._layers, layers, chain.merges, strict=True):
             directions = layer.num_directions
             h_layer = np.stack(h0[slot : slot + directions])  # [D, B, H_out]
             c_layer = None
@@ -87,16 +105,16 @@ class NumpyChainNet(ChainNet):
                 c_layer = np.stack(c0[c_slot : c_slot + directions])  # [D, B, H]
                 c_slot += directions
             slot += directions
-            result = run(layer, x, h_layer, c_layer, lengths)
+            result = run(prepared, x, h_layer, c_layer, lengths)  # type: ignore[arg-type]
             x, last = _merged(layer, merge, result.output, result.h_n)
             h_n.extend(result.h_n)
             if result.c_n is not None:
                 c_n.extend(result.c_n)
         y = None
         if chain.readout == "last":
-            y = apply_dense(chain.dense, last)  # [B, O]; with no dense layers, the readout itself
+            y = dense(chain.dense, last)  # [B, O]; with no dense layers, the readout itself
         elif chain.dense:
-            y = apply_dense(chain.dense, x)  # [T, B, O]
+            y = dense(chain.dense, x)  # [T, B, O]
         if y is not None:
             y = np.ascontiguousarray(y, dtype=dt)
         del steps

@@ -18,6 +18,13 @@ fixture and against "plain" by the tests:
 
 It computes in the dtype of its arrays: float64 normally, float32 when the
 model's weights and the inputs are float32.
+
+Accuracy (issue 13, docs/accuracy.md): the matrix products run in the net's dtype (BLAS); everything
+after them within a step -- adding the products and the biases, the gate functions, ``c_t = f*c + i*g``,
+``o * tanh(c_t)``, the GRU's blend, the softmax -- runs in :func:`wide_dtype`, and each stored value
+(state, output, head) is rounded to the net's dtype once. A float32 net's step thus runs in float64 (its
+worst error against the exact result on the accuracy cases drops from 3.3 to 2.7 eps32; PyTorch float32:
+3.3); a float64 net's in float64, as before (see :data:`FLOAT64_WIDE`).
 """
 
 from __future__ import annotations
@@ -25,8 +32,25 @@ from __future__ import annotations
 import numpy as np
 
 from rnn_rosetta.model import DirectionWeights, Head, Model
-from rnn_rosetta.reference import clip, relu, sigmoid, softmax
+from rnn_rosetta.reference import clip, relu, sigmoid
 from rnn_rosetta.result import Result
+
+#: The type a float64 net's step runs its elementwise part in: float64 itself (the same bits as before).
+#: ``np.dtype(np.longdouble)`` (x87, 64-bit significand) would take the worst accuracy case from 2.6 to 1.5 eps
+#: but make a step 1.2-3x slower (docs/accuracy.md, limits): not the default kernel's trade.
+FLOAT64_WIDE = np.dtype(np.float64)
+#: The same for a float32 net: float64 (worst accuracy case 2.7 eps32 instead of 3.3, PyTorch float32's 3.3).
+FLOAT32_WIDE = np.dtype(np.float64)
+
+
+def wide_dtype(dtype: np.dtype) -> np.dtype:
+    """The type a step's elementwise part runs in: :data:`FLOAT32_WIDE` or :data:`FLOAT64_WIDE`."""
+    return FLOAT32_WIDE if dtype == np.float32 else FLOAT64_WIDE
+
+
+def widened(a: np.ndarray) -> np.ndarray:
+    """``a`` (a product or a precomputed input projection) converted, exactly, to the wide type."""
+    return a.astype(wide_dtype(a.dtype), copy=False)
 
 
 def split_gates(a: np.ndarray, count: int) -> np.ndarray:
@@ -35,12 +59,12 @@ def split_gates(a: np.ndarray, count: int) -> np.ndarray:
 
 
 def rnn_step(model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """Elman RNN: ``h_t = phi(a_x + W_hh h_{t-1} + b_hh)``, ``phi`` = tanh or relu.
+    """Elman RNN: ``h_t = phi(a_x + W_hh h_{t-1} + b_hh)``, ``phi`` = tanh or relu (``a_x`` includes ``b_ih``).
 
-    a_x [B, H], h [B, H] -> h_t [B, H]
+    a_x [B, H], h [B, H] -> h_t [B, H] (the dtype of h)
     """
-    a = clip(a_x + h @ w.weight_hh.T + w.bias_hh, model.clip)  # [B, H]
-    return relu(a) if model.nonlinearity == "relu" else np.tanh(a)
+    a = clip(widened(a_x) + h @ w.weight_hh.T + w.bias_hh, clip_bound(model, h.dtype))  # [B, H] wide
+    return (relu(a) if model.nonlinearity == "relu" else np.tanh(a)).astype(h.dtype)
 
 
 def lstm_step(
@@ -53,25 +77,28 @@ def lstm_step(
     ``g = tanh(a_g)``, ``c_t = f * c_{t-1} + i * g``,
     ``o = sigmoid(a_o + p_o * c_t)``, ``h_t = o * tanh(c_t)``,
     then ``h_t = W_hr h_t`` with a projection. ``clip`` clamps each full
-    pre-activation (peephole term included) before its sigmoid or tanh.
+    pre-activation (peephole term included) before its sigmoid or tanh. ``a_x`` includes
+    ``b_ih``; everything after the products up to ``h_t`` and ``c_t`` is wide, then rounded once.
 
-    a_x [B, 4H], h [B, H_out], c [B, H] -> h_t [B, H_out], c_t [B, H]
+    a_x [B, 4H], h [B, H_out], c [B, H] -> h_t [B, H_out], c_t [B, H] (the dtype of h)
     """
-    a = a_x + h @ w.weight_hh.T + w.bias_hh  # [B, 4H]
+    bound = clip_bound(model, h.dtype)
+    a = widened(a_x) + h @ w.weight_hh.T + w.bias_hh  # [B, 4H] wide
     a_i, a_f, a_g, a_o = split_gates(a, 4)  # [B, H] each
-    g = np.tanh(clip(a_g, model.clip))
+    g = np.tanh(clip(a_g, bound))
+    c_w = widened(c)  # [B, H]
     if w.peephole_i is None:  # i, f and o from one sigmoid over [B, 4H] (its g block unused)
-        i, f, _, o = split_gates(sigmoid(clip(a, model.clip)), 4)
-        c_t = f * c + i * g  # [B, H]
+        i, f, _, o = split_gates(sigmoid(clip(a, bound)), 4)
+        c_t = f * c_w + i * g  # [B, H] wide
     else:
-        i = sigmoid(clip(a_i + w.peephole_i * c, model.clip))
-        f = sigmoid(clip(a_f + w.peephole_f * c, model.clip))
-        c_t = f * c + i * g  # [B, H]
-        o = sigmoid(clip(a_o + w.peephole_o * c_t, model.clip))
-    h_t = o * np.tanh(c_t)  # [B, H]
+        i = sigmoid(clip(a_i + w.peephole_i * c_w, bound))
+        f = sigmoid(clip(a_f + w.peephole_f * c_w, bound))
+        c_t = f * c_w + i * g  # [B, H] wide
+        o = sigmoid(clip(a_o + w.peephole_o * c_t, bound))
+    h_t = (o * np.tanh(c_t)).astype(h.dtype)  # [B, H]
     if w.weight_hr is not None:
         h_t = h_t @ w.weight_hr.T  # [B, P]
-    return h_t, c_t
+    return h_t, c_t.astype(h.dtype)
 
 
 def gru_step(model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray) -> np.ndarray:
@@ -80,33 +107,44 @@ def gru_step(model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray) 
     ``r = sigmoid(a_xr + W_hr h + b_hr)``, ``z = sigmoid(a_xz + W_hz h + b_hz)``;
     linear_before_reset (PyTorch, ONNX lbr=1): ``n = tanh(a_xn + r * (W_hn h + b_hn))``;
     otherwise (Cho et al. 2014, ONNX default): ``n = tanh(a_xn + W_hn (r * h) + b_hn)``;
-    ``h_t = (1 - z) * n + z * h``. ``clip`` clamps each pre-activation.
+    ``h_t = (1 - z) * n + z * h``. ``clip`` clamps each pre-activation. ``a_x`` includes ``b_ih``;
+    ``r * h`` is rounded to the dtype for its product (Cho), ``h_t`` once at the end.
 
-    a_x [B, 3H], h [B, H] -> h_t [B, H]
+    a_x [B, 3H], h [B, H] -> h_t [B, H] (the dtype of h)
     """
     rz = 2 * model.hidden_size  # r and z are the first 2H rows of every gate block
+    bound = clip_bound(model, h.dtype)
+    a_x = widened(a_x)  # [B, 3H] wide
     a_xrz, a_xn = a_x[:, :rz], a_x[:, rz:]  # [B, 2H], [B, H]
     if model.linear_before_reset:
         a_h = h @ w.weight_hh.T + w.bias_hh  # [B, 3H]: all three gates in one product
         a_hrz, a_hn = a_h[:, :rz], a_h[:, rz:]  # [B, 2H], [B, H]
     else:
         a_hrz = h @ w.weight_hh[:rz].T + w.bias_hh[:rz]  # [B, 2H]; n needs r first
-    r, z = split_gates(sigmoid(clip(a_xrz + a_hrz, model.clip)), 2)  # [B, H] each
+    r, z = split_gates(sigmoid(clip(a_xrz + a_hrz, bound)), 2)  # [B, H] each, wide
     if model.linear_before_reset:
         a_n = a_xn + r * a_hn
     else:
-        a_n = a_xn + (r * h) @ w.weight_hh[rz:].T + w.bias_hh[rz:]
-    n = np.tanh(clip(a_n, model.clip))
-    return (1.0 - z) * n + z * h
+        a_n = a_xn + (r * h).astype(h.dtype) @ w.weight_hh[rz:].T + w.bias_hh[rz:]
+    n = np.tanh(clip(a_n, bound))
+    return ((1.0 - z) * n + z * h).astype(h.dtype)
 
 
-def linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """``x W^T + b`` for every ``(t, b)`` as one matrix product: x [T, B, K], W [N, K] -> [T, B, N].
+def linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    """``x W^T (+ b)`` for every ``(t, b)`` as one matrix product: x [T, B, K], W [N, K] -> [T, B, N].
 
     (``x @ W.T`` on the 3-d array would run one product per time step, reading W T times.)
     """
     steps, batch, width = x.shape
-    return (x.reshape(steps * batch, width) @ weight.T + bias).reshape(steps, batch, weight.shape[0])
+    product = x.reshape(steps * batch, width) @ weight.T
+    return (product if bias is None else product + bias).reshape(steps, batch, weight.shape[0])
+
+
+def clip_bound(model: Model, dtype: np.dtype) -> float | None:
+    """The model's clip as the net holds it: rounded to float32 in a float32 net (the wide type holds it exactly)."""
+    if model.clip is None or dtype != np.float32:
+        return model.clip
+    return float(np.float32(model.clip))
 
 
 def cell_step(
@@ -161,9 +199,16 @@ def run_direction(
 
 
 def apply_head(head: Head, output: np.ndarray) -> np.ndarray:
-    """``y_t = act(W_y output_t + b_y)`` for every t (padded steps included): [T, B, O]."""
+    """``y_t = act(W_y output_t + b_y)`` for every t (padded steps included): [T, B, O].
+
+    softmax: ``y_k = exp(v_k - max v) / sum_j exp(v_j - max v)``, in the wide type, rounded once.
+    """
     logits = linear(output, head.weight, head.bias)  # [T, B, O]
-    return softmax(logits) if head.activation == "softmax" else logits
+    if head.activation != "softmax":
+        return logits
+    wide = widened(logits)
+    e = np.exp(wide - wide.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True)).astype(output.dtype)
 
 
 def model_as(model: Model, dtype: np.dtype) -> Model:

@@ -54,6 +54,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also time our single-threaded backends (no thread count in load()) at 2+ threads",
     )
     parser.add_argument("--report", type=Path, metavar="JSON", help="re-print (and re-plot) a bench.json; no run")
+    parser.add_argument(
+        "--step", action="store_true", help="the streaming step instead: the C and Java step programs (batch 1, "
+        "one core) against RTNeural's figures; writes OUT/step.json and OUT/step.md",
+    )  # fmt: skip
+    parser.add_argument(
+        "--step-count", type=int, metavar="N", help="with --step: timed steps per shape (default 10^6, quick 10^5)"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--plan", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
@@ -88,6 +95,8 @@ def run_command(args: argparse.Namespace) -> int:
     console = Console()
     if not console.is_terminal:  # a file or a pipe: wide enough for the tables
         console = Console(width=170)
+    if args.step:
+        return _run_step(args, console)
     if args.report is not None:
         try:
             document = read_json(args.report)
@@ -132,6 +141,24 @@ def run_command(args: argparse.Namespace) -> int:
     render(document, console)
     wrote = f"wrote {json_path}" + (f" (no PNG: {no_plot})" if no_plot else f" and {png_path}")
     console.print(wrote, highlight=False)
+    return 0
+
+
+def _run_step(args: argparse.Namespace, console: Any) -> int:
+    """``--step``: the step programs, their table printed and written; BenchError when C did not run."""
+    from rnn_rosetta.bench.run import BenchError
+    from rnn_rosetta.bench.step import DEFAULT_STEPS, QUICK_STEPS, run_step_bench
+
+    steps = args.step_count if args.step_count is not None else QUICK_STEPS if args.quick else DEFAULT_STEPS
+    if steps < 1:
+        raise BenchError(f"--step-count is {steps}, expected >= 1")
+    console.print(f"step benchmark: C and Java, {steps:,} steps per shape, one core", highlight=False)
+    table = run_step_bench(args.out, steps)
+    text = table.read_text("utf-8")
+    console.print(text, highlight=False, markup=False)
+    if "\nc: not run" in text:
+        raise BenchError(f"the C step benchmark did not run; see {table}")
+    console.print(f"wrote {table} and {table.with_suffix('.json')}", highlight=False)
     return 0
 
 

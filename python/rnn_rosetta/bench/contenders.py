@@ -9,11 +9,21 @@ Names: ``numpy``, ``c``, ``java`` (ours, kernel "auto"; ``c:portable`` or
 ``java:KERNEL`` asks ``load`` for a kernel variant), ``torch`` (PyTorch CPU
 as installed), ``torch-native`` (PyTorch with oneDNN off: its own ATen
 kernels), ``onnxruntime`` (float32 only).
+
+Every contender records in ``info["kernel"]`` the code it ran: ours their
+``kernel_name`` (C: ``rr_net_kernel_name``, e.g. ``avx512``); PyTorch the
+oneDNN RNN primitive's implementation and ISA, read from oneDNN's verbose
+output of one untimed call (e.g. ``oneDNN rnn brgemm:avx512_core``), or, with
+oneDNN off or unused, ATen's CPU capability; ONNX Runtime ``MLAS`` with the
+platform ``unknown`` (onnxruntime does not expose which MLAS kernels it chose).
 """
 
 from __future__ import annotations
 
 import inspect
+import os
+import sys
+import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -142,6 +152,45 @@ def torch_session(native: bool) -> Callable[[], Any]:
     return session
 
 
+#: oneDNN's ISA line, printed once per process with its first verbose output (kept for later calls).
+_ONEDNN_ISA: list[str] = []
+
+
+def _captured_stdout(call: Callable[[], Any]) -> str:
+    """What ``call`` writes to file descriptor 1 (C libraries' printf included)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 1)
+        try:
+            call()
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+        sink.seek(0)
+        return sink.read().decode(errors="replace")
+
+
+def torch_kernel(torch: Any, call: Callable[[], Any], native: bool) -> str:
+    """The code PyTorch ran for one (untimed) call of ``call``: the oneDNN RNN primitive's implementation
+    and ISA from oneDNN's verbose lines, or ATen's native kernels with the CPU capability they dispatch to."""
+    aten = f"ATen native (CPU capability {torch.backends.cpu.get_cpu_capability()})"
+    if native or not torch.backends.mkldnn.is_available():
+        return aten
+    with torch.backends.mkldnn.verbose(torch.backends.mkldnn.VERBOSE_ON):
+        lines = _captured_stdout(call).splitlines()
+    # onednn_verbose,v1,info,cpu,isa:Intel AVX-512 ... / onednn_verbose,v1,primitive,exec,cpu,rnn,IMPL,...
+    _ONEDNN_ISA.extend(line.split("isa:", 1)[1] for line in lines if ",cpu,isa:" in line)
+    implementations = sorted(
+        {line.split(",exec,cpu,rnn,", 1)[1].split(",")[0] for line in lines if ",exec,cpu,rnn," in line}
+    )
+    if not implementations:
+        return f"{aten}; oneDNN not used for this model"
+    isa = f" (isa: {_ONEDNN_ISA[0]})" if _ONEDNN_ISA else ""
+    return f"oneDNN rnn {', '.join(implementations)}{isa}"
+
+
 def prepare_torch(contender: str, model: Model, dtype: str, threads: int, x: np.ndarray) -> Prepared:
     """``torch.nn.RNN/LSTM/GRU`` built by :func:`rnn_rosetta.oracles.torch_module`; ``torch-native``: oneDNN off."""
     try:
@@ -161,10 +210,18 @@ def prepare_torch(contender: str, model: Model, dtype: str, threads: int, x: np.
         state = result[1][0] if lstm else result[1]
         return state.detach().numpy()
 
-    info: dict[str, Any] = {"threads": torch.get_num_threads(), "onednn": contender == "torch"}
-    if contender == "torch":
+    native = contender == "torch-native"
+    info: dict[str, Any] = {"threads": torch.get_num_threads(), "onednn": not native}
+    if not native:
         info["onednn_available"] = bool(torch.backends.mkldnn.is_available())
-    return Prepared(Timed(lambda: module(inputs), torch_session(contender == "torch-native")), final_state, info)
+    session = torch_session(native)
+
+    def one_call() -> None:
+        with session():
+            module(inputs)
+
+    info["kernel"] = torch_kernel(torch, one_call, native)
+    return Prepared(Timed(lambda: module(inputs), session), final_state, info)
 
 
 def onnxruntime_session(onnxruntime: Any, graph: Any, threads: int) -> Any:
@@ -190,7 +247,7 @@ def prepare_onnxruntime(contender: str, model: Model, dtype: str, threads: int, 
     names = [output.name for output in session.get_outputs()]
     h_n = names.index("h_n")
     feeds = {"x": x}
-    info = {"threads": threads}
+    info = {"threads": threads, "kernel": "MLAS, platform unknown (onnxruntime does not expose its choice)"}
     return Prepared(Timed(lambda: session.run(None, feeds)), lambda result: result[h_n], info)
 
 

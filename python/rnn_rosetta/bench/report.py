@@ -213,7 +213,29 @@ def _header(document: Document) -> list[str]:
         biggest = max(probes["read_gbps"], key=int, default=None)
         dram = f"; read {probes['read_gbps'][biggest]:.1f} GB/s at {int(biggest) >> 20} MiB" if biggest else ""
         lines.append(f"roofline probes (1 thread): peak {peaks}{dram}")
+        per_isa = "; ".join(
+            f"{isa} " + ", ".join(f"{d} {v:.1f}" for d, v in values.items())
+            for isa, values in probes.get("isa_peak_gflops", {}).items()
+        )
+        if per_isa:
+            lines.append(f"peak GFLOP/s per instruction set (1 thread): {per_isa}")
     return lines
+
+
+def _kernels(document: Document) -> list[str]:
+    """Which code each contender ran (``info["kernel"]``), per dtype, each distinct value once."""
+    runs: dict[str, dict[str, list[str]]] = {}
+    for cell in document["cells"]:
+        kernel = (cell.get("info") or {}).get("kernel")
+        if kernel:
+            dtypes = runs.setdefault(cell["contender"], {}).setdefault(str(kernel), [])
+            if cell["dtype"] not in dtypes:
+                dtypes.append(cell["dtype"])
+    lines = []
+    for contender, kernels in runs.items():
+        ran = "; ".join(f"{kernel} ({', '.join(dtypes)})" for kernel, dtypes in kernels.items())
+        lines.append(f"  {contender}: {ran}")
+    return ["kernels run:", *lines] if lines else []
 
 
 def _notes(document: Document) -> list[str]:
@@ -263,7 +285,7 @@ def goal_lines(document: Document) -> list[str]:
 def render(document: Document, console: Console | None = None) -> None:
     """Print the whole report."""
     console = console or Console()
-    for line in _header(document):
+    for line in _header(document) + _kernels(document):
         console.print(line, highlight=False)
     columns = _extra_columns(document)
     console.print("columns: " + "; ".join(f"{name} = {what}" for name, what in columns), highlight=False)

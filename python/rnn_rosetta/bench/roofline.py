@@ -9,7 +9,11 @@ Per shape and dtype (input size = hidden size, every layer alike):
   bandwidth probed at the size of the recurrent weights (the working set of
   the recurrence: cache or memory, whichever holds it);
 - efficiency = floor / measured median (1.0 = at the roof);
-- peak fraction = all FLOPs (input and recurrent GEMMs) / median / peak.
+- peak fraction = all FLOPs (input and recurrent GEMMs) / median / peak;
+- ISA peak fraction: the same against the peak of the instruction set the
+  contender's kernel uses (``KERNEL_ISA``: C's avx512, avx2-fma, portable),
+  where that is known: on a CPU whose 512-bit FMAs run at half rate the
+  AVX-512 and AVX2 peaks are equal, on one with full-rate units they are not.
 
 The probes are single-threaded, so both are computed for 1-thread runs only.
 """
@@ -20,6 +24,9 @@ import numpy as np
 
 from rnn_rosetta.bench.probes import Probes
 from rnn_rosetta.bench.shapes import Shape
+
+#: The probes' instruction set (:data:`rnn_rosetta.bench.probes.ISAS`) of each kernel name a contender reports.
+KERNEL_ISA: dict[str, str] = {"avx512": "avx512", "avx2-fma": "avx2", "portable": "scalar", "exact": "scalar"}
 
 
 def recurrent_weight_bytes(shape: Shape, dtype: str) -> int:
@@ -60,3 +67,9 @@ def annotate(cell: dict[str, object], shape: Shape, probes: Probes | None) -> No
     peak = probes.peak_gflops.get(dtype)
     if peak:
         cell["peak_fraction"] = float(cell["gflops"]) / peak  # type: ignore[arg-type]
+    info = cell.get("info")
+    isa = KERNEL_ISA.get(str(info.get("kernel"))) if isinstance(info, dict) else None
+    isa_peak = probes.isa_peak_gflops.get(isa, {}).get(dtype) if isa is not None else None
+    if isa_peak:
+        cell["kernel_isa"] = isa
+        cell["isa_peak_fraction"] = float(cell["gflops"]) / isa_peak  # type: ignore[arg-type]

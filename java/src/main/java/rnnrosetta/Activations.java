@@ -1,26 +1,150 @@
 package rnnrosetta;
 
 /**
- * The scalar functions, written exactly as the C and numpy backends write them so that
- * results agree to the bit wherever the libraries' exp/tanh agree. The float overloads
- * compute in float (exp and tanh of the float value, rounded back to float).
+ * The scalar functions of the default kernels, written from arithmetic this class controls so
+ * that they return the same bits in every JIT tier, on every call and in every thread: no
+ * {@code Math.exp}/{@code Math.tanh} (their results may differ between the interpreter, C1, C2
+ * and the intrinsics), only +, -, *, /, {@link Math#fma} and bit operations, each exactly
+ * rounded by the JVM specification. The vector kernels ({@code Lanes64}, {@code Lanes32} in
+ * java/src/vector) compute the same functions with the same operations in the same order, so a
+ * unit computed in a vector lane and one computed here (a row's last units) agree to the bit.
+ *
+ * <p><b>exp(y), y &lt;= 0</b> (every exponential the kernels need: {@code exp(-|x|)},
+ * {@code exp(-2|x|)}, {@code exp(v - max)}), as an unevaluated pair {@code eHi + eLo}:
+ * <pre>
+ *   y  = max(y, -746)                      (exp underflows to 0 below; keeps k in 11 bits)
+ *   k  = rint(y / ln2)                     (y*log2(e) + 1.5*2^52: k sits in the low bits)
+ *   rh = y - k*LN2_HI                      (exact: LN2_HI has 32 bits, |k| &lt; 2^11, Sterbenz)
+ *   c  = k*LN2_LO,  r = rh - c             (|r| &lt;= ln2/2 + tiny; LN2_HI + LN2_LO = ln2 to 2^-86)
+ *   e^r = 1 + rh - c + r^2/2 + r^3 q3(r),  q3(r) = sum_{n=3..14} r^(n-3)/n!   (Taylor, truncation &lt; 2^-61)
+ *   r^2 = p + pe exactly (fma),  sHi + sLo = 1 + rh exactly (Fast2Sum),  e0 + e1 = sHi + p/2 exactly
+ *   e1 += r^3 q3(r) + (sLo - c + pe/2)     (the only roundings: of terms below 2^-4.5 |e|)
+ *   f0 + f1 = e0 + e1 (Fast2Sum: |f1| &lt;= ulp(f0)/2)
+ *   e^y = 2^k (f0 + f1),  2^k = 2^(k>>1) * 2^(k - (k>>1))   (both factors normal; eHi, eLo)
+ * </pre>
+ * <b>Ratios</b> of two such pairs {@code N / D} with {@code D = 1 + e} (Fast2Sum, e &lt;= 1):
+ * {@code q0 = nHi/dHi}, the remainder {@code nHi - q0*dHi} exactly by fma, then
+ * {@code q = q0 + (rem + (nLo - q0*dLo)) / dHi}: the quotient of the pairs, rounded once more.
+ * <pre>
+ *   sigmoid(x) = x &gt;= 0 ? 1 / (1 + e) : e / (1 + e),   e = exp(-|x|)       (no overflow)
+ *   tanh(x)    = sign(x) * (1 - e) / (1 + e),           e = exp(-2|x|)      (1 - e as a pair: no cancellation)
+ *   exp(y)     = eHi + eLo                                                 (softmax)
+ * </pre>
+ * NaN gives NaN, tanh keeps the sign of -0.0. Measured against mpmath (tests/test_java_determinism.py):
+ * float64 within 0.6 ulp (tanh 0.65); float32 (the same algorithm in float, {@code q3} to degree 8, y clamped
+ * at -104, k by 1.5*2^23) likewise. The float overloads compute in float throughout.
  */
 final class Activations {
+    // ---- float64 constants
+    private static final double LOG2E = 0x1.71547652b82fep0;
+    /** 1.5 * 2^52: adding it rounds to an integer held in the low mantissa bits. */
+    private static final double SHIFT = 0x1.8p52;
+    private static final long SHIFT_BITS = Double.doubleToRawLongBits(SHIFT);
+    /** ln2 to 32 bits (k * LN2_HI is exact for |k| &lt; 2^11) and the rest. */
+    private static final double LN2_HI = 0x1.62e42feep-1;
+    private static final double LN2_LO = 0x1.a39ef35793c76p-33;
+    private static final double EXP_MIN = -746.0;
+    /** 1/n!, n = 3 .. 14. */
+    private static final double C3 = 0x1.5555555555555p-3;
+    private static final double C4 = 0x1.5555555555555p-5;
+    private static final double C5 = 0x1.1111111111111p-7;
+    private static final double C6 = 0x1.6c16c16c16c17p-10;
+    private static final double C7 = 0x1.a01a01a01a01ap-13;
+    private static final double C8 = 0x1.a01a01a01a01ap-16;
+    private static final double C9 = 0x1.71de3a556c734p-19;
+    private static final double C10 = 0x1.27e4fb7789f5cp-22;
+    private static final double C11 = 0x1.ae64567f544e4p-26;
+    private static final double C12 = 0x1.1eed8eff8d898p-29;
+    private static final double C13 = 0x1.6124613a86d09p-33;
+    private static final double C14 = 0x1.93974a8c07c9dp-37;
+
+    // ---- float32 constants (the same roles)
+    private static final float LOG2E_F = 0x1.715476p0f;
+    private static final float SHIFT_F = 0x1.8p23f;
+    private static final int SHIFT_BITS_F = Float.floatToRawIntBits(SHIFT_F);
+    /** ln2 to 12 bits (k * LN2_HI_F is exact for |k| &lt; 2^8) and the rest. */
+    private static final float LN2_HI_F = 0x1.62ep-1f;
+    private static final float LN2_LO_F = 0x1.0bfbe8p-15f;
+    private static final float EXP_MIN_F = -104.0f;
+    private static final float F3 = 0x1.555556p-3f;
+    private static final float F4 = 0x1.555556p-5f;
+    private static final float F5 = 0x1.111112p-7f;
+    private static final float F6 = 0x1.6c16c2p-10f;
+    private static final float F7 = 0x1.a01a02p-13f;
+    private static final float F8 = 0x1.a01a02p-16f;
+
+    /** What {@link #ratio} divides: its numerator over {@code 1 + e}, or e alone. */
+    private static final int ONE = 0;       // 1 / (1 + e)
+    private static final int E = 1;         // e / (1 + e)
+    private static final int ONE_MINUS = 2; // (1 - e) / (1 + e)
+    private static final int EXP = 3;       // e
+
     private Activations() {
     }
 
-    /** Overflow-free logistic: {@code x >= 0 ? 1/(1+e^-x) : e^x/(1+e^x)}; NaN gives NaN. */
+    /** Overflow-free logistic: {@code x >= 0 ? 1/(1+e) : e/(1+e)}, {@code e = exp(-|x|)}; NaN gives NaN. */
     static double sigmoid(double x) {
-        if (x >= 0) {
-            return 1.0 / (1.0 + Math.exp(-x));
-        }
-        double e = Math.exp(x);
-        return e / (1.0 + e);
+        return ratio(-Math.abs(x), x >= 0 ? ONE : E);
     }
 
-    /** Hyperbolic tangent. */
+    /** Hyperbolic tangent: {@code sign(x) (1 - e)/(1 + e)}, {@code e = exp(-2|x|)}. */
     static double tanh(double x) {
-        return Math.tanh(x);
+        double t = ratio(-2.0 * Math.abs(x), ONE_MINUS);
+        return Double.longBitsToDouble(Double.doubleToRawLongBits(t)
+                | (Double.doubleToRawLongBits(x) & Long.MIN_VALUE));
+    }
+
+    /** {@code exp(y)} for {@code y <= 0} (larger y are not supported); NaN gives NaN. */
+    static double expNonPositive(double y) {
+        return ratio(y, EXP);
+    }
+
+    /** exp(y) (y &lt;= 0) as a pair, then what {@code kind} asks of it; see the class comment. */
+    private static double ratio(double y, int kind) {
+        y = Math.max(y, EXP_MIN);
+        double t = y * LOG2E + SHIFT;
+        double kd = t - SHIFT;                                   // k = rint(y / ln2)
+        long k = Double.doubleToRawLongBits(t) - SHIFT_BITS;
+        double rh = Math.fma(-kd, LN2_HI, y);                    // y - k LN2_HI, exact
+        double c = kd * LN2_LO;
+        double r = rh - c;                                       // y - k ln2
+        double p = r * r;                                        // r^2 = p + pe exactly
+        double pe = Math.fma(r, r, -p);
+        double q3 = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(
+                C14, r, C13), r, C12), r, C11), r, C10), r, C9), r, C8), r, C7), r, C6), r, C5), r, C4), r, C3);
+        double sHi = 1.0 + rh;                                   // sHi + sLo = 1 + rh exactly
+        double sLo = (1.0 - sHi) + rh;
+        double h = 0.5 * p;                                      // r^2 / 2, exact
+        double e0 = sHi + h;                                     // e0 + e1 = sHi + h exactly
+        double e1 = (sHi - e0) + h;
+        e1 = e1 + Math.fma(p * r, q3, (sLo - c) + pe * 0.5);     // + the small terms: r^3 q3(r), sLo, -c, pe/2
+        long k1 = k >> 1;
+        double p1 = Double.longBitsToDouble((k1 + 1023) << 52);  // 2^k = p1 p2, each normal
+        double p2 = Double.longBitsToDouble((k - k1 + 1023) << 52);
+        double f0 = e0 + e1;                                     // normalised: f0 + f1 = e0 + e1
+        double f1 = (e0 - f0) + e1;
+        double eHi = f0 * p1 * p2;
+        double eLo = f1 * p1 * p2;
+        if (kind == EXP) {
+            return eHi + eLo;
+        }
+        double dHi = 1.0 + eHi;                                  // D = 1 + e, dHi + dLo
+        double dLo = ((1.0 - dHi) + eHi) + eLo;
+        double nHi;
+        double nLo;
+        if (kind == ONE) {
+            nHi = 1.0;
+            nLo = 0.0;
+        } else if (kind == E) {
+            nHi = eHi;
+            nLo = eLo;
+        } else {
+            nHi = 1.0 - eHi;                                     // N = 1 - e, nHi + nLo
+            nLo = ((1.0 - nHi) - eHi) - eLo;
+        }
+        double q0 = nHi / dHi;
+        double rem = Math.fma(-q0, dHi, nHi) + (nLo - q0 * dLo); // N - q0 D
+        return q0 + rem / dHi;
     }
 
     /** {@code x < 0 ? 0 : x}; NaN propagates. */
@@ -49,7 +173,7 @@ final class Activations {
         }
         double s = 0.0;
         for (int i = 0; i < n; i++) {
-            v[off + i] = Math.exp(v[off + i] - m);
+            v[off + i] = expNonPositive(v[off + i] - m);
             s += v[off + i];
         }
         for (int i = 0; i < n; i++) {
@@ -59,16 +183,65 @@ final class Activations {
 
     /** {@link #sigmoid(double)} in float. */
     static float sigmoid(float x) {
-        if (x >= 0) {
-            return 1.0f / (1.0f + (float) Math.exp(-x));
-        }
-        float e = (float) Math.exp(x);
-        return e / (1.0f + e);
+        return ratio(-Math.abs(x), x >= 0 ? ONE : E);
     }
 
-    /** Hyperbolic tangent in float. */
+    /** {@link #tanh(double)} in float. */
     static float tanh(float x) {
-        return (float) Math.tanh(x);
+        float t = ratio(-2.0f * Math.abs(x), ONE_MINUS);
+        return Float.intBitsToFloat(Float.floatToRawIntBits(t) | (Float.floatToRawIntBits(x) & Integer.MIN_VALUE));
+    }
+
+    /** {@link #expNonPositive(double)} in float. */
+    static float expNonPositive(float y) {
+        return ratio(y, EXP);
+    }
+
+    /** {@link #ratio(double, int)} in float: y clamped at -104, q3 to degree 8, k by 1.5*2^23. */
+    private static float ratio(float y, int kind) {
+        y = Math.max(y, EXP_MIN_F);
+        float t = y * LOG2E_F + SHIFT_F;
+        float kd = t - SHIFT_F;
+        int k = Float.floatToRawIntBits(t) - SHIFT_BITS_F;
+        float rh = Math.fma(-kd, LN2_HI_F, y);
+        float c = kd * LN2_LO_F;
+        float r = rh - c;
+        float p = r * r;
+        float pe = Math.fma(r, r, -p);
+        float q3 = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(F8, r, F7), r, F6), r, F5), r, F4), r, F3);
+        float sHi = 1.0f + rh;
+        float sLo = (1.0f - sHi) + rh;
+        float h = 0.5f * p;
+        float e0 = sHi + h;
+        float e1 = (sHi - e0) + h;
+        e1 = e1 + Math.fma(p * r, q3, (sLo - c) + pe * 0.5f);
+        int k1 = k >> 1;
+        float p1 = Float.intBitsToFloat((k1 + 127) << 23);
+        float p2 = Float.intBitsToFloat((k - k1 + 127) << 23);
+        float f0 = e0 + e1;
+        float f1 = (e0 - f0) + e1;
+        float eHi = f0 * p1 * p2;
+        float eLo = f1 * p1 * p2;
+        if (kind == EXP) {
+            return eHi + eLo;
+        }
+        float dHi = 1.0f + eHi;
+        float dLo = ((1.0f - dHi) + eHi) + eLo;
+        float nHi;
+        float nLo;
+        if (kind == ONE) {
+            nHi = 1.0f;
+            nLo = 0.0f;
+        } else if (kind == E) {
+            nHi = eHi;
+            nLo = eLo;
+        } else {
+            nHi = 1.0f - eHi;
+            nLo = ((1.0f - nHi) - eHi) - eLo;
+        }
+        float q0 = nHi / dHi;
+        float rem = Math.fma(-q0, dHi, nHi) + (nLo - q0 * dLo);
+        return q0 + rem / dHi;
     }
 
     /** {@link #relu(double)} in float. */
@@ -91,7 +264,7 @@ final class Activations {
         }
         float s = 0.0f;
         for (int i = 0; i < n; i++) {
-            v[off + i] = (float) Math.exp(v[off + i] - m);
+            v[off + i] = expNonPositive(v[off + i] - m);
             s += v[off + i];
         }
         for (int i = 0; i < n; i++) {

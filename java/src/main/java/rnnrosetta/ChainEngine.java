@@ -42,7 +42,7 @@ final class ChainEngine<A> {
         }
     }
 
-    /** "plain" or "vector". */
+    /** "plain", "vector" or "exact". */
     String kernelName() {
         return compute.name();
     }
@@ -137,18 +137,7 @@ final class ChainEngine<A> {
         Matrix<A> m = dense.get(k);
         DenseActivation act = spec.dense().get(k).activation();
         A y = compute.newArray(rows * m.n());
-        if (m.stride() == m.n()) {
-            compute.linear(v, 0, rows, m, y, 0, m.n());
-        } else {
-            A padded = compute.newArray(rows * m.stride());
-            compute.linear(v, 0, rows, m, padded, 0, m.stride());
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(padded, r * m.stride(), y, r * m.n(), m.n());
-            }
-        }
-        for (int r = 0; r < rows; r++) {
-            compute.activate(act, y, r * m.n(), m.n());
-        }
+        compute.dense(v, rows, m, act, y, null);
         return y;
     }
 

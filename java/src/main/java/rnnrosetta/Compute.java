@@ -13,7 +13,9 @@ package rnnrosetta;
  *   <li>{@link Plain64} | {@code Plain32}: plain loops, the readable reference;</li>
  *   <li>{@code Vector64} | {@code Vector32} (java/src/vector, compiled against
  *       {@code jdk.incubator.vector}, loaded by name by {@link Kernels}): the hot loops with
- *       the Vector API.</li>
+ *       the Vector API;</li>
+ *   <li>{@link Exact64} | {@link Exact32} ({@link ExactCompute}): the exact kernel, in
+ *       double-double, docs/exact-kernel.md.</li>
  * </ul>
  * Plain64 and Vector64 are the only source of the gate math; the build generates Plain32 and
  * Vector32 from them (java/src/float32.sed, see the comment at the top of {@link Plain64}).
@@ -24,7 +26,7 @@ package rnnrosetta;
  * instance was made with (NaN: no clipping).
  */
 abstract class Compute<A> {
-    /** "plain" or "vector". */
+    /** "plain", "vector" or "exact". */
     abstract String name();
 
     /** A new zero-filled array of n elements. */
@@ -74,6 +76,76 @@ abstract class Compute<A> {
      * {@code gn = W_hn (r * h_{t-1}) + b_hn} [H] and gh holds the r and z blocks.
      */
     abstract void gruUpdate(A xp, int xpOff, A gh, int ghOff, A gn, int gnOff, A h, int hOff, int hidden);
+
+    /**
+     * LSTM with a projection, one step of the rows b with {@code xpRow[b] >= 0} ({@code xp} row
+     * {@code xpRow[b]} of stride xs, {@code gh} [B, ghs], {@code c} [B, H] in place, {@code h}
+     * [B, hOut] written; {@code m} [B, H] and {@code p} [B, ps] scratch): by default {@link #lstm}
+     * on each row into m, {@code h_t = W_hr m} by {@link #linear} into p, copied into h. A kernel
+     * that keeps m in more precision than A (the exact kernel in float32) overrides it.
+     */
+    void lstmProjected(Matrix<A> hr, A peepholes, int batch, int[] xpRow, A xp, int xs, A gh, int ghs, A c, A m,
+                       A p, int ps, A h, int hOut, int hidden) {
+        for (int b = 0; b < batch; b++) {
+            if (xpRow[b] >= 0) {
+                lstm(peepholes, xp, xpRow[b] * xs, gh, b * ghs, c, b * hidden, m, b * hidden, hidden);
+            }
+        }
+        linear(m, 0, batch, hr, p, 0, ps);                                          // [B, P]
+        for (int b = 0; b < batch; b++) {
+            if (xpRow[b] >= 0) {
+                System.arraycopy(p, b * ps, h, b * hOut, hOut);
+            }
+        }
+    }
+
+    /**
+     * GRU without linear_before_reset, one step of the rows b with {@code xpRow[b] >= 0}
+     * ({@code xp} row {@code xpRow[b]} of stride xs, {@code gh} [B, ghs] the r and z blocks,
+     * {@code h} [B, hOut] in place; {@code rh} [B, H] and {@code gn} [B, gns] scratch): by default
+     * {@link #gruReset} on each row, {@code gn = W_hn rh + b_hn} by {@link #linear}, then
+     * {@link #gruUpdate} on each row. A kernel that carries {@code r * h_{t-1}} in more than
+     * one value (the exact kernel) overrides it.
+     */
+    void gruCho(Matrix<A> hn, int batch, int[] xpRow, A xp, int xs, A gh, int ghs, A h, int hOut, A rh, A gn,
+                int gns, int hidden) {
+        for (int b = 0; b < batch; b++) {
+            if (xpRow[b] >= 0) {
+                gruReset(xp, xpRow[b] * xs, gh, b * ghs, h, b * hOut, rh, b * hidden, hidden);
+            }
+        }
+        linear(rh, 0, batch, hn, gn, 0, gns);                                      // [B, H]
+        for (int b = 0; b < batch; b++) {
+            if (xpRow[b] >= 0) {
+                gruUpdate(xp, xpRow[b] * xs, gh, b * ghs, gn, b * gns, h, b * hOut, hidden);
+            }
+        }
+    }
+
+    /**
+     * A dense layer or a head on {@code rows} rows of {@code x} [rows, m.k]:
+     * {@code y = act(x W^T + b)} into {@code y} [rows, m.n] (the activation over each row). By
+     * default {@link #linear} (through {@code padded} [rows, m.stride] when {@code m.stride > m.n};
+     * null: a new one), then {@link #activate} on each row; the exact kernel overrides it to
+     * activate the unrounded sums.
+     */
+    void dense(A x, int rows, Matrix<A> m, DenseActivation activation, A y, A padded) {
+        int n = m.n();
+        if (m.stride() == n) {
+            linear(x, 0, rows, m, y, 0, n);
+        } else {
+            if (padded == null) {
+                padded = newArray(Math.multiplyExact(rows, m.stride()));
+            }
+            linear(x, 0, rows, m, padded, 0, m.stride());
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(padded, r * m.stride(), y, r * n, n);
+            }
+        }
+        for (int r = 0; r < rows; r++) {
+            activate(activation, y, r * n, n);
+        }
+    }
 
     /** In-place softmax of {@code v[off .. off+n)}, max-subtracted. */
     abstract void softmax(A v, int off, int n);

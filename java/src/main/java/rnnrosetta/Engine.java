@@ -2,6 +2,9 @@ package rnnrosetta;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The computation of a net, written once for both precisions: layers, directions,
@@ -64,9 +67,107 @@ final class Engine<A> {
         }
         this.head = config.hasHead() ? compute.matrix(compute.convert(headWeight), compute.convert(headBias), 0,
                 config.headSize(), config.numDirections() * config.outputSize()) : null;
+        warmUpOnce(compute);
     }
 
-    /** "plain" or "vector". */
+    // ------------------------------------------------------------------ warm-up
+
+    /** The {@link Compute} classes this JVM has warmed (see {@link #warmUpOnce}). */
+    private static final Set<Class<?>> WARMED = ConcurrentHashMap.newKeySet();
+    /** {@code -Drnnrosetta.warmup=false} turns the warm-up off (to measure a cold JVM). */
+    private static final boolean WARM_UP = !"false".equals(System.getProperty("rnnrosetta.warmup"));
+    /** Rounds of the warm-up models: enough for the JIT's top tier on every hot method. */
+    private static final int WARM_ROUNDS = Integer.getInteger("rnnrosetta.warmupRounds", 300);
+
+    /**
+     * Fast from the first call: the first engine of a kernel class in a JVM ("plain" or
+     * "vector") first runs small models of every cell through this class's code (forward at
+     * batch 1 and 11, the streaming step) until the JIT has compiled the hot loops, so that a
+     * freshly built net is near its steady-state speed from its second call on instead of
+     * running interpreted (the Vector API is 50-200x slower there). Once per class and JVM,
+     * {@value #WARM_ROUNDS} rounds or more of small models (1-2 CPU-seconds). The bits do not depend on it: every
+     * operation of the kernels is exactly rounded in every tier (see {@link Activations}).
+     */
+    private static <A> void warmUpOnce(Compute<A> compute) {
+        String name = compute.name();
+        if (!WARM_UP || !(name.equals("plain") || name.equals("vector")) || !WARMED.add(compute.getClass())) {
+            return;
+        }
+        List<Engine<A>> engines = new ArrayList<>();
+        Random random = new Random(13);
+        // small models of every cell and option the gate code branches on: hidden sizes of two vectors and a tail
+        // at every vector length up to 16 lanes, every matrix-vector path (4, 2 and 1 panels), 6-, 4- and 1-row tiles
+        engines.add(warmEngine(compute, random, Cell.RNN, Nonlinearity.TANH, true, 3, 35, 0, false, 0));
+        engines.add(warmEngine(compute, random, Cell.RNN, Nonlinearity.RELU, true, 35, 35, 0, false, 0));
+        engines.add(warmEngine(compute, random, Cell.LSTM, Nonlinearity.TANH, true, 3, 33, 0, false, 0));
+        engines.add(warmEngine(compute, random, Cell.LSTM, Nonlinearity.TANH, true, 4, 35, 5, true, 0));
+        engines.add(warmEngine(compute, random, Cell.GRU, Nonlinearity.TANH, true, 17, 33, 0, false, 0));
+        engines.add(warmEngine(compute, random, Cell.GRU, Nonlinearity.TANH, false, 3, 35, 0, false, 5));
+        // WARM_ROUNDS rounds, then on while a round takes over twice the fastest one (the JIT's queue is not
+        // drained yet, e.g. on a loaded machine), up to 4 * WARM_ROUNDS rounds
+        long best = Long.MAX_VALUE;
+        for (int round = 0; round < 4 * WARM_ROUNDS; round++) {
+            long start = System.nanoTime();
+            warmRound(compute, engines, round);
+            long took = System.nanoTime() - start;
+            best = Math.min(best, took);
+            if (round >= WARM_ROUNDS && took <= 2 * best) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * One round of the warm-up: every engine's argument checks and forward at batch 1 (and 11, every 8th round)
+     * and 8 streaming steps.
+     */
+    private static <A> void warmRound(Compute<A> compute, List<Engine<A>> engines, int round) {
+        for (Engine<A> e : engines) {
+            int in = e.config.inputSize();
+            // the argument checks every Net / Net32 call runs first (they build their messages' dimensions)
+            Arguments.forward(e.config, 8, 1, 8 * in, -1, -1, null);
+            e.run(8, 1, compute.newArray(8 * in), null, null, new int[] {8});
+            if (round % 8 == 0) {
+                // 77 rows: two row blocks of the vector GEMM, its 6-, 4- and 1-row tiles; varied lengths
+                e.run(7, 11, compute.newArray(77 * in), null, null, new int[] {7, 1, 2, 7, 7, 7, 7, 7, 7, 6, 7});
+            }
+            Stream<A> s = e.newStream(1);
+            A x = compute.newArray(in);
+            for (int t = 0; t < 8; t++) {
+                e.step(s, x);
+            }
+        }
+    }
+
+    /** A one-layer forward engine with random weights in [-1, 1) (a head of {@code head} outputs when > 0). */
+    private static <A> Engine<A> warmEngine(Compute<A> compute, Random random, Cell cell, Nonlinearity nonlinearity,
+                                            boolean lbr, int input, int hidden, int proj, boolean peepholes,
+                                            int head) {
+        Config config = new Config(cell, nonlinearity, lbr, input, hidden, 1, Direction.FORWARD, proj, peepholes,
+                Double.NaN, head > 0 ? HeadActivation.SOFTMAX : HeadActivation.NONE, head);
+        int rows = config.gates() * hidden;
+        int hOut = config.outputSize();
+        LayerWeights w = new LayerWeights(randoms(random, rows * input), randoms(random, rows * hOut),
+                randoms(random, rows), randoms(random, rows), proj > 0 ? randoms(random, proj * hidden) : null,
+                peepholes ? randoms(random, 3 * hidden) : null);
+        return new Engine<>(config, compute, new LayerWeights[][] {{w}}, head > 0 ? randoms(random, head * hOut)
+                : null, head > 0 ? randoms(random, head) : null);
+    }
+
+    private static double[] randoms(Random random, int n) {
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = 2.0 * random.nextDouble() - 1.0;
+        }
+        return v;
+    }
+
+    /** The configuration this engine computes. */
+    Config config() {
+        return config;
+    }
+
+    /** "plain", "vector" or "exact". */
     String kernelName() {
         return compute.name();
     }
@@ -96,13 +197,9 @@ final class Engine<A> {
         A y = null;
         if (head != null) {
             // y = act(W_y output + b_y) on every row (padded ones too)                   [T*B, O]
-            int o = config.headSize();
-            y = linearExact(in, rows, head);
-            if (config.head() == HeadActivation.SOFTMAX) {
-                for (int r = 0; r < rows; r++) {
-                    compute.softmax(y, r * o, o);
-                }
-            }
+            y = compute.newArray(size(rows, config.headSize()));
+            compute.dense(in, rows, head, config.head() == HeadActivation.SOFTMAX ? DenseActivation.SOFTMAX
+                    : DenseActivation.IDENTITY, y, null);
         }
         return new Result<>(in, hN, cN, y, seqLen, batch);
     }
@@ -119,7 +216,6 @@ final class Engine<A> {
         int hidden = config.hiddenSize();
         int hOut = config.outputSize();
         int outStride = config.numDirections() * hOut;
-        boolean relu = config.nonlinearity() == Nonlinearity.RELU;
         Cell cell = config.cell();
 
         // xp = X W_ih^T + b_ih for all time steps at once                           [T*B, G*H]
@@ -152,61 +248,7 @@ final class Engine<A> {
                 int t = reverse ? len - 1 - step : step;
                 xpRow[b] = step < len ? t * batch + b : -1;
             }
-            // gh = h_{t-1} W_hh^T + b_hh for every row (rows that stopped are not used)  [B, G*H]
-            compute.linear(h, 0, batch, w.hh, gh, 0, ghs);
-            switch (cell) {
-                case RNN:
-                    for (int b = 0; b < batch; b++) {
-                        if (xpRow[b] >= 0) {
-                            compute.rnn(relu, xp, xpRow[b] * xs, gh, b * ghs, h, b * hOut, hidden);
-                        }
-                    }
-                    break;
-                case LSTM:
-                    for (int b = 0; b < batch; b++) {
-                        if (xpRow[b] >= 0) {
-                            // m = o * tanh(c_t) goes straight to h without a projection
-                            compute.lstm(w.peepholes, xp, xpRow[b] * xs, gh, b * ghs, c, b * hidden,
-                                    m != null ? m : h, m != null ? b * hidden : b * hOut, hidden);
-                        }
-                    }
-                    if (w.hr != null) {
-                        // h_t = W_hr m                                                  [B, P]
-                        compute.linear(m, 0, batch, w.hr, p, 0, ps);
-                        for (int b = 0; b < batch; b++) {
-                            if (xpRow[b] >= 0) {
-                                System.arraycopy(p, b * ps, h, b * hOut, hOut);
-                            }
-                        }
-                    }
-                    break;
-                case GRU:
-                    if (w.hn == null) {
-                        for (int b = 0; b < batch; b++) {
-                            if (xpRow[b] >= 0) {
-                                compute.gru(xp, xpRow[b] * xs, gh, b * ghs, h, b * hOut, hidden);
-                            }
-                        }
-                        break;
-                    }
-                    // without linear_before_reset: r first, then W_hn (r * h_{t-1}) + b_hn
-                    for (int b = 0; b < batch; b++) {
-                        if (xpRow[b] >= 0) {
-                            compute.gruReset(xp, xpRow[b] * xs, gh, b * ghs, h, b * hOut, m, b * hidden,
-                                    hidden);
-                        }
-                    }
-                    compute.linear(m, 0, batch, w.hn, p, 0, ps);                      // [B, H]
-                    for (int b = 0; b < batch; b++) {
-                        if (xpRow[b] >= 0) {
-                            compute.gruUpdate(xp, xpRow[b] * xs, gh, b * ghs, p, b * ps, h, b * hOut,
-                                    hidden);
-                        }
-                    }
-                    break;
-                default:
-                    throw new IllegalStateException("unknown cell " + cell);
-            }
+            cellStep(w, batch, xpRow, xp, xs, h, c, gh, m, p);
             for (int b = 0; b < batch; b++) {
                 if (xpRow[b] >= 0) {
                     System.arraycopy(h, b * hOut, out, xpRow[b] * outStride + d * hOut, hOut);
@@ -219,19 +261,166 @@ final class Engine<A> {
         }
     }
 
-    /** y = x W^T + b as a dense [rows, n] array (no padding columns). */
-    private A linearExact(A x, int rows, Matrix<A> m) {
-        A y = compute.newArray(size(rows, m.n()));
-        if (m.stride() == m.n()) {
-            compute.linear(x, 0, rows, m, y, 0, m.n());
-            return y;
+    /**
+     * The state and scratch of a streaming run of a FORWARD model at batch B, made once by
+     * {@link #newStream} and then advanced in place by {@link #step}: per layer l the state
+     * h_l [B, H_out] (and c_l [B, H] for an LSTM) and the scratch xp [B, G*H], gh [B, G*H],
+     * m [B, H], p [B, P]; the head's y [B, O] and its padded rows. Owned by one caller at a time
+     * (never shared between threads); the engine itself stays immutable.
+     */
+    static final class Stream<A> {
+        final Engine<A> engine;
+        final int batch;
+        final List<A> h = new ArrayList<>();
+        final List<A> c = new ArrayList<>();
+        final List<A> xp = new ArrayList<>();
+        final List<A> gh = new ArrayList<>();
+        final List<A> m = new ArrayList<>();
+        final List<A> p = new ArrayList<>();
+        /** Row b of xp is batch row b (every row runs). */
+        final int[] rows;
+        /** The head's output [B, O] and, when the kernel pads its rows, [B, stride]; else null. */
+        final A y;
+        final A yPadded;
+
+        private Stream(Engine<A> engine, int batch) {
+            this.engine = engine;
+            this.batch = batch;
+            Config config = engine.config;
+            Compute<A> compute = engine.compute;
+            int hidden = config.hiddenSize();
+            for (Layer<A> w : engine.layers) {
+                h.add(compute.newArray(size(batch, config.outputSize())));
+                c.add(config.cell() == Cell.LSTM ? compute.newArray(size(batch, hidden)) : null);
+                xp.add(compute.newArray(size(batch, w.ih.stride())));
+                gh.add(compute.newArray(size(batch, w.hh.stride())));
+                m.add(w.hr != null || w.hn != null ? compute.newArray(size(batch, hidden)) : null);
+                int ps = w.hr != null ? w.hr.stride() : w.hn != null ? w.hn.stride() : 0;
+                p.add(ps > 0 ? compute.newArray(size(batch, ps)) : null);
+            }
+            rows = new int[batch];
+            for (int b = 0; b < batch; b++) {
+                rows[b] = b;
+            }
+            Matrix<A> head = engine.head;
+            y = head != null ? compute.newArray(size(batch, head.n())) : null;
+            yPadded = head != null && head.stride() != head.n() ? compute.newArray(size(batch, head.stride())) : null;
         }
-        A padded = compute.newArray(size(rows, m.stride()));
-        compute.linear(x, 0, rows, m, padded, 0, m.stride());
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(padded, r * m.stride(), y, r * m.n(), m.n());
+
+        /** Copies the state out: h [L, B, H_out]; c [L, B, H] (LSTM; else ignored, may be null). */
+        void getState(A hAll, A cAll) {
+            copyLayers(h, hAll, true);
+            if (cAll != null && !c.isEmpty() && c.get(0) != null) {
+                copyLayers(c, cAll, true);
+            }
         }
-        return y;
+
+        /** Sets the state: h [L, B, H_out] and c [L, B, H] (LSTM), null for zeros. */
+        void setState(A hAll, A cAll) {
+            copyLayers(h, hAll, false);
+            if (!c.isEmpty() && c.get(0) != null) {
+                copyLayers(c, cAll, false);
+            }
+        }
+
+        private void copyLayers(List<A> layers, A all, boolean out) {
+            int at = 0;
+            for (A layer : layers) {
+                int n = java.lang.reflect.Array.getLength(layer);
+                if (out) {
+                    System.arraycopy(layer, 0, all, at, n);
+                } else if (all == null) {
+                    System.arraycopy(engine.compute.newArray(n), 0, layer, 0, n);
+                } else {
+                    System.arraycopy(all, at, layer, 0, n);
+                }
+                at += n;
+            }
+        }
+    }
+
+    /** A new {@link Stream} at batch {@code batch}, zero state; FORWARD models only (checked by the caller). */
+    Stream<A> newStream(int batch) {
+        return new Stream<>(this, batch);
+    }
+
+    /**
+     * One time step of every layer on x [B, I] (validated by the caller), in place in
+     * {@code s}: the same arithmetic as {@link #run} with T = 1, so the same bits; the top
+     * layer's h_t is then {@code s.h.get(L-1)} and the head's output {@code s.y}. Allocates
+     * nothing (every array lives in s; the kernels allocate nothing at batch 1).
+     */
+    void step(Stream<A> s, A x) {
+        A in = x;                                                                     // [B, I_l]
+        for (int l = 0; l < layers.size(); l++) {
+            Layer<A> w = layers.get(l);
+            A xp = s.xp.get(l);
+            // xp = x W_ih^T + b_ih                                                    [B, G*H]
+            compute.linear(in, 0, s.batch, w.ih, xp, 0, w.ih.stride());
+            A h = s.h.get(l);
+            cellStep(w, s.batch, s.rows, xp, w.ih.stride(), h, s.c.get(l), s.gh.get(l), s.m.get(l), s.p.get(l));
+            in = h;
+        }
+        if (head != null) {
+            // y = act(W_y h_t + b_y)                                                  [B, O]
+            DenseActivation act = config.head() == HeadActivation.SOFTMAX ? DenseActivation.SOFTMAX
+                    : DenseActivation.IDENTITY;
+            compute.dense(in, s.batch, head, act, s.y, s.yPadded);
+        }
+    }
+
+    /**
+     * One time step of one direction of one layer on the rows b with {@code xpRow[b] >= 0}:
+     * {@code gh = h_{t-1} W_hh^T + b_hh}, then the gates; h [B, H_out] (and c [B, H]) go from
+     * t-1 to t in place. xp holds {@code W_ih x_t + b_ih} at row {@code xpRow[b]} (stride xs);
+     * gh [B, ghs], m [B, H] and p [B, ps] are scratch. Allocates nothing.
+     */
+    private void cellStep(Layer<A> w, int batch, int[] xpRow, A xp, int xs, A h, A c, A gh, A m, A p) {
+        int hidden = config.hiddenSize();
+        int hOut = config.outputSize();
+        boolean relu = config.nonlinearity() == Nonlinearity.RELU;
+        int ghs = w.hh.stride();
+        int ps = w.hr != null ? w.hr.stride() : w.hn != null ? w.hn.stride() : 0;
+        // gh = h_{t-1} W_hh^T + b_hh for every row (rows that stopped are not used)  [B, G*H]
+        compute.linear(h, 0, batch, w.hh, gh, 0, ghs);
+        switch (config.cell()) {
+            case RNN:
+                for (int b = 0; b < batch; b++) {
+                    if (xpRow[b] >= 0) {
+                        compute.rnn(relu, xp, xpRow[b] * xs, gh, b * ghs, h, b * hOut, hidden);
+                    }
+                }
+                break;
+            case LSTM:
+                if (w.hr != null) {
+                    // m = o * tanh(c_t), then h_t = W_hr m                              [B, P]
+                    compute.lstmProjected(w.hr, w.peepholes, batch, xpRow, xp, xs, gh, ghs, c, m, p, ps, h, hOut,
+                            hidden);
+                    break;
+                }
+                for (int b = 0; b < batch; b++) {
+                    if (xpRow[b] >= 0) {
+                        // m = o * tanh(c_t) goes straight to h without a projection
+                        compute.lstm(w.peepholes, xp, xpRow[b] * xs, gh, b * ghs, c, b * hidden, h, b * hOut,
+                                hidden);
+                    }
+                }
+                break;
+            case GRU:
+                if (w.hn == null) {
+                    for (int b = 0; b < batch; b++) {
+                        if (xpRow[b] >= 0) {
+                            compute.gru(xp, xpRow[b] * xs, gh, b * ghs, h, b * hOut, hidden);
+                        }
+                    }
+                    break;
+                }
+                // without linear_before_reset: r first, then W_hn (r * h_{t-1}) + b_hn
+                compute.gruCho(w.hn, batch, xpRow, xp, xs, gh, ghs, h, hOut, m, p, ps, hidden);
+                break;
+            default:
+                throw new IllegalStateException("unknown cell " + config.cell());
+        }
     }
 
     /** rows * cols, or an IllegalArgumentException when a scratch array would be too large. */

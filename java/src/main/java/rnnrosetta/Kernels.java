@@ -18,6 +18,9 @@ final class Kernels {
 
     /** The float64 arithmetic for {@code kernel}, clamping gates to {@code clip} (NaN: none). */
     static Compute<double[]> float64(Kernel kernel, double clip) {
+        if (kernel == Kernel.EXACT) {
+            return new Exact64(clip);
+        }
         Compute64 vector = useVector(kernel) ? load("rnnrosetta.Vector64", Compute64.class, double.class, clip, kernel)
                 : null;
         return vector != null ? vector : new Plain64(clip);
@@ -26,6 +29,9 @@ final class Kernels {
     /** The float32 arithmetic for {@code kernel}, clamping gates to {@code clip} rounded to float. */
     static Compute<float[]> float32(Kernel kernel, double clip) {
         float bound = (float) clip; // NaN stays NaN
+        if (kernel == Kernel.EXACT) {
+            return new Exact32(bound);
+        }
         Compute32 vector = useVector(kernel) ? load("rnnrosetta.Vector32", Compute32.class, float.class, bound, kernel)
                 : null;
         return vector != null ? vector : new Plain32(bound);

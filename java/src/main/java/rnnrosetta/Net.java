@@ -92,4 +92,91 @@ public final class Net {
         int[] lens = Arguments.step(config, batch, Arguments.len(x), Arguments.len(h), Arguments.len(c));
         return engine.run(1, batch, x, h, c, lens);
     }
+
+    /**
+     * A caller-owned state for streaming with {@link #step(StepState, double[])}: the recurrent state
+     * of every layer and all the scratch a step needs, made once; a step then allocates nothing
+     * (at batch 1 to 5; from 6 rows the vector kernel's matrix product packs rows in a scratch of
+     * its own). Use
+     * one per thread (it is not thread-safe); any number of them may share one net.
+     */
+    public static final class StepState {
+        private final Engine.Stream<double[]> stream;
+
+        private StepState(Engine.Stream<double[]> stream) {
+            this.stream = stream;
+        }
+
+        /** B. */
+        public int batch() {
+            return stream.batch;
+        }
+
+        /** The top layer's h_t [B, H_out] after the last step: a live array the next step overwrites. */
+        public double[] output() {
+            return stream.h.get(stream.h.size() - 1);
+        }
+
+        /** The head's output [B, O] after the last step (live, like {@link #output()}), or null without a head. */
+        public double[] y() {
+            return stream.y;
+        }
+
+        /**
+         * Copies the state out: {@code h} [L, B, H_out] and, for an LSTM, {@code c} [L, B, H]
+         * (ignored, may be null, for other cells).
+         */
+        public void getState(double[] h, double[] c) {
+            Checks.notNull("h", h);
+            stateLengths(stream, h, c);
+            stream.getState(h, c);
+        }
+
+        /** Sets the state: {@code h} [L, B, H_out], {@code c} [L, B, H] (LSTM only); null for zeros. */
+        public void setState(double[] h, double[] c) {
+            stateLengths(stream, h, c);
+            stream.setState(h, c);
+        }
+    }
+
+    /** Checks h [L, B, H_out] and c [L, B, H] (LSTM only; null allowed) against the state's shapes. */
+    private static void stateLengths(Engine.Stream<double[]> stream, double[] h, double[] c) {
+        Config config = stream.engine.config();
+        Arguments.step(config, stream.batch, stream.batch * config.inputSize(), Arguments.len(h), Arguments.len(c));
+    }
+
+    /**
+     * A new {@link StepState} at batch {@code batch} with a zero state, for
+     * {@link #step(StepState, double[])}.
+     *
+     * @throws UnsupportedOperationException for REVERSE and BIDIRECTIONAL models
+     * @throws IllegalArgumentException      when batch &lt; 1 or the scratch would be too large
+     */
+    public StepState newStepState(int batch) {
+        Checks.positive("batch", batch);
+        Arguments.step(config, batch, Checks.product("B*I", "B=" + batch + ", I=" + config.inputSize(), batch,
+                config.inputSize()), -1, -1);
+        return new StepState(engine.newStream(batch));
+    }
+
+    /**
+     * One time step in place: {@code x} [B, I] moves {@code state} from t-1 to t; read the
+     * result from {@link StepState#output()} (and {@link StepState#y()}). The same bits as
+     * {@link #step(int, double[], double[], double[])} and as {@link #forward} with T = 1, and no heap
+     * allocation at batch 1 to 5.
+     *
+     * @throws IllegalArgumentException when the state belongs to another net or x has the wrong length
+     */
+    public void step(StepState state, double[] x) {
+        if (state == null || state.stream.engine != engine) {
+            throw new IllegalArgumentException("state must come from this net's newStepState, got "
+                    + (state == null ? "null" : "another net's"));
+        }
+        if (x == null || x.length != state.stream.batch * config.inputSize()) {
+            throw new IllegalArgumentException("x has length " + Arguments.len(x) + ", expected B*I = "
+                    + state.stream.batch * config.inputSize() + " (B=" + state.stream.batch + ", I="
+                    + config.inputSize() + ")");
+        }
+        engine.step(state.stream, x);
+    }
 }

@@ -8,7 +8,12 @@ import java.util.Arrays;
  * the order of the C library's portable product, so the two agree to the bit), the gate
  * equations of docs/fixture-format.md one unit at a time. The static gate methods work on a
  * range {@code [from, to)} of units so that {@code Vector64} can finish a row's last units
- * (fewer than a vector) with them.
+ * (fewer than a vector) with them: they use {@link Math#fma} exactly where the vector gates
+ * use a lanewise fma (peepholes, {@code c_t}, the GRU's {@code r * gh_n}), and
+ * {@link Activations}' sigmoid and tanh, whose vector twins give the same bits, so a unit gets
+ * the same bits in a lane and here. Every operation is exactly rounded by the JVM
+ * specification (no tier-dependent library function), so the bits are the same on every call,
+ * in every JIT tier and every thread, and a row's bits do not depend on the batch.
  *
  * <p>This file is also the template of {@code Plain32}, which the build writes into
  * java/build/gen by applying java/src/float32.sed (so does {@code Vector64} for
@@ -160,19 +165,19 @@ class Plain64 extends Compute64 {
             double ag = xp[xpOff + 2 * hidden + j] + gh[ghOff + 2 * hidden + j];
             double ao = xp[xpOff + 3 * hidden + j] + gh[ghOff + 3 * hidden + j];
             if (p != null) {
-                // i and f see c_{t-1}
-                ai += p[j] * cPrev;
-                af += p[hidden + j] * cPrev;
+                // i and f see c_{t-1}: a_i + p_i c_{t-1} in one fma (as the vector kernel)
+                ai = Math.fma(p[j], cPrev, ai);
+                af = Math.fma(p[hidden + j], cPrev, af);
             }
             // i = sigmoid(a_i + p_i c_{t-1}), f = sigmoid(a_f + p_f c_{t-1}), g = tanh(a_g)
             double i = Activations.sigmoid(Activations.clamp(ai, clip));
             double f = Activations.sigmoid(Activations.clamp(af, clip));
             double g = Activations.tanh(Activations.clamp(ag, clip));
-            // c_t = f * c_{t-1} + i * g
-            double cNew = f * cPrev + i * g;
+            // c_t = f * c_{t-1} + i * g: fma(f, c_{t-1}, round(i * g))
+            double cNew = Math.fma(f, cPrev, i * g);
             if (p != null) {
                 // o sees the new c_t
-                ao += p[2 * hidden + j] * cNew;
+                ao = Math.fma(p[2 * hidden + j], cNew, ao);
             }
             // o = sigmoid(a_o + p_o c_t)
             double o = Activations.sigmoid(Activations.clamp(ao, clip));
@@ -191,9 +196,9 @@ class Plain64 extends Compute64 {
             double r = Activations.sigmoid(Activations.clamp(xp[xpOff + j] + gh[ghOff + j], clip));
             double z = Activations.sigmoid(
                     Activations.clamp(xp[xpOff + hidden + j] + gh[ghOff + hidden + j], clip));
-            // n = tanh(W_in x + b_in + r * (W_hn h_{t-1} + b_hn))
+            // n = tanh(W_in x + b_in + r * (W_hn h_{t-1} + b_hn)): fma(r, gh_n, xp_n)
             double n = Activations.tanh(
-                    Activations.clamp(xp[xpOff + n0 + j] + r * gh[ghOff + n0 + j], clip));
+                    Activations.clamp(Math.fma(r, gh[ghOff + n0 + j], xp[xpOff + n0 + j]), clip));
             // h_t = (1 - z) * n + z * h_{t-1}
             h[hOff + j] = (1.0 - z) * n + z * h[hOff + j];
         }

@@ -1,7 +1,6 @@
 package rnnrosetta;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -13,18 +12,26 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code (p*k + kk)*NR + j}, so that a product streams through memory in order and never
  * sums across lanes ({@code y[cols] += x[kk] * panel[kk, :]}, one broadcast and two FMAs per
  * kk). n is padded with zero rows to a whole panel, the bias with zeros. One row (batch 1,
- * the recurrent step) runs four panels at once (the last two or one of a small
- * matrix with k split in two); more rows run a blocked GEMM whose tile is
- * {@code MR} rows by one panel (then four rows, then one), over row blocks of {@code MC}
- * (whose y rows stay in cache) and k blocks of {@code KC}: the x rows of a block's tiles
- * are packed into one stream (L2), and the panel slice every tile reads stays in L1/L2.
+ * the recurrent step) runs four panels at once (then two, then one); more rows run a blocked
+ * GEMM whose tile is {@code MR} rows by one panel (then four rows, then one), over row blocks
+ * of {@code MC} (whose y rows stay in cache) and k blocks of {@code KC}: the x rows of a
+ * block's tiles are packed into one stream (L2), and the panel slice every tile reads stays
+ * in L1/L2.
  *
- * <p>Gates: the equations of {@link Plain64}, a vector of units at a time; the last units
- * of a row (fewer than a vector) go through {@link Plain64}'s loops.
+ * <p>One summation order for every output, whatever the tile: {@code y = fma(x[k-1], W[o, k-1],
+ * ... fma(x[1], W[o, 1], fma(x[0], W[o, 0], b[o])))}, one fma chain from the bias in index
+ * order (a k block stores its partial sums in y and the next one reloads them: exact). So a
+ * row's bits do not depend on the batch size, on its position in a tile or on the number of
+ * rows (row b of a batch-B run equals the batch-1 run of that sequence), only on its values.
+ *
+ * <p>Gates: the equations of {@link Plain64}, a vector of units at a time, the same operations
+ * in the same order (fma where Plain64 has {@link Math#fma}); sigmoid and tanh are
+ * {@link Lanes64}'s, the lanewise twins of {@link Activations}'. The last units of a row (fewer
+ * than a vector) go through {@link Plain64}'s loops and get the bits a lane would give them.
  *
  * <p>This file is the template of {@code Vector32}: the build applies java/src/float32.sed
- * to it (see the comment at the top of {@link Plain64}). The one choice that differs by
- * precision beyond names is {@link #TANH_FROM_EXPM1}, a constant the table flips.
+ * to it (see the comment at the top of {@link Plain64}); {@link Lanes64} becomes
+ * {@code Lanes32}, written by hand (other constants and polynomial degree).
  */
 final class Vector64 extends Plain64 {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
@@ -38,11 +45,6 @@ final class Vector64 extends Plain64 {
     private static final int KC = 512;
     /** The row block of the GEMM (a multiple of MR): its x block stays in L2. */
     private static final int MC = 72;
-    /**
-     * float64: tanh from expm1 (the Vector API's float64 TANH is slow on JDK 17); float32:
-     * the Vector API's TANH. The substitution table sets it to false for float32.
-     */
-    private static final boolean TANH_FROM_EXPM1 = true;
 
     Vector64(double clip) {
         super(clip);
@@ -82,7 +84,8 @@ final class Vector64 extends Plain64 {
         int k = m.k();
         int panels = m.stride() / NR;
         // the x rows of the MR-row tiles of a block, packed as [tile][kk][MR] (one stream per tile)
-        double[] a = new double[Math.min(rows, MC) / MR * MR * Math.min(k, KC)];
+        // (none below MR rows: a streaming step at a small batch allocates nothing)
+        double[] a = rows < MR ? null : new double[Math.min(rows, MC) / MR * MR * Math.min(k, KC)];
         for (int i0 = 0; i0 < rows; i0 += MC) {
             int i1 = Math.min(rows, i0 + MC);
             int tiles = (i1 - i0) / MR;
@@ -103,7 +106,8 @@ final class Vector64 extends Plain64 {
                     int col = p * NR;
                     int i = i0;
                     for (int t = 0; t < tiles; t++, i += MR) {
-                        tile6(a, t * kc * MR, kc, m.w(), wOff, m.bias(), col, first, y, yOff + i * yStride + col, yStride);
+                        tile6(a, t * kc * MR, kc, m.w(), wOff, m.bias(), col, first, y, yOff + i * yStride + col,
+                                yStride);
                     }
                     if (i + 4 <= i1) {
                         tile4(x, xOff + i * k + k0, k, kc, m.w(), wOff, m.bias(), col, first,
@@ -173,10 +177,7 @@ final class Vector64 extends Plain64 {
         }
     }
 
-    /**
-     * One row by two neighbouring panels (the last ones of a small matrix): eight
-     * accumulators, k split into two interleaved halves summed at the end.
-     */
+    /** One row by two neighbouring panels: four accumulators, one fma chain per output. */
     private static void twoPanels(double[] x, int xOff, int k, double[] w, int wOff, double[] bias, int col,
                                   double[] y, int yOff) {
         int w1 = wOff + k * NR; // the second panel
@@ -184,62 +185,35 @@ final class Vector64 extends Plain64 {
         DoubleVector a1 = DoubleVector.fromArray(S, bias, col + L);
         DoubleVector b0 = DoubleVector.fromArray(S, bias, col + NR);
         DoubleVector b1 = DoubleVector.fromArray(S, bias, col + NR + L);
-        DoubleVector c0 = DoubleVector.zero(S);
-        DoubleVector c1 = DoubleVector.zero(S);
-        DoubleVector d0 = DoubleVector.zero(S);
-        DoubleVector d1 = DoubleVector.zero(S);
-        int kk = 0;
-        for (; kk + 2 <= k; kk += 2, wOff += 2 * NR, w1 += 2 * NR) {
-            DoubleVector u = DoubleVector.broadcast(S, x[xOff + kk]);
-            DoubleVector v = DoubleVector.broadcast(S, x[xOff + kk + 1]);
-            a0 = u.fma(DoubleVector.fromArray(S, w, wOff), a0);
-            a1 = u.fma(DoubleVector.fromArray(S, w, wOff + L), a1);
-            b0 = u.fma(DoubleVector.fromArray(S, w, w1), b0);
-            b1 = u.fma(DoubleVector.fromArray(S, w, w1 + L), b1);
-            c0 = v.fma(DoubleVector.fromArray(S, w, wOff + NR), c0);
-            c1 = v.fma(DoubleVector.fromArray(S, w, wOff + NR + L), c1);
-            d0 = v.fma(DoubleVector.fromArray(S, w, w1 + NR), d0);
-            d1 = v.fma(DoubleVector.fromArray(S, w, w1 + NR + L), d1);
-        }
-        if (kk < k) {
+        for (int kk = 0; kk < k; kk++, wOff += NR, w1 += NR) {
+            // y[col ..] += x[kk] * W[col .., kk]
             DoubleVector u = DoubleVector.broadcast(S, x[xOff + kk]);
             a0 = u.fma(DoubleVector.fromArray(S, w, wOff), a0);
             a1 = u.fma(DoubleVector.fromArray(S, w, wOff + L), a1);
             b0 = u.fma(DoubleVector.fromArray(S, w, w1), b0);
             b1 = u.fma(DoubleVector.fromArray(S, w, w1 + L), b1);
         }
-        a0.add(c0).intoArray(y, yOff);
-        a1.add(c1).intoArray(y, yOff + L);
-        b0.add(d0).intoArray(y, yOff + NR);
-        b1.add(d1).intoArray(y, yOff + NR + L);
+        a0.intoArray(y, yOff);
+        a1.intoArray(y, yOff + L);
+        b0.intoArray(y, yOff + NR);
+        b1.intoArray(y, yOff + NR + L);
     }
 
     /**
      * One row by one panel over a k block: {@code y[0 .. NR) (+)= b + sum_kk x[kk] panel[kk, :]},
-     * two interleaved halves of the block summed at the end (four accumulators).
+     * two accumulators, one fma chain per output (as in every tile).
      */
     private static void tile1(double[] x, int x0, int kc, double[] w, int wOff, double[] bias, int col,
                               boolean first, double[] y, int y0) {
         DoubleVector a0 = first ? DoubleVector.fromArray(S, bias, col) : DoubleVector.fromArray(S, y, y0);
         DoubleVector a1 = first ? DoubleVector.fromArray(S, bias, col + L) : DoubleVector.fromArray(S, y, y0 + L);
-        DoubleVector b0 = DoubleVector.zero(S);
-        DoubleVector b1 = DoubleVector.zero(S);
-        int kk = 0;
-        for (; kk + 2 <= kc; kk += 2, wOff += 2 * NR) {
-            DoubleVector u = DoubleVector.broadcast(S, x[x0 + kk]);
-            DoubleVector v = DoubleVector.broadcast(S, x[x0 + kk + 1]);
-            a0 = u.fma(DoubleVector.fromArray(S, w, wOff), a0);
-            a1 = u.fma(DoubleVector.fromArray(S, w, wOff + L), a1);
-            b0 = v.fma(DoubleVector.fromArray(S, w, wOff + NR), b0);
-            b1 = v.fma(DoubleVector.fromArray(S, w, wOff + NR + L), b1);
-        }
-        if (kk < kc) {
+        for (int kk = 0; kk < kc; kk++, wOff += NR) {
             DoubleVector u = DoubleVector.broadcast(S, x[x0 + kk]);
             a0 = u.fma(DoubleVector.fromArray(S, w, wOff), a0);
             a1 = u.fma(DoubleVector.fromArray(S, w, wOff + L), a1);
         }
-        a0.add(b0).intoArray(y, y0);
-        a1.add(b1).intoArray(y, y0 + L);
+        a0.intoArray(y, y0);
+        a1.intoArray(y, y0 + L);
     }
 
     /**
@@ -393,6 +367,12 @@ final class Vector64 extends Plain64 {
     }
 
     // ------------------------------------------------------------------ gates
+    //
+    // Each gate method runs in passes over whole vectors of units [0, end): elementwise vector
+    // code that writes a gate block's pre-activation into the gh row (scratch once the step has
+    // read it), then a Lanes64 pass applies sigmoid or tanh to the block in place, and so on;
+    // the units [end, hidden) go through Plain64's loops. Every unit gets the operations of
+    // Plain64 in Plain64's order, so the same bits wherever it is computed.
 
     @Override
     void rnn(boolean relu, double[] xp, int xpOff, double[] gh, int ghOff, double[] h, int hOff, int hidden) {
@@ -400,8 +380,11 @@ final class Vector64 extends Plain64 {
         for (int j = 0; j < end; j += L) {
             // a = W_ih x + b_ih + W_hh h + b_hh, clamped
             DoubleVector a = clamp(load(xp, xpOff + j).add(load(gh, ghOff + j)), clip);
-            // h_t = phi(a)
-            (relu ? relu(a) : tanh(a)).intoArray(h, hOff + j);
+            // h_t = relu(a), or a for now and tanh below
+            (relu ? relu(a) : a).intoArray(h, hOff + j);
+        }
+        if (!relu) {
+            Lanes64.tanh(h, hOff, h, hOff, end);                           // h_t = tanh(a)
         }
         Plain64.rnn(relu, clip, xp, xpOff, gh, ghOff, h, hOff, end, hidden);
     }
@@ -410,32 +393,43 @@ final class Vector64 extends Plain64 {
     void lstm(double[] p, double[] xp, int xpOff, double[] gh, int ghOff, double[] c, int cOff, double[] m, int mOff,
               int hidden) {
         int end = S.loopBound(hidden);
+        int fOff = ghOff + hidden;
+        int gOff = ghOff + 2 * hidden;
+        int oOff = ghOff + 3 * hidden;
         for (int j = 0; j < end; j += L) {
             DoubleVector cPrev = load(c, cOff + j);
             DoubleVector ai = load(xp, xpOff + j).add(load(gh, ghOff + j));
-            DoubleVector af = load(xp, xpOff + hidden + j).add(load(gh, ghOff + hidden + j));
-            DoubleVector ag = load(xp, xpOff + 2 * hidden + j).add(load(gh, ghOff + 2 * hidden + j));
-            DoubleVector ao = load(xp, xpOff + 3 * hidden + j).add(load(gh, ghOff + 3 * hidden + j));
+            DoubleVector af = load(xp, xpOff + hidden + j).add(load(gh, fOff + j));
             if (p != null) {
                 // i and f see c_{t-1}
                 ai = load(p, j).fma(cPrev, ai);
                 af = load(p, hidden + j).fma(cPrev, af);
             }
-            // i = sigmoid(a_i + p_i c_{t-1}), f = sigmoid(a_f + p_f c_{t-1}), g = tanh(a_g)
-            DoubleVector i = sigmoid(clamp(ai, clip));
-            DoubleVector f = sigmoid(clamp(af, clip));
-            DoubleVector g = tanh(clamp(ag, clip));
+            clamp(ai, clip).intoArray(gh, ghOff + j);
+            clamp(af, clip).intoArray(gh, fOff + j);
+            clamp(load(xp, xpOff + 2 * hidden + j).add(load(gh, gOff + j)), clip).intoArray(gh, gOff + j);
+            load(xp, xpOff + 3 * hidden + j).add(load(gh, oOff + j)).intoArray(gh, oOff + j); // a_o, unclamped
+        }
+        // i = sigmoid(a_i + p_i c_{t-1}), f = sigmoid(a_f + p_f c_{t-1}), g = tanh(a_g)
+        Lanes64.sigmoid(gh, ghOff, gh, ghOff, end);
+        Lanes64.sigmoid(gh, fOff, gh, fOff, end);
+        Lanes64.tanh(gh, gOff, gh, gOff, end);
+        for (int j = 0; j < end; j += L) {
             // c_t = f * c_{t-1} + i * g
-            DoubleVector cNew = f.fma(cPrev, i.mul(g));
+            DoubleVector cNew = load(gh, fOff + j).fma(load(c, cOff + j), load(gh, ghOff + j).mul(load(gh, gOff + j)));
+            cNew.intoArray(c, cOff + j);
+            DoubleVector ao = load(gh, oOff + j);
             if (p != null) {
                 // o sees the new c_t
                 ao = load(p, 2 * hidden + j).fma(cNew, ao);
             }
-            // o = sigmoid(a_o + p_o c_t)
-            DoubleVector o = sigmoid(clamp(ao, clip));
-            cNew.intoArray(c, cOff + j);
-            // m = o * tanh(c_t)
-            o.mul(tanh(cNew)).intoArray(m, mOff + j);
+            clamp(ao, clip).intoArray(gh, oOff + j);
+        }
+        // o = sigmoid(a_o + p_o c_t); m = o * tanh(c_t)
+        Lanes64.sigmoid(gh, oOff, gh, oOff, end);
+        Lanes64.tanh(c, cOff, m, mOff, end);
+        for (int j = 0; j < end; j += L) {
+            load(gh, oOff + j).mul(load(m, mOff + j)).intoArray(m, mOff + j);
         }
         Plain64.lstm(p, clip, xp, xpOff, gh, ghOff, c, cOff, m, mOff, hidden, end, hidden);
     }
@@ -444,14 +438,23 @@ final class Vector64 extends Plain64 {
     void gru(double[] xp, int xpOff, double[] gh, int ghOff, double[] h, int hOff, int hidden) {
         int n0 = 2 * hidden; // first row of the n block
         int end = S.loopBound(hidden);
+        int zOff = ghOff + hidden;
+        int nOff = ghOff + n0;
         for (int j = 0; j < end; j += L) {
-            // r = sigmoid(a_r), z = sigmoid(a_z)
-            DoubleVector r = sigmoid(clamp(load(xp, xpOff + j).add(load(gh, ghOff + j)), clip));
-            DoubleVector z = sigmoid(clamp(load(xp, xpOff + hidden + j).add(load(gh, ghOff + hidden + j)), clip));
-            // n = tanh(W_in x + b_in + r * (W_hn h_{t-1} + b_hn))
-            DoubleVector n = tanh(clamp(r.fma(load(gh, ghOff + n0 + j), load(xp, xpOff + n0 + j)), clip));
+            clamp(load(xp, xpOff + j).add(load(gh, ghOff + j)), clip).intoArray(gh, ghOff + j);
+            clamp(load(xp, xpOff + hidden + j).add(load(gh, zOff + j)), clip).intoArray(gh, zOff + j);
+        }
+        // r = sigmoid(a_r), z = sigmoid(a_z)
+        Lanes64.sigmoid(gh, ghOff, gh, ghOff, end);
+        Lanes64.sigmoid(gh, zOff, gh, zOff, end);
+        for (int j = 0; j < end; j += L) {
+            // W_in x + b_in + r * (W_hn h_{t-1} + b_hn), clamped
+            clamp(load(gh, ghOff + j).fma(load(gh, nOff + j), load(xp, xpOff + n0 + j)), clip).intoArray(gh, nOff + j);
+        }
+        Lanes64.tanh(gh, nOff, gh, nOff, end);                             // n
+        for (int j = 0; j < end; j += L) {
             // h_t = (1 - z) * n + z * h_{t-1}
-            update(z, n, h, hOff + j);
+            update(gh, zOff + j, gh, nOff + j, h, hOff + j);
         }
         Plain64.gru(clip, xp, xpOff, gh, ghOff, h, hOff, hidden, end, hidden);
     }
@@ -461,9 +464,12 @@ final class Vector64 extends Plain64 {
                   int hidden) {
         int end = S.loopBound(hidden);
         for (int j = 0; j < end; j += L) {
-            // r = sigmoid(a_r); rh = r * h_{t-1}
-            DoubleVector r = sigmoid(clamp(load(xp, xpOff + j).add(load(gh, ghOff + j)), clip));
-            r.mul(load(h, hOff + j)).intoArray(rh, rhOff + j);
+            clamp(load(xp, xpOff + j).add(load(gh, ghOff + j)), clip).intoArray(gh, ghOff + j);
+        }
+        Lanes64.sigmoid(gh, ghOff, gh, ghOff, end);                         // r = sigmoid(a_r)
+        for (int j = 0; j < end; j += L) {
+            // rh = r * h_{t-1}
+            load(gh, ghOff + j).mul(load(h, hOff + j)).intoArray(rh, rhOff + j);
         }
         Plain64.gruReset(clip, xp, xpOff, gh, ghOff, h, hOff, rh, rhOff, end, hidden);
     }
@@ -473,21 +479,29 @@ final class Vector64 extends Plain64 {
                    int hidden) {
         int n0 = 2 * hidden; // first row of the n block
         int end = S.loopBound(hidden);
+        int zOff = ghOff + hidden;
         for (int j = 0; j < end; j += L) {
-            // z = sigmoid(a_z)
-            DoubleVector z = sigmoid(clamp(load(xp, xpOff + hidden + j).add(load(gh, ghOff + hidden + j)), clip));
-            // n = tanh(W_in x + b_in + W_hn (r * h_{t-1}) + b_hn)
-            DoubleVector n = tanh(clamp(load(xp, xpOff + n0 + j).add(load(gn, gnOff + j)), clip));
+            clamp(load(xp, xpOff + hidden + j).add(load(gh, zOff + j)), clip).intoArray(gh, zOff + j);
+            // W_in x + b_in + W_hn (r * h_{t-1}) + b_hn, clamped
+            clamp(load(xp, xpOff + n0 + j).add(load(gn, gnOff + j)), clip).intoArray(gn, gnOff + j);
+        }
+        Lanes64.sigmoid(gh, zOff, gh, zOff, end);                           // z = sigmoid(a_z)
+        Lanes64.tanh(gn, gnOff, gn, gnOff, end);                            // n
+        for (int j = 0; j < end; j += L) {
             // h_t = (1 - z) * n + z * h_{t-1}
-            update(z, n, h, hOff + j);
+            update(gh, zOff + j, gn, gnOff + j, h, hOff + j);
         }
         Plain64.gruUpdate(clip, xp, xpOff, gh, ghOff, gn, gnOff, h, hOff, hidden, end, hidden);
     }
 
-    /** GRU: {@code h[off ..] = (1 - z) * n + z * h[off ..]}. */
-    private static void update(DoubleVector z, DoubleVector n, double[] h, int off) {
-        DoubleVector one = DoubleVector.broadcast(S, 1.0);
-        one.sub(z).mul(n).add(z.mul(load(h, off))).intoArray(h, off);
+    /**
+     * GRU: {@code h[off ..] = (1 - z) * n + z * h[off ..]}, one vector. Arrays in, not vectors: a
+     * vector argument of a call C2 does not inline is boxed (allocated), and this helper is just
+     * above C2's size for inlining at a cold call site.
+     */
+    private static void update(double[] zs, int zOff, double[] ns, int nOff, double[] h, int off) {
+        DoubleVector z = load(zs, zOff);
+        DoubleVector.broadcast(S, 1.0).sub(z).mul(load(ns, nOff)).add(z.mul(load(h, off))).intoArray(h, off);
     }
 
     // ------------------------------------------------------------------ lanewise functions
@@ -504,31 +518,5 @@ final class Vector64 extends Plain64 {
     /** {@link Activations#relu(double)}: {@code x < 0 ? 0 : x}, NaN and -0.0 kept. */
     private static DoubleVector relu(DoubleVector x) {
         return x.blend(0.0, x.lt(0.0));
-    }
-
-    /**
-     * {@link Activations#sigmoid(double)} without overflow: with {@code e = exp(-|x|)},
-     * {@code x >= 0 ? 1/(1+e) : e/(1+e)}; NaN gives NaN.
-     */
-    private static DoubleVector sigmoid(DoubleVector x) {
-        DoubleVector e = x.abs().neg().lanewise(VectorOperators.EXP);
-        DoubleVector numerator = e.blend(1.0, x.compare(VectorOperators.GE, 0.0));
-        return numerator.div(e.add(1.0));
-    }
-
-    /** tanh: {@link #tanhFromExpm1} or the Vector API's TANH, as {@link #TANH_FROM_EXPM1} says. */
-    private static DoubleVector tanh(DoubleVector x) {
-        return TANH_FROM_EXPM1 ? tanhFromExpm1(x) : x.lanewise(VectorOperators.TANH);
-    }
-
-    /**
-     * tanh from expm1: with {@code t = expm1(-2|x|)} in (-1, 0], {@code tanh|x| = -t / (t + 2)},
-     * which neither overflows nor cancels; the sign of x (also of -0.0) is copied back; NaN
-     * gives NaN.
-     */
-    private static DoubleVector tanhFromExpm1(DoubleVector x) {
-        DoubleVector t = x.abs().mul(-2.0).lanewise(VectorOperators.EXPM1);
-        DoubleVector magnitude = t.neg().div(t.add(2.0));
-        return magnitude.reinterpretAsLongs().or(x.reinterpretAsLongs().and(Long.MIN_VALUE)).reinterpretAsDoubles();
     }
 }

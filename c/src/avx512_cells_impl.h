@@ -1,0 +1,95 @@
+/*
+ * avx512_cells_impl.h - the cell formulas of the AVX-512 gates on one
+ * vector of VLEN units (REAL, SFX: see real.h; VEC: avx512_real.h), as
+ * static inline helpers: the gate loops of avx512_impl.h call them on
+ * pre-activations loaded from memory, the fused batch-1 step
+ * (step_avx512_impl.h) on pre-activations still in registers, so that
+ * both run the same vector code and give the same bits. gi_* and gh_*
+ * are a gate's input part (W_i x + b_i) and recurrent part (W_h h + b_h).
+ * As in the AVX2 kernels, two sums are one FMA: c_t = f c_{t-1} + i g
+ * and the GRU's h_t = (1 - z) n + z h_{t-1}.
+ * No include guard: read once per precision, after avx512_math_impl.h.
+ */
+#include "real.h"
+#include "avx512_real.h"
+
+/* clip(a) when the model clips, else a */
+RR_AVX512_INLINE VEC SFX(clip512_gate)(int has_clip, VEC limit, VEC a)
+{
+    return has_clip ? SFX(rr_v512_clamp)(a, limit) : a;
+}
+
+/* h_t = (1 - z) * n + z * h_{t-1} (one FMA) */
+RR_AVX512_INLINE VEC SFX(gru512_mix)(VEC z, VEC n_gate, VEC h_prev)
+{
+    return V_FMA(V_SUB(V_SET1(REAL_C(1.0)), z), n_gate, V_MUL(z, h_prev));
+}
+
+/* rnn: h_t = phi(clip(gi + gh)), phi = relu or tanh */
+RR_AVX512_INLINE VEC SFX(rnn512_cell)(int has_clip, VEC limit, int relu,
+                                      VEC gi, VEC gh)
+{
+    const VEC a = SFX(clip512_gate)(has_clip, limit, V_ADD(gi, gh));
+    return relu ? SFX(rr_v512_relu)(a) : V_TANH(a);
+}
+
+/* The peepholes of VLEN units: p_i, p_f, p_o (zeros when has_peep is 0,
+ * then never read). */
+typedef struct SFX(peep512) {
+    int has_peep;
+    VEC p_i, p_f, p_o;
+} SFX(peep512);
+
+/*
+ * lstm, gates i, f, g, o:
+ *   a_x = gi_x + gh_x  (+ p_i c_{t-1}, + p_f c_{t-1} with peepholes)
+ *   i = sigma(clip a_i), f = sigma(clip a_f), g = tanh(clip a_g)
+ *   c_t = f * c_{t-1} + i * g                 (one FMA; not clipped)
+ *   o = sigma(clip(a_o (+ p_o c_t)))
+ *   m = o * tanh(c_t)
+ * returns m; *c_t_out = c_t.
+ */
+RR_AVX512_INLINE VEC SFX(lstm512_cell)(int has_clip, VEC limit, VEC gi_i,
+                                       VEC gh_i, VEC gi_f, VEC gh_f, VEC gi_g,
+                                       VEC gh_g, VEC gi_o, VEC gh_o,
+                                       const SFX(peep512) *peep, VEC c_prev,
+                                       VEC *c_t_out)
+{
+    VEC a_i = V_ADD(gi_i, gh_i);
+    VEC a_f = V_ADD(gi_f, gh_f);
+    const VEC a_g = V_ADD(gi_g, gh_g);
+    VEC a_o = V_ADD(gi_o, gh_o);
+    if (peep->has_peep) {
+        a_i = V_ADD(a_i, V_MUL(peep->p_i, c_prev));
+        a_f = V_ADD(a_f, V_MUL(peep->p_f, c_prev));
+    }
+    const VEC i_gate = V_SIGMOID(SFX(clip512_gate)(has_clip, limit, a_i));
+    const VEC f_gate = V_SIGMOID(SFX(clip512_gate)(has_clip, limit, a_f));
+    const VEC g_gate = V_TANH(SFX(clip512_gate)(has_clip, limit, a_g));
+    const VEC c_t = V_FMA(f_gate, c_prev, V_MUL(i_gate, g_gate));
+    if (peep->has_peep) {
+        a_o = V_ADD(a_o, V_MUL(peep->p_o, c_t)); /* the new cell state */
+    }
+    const VEC o_gate = V_SIGMOID(SFX(clip512_gate)(has_clip, limit, a_o));
+    *c_t_out = c_t;
+    return V_MUL(o_gate, V_TANH(c_t));
+}
+
+/*
+ * gru with linear_before_reset, gates r, z, n:
+ *   r = sigma(clip(gi_r + gh_r)), z = sigma(clip(gi_z + gh_z))
+ *   n = tanh(clip(gi_n + r * gh_n))      (gh_n = W_hn h_{t-1} + b_hn)
+ *   h_t = (1 - z) * n + z * h_{t-1}
+ */
+RR_AVX512_INLINE VEC SFX(gru512_cell)(int has_clip, VEC limit, VEC gi_r,
+                                      VEC gh_r, VEC gi_z, VEC gh_z, VEC gi_n,
+                                      VEC gh_n, VEC h_prev)
+{
+    const VEC r =
+        V_SIGMOID(SFX(clip512_gate)(has_clip, limit, V_ADD(gi_r, gh_r)));
+    const VEC z =
+        V_SIGMOID(SFX(clip512_gate)(has_clip, limit, V_ADD(gi_z, gh_z)));
+    const VEC n = V_TANH(
+        SFX(clip512_gate)(has_clip, limit, V_ADD(gi_n, V_MUL(r, gh_n))));
+    return SFX(gru512_mix)(z, n, h_prev);
+}

@@ -1,0 +1,157 @@
+/*
+ * exact_dot_impl.h - the exact kernel's dot products (docs/exact-kernel.md,
+ * "Dot products"), for one storage precision (REAL, SFX: see real.h): the
+ * weights are REAL, the activations doubles (a float32 net's values,
+ * exactly), every operation binary64.
+ *
+ * n outputs j are computed at once, each with its own accumulator (s, c):
+ *     start:           (s, c) = (0, 0); add_term(b[j])
+ *     add_product:     (p, e) = two_prod(v[k], W[j][k]);
+ *                      (s, q) = two_sum(s, p); c = c + (q + e)
+ *     add_product_dd:  as add_product on v[k].hi, then c = c + ((q + e) +
+ *                      v[k].lo * W[j][k])
+ *     finish:          (hi, lo) = two_sum(s, c)
+ * k runs in index order for every output; the outputs are independent, so
+ * the loops run across j (blocks of RR_EXACT_BLOCK units, a fixed count
+ * that GCC unrolls and vectorizes, the accumulators in registers; then the
+ * tail), never across k.
+ *
+ * A panel holds W as w[k*ldw + j] = W[j][k] (a gate block of rr_packed with
+ * nr = U, or a head; a dense layer's row with ldw = 1), and, for a net's
+ * matrices, the Veltkamp halves of each weight made at pack time (wh, wl
+ * at the same index: the bits of split(W[j][k]) without its four
+ * operations). The activations come with their halves too (rr_exact_acts,
+ * split once for all the outputs): two_prod(v, w)'s error term is then
+ * rr_two_prod_error(p, split(v), split(w)), the same operations.
+ */
+#include "real.h"
+
+/* W [n][K] as panels; wh, wl NULL: split each weight where it is used */
+typedef struct SFX(exact_panel) {
+    const REAL *w;
+    const double *wh;
+    const double *wl;
+    size_t ldw;
+} SFX(exact_panel);
+
+/* The panel from unit `first` on (same k rows). */
+static inline SFX(exact_panel) SFX(exact_panel_from)(SFX(exact_panel) p,
+                                                     size_t first)
+{
+    p.w += first;
+    if (p.wh != NULL) {
+        p.wh += first;
+        p.wl += first;
+    }
+    return p;
+}
+
+/* (s, c)[j] = add_term(bias[j]) from (0, 0); bias NULL adds +0.0 */
+static void SFX(exact_start)(size_t n, const REAL *bias, double *s, double *c)
+{
+    for (size_t j = 0; j < n; j++) {
+        const double b = bias != NULL ? (double)bias[j] : 0.0;
+        const rr_dd t = rr_two_sum(0.0, b);
+        s[j] = t.hi;
+        c[j] = 0.0 + t.lo;
+    }
+}
+
+/* add_product(v[k], W[j][k]) (with_lo 0) or add_product_dd((v[k], vl[k]),
+ * W[j][k]) (with_lo 1) for k = 0 .. K-1 and the `count` (<= RR_EXACT_BLOCK)
+ * outputs of panel p; count and the flags are constants after inlining. */
+static inline void SFX(exact_products_block)(size_t count, int presplit,
+                                             int with_lo, size_t kk,
+                                             SFX(exact_panel) p,
+                                             rr_exact_acts v,
+                                             double *restrict s,
+                                             double *restrict c)
+{
+    double acc_s[RR_EXACT_BLOCK] = { 0 };
+    double acc_c[RR_EXACT_BLOCK] = { 0 };
+    for (size_t j = 0; j < count; j++) {
+        acc_s[j] = s[j];
+        acc_c[j] = c[j];
+    }
+    for (size_t k = 0; k < kk; k++) {
+        const double a = v.v[k];
+        const double a_lo = with_lo ? v.lo[k] : 0.0;
+        const rr_dd as = rr_dd_make(v.split_hi[k], v.split_lo[k]);
+        const REAL *restrict row = p.w + k * p.ldw;
+        const double *restrict row_h = presplit ? p.wh + k * p.ldw : NULL;
+        const double *restrict row_l = presplit ? p.wl + k * p.ldw : NULL;
+        RR_UNROLL(RR_EXACT_BLOCK)
+        for (size_t j = 0; j < count; j++) {
+            const double b = (double)row[j];
+            const double prod = a * b;
+            const rr_dd bs = presplit ? rr_dd_make(row_h[j], row_l[j])
+                                      : rr_split(b);
+            const double e =
+                rr_two_prod_error(prod, as.hi, as.lo, bs.hi, bs.lo);
+            const rr_dd t = rr_two_sum(acc_s[j], prod);
+            acc_s[j] = t.hi;
+            acc_c[j] = with_lo ? acc_c[j] + ((t.lo + e) + a_lo * b)
+                               : acc_c[j] + (t.lo + e);
+        }
+    }
+    for (size_t j = 0; j < count; j++) {
+        s[j] = acc_s[j];
+        c[j] = acc_c[j];
+    }
+}
+
+/* The products of every k into the n accumulators of panel p. */
+static void SFX(exact_products)(size_t n, size_t kk, SFX(exact_panel) p,
+                                rr_exact_acts v, double *s, double *c)
+{
+    const int presplit = p.wh != NULL, with_lo = v.lo != NULL;
+    size_t j = 0;
+    for (; j + RR_EXACT_BLOCK <= n; j += RR_EXACT_BLOCK) {
+        const SFX(exact_panel) q = SFX(exact_panel_from)(p, j);
+        /* one specialized loop per case: the flags are constants in it */
+        if (presplit && !with_lo) {
+            SFX(exact_products_block)(RR_EXACT_BLOCK, 1, 0, kk, q, v, s + j,
+                                      c + j);
+        } else if (presplit) {
+            SFX(exact_products_block)(RR_EXACT_BLOCK, 1, 1, kk, q, v, s + j,
+                                      c + j);
+        } else if (!with_lo) {
+            SFX(exact_products_block)(RR_EXACT_BLOCK, 0, 0, kk, q, v, s + j,
+                                      c + j);
+        } else {
+            SFX(exact_products_block)(RR_EXACT_BLOCK, 0, 1, kk, q, v, s + j,
+                                      c + j);
+        }
+    }
+    if (j < n) {
+        SFX(exact_products_block)(n - j, presplit, with_lo, kk,
+                                  SFX(exact_panel_from)(p, j), v, s + j,
+                                  c + j);
+    }
+}
+
+/* (hi, lo)[j] = finish() = two_sum(s[j], c[j]) */
+static void SFX(exact_finish)(size_t n, const double *s, const double *c,
+                              rr_dd_vec out)
+{
+    for (size_t j = 0; j < n; j++) {
+        const rr_dd t = rr_two_sum(s[j], c[j]);
+        out.hi[j] = t.hi;
+        out.lo[j] = t.lo;
+    }
+}
+
+/* v [n] as doubles: v itself in float64, else converted into buf [n] */
+static const double *SFX(exact_as_double)(const REAL *v, size_t n, double *buf)
+{
+#if RR_REAL_BITS == 64
+    (void)n;
+    (void)buf;
+    return v;
+#else
+    for (size_t i = 0; i < n; i++) {
+        buf[i] = (double)v[i];
+    }
+    return buf;
+#endif
+}

@@ -1,0 +1,289 @@
+/* exact_math.c - the exact kernel's elementary functions in double-double
+ * (exp, expm1, tanh, sigmoid), line by line as docs/exact-kernel.md
+ * ("Elementary functions") writes them: only binary64 + - * /, rint,
+ * floor, pow2 and isnan; no platform exp or tanh.
+ *
+ * Each function runs over a vector of n values, RR_MATH_BLOCK at a time:
+ * every line of the algorithm is a loop over the block (a fixed count, so
+ * GCC vectorizes it, and the values' dependency chains overlap), the
+ * special cases chosen per value around it. The scalar functions are the
+ * vector ones with n = 1, so both give the same bits.
+ *
+ * Two of the allowed operations are written out so that they vectorize,
+ * with the same results:
+ *   rint(t) for |t| < 2^51 = copysign((t + 1.5*2^52) - 1.5*2^52, t): the
+ *     sum lands where the spacing of doubles is 1, so it rounds t to an
+ *     integer, ties to even (the default rounding mode); copysign keeps
+ *     the sign of a zero result, as rint does. reduce() only sees
+ *     |t| < 1100 (its arguments are clamped first).
+ *   pow2(k) for -1022 <= k <= 1023 is built from its bits, (k + 1023) << 52.
+ */
+#include "exact.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define RR_MATH_BLOCK 8
+#define B RR_MATH_BLOCK
+
+/* ln 2 in three parts, and 1 / ln 2 */
+#define LN2_1 0x1.62e42fefa39efp-1
+#define LN2_2 0x1.abc9e3b39803fp-56
+#define LN2_3 0x1.7b57a079a1934p-111
+#define INV_LN2 0x1.71547652b82fep+0
+#define RINT_MAGIC 0x1.8p52
+
+/* C[k] = 1/k! as (hi, lo), k = 2 .. 9 (index k - 2) */
+static const double TAYLOR_HI[8] = {
+    0x1.0000000000000p-1,  0x1.5555555555555p-3,  0x1.5555555555555p-5,
+    0x1.1111111111111p-7,  0x1.6c16c16c16c17p-10, 0x1.a01a01a01a01ap-13,
+    0x1.a01a01a01a01ap-16, 0x1.71de3a556c734p-19,
+};
+static const double TAYLOR_LO[8] = {
+    0x0.0p+0,              0x1.5555555555555p-57, 0x1.5555555555555p-59,
+    0x1.1111111111111p-63, -0x1.f49f49f49f49fp-65, 0x1.a01a01a01a01ap-73,
+    0x1.a01a01a01a01ap-76, -0x1.c154f8ddc6c00p-73,
+};
+
+/* A block of dd values: element i is (hi[i], lo[i]). */
+typedef struct dd_block {
+    double hi[B];
+    double lo[B];
+} dd_block;
+
+static inline rr_dd get(const dd_block *v, size_t i)
+{
+    return rr_dd_make(v->hi[i], v->lo[i]);
+}
+
+static inline void put(dd_block *v, size_t i, rr_dd d)
+{
+    v->hi[i] = d.hi;
+    v->lo[i] = d.lo;
+}
+
+/*
+ * reduce over a block (|x.hi| < 710 for every element):
+ *   n = rint(x.hi / ln 2); r = x - n ln 2 (three parts); s = r * 2^-10
+ *   q = s + s^2/2! + ... + s^9/9! (Horner), then ten times q <- 2q + q^2
+ * so that e^x = 2^n (1 + q).
+ */
+static void reduce_block(const dd_block *restrict x, double *restrict n_out,
+                         dd_block *restrict q)
+{
+    dd_block s, t;
+    for (size_t i = 0; i < B; i++) {
+        const double scaled = x->hi[i] * INV_LN2;
+        const double n =
+            copysign((scaled + RINT_MAGIC) - RINT_MAGIC, scaled); /* rint */
+        rr_dd r = rr_dd_sub(get(x, i), rr_two_prod(n, LN2_1));
+        r = rr_dd_sub(r, rr_two_prod(n, LN2_2));
+        r = rr_dd_sub(r, rr_dd_of(n * LN2_3)); /* |r| <= 0.3466 */
+        n_out[i] = n;
+        s.hi[i] = r.hi * 0x1p-10;
+        s.lo[i] = r.lo * 0x1p-10;
+        t.hi[i] = TAYLOR_HI[7]; /* C[9] */
+        t.lo[i] = TAYLOR_LO[7];
+    }
+    for (int k = 8; k >= 2; k--) {
+        const rr_dd ck = rr_dd_make(TAYLOR_HI[k - 2], TAYLOR_LO[k - 2]);
+        for (size_t i = 0; i < B; i++) {
+            put(&t, i, rr_dd_add(ck, rr_dd_mul(get(&s, i), get(&t, i))));
+        }
+    }
+    for (size_t i = 0; i < B; i++) {
+        const rr_dd u =
+            rr_dd_add(rr_dd_of(1.0), rr_dd_mul(get(&s, i), get(&t, i)));
+        put(q, i, rr_dd_mul(get(&s, i), u));
+    }
+    for (int rep = 0; rep < 10; rep++) { /* (1 + q)^2 - 1 */
+        for (size_t i = 0; i < B; i++) {
+            const rr_dd qi = get(q, i);
+            put(q, i, rr_dd_add(rr_dd_make(2 * qi.hi, 2 * qi.lo),
+                                rr_dd_mul(qi, qi)));
+        }
+    }
+}
+
+/* pow2(k) = 2^k, -1022 <= k <= 1023, from its bits */
+static inline double pow2(double k)
+{
+    const uint64_t bits = (uint64_t)((int64_t)k + 1023) << 52;
+    double p;
+    memcpy(&p, &bits, sizeof p);
+    return p;
+}
+
+/* scale(d, n) = d * 2^n in two exact steps: n1 = floor(n/2), n2 = n - n1 */
+static inline rr_dd scale(rr_dd d, double n)
+{
+    const double n1 = floor(n * 0.5);
+    const double n2 = n - n1;
+    const double p1 = pow2(n1);
+    const double p2 = pow2(n2);
+    return rr_dd_make((d.hi * p1) * p2, (d.lo * p1) * p2);
+}
+
+/* e^x = scale(1 + q, n) for the elements of a block (|x.hi| < 710) */
+static void exp_block(const dd_block *x, dd_block *y)
+{
+    double n[B];
+    dd_block q;
+    reduce_block(x, n, &q);
+    for (size_t i = 0; i < B; i++) {
+        put(y, i, scale(rr_dd_add(rr_dd_of(1.0), get(&q, i)), n[i]));
+    }
+}
+
+/* e^x - 1 = q when n == 0, else scale(1 + q, n) - 1 (|x.hi| < 80) */
+static void expm1_block(const dd_block *x, dd_block *y)
+{
+    double n[B];
+    dd_block q;
+    reduce_block(x, n, &q);
+    for (size_t i = 0; i < B; i++) {
+        const rr_dd qi = get(&q, i);
+        if (n[i] == 0) {
+            put(y, i, qi);
+        } else {
+            const rr_dd e = scale(rr_dd_add(rr_dd_of(1.0), qi), n[i]);
+            put(y, i, rr_dd_sub(e, rr_dd_of(1.0)));
+        }
+    }
+}
+
+/* The block of x from `first`: count elements, the rest zero. */
+static void load_block(rr_dd_vec x, size_t first, size_t count, dd_block *v)
+{
+    for (size_t i = 0; i < B; i++) {
+        v->hi[i] = i < count ? x.hi[first + i] : 0.0;
+        v->lo[i] = i < count ? x.lo[first + i] : 0.0;
+    }
+}
+
+/* exp_dd: NaN -> (x.hi, x.hi); x.hi >= 710 -> (+inf, 0); x.hi <= -746 ->
+ * (0, 0); else e^x. The special elements run reduce on 0 (discarded). */
+static void exp_vec(size_t n, rr_dd_vec x, rr_dd_vec y)
+{
+    for (size_t first = 0; first < n; first += B) {
+        const size_t count = n - first < B ? n - first : B;
+        dd_block v, e;
+        load_block(x, first, count, &v);
+        dd_block arg = v;
+        for (size_t i = 0; i < B; i++) {
+            const double h = v.hi[i];
+            if (isnan(h) || h >= 710 || h <= -746) {
+                arg.hi[i] = 0.0;
+                arg.lo[i] = 0.0;
+            }
+        }
+        exp_block(&arg, &e);
+        for (size_t i = 0; i < count; i++) {
+            const double h = v.hi[i];
+            rr_dd r = get(&e, i);
+            if (isnan(h)) {
+                r = rr_dd_make(h, h);
+            } else if (h >= 710) {
+                r = rr_dd_make(INFINITY, 0.0);
+            } else if (h <= -746) {
+                r = rr_dd_make(0.0, 0.0);
+            }
+            y.hi[first + i] = r.hi;
+            y.lo[first + i] = r.lo;
+        }
+    }
+}
+
+void rr_exp_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y)
+{
+    exp_vec(n, x, y);
+}
+
+/* tanh_dd: NaN or 0 -> x; a = |x|; a.hi >= 40 -> 1; else
+ * m = expm1(2a), t = m / (m + 2); the sign of x put back */
+void rr_tanh_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y)
+{
+    for (size_t first = 0; first < n; first += B) {
+        const size_t count = n - first < B ? n - first : B;
+        dd_block v, arg, m;
+        load_block(x, first, count, &v);
+        for (size_t i = 0; i < B; i++) {
+            const rr_dd xi = get(&v, i);
+            const rr_dd a = xi.hi < 0 ? rr_dd_neg(xi) : xi;
+            const int direct = isnan(xi.hi) || xi.hi == 0 || a.hi >= 40;
+            arg.hi[i] = direct ? 0.0 : 2 * a.hi;
+            arg.lo[i] = direct ? 0.0 : 2 * a.lo;
+        }
+        expm1_block(&arg, &m);
+        for (size_t i = 0; i < count; i++) {
+            const rr_dd xi = get(&v, i);
+            rr_dd r = xi;
+            if (!(isnan(xi.hi) || xi.hi == 0)) {
+                const int neg = xi.hi < 0;
+                const rr_dd a = neg ? rr_dd_neg(xi) : xi;
+                rr_dd t = rr_dd_of(1.0);
+                if (!(a.hi >= 40)) {
+                    const rr_dd mi = get(&m, i);
+                    t = rr_dd_div(mi, rr_dd_add(mi, rr_dd_of(2.0)));
+                }
+                r = neg ? rr_dd_neg(t) : t;
+            }
+            y.hi[first + i] = r.hi;
+            y.lo[first + i] = r.lo;
+        }
+    }
+}
+
+/* sigmoid_dd: NaN -> x; x.hi >= 0: 1 / (1 + e^-x); else e^x / (1 + e^x) */
+void rr_sigmoid_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y)
+{
+    for (size_t first = 0; first < n; first += B) {
+        const size_t count = n - first < B ? n - first : B;
+        dd_block v, arg, e;
+        load_block(x, first, count, &v);
+        for (size_t i = 0; i < B; i++) {
+            const rr_dd xi = get(&v, i);
+            put(&arg, i, xi.hi >= 0 ? rr_dd_neg(xi) : xi);
+        }
+        const rr_dd_vec arg_vec = { arg.hi, arg.lo };
+        const rr_dd_vec e_vec = { e.hi, e.lo };
+        exp_vec(count, arg_vec, e_vec);
+        for (size_t i = 0; i < count; i++) {
+            const rr_dd xi = get(&v, i);
+            const rr_dd ei = get(&e, i);
+            rr_dd r = xi;
+            if (!isnan(xi.hi)) {
+                const rr_dd den = rr_dd_add(rr_dd_of(1.0), ei);
+                r = xi.hi >= 0 ? rr_dd_div(rr_dd_of(1.0), den)
+                               : rr_dd_div(ei, den);
+            }
+            y.hi[first + i] = r.hi;
+            y.lo[first + i] = r.lo;
+        }
+    }
+}
+
+/* --- one value: the vector functions with n = 1 ------------------------ */
+
+rr_dd rr_exp_dd(rr_dd x)
+{
+    rr_dd y;
+    rr_exp_dd_n(1, (rr_dd_vec){ &x.hi, &x.lo }, (rr_dd_vec){ &y.hi, &y.lo });
+    return y;
+}
+
+rr_dd rr_tanh_dd(rr_dd x)
+{
+    rr_dd y;
+    rr_tanh_dd_n(1, (rr_dd_vec){ &x.hi, &x.lo }, (rr_dd_vec){ &y.hi, &y.lo });
+    return y;
+}
+
+rr_dd rr_sigmoid_dd(rr_dd x)
+{
+    rr_dd y;
+    rr_sigmoid_dd_n(1, (rr_dd_vec){ &x.hi, &x.lo },
+                    (rr_dd_vec){ &y.hi, &y.lo });
+    return y;
+}

@@ -1,0 +1,176 @@
+/*
+ * step_avx512_impl.h - the AVX-512 path's layer of a one-row step (batch
+ * 1) with the products and the gates fused, for one precision (REAL,
+ * SFX: see real.h; VEC, MASK, V_*: avx512_real.h). Read by step.c after
+ * step_impl.h, which calls SFX(step512_layer) in place of SFX(step_layer)
+ * when SFX(step512_fits) says the net is one it covers.
+ *
+ * Per group u of nr = 2 * VLEN units (the packing of pack.c), for every
+ * gate g of the group at once, in registers:
+ *   gi[g] = b_ih[g] + sum_k in[k] * W_ih[g][k]       (k = 0, 1, .., I-1)
+ *   gh[g] = b_hh[g] + sum_k h_{t-1}[k] * W_hh[g][k]  (k = 0, 1, .., H-1)
+ * each element bias first, then one FMA per k in k order: the arithmetic
+ * of rr_avx512_product (avx512_impl.h), so the same bits; then the cell
+ * of its units on the vectors still in registers, with the helpers of
+ * avx512_cells_impl.h that the forward's gates run too (masked lanes past
+ * the layer's H are computed and never stored, as there). No scratch
+ * round trip: gi and gh are never stored.
+ *
+ * It covers every net of the AVX-512 path but an LSTM with a projection
+ * and a GRU without linear_before_reset (their second product reads the
+ * whole first one: step_layer runs those).
+ */
+#include "real.h"
+#include "avx512_real.h"
+#include "avx512_math_impl.h"
+#include "avx512_cells_impl.h"
+
+/* Whether SFX(step512_layer) covers the net's layers. */
+static int SFX(step512_fits)(const rr_net *net)
+{
+    const rr_config *cfg = &net->cfg;
+    return cfg->proj_size == 0 &&
+           (cfg->cell != RR_CELL_GRU || cfg->linear_before_reset);
+}
+
+/*
+ * acc[2g + half] = bias[g][half] + sum_k x[k] * group[g][k][half] over the
+ * nr = 2 * VLEN units of group u of w, for all `gates` gates: the m = 1
+ * arithmetic of rr_avx512_product, kept in registers. halves = 1 when the
+ * group's units fit the first vector (its acc[2g + 1] are then not set):
+ * every lane is computed alone, so its bits are the same either way.
+ * gates and halves are constants after inlining.
+ */
+RR_AVX512_INLINE void SFX(step512_dot)(const size_t gates, const size_t halves,
+                                       const rr_packed *w, size_t u,
+                                       const REAL *x, VEC *acc)
+{
+    const size_t nr = 2 * VLEN, k = w->k;
+    const size_t panel_len = k * nr;                        /* [K][nr] */
+    const REAL *group = (const REAL *)w->data + u * gates * panel_len;
+    const REAL *bias =
+        w->bias != NULL ? (const REAL *)w->bias + u * gates * nr : NULL;
+    RR_UNROLL(8)
+    for (size_t v = 0; v < 2 * gates; v++) {
+        if (v % 2 < halves) {
+            acc[v] = bias != NULL ? V_LOAD(bias + v * VLEN) : V_ZERO();
+        }
+    }
+    for (size_t kk = 0; kk < k; kk++) {
+        const VEC xk = V_SET1(x[kk]);
+        const REAL *row = group + kk * nr; /* of gate 0 */
+        RR_UNROLL(4)
+        for (size_t g = 0; g < gates; g++) {
+            const REAL *wg = row + g * panel_len;
+            acc[2 * g] = V_FMA(xk, V_LOAD(wg), acc[2 * g]);
+            if (halves == 2) {
+                acc[2 * g + 1] = V_FMA(xk, V_LOAD(wg + VLEN), acc[2 * g + 1]);
+            }
+        }
+    }
+}
+
+/*
+ * One layer of one row: in [I_l] -> h_next [H] (and c [H] in place: it
+ * holds c_{t-1} and gets c_t), h_prev [H] its h_{t-1}. The arguments of
+ * SFX(step_layer); batch is 1, kern and s are not used.
+ */
+RR_AVX512 static void SFX(step512_layer)(
+    const SFX(step_kernels) *kern, const rr_net *net, const rr_slot *slot,
+    size_t batch, const REAL *in, size_t in_width, const REAL *h_prev,
+    REAL *h_next, REAL *c, const SFX(step_scratch) *s)
+{
+    (void)kern, (void)batch, (void)in_width, (void)s;
+    const rr_config *cfg = &net->cfg;
+    const size_t hidden = cfg->hidden_size; /* H */
+    const size_t nr = 2 * VLEN;
+    const int has_clip = cfg->has_clip;
+    const VEC limit = V_SET1((REAL)cfg->clip);
+    const int relu = cfg->nonlinearity == RR_RELU;
+    const REAL *peep_all = slot->peepholes; /* [3H] or NULL */
+    const rr_cell cell = cfg->cell;
+
+    for (size_t u = 0; u < slot->w_hh.groups; u++) {
+        const size_t first = u * nr;
+        const size_t count = hidden - first < nr ? hidden - first : nr;
+        VEC gi[8], gh[8]; /* [2G]: gate g, half: units VLEN*half.. */
+        const int both = count > VLEN; /* the second vector holds units */
+#define RR_STEP512_DOTS(gates)                                              \
+    if (both) {                                                             \
+        SFX(step512_dot)(gates, 2, &slot->w_ih, u, in, gi);                 \
+        SFX(step512_dot)(gates, 2, &slot->w_hh, u, h_prev, gh);             \
+    } else {                                                                \
+        SFX(step512_dot)(gates, 1, &slot->w_ih, u, in, gi);                 \
+        SFX(step512_dot)(gates, 1, &slot->w_hh, u, h_prev, gh);             \
+    }
+        switch (cell) {
+        case RR_CELL_RNN:
+            RR_STEP512_DOTS(1)
+            break;
+        case RR_CELL_LSTM:
+            RR_STEP512_DOTS(4)
+            break;
+        case RR_CELL_GRU:
+            RR_STEP512_DOTS(3)
+            break;
+        }
+#undef RR_STEP512_DOTS
+        for (size_t half = 0; half < 2 && half * VLEN < count; half++) {
+            const size_t j = first + half * VLEN; /* the vector's 1st unit */
+            const MASK mk = V_MASK(count - half * VLEN);
+            switch (cell) {
+            case RR_CELL_RNN:
+                V_STOREM(h_next + j, mk,
+                         SFX(rnn512_cell)(has_clip, limit, relu, gi[half],
+                                          gh[half]));
+                break;
+            case RR_CELL_LSTM: {
+                SFX(peep512) p = { peep_all != NULL, V_ZERO(), V_ZERO(),
+                                   V_ZERO() };
+                if (peep_all != NULL) {
+                    p.p_i = V_LOADM(mk, peep_all + j);
+                    p.p_f = V_LOADM(mk, peep_all + hidden + j);
+                    p.p_o = V_LOADM(mk, peep_all + 2 * hidden + j);
+                }
+                VEC c_t;
+                const VEC m_t = SFX(lstm512_cell)(
+                    has_clip, limit, gi[half], gh[half], gi[2 + half],
+                    gh[2 + half], gi[4 + half], gh[4 + half], gi[6 + half],
+                    gh[6 + half], &p, V_LOADM(mk, c + j), &c_t);
+                V_STOREM(c + j, mk, c_t);
+                V_STOREM(h_next + j, mk, m_t); /* h_t = o * tanh(c_t) */
+                break;
+            }
+            case RR_CELL_GRU:
+                V_STOREM(h_next + j, mk,
+                         SFX(gru512_cell)(has_clip, limit, gi[half], gh[half],
+                                          gi[2 + half], gh[2 + half],
+                                          gi[4 + half], gh[4 + half],
+                                          V_LOADM(mk, h_prev + j)));
+                break;
+            }
+        }
+    }
+}
+
+static const SFX(step_kernels) SFX(step_avx512_kernels) = {
+    SFX(rr_avx512_product), SFX(rr_avx512_rnn_gates),
+    SFX(rr_avx512_lstm_gates), SFX(rr_avx512_gru_gates),
+    SFX(rr_avx512_gru_rz_gates), SFX(rr_avx512_gru_n_gates),
+};
+
+/* The step of the AVX-512 path: one row fused (SFX(step512_layer)) where
+ * it fits, else the products and gates call by call. */
+static void SFX(step_avx512)(const rr_net *net, size_t batch, const void *x,
+                             const void *h, const void *c, void *out,
+                             void *h_next, void *c_next, void *y,
+                             void *scratch)
+{
+    if (batch == 1 && SFX(step512_fits)(net)) {
+        SFX(step_with)(&SFX(step_avx512_kernels), SFX(step512_layer), net, 1,
+                       x, h, c, out, h_next, c_next, y, scratch);
+    } else {
+        SFX(step_with)(&SFX(step_avx512_kernels), SFX(step_layer), net,
+                       batch, x, h, c, out, h_next, c_next, y, scratch);
+    }
+}

@@ -1,0 +1,144 @@
+package rnnrosetta;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link Activations}' float64 sigmoid and tanh over arrays, a vector of lanes at a time: the same algorithm
+ * (see the class comment of {@link Activations}) written with the same operations in the same
+ * order (lanewise add, sub, mul, div, fma, max, compare, blend and bit operations, each exactly
+ * rounded), so every lane returns the bits the scalar function returns for it, in every JIT
+ * tier. The Vector API's own EXP/TANH are not used: their results depend on the tier (the
+ * interpreter and C2's intrinsics round differently). {@code Lanes32} is the float32 twin.
+ *
+ * <p>Why array passes and not a function of a vector: the algorithm is some 50 vector
+ * operations, too large for C2 to inline into a gate loop beside four others; a vector that
+ * crosses a call C2 did not inline is boxed (a heap allocation and a slow path). Each pass here
+ * is a loop of its own that C2 compiles with every operation inlined, and the gate code
+ * ({@code Vector64}) calls one pass per gate block, reading and writing arrays.
+ */
+final class Lanes64 {
+    private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+    private static final double LOG2E = 0x1.71547652b82fep0;
+    private static final double SHIFT = 0x1.8p52;
+    private static final long SHIFT_BITS = Double.doubleToRawLongBits(SHIFT);
+    private static final double LN2_HI = 0x1.62e42feep-1;
+    private static final double LN2_LO = 0x1.a39ef35793c76p-33;
+    private static final double EXP_MIN = -746.0;
+    private static final double C3 = 0x1.5555555555555p-3;
+    private static final double C4 = 0x1.5555555555555p-5;
+    private static final double C5 = 0x1.1111111111111p-7;
+    private static final double C6 = 0x1.6c16c16c16c17p-10;
+    private static final double C7 = 0x1.a01a01a01a01ap-13;
+    private static final double C8 = 0x1.a01a01a01a01ap-16;
+    private static final double C9 = 0x1.71de3a556c734p-19;
+    private static final double C10 = 0x1.27e4fb7789f5cp-22;
+    private static final double C11 = 0x1.ae64567f544e4p-26;
+    private static final double C12 = 0x1.1eed8eff8d898p-29;
+    private static final double C13 = 0x1.6124613a86d09p-33;
+    private static final double C14 = 0x1.93974a8c07c9dp-37;
+
+    private Lanes64() {
+    }
+
+    /**
+     * {@code dst[dstOff + j] = sigmoid(src[srcOff + j])} for j below {@code n} rounded down to
+     * whole vectors (the caller finishes the rest with {@link Activations#sigmoid(double)});
+     * src and dst may be the same array. With {@code e = exp(-|x|)} as a pair eHi + eLo:
+     * {@code x >= 0 ? 1/(1+e) : e/(1+e)}, in {@link Activations}' order.
+     */
+    static void sigmoid(double[] src, int srcOff, double[] dst, int dstOff, int n) {
+        int end = S.loopBound(n);
+        for (int j = 0; j < end; j += S.length()) {
+            DoubleVector x = DoubleVector.fromArray(S, src, srcOff + j);
+            DoubleVector y = x.abs().neg();
+            y = y.max(EXP_MIN);
+            DoubleVector t = y.mul(LOG2E).add(SHIFT);
+            DoubleVector kd = t.sub(SHIFT);                                   // k = rint(y / ln2)
+            LongVector k = t.reinterpretAsLongs().sub(SHIFT_BITS);
+            DoubleVector rh = kd.neg().fma(y.broadcast(LN2_HI), y);           // y - k LN2_HI, exact
+            DoubleVector c = kd.mul(LN2_LO);
+            DoubleVector r = rh.sub(c);                                       // y - k ln2
+            DoubleVector p = r.mul(r);                                        // r^2 = p + pe exactly
+            DoubleVector pe = r.fma(r, p.neg());
+            DoubleVector q3 = horner(horner(horner(horner(horner(horner(horner(horner(horner(horner(
+                    r.fma(C14, C13), r, C12), r, C11), r, C10), r, C9), r, C8), r, C7), r, C6), r, C5), r, C4), r, C3);
+            DoubleVector sHi = rh.add(1.0);                                   // sHi + sLo = 1 + rh exactly
+            DoubleVector sLo = sHi.neg().add(1.0).add(rh);
+            DoubleVector h = p.mul(0.5);                                      // r^2 / 2, exact
+            DoubleVector e0 = sHi.add(h);                                     // e0 + e1 = sHi + h exactly
+            DoubleVector e1 = sHi.sub(e0).add(h);
+            e1 = e1.add(p.mul(r).fma(q3, sLo.sub(c).add(pe.mul(0.5))));    // + r^3 q3(r) + (sLo - c + pe/2)
+            DoubleVector f0 = e0.add(e1);                                     // normalised: f0 + f1 = e0 + e1
+            DoubleVector f1 = e0.sub(f0).add(e1);
+            LongVector k1 = k.lanewise(VectorOperators.ASHR, 1);
+            DoubleVector p1 = k1.add(1023L).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
+            DoubleVector p2 = k.sub(k1).add(1023L).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
+            DoubleVector eHi = f0.mul(p1).mul(p2);                            // e = 2^k (f0 + f1)
+            DoubleVector eLo = f1.mul(p1).mul(p2);
+            DoubleVector dHi = eHi.add(1.0);                                  // D = 1 + e
+            DoubleVector dLo = dHi.neg().add(1.0).add(eHi).add(eLo);
+            VectorMask<Double> one = x.compare(VectorOperators.GE, 0.0);  // N = 1 (x >= 0) or e
+            DoubleVector nHi = eHi.blend(1.0, one);
+            DoubleVector nLo = eLo.blend(0.0, one);
+            DoubleVector q0 = nHi.div(dHi);
+            DoubleVector rem = q0.neg().fma(dHi, nHi).add(nLo.sub(q0.mul(dLo))); // N - q0 D
+            DoubleVector v = q0.add(rem.div(dHi));
+            v.intoArray(dst, dstOff + j);
+        }
+    }
+
+    /**
+     * {@link #sigmoid} for tanh: with {@code e = exp(-2|x|)} as a pair, {@code (1-e)/(1+e)} and the
+     * sign of x. (Two loops, not one with a branch on the function: C2 would duplicate the body
+     * per branch, and these bodies are large.)
+     */
+    static void tanh(double[] src, int srcOff, double[] dst, int dstOff, int n) {
+        int end = S.loopBound(n);
+        for (int j = 0; j < end; j += S.length()) {
+            DoubleVector x = DoubleVector.fromArray(S, src, srcOff + j);
+            DoubleVector y = x.abs().mul(-2.0);
+            y = y.max(EXP_MIN);
+            DoubleVector t = y.mul(LOG2E).add(SHIFT);
+            DoubleVector kd = t.sub(SHIFT);                                   // k = rint(y / ln2)
+            LongVector k = t.reinterpretAsLongs().sub(SHIFT_BITS);
+            DoubleVector rh = kd.neg().fma(y.broadcast(LN2_HI), y);           // y - k LN2_HI, exact
+            DoubleVector c = kd.mul(LN2_LO);
+            DoubleVector r = rh.sub(c);                                       // y - k ln2
+            DoubleVector p = r.mul(r);                                        // r^2 = p + pe exactly
+            DoubleVector pe = r.fma(r, p.neg());
+            DoubleVector q3 = horner(horner(horner(horner(horner(horner(horner(horner(horner(horner(
+                    r.fma(C14, C13), r, C12), r, C11), r, C10), r, C9), r, C8), r, C7), r, C6), r, C5), r, C4), r, C3);
+            DoubleVector sHi = rh.add(1.0);                                   // sHi + sLo = 1 + rh exactly
+            DoubleVector sLo = sHi.neg().add(1.0).add(rh);
+            DoubleVector h = p.mul(0.5);                                      // r^2 / 2, exact
+            DoubleVector e0 = sHi.add(h);                                     // e0 + e1 = sHi + h exactly
+            DoubleVector e1 = sHi.sub(e0).add(h);
+            e1 = e1.add(p.mul(r).fma(q3, sLo.sub(c).add(pe.mul(0.5))));    // + r^3 q3(r) + (sLo - c + pe/2)
+            DoubleVector f0 = e0.add(e1);                                     // normalised: f0 + f1 = e0 + e1
+            DoubleVector f1 = e0.sub(f0).add(e1);
+            LongVector k1 = k.lanewise(VectorOperators.ASHR, 1);
+            DoubleVector p1 = k1.add(1023L).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
+            DoubleVector p2 = k.sub(k1).add(1023L).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
+            DoubleVector eHi = f0.mul(p1).mul(p2);                            // e = 2^k (f0 + f1)
+            DoubleVector eLo = f1.mul(p1).mul(p2);
+            DoubleVector dHi = eHi.add(1.0);                                  // D = 1 + e
+            DoubleVector dLo = dHi.neg().add(1.0).add(eHi).add(eLo);
+            DoubleVector nHi = eHi.neg().add(1.0);                            // N = 1 - e
+            DoubleVector nLo = nHi.neg().add(1.0).sub(eHi).sub(eLo);
+            DoubleVector q0 = nHi.div(dHi);
+            DoubleVector rem = q0.neg().fma(dHi, nHi).add(nLo.sub(q0.mul(dLo))); // N - q0 D
+            DoubleVector v = q0.add(rem.div(dHi));
+            v = v.reinterpretAsLongs().or(x.reinterpretAsLongs().and(Long.MIN_VALUE)).reinterpretAsDoubles();
+            v.intoArray(dst, dstOff + j);
+        }
+    }
+
+    /** One Horner step: {@code acc * r + c} in one fma. */
+    private static DoubleVector horner(DoubleVector acc, DoubleVector r, double c) {
+        return acc.fma(r, r.broadcast(c));
+    }
+}

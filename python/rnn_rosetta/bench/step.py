@@ -1,0 +1,176 @@
+"""The streaming step's benchmark: C and Java step programs (no Python in the timed loop), against RTNeural.
+
+``make bench-step-c`` (``c/bench/step_bench.c``) and ``make bench-step-java`` each print one JSON object a
+line: ``{"lang", "cell", "input", "hidden", "dtype", "kernel", "steps", "ns_per_step", "gflops"}`` for
+batch 1 on one pinned core. This module runs both, then adds per row:
+
+- ``fraction_of_peak`` = gflops / the machine's peak GFLOP/s for the row's instruction set and dtype
+  (the roofline probes, :mod:`rnn_rosetta.bench.probes`);
+- ``x_real_time_48k`` = 1e9 / 48000 / ns_per_step: how many 48 kHz audio streams one core keeps up with;
+- ``rtneural_ns`` and ``c_over_rtneural``: issue 14's RTNeural figures (a cited reference, not run here);
+- ``java_over_c``: the Java step's ns over the C step's on the same shape and dtype.
+
+It writes ``OUT/step.json`` and ``OUT/step.md`` (the table).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rnn_rosetta import paths
+
+#: Timed steps per shape (issue 14: 10^6); ``--quick`` takes 10^5.
+DEFAULT_STEPS = 1_000_000
+QUICK_STEPS = 100_000
+
+#: Where the RTNeural column comes from.
+RTNEURAL_SOURCE = (
+    "issue 14, measured by the issue's author, RTNeural compile-time Eigen path, -O3 -march=native, "
+    "one core, float32, batch 1, 10^6 steps (not built or run by this project)"
+)
+#: RTNeural ns per step by (cell, input, hidden), float32 (issue 14).
+RTNEURAL_NS: dict[tuple[str, int, int], float] = {
+    ("lstm", 1, 8): 56.0,
+    ("lstm", 16, 16): 69.0,
+    ("lstm", 32, 32): 133.0,
+    ("lstm", 64, 64): 1302.0,
+    ("gru", 1, 8): 58.0,
+    ("gru", 32, 32): 143.0,
+    ("gru", 64, 64): 973.0,
+}
+#: The probes' instruction-set name of each C and Java kernel name.
+KERNEL_ISA = {"avx512": "avx512", "avx2-fma": "avx2", "avx2": "avx2", "portable": "scalar", "exact": "scalar"}
+
+#: The keys every step program prints.
+KEYS = ("lang", "cell", "input", "hidden", "dtype", "kernel", "steps", "ns_per_step", "gflops")
+
+
+@dataclass
+class StepRun:
+    """The rows one program printed, or why there are none."""
+
+    rows: list[dict[str, Any]]
+    reason: str | None = None
+
+
+def run_program(target: str, steps: int, timeout_s: float = 3600.0) -> StepRun:
+    """``make -s TARGET STEP_ARGS="--steps N"`` in the checkout; its JSON lines, or the reason it failed."""
+    if not paths.IN_CHECKOUT:
+        return StepRun([], f"{target} needs the checkout (make)")
+    command = ["make", "-s", target, f"STEP_ARGS=--steps {steps}"]
+    try:
+        done = subprocess.run(
+            command, cwd=paths.REPO_ROOT, capture_output=True, text=True, timeout=timeout_s, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return StepRun([], f"{' '.join(command)}: {exc}")
+    rows = []
+    for line in done.stdout.splitlines():
+        if line.startswith("{"):
+            row = json.loads(line)
+            missing = [key for key in KEYS if key not in row]
+            if missing:
+                return StepRun([], f"{target} printed a row without {', '.join(missing)}: {line}")
+            rows.append(row)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        return StepRun(rows, f"{' '.join(command)} exited {done.returncode}: {last}")
+    return StepRun(rows)
+
+
+def peak_for(probes: dict[str, Any], kernel: str, dtype: str) -> float | None:
+    """The peak GFLOP/s of the kernel's instruction set (else the machine's) for dtype, from probes' JSON."""
+    isa = KERNEL_ISA.get(kernel)
+    by_isa = probes.get("isa_peak_gflops", {})
+    if isa is not None and dtype in by_isa.get(isa, {}):
+        return float(by_isa[isa][dtype])
+    peak = probes.get("peak_gflops", {}).get(dtype)
+    return float(peak) if peak else None
+
+
+def add_columns(rows: list[dict[str, Any]], probes: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each row with fraction_of_peak, x_real_time_48k, rtneural_ns, c_over_rtneural and java_over_c."""
+    c_ns = {_shape(row): row["ns_per_step"] for row in rows if row["lang"] == "c"}
+    done = []
+    for row in rows:
+        ns = float(row["ns_per_step"])
+        peak = peak_for(probes, row["kernel"], row["dtype"])
+        reference = RTNEURAL_NS.get((row["cell"], row["input"], row["hidden"])) if row["dtype"] == "float32" else None
+        c_here = c_ns.get(_shape(row))
+        done.append(
+            {
+                **row,
+                "fraction_of_peak": row["gflops"] / peak if peak else None,
+                "x_real_time_48k": 1e9 / 48000.0 / ns,
+                "rtneural_ns": reference,
+                "c_over_rtneural": ns / reference if reference and row["lang"] == "c" else None,
+                "java_over_c": ns / c_here if row["lang"] == "java" and c_here else None,
+            }
+        )
+    return done
+
+
+def _shape(row: dict[str, Any]) -> tuple[str, int, int, str]:
+    return (row["cell"], row["input"], row["hidden"], row["dtype"])
+
+
+def _number(value: float | None, digits: int) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def markdown(document: dict[str, Any]) -> str:
+    """The table: one line per C shape, the Java step beside it, RTNeural's figure where the issue has one."""
+    rows = document["rows"]
+    java = {_shape(row): row for row in rows if row["lang"] == "java"}
+    lines = [
+        "| cell I/H | dtype | kernel | C ns/step | C GFLOP/s | C % peak | x real time 48 kHz | RTNeural ns/step "
+        "| C / RTNeural | Java ns/step | Java / C |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in (row for row in rows if row["lang"] == "c"):
+        other = java.get(_shape(row), {})
+        peak = row["fraction_of_peak"]
+        lines.append(
+            f"| {row['cell'].upper()} {row['input']}/{row['hidden']} | {row['dtype']} | {row['kernel']} "
+            f"| {_number(row['ns_per_step'], 1)} | {_number(row['gflops'], 2)} "
+            f"| {_number(None if peak is None else 100 * peak, 1)} | {_number(row['x_real_time_48k'], 0)} "
+            f"| {_number(row['rtneural_ns'], 0)} | {_number(row['c_over_rtneural'], 2)} "
+            f"| {_number(other.get('ns_per_step'), 1)} | {_number(other.get('java_over_c'), 2)} |"
+        )
+    notes = [
+        "",
+        f"Batch 1, one pinned core, {document['steps']:,} steps per shape; GFLOP/s counts the products' "
+        "multiply-adds (2 G H (I + H) flops per step, G = 4 LSTM, 3 GRU). % peak: of the probes' peak for the "
+        "kernel's instruction set. x real time 48 kHz = 1e9 / 48000 / ns per step.",
+        f"RTNeural: {RTNEURAL_SOURCE}.",
+    ]
+    for lang, reason in document["unavailable"].items():
+        notes.append(f"{lang}: not run ({reason}).")
+    return "\n".join(lines + notes) + "\n"
+
+
+def run_step_bench(out: Path, steps: int = DEFAULT_STEPS, java: bool = True, probe_seconds: float = 1.0) -> Path:
+    """Run the C (and Java) step programs, write OUT/step.json and OUT/step.md; returns the markdown's path."""
+    from rnn_rosetta.bench.probes import run_probes
+
+    runs = {"c": run_program("bench-step-c", steps)}
+    if java:
+        runs["java"] = run_program("bench-step-java", steps)
+    probes = run_probes(["float32", "float64"], [], probe_seconds).to_json()
+    rows = [row for run in runs.values() for row in run.rows]
+    document = {
+        "steps": steps,
+        "probes": probes,
+        "rtneural_source": RTNEURAL_SOURCE,
+        "rows": add_columns(rows, probes),
+        "unavailable": {lang: run.reason for lang, run in runs.items() if run.reason is not None},
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "step.json").write_text(json.dumps(document, indent=2) + "\n", "utf-8")
+    table = out / "step.md"
+    table.write_text(markdown(document), "utf-8")
+    return table
