@@ -88,9 +88,12 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def bench(session: nox.Session) -> None:
-    """The benchmark: numpy, C and Java against PyTorch and ONNX Runtime; writes bench_out/ (`-- --quick` to smoke)."""
+    """The benchmark: numpy, C and Java against PyTorch and ONNX Runtime, then the streaming step (C, Java) and
+    Java's first calls in fresh JVMs; writes bench_out/ (`-- --quick` to smoke)."""
     python = _torch_venv(session)
     session.run(python, "-m", "rnn_rosetta", "bench", *session.posargs)
+    session.run(python, "-m", "rnn_rosetta", "bench", "--step", *session.posargs)
+    session.run(python, "-m", "rnn_rosetta", "bench", "--first-calls", *session.posargs)
 
 
 @nox.session(venv_backend="none")

@@ -8,20 +8,28 @@ Its bits against numpy's and Java's exact kernels are tests/test_exact_kernel.py
 - ``threads=2`` gives the bits of ``threads=1``;
 - a step-by-step run gives the bits of the forward (nets and all-forward chains), float64 and float32;
 - random chains with every dense activation (softmax included), merge and readout stay within
-  1e-12 (float64) of numpy's plain ChainNet.
+  1e-12 (float64) of numpy's plain ChainNet;
+- every ISA variant the CPU runs (base, avx2, avx512: c/src/exact.h) gives numpy's exact bits on random
+  models wide enough (8 units and more, 1-7 batch rows) for the vector blocks and the row groups to run,
+  and the widest is the one in use.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
 
 import rnn_rosetta as rr
+from rnn_rosetta import paths
 from rnn_rosetta.backends.c_backend import CChainNet, CNet
 from rnn_rosetta.chain import DENSE_ACTIVATIONS
 from rnn_rosetta.compare import compare
+from rnn_rosetta.model import DirectionWeights, Head, Layer, Model
+from rnn_rosetta.model_rules import check_model
 from rnn_rosetta.result import Result
 from tests.conftest import (
     CHAIN_FIXTURE_IDS,
@@ -31,6 +39,7 @@ from tests.conftest import (
     require_backend,
 )
 from tests.test_c_chain import random_chain, random_inputs
+from tests.test_exact_kernel import first_bit_difference
 
 DTYPES = ["float64", "float32"]
 Fixtures = dict[str, rr.Fixture]
@@ -199,3 +208,145 @@ def test_random_chain_near_numpy_plain(seed: int) -> None:
 def test_random_chains_cover_every_dense_activation() -> None:
     seen = {d.activation for seed in range(40) for d in random_chain(seed).dense}
     assert seen == set(DENSE_ACTIVATIONS)
+
+
+# -- the ISA variants (c/src/exact.h): the same bits in each -----------------------------------------
+
+# the library's test hooks (c/src/exact.h, not in the public header) and the CPU checks it chooses by
+ISA_DECLARATIONS = """
+const char *rr_exact_isa_name(void);
+int rr_exact_isa_select(const char *name);
+int rr_cpu_has_avx2_fma(void);
+int rr_cpu_has_avx512(void);
+"""
+
+
+@functools.cache
+def _isa_library() -> tuple[Any, Any]:
+    """(ffi, lib) over the library the C backend has open (the same handle, so the same variant in use)."""
+    import cffi
+
+    ffi = cffi.FFI()
+    ffi.cdef(ISA_DECLARATIONS)
+    return ffi, ffi.dlopen(str(paths.c_library()))
+
+
+def _widest_variant() -> str:
+    _, lib = _isa_library()
+    return "avx512" if lib.rr_cpu_has_avx512() else "avx2" if lib.rr_cpu_has_avx2_fma() else "base"
+
+
+def _variant_in_use() -> str:
+    ffi, lib = _isa_library()
+    return str(ffi.string(lib.rr_exact_isa_name()).decode())
+
+
+@pytest.fixture
+def _widest_after() -> Iterator[None]:
+    yield
+    assert _isa_library()[1].rr_exact_isa_select(_isa_library()[0].NULL) == 1
+
+
+def test_widest_variant_is_in_use(_widest_after: None) -> None:
+    ffi, lib = _isa_library()
+    assert lib.rr_exact_isa_select(ffi.NULL) == 1
+    assert _variant_in_use() == _widest_variant()
+    net = rr.get_backend("c").load(_wide_model(np.random.default_rng(0)), kernel="exact")
+    assert net.kernel_name == "exact"  # the variant is not a kernel of its own
+
+
+def test_unknown_or_unrunnable_variant_is_refused(_widest_after: None) -> None:
+    _, lib = _isa_library()
+    assert lib.rr_exact_isa_select(b"base") == 1
+    assert lib.rr_exact_isa_select(b"sse9") == 0
+    if _widest_variant() != "avx512":
+        assert lib.rr_exact_isa_select(b"avx512") == 0
+    assert _variant_in_use() == "base"  # a refusal changes nothing
+
+
+def _uniform(rng: np.random.Generator, shapes: dict[str, tuple[int, ...]], scale: float) -> DirectionWeights:
+    return DirectionWeights(**{name: rng.uniform(-scale, scale, shape) for name, shape in shapes.items()})
+
+
+def _wide_model(rng: np.random.Generator) -> Model:
+    """A random model whose products have 8 units and more (full vector blocks and a tail), any cell and option."""
+    cell = str(rng.choice(("rnn", "lstm", "gru")))
+    hidden, input_size, layers = int(rng.integers(8, 30)), int(rng.integers(1, 12)), int(rng.integers(1, 3))
+    direction = str(rng.choice(("forward", "reverse", "bidirectional")))
+    lstm = cell == "lstm"
+    options: dict[str, Any] = {
+        "nonlinearity": str(rng.choice(("tanh", "relu"))) if cell == "rnn" else "tanh",
+        "linear_before_reset": bool(rng.random() < 0.5) if cell == "gru" else True,
+        "proj_size": int(rng.integers(8, hidden)) if lstm and hidden > 9 and rng.random() < 0.4 else 0,
+        "peepholes": lstm and bool(rng.random() < 0.5),
+        "clip": float(rng.choice((0.5, 1.7, 3.0))) if rng.random() < 0.3 else None,
+    }
+    shell = Model(cell, input_size, hidden, layers, direction, (), **options)
+    scale = float(rng.choice((0.3, 1.0)))
+    built = [
+        Layer(**{name: _uniform(rng, shell.expected_shapes(index), scale) for name in shell.direction_names})
+        for index in range(layers)
+    ]
+    head = None
+    if rng.random() < 0.5:
+        size, width = int(rng.integers(1, 12)), shell.num_directions * shell.output_size
+        activation = str(rng.choice(("identity", "softmax")))
+        head = Head(rng.uniform(-1, 1, (size, width)), rng.uniform(-1, 1, size), activation)
+    model = Model(cell, input_size, hidden, layers, direction, tuple(built), head=head, **options)
+    check_model(model)
+    return model
+
+
+def _wide_case(rng: np.random.Generator, model: Model) -> dict[str, Any]:
+    """1-7 batch rows (row groups of 4 and a rest), maybe h0/c0, maybe uneven lengths."""
+    steps, batch = int(rng.integers(1, 7)), int(rng.integers(1, 8))
+    case: dict[str, Any] = {"x": rng.normal(0.0, 1.5, (steps, batch, model.input_size)), "h0": None, "c0": None}
+    if rng.random() < 0.5:
+        case["h0"] = rng.normal(0, 1, model.state_shape(batch))
+        if model.cell == "lstm":
+            case["c0"] = rng.normal(0, 2, model.cell_state_shape(batch))
+    case["lengths"] = rng.integers(1, steps + 1, batch) if rng.random() < 0.5 else None
+    return case
+
+
+@functools.cache
+def _wide_subject(seed: int, dtype: str) -> tuple[Model, dict[str, Any], Result]:
+    """Wide model number ``seed``, a case, and numpy's exact result for it (the other implementation)."""
+    rng = np.random.default_rng(7100 + seed)
+    model = _wide_model(rng)
+    case = _wide_case(rng, model)
+    want = rr.get_backend("numpy").load(model, dtype=dtype, kernel="exact").forward(**case)
+    return model, case, want
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("variant", ["base", "avx2", "avx512"])
+def test_every_variant_gives_the_numpy_bits(variant: str, seed: int, dtype: str, _widest_after: None) -> None:
+    order = ("base", "avx2", "avx512")
+    if order.index(variant) > order.index(_widest_variant()):
+        pytest.skip(f"this library (its build or the CPU) does not run the {variant} variant")
+    _, lib = _isa_library()
+    model, case, want = _wide_subject(seed, dtype)
+    assert lib.rr_exact_isa_select(variant.encode()) == 1
+    assert _variant_in_use() == variant
+    got = CNet(model, dtype=dtype, kernel="exact").forward(**case)
+    problem = first_bit_difference(got, want)
+    assert problem is None, f"{variant} {dtype} {model.cell} H={model.hidden_size} B={case['x'].shape[1]}: {problem}"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_two_threads_share_the_rows_with_the_numpy_bits(cell: str, dtype: str) -> None:
+    """threads=2 on a call big enough to start the second thread (c/src/exact_isa_impl.h: 2^18 multiply-adds)."""
+    rng = np.random.default_rng(7300)
+    hidden, input_size, steps, batch = 40, 12, 9, 5  # 9 * 5 * (G*40) * (40 + 12) multiply-adds >= 2^18
+    shell = Model(cell, input_size, hidden, 1, "forward", ())
+    layer = Layer(**{name: _uniform(rng, shell.expected_shapes(0), 0.4) for name in shell.direction_names})
+    model = Model(cell, input_size, hidden, 1, "forward", (layer,), linear_before_reset=cell == "lstm")
+    x = rng.normal(0, 1.5, (steps, batch, input_size))
+    lengths = np.array([9, 3, 9, 1, 6])
+    want = rr.get_backend("numpy").load(model, dtype=dtype, kernel="exact").forward(x, lengths=lengths)
+    got = CNet(model, dtype=dtype, kernel="exact", threads=2).forward(x, lengths=lengths)
+    problem = first_bit_difference(got, want)
+    assert problem is None, f"{cell} {dtype} threads=2: {problem}"

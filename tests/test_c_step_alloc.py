@@ -290,6 +290,12 @@ static int bits_mode(void)
         { RR_CELL_GRU, 4, 33, 1, 0, 0, 0, 0, RR_HEAD_SOFTMAX, 5, RR_TANH },
         { RR_CELL_RNN, 2, 18, 3, 0, 0, 0, 0, RR_HEAD_NONE, 0, RR_RELU },
         { RR_CELL_RNN, 6, 64, 1, 0, 0, 0, 1, RR_HEAD_IDENTITY, 2, RR_TANH },
+        /* AVX-512's fused one-row layer: groups of one masked vector, of
+         * exactly one vector, of one full and one masked, several layers */
+        { RR_CELL_LSTM, 8, 8, 1, 0, 1, 0, 0, RR_HEAD_NONE, 0, RR_TANH },
+        { RR_CELL_GRU, 1, 48, 1, 0, 0, 1, 0, RR_HEAD_NONE, 0, RR_TANH },
+        { RR_CELL_LSTM, 24, 24, 3, 0, 0, 0, 1, RR_HEAD_SOFTMAX, 3, RR_TANH },
+        { RR_CELL_RNN, 1, 5, 1, 0, 0, 0, 0, RR_HEAD_NONE, 0, RR_TANH },
     };
     static const char *kernels[] = { "auto", "portable", "avx2", "exact", "avx512" };
     static const size_t batches[] = { 1, 3 };

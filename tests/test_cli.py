@@ -67,8 +67,8 @@ def test_crosscheck_summary_fits_80_columns_with_every_name_whole() -> None:
     named = {row[0] for row in rows if row and row[0] in COMMITTED}
     assert named == set(COMMITTED), "every fixture has a summary row, its name whole"
     for row in rows:
-        if row and row[0] in COMMITTED:  # fixture, float64, ratio, "x", "tol", target, pass
-            assert row[1] == "float64" and row[-1] == "pass", row
+        if row and row[0] in COMMITTED:  # fixture, float64, ratio, "x", "tol", target, pass, bits
+            assert row[1] == "float64" and row[-2:] == ["pass", "same"], row
     assert "all agree" in done.stdout
     assert "Traceback" not in done.stderr and "crosscheck " not in done.stderr, "no progress bar off a terminal"
 

@@ -512,7 +512,7 @@ GENERATED = {  # template -> what make java writes from it
     JAVA_SRC / "vector/java/rnnrosetta/Vector64.java": JAVA_GEN / "vector/rnnrosetta/Vector32.java",
 }
 FLOAT64_TOKENS = re.compile(
-    r"\b(double|Double|DoubleVector|Long|reinterpretAsLongs|reinterpretAsDoubles|Plain64|Vector64|Compute64|float64)\b"
+    r"\b(double|Double|DoubleVector|Long|reinterpretAsLongs|reinterpretAsDoubles|Plain64|Vector64|Lanes64|Compute64|float64)\b"
     r"|\b\d+\.\d+\b(?!f)"  # a float literal without the f suffix
 )
 

@@ -1,30 +1,107 @@
 /* exact.c - the exact kernel (docs/exact-kernel.md) in float64 and float32
- * storage: its dot products (exact_dot_impl.h), one time step of each cell
- * (exact_cells_impl.h) and the forward driver, head and dense layer
- * (exact_impl.h), each read once per precision; and the weights' split
+ * storage: its baseline x86-64 variant (exact_isa_impl.h), the choice of
+ * the variant a call runs (exact.h: base, avx2, avx512; the same bits in
+ * each), the entry points internal_real.h declares, and the weights' split
  * halves, made once when a net packs them (rr_exact_split). All arithmetic
- * is binary64 and double-double (exact_dd.h, exact_math.c). */
-#include "exact.h"
+ * is binary64 and double-double (exact_dd.h, exact_math_impl.h). */
+#define RR_EXACT_ISA_TABLE rr_exact_isa_base
+#define RR_EXACT_ISA_STRING "base"
+#include "exact_isa_impl.h"
 
-#include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
-/* units per vectorized block of a dot product (exact_dot_impl.h) */
-#define RR_EXACT_BLOCK 8
-/* dd vectors [H] of scratch a cell step uses (exact_cells_impl.h) */
-#define RR_EXACT_CELL_TMP 5
+/* the widest variant this CPU runs (exact.h) */
+static const rr_exact_isa *widest_isa(void)
+{
+#if RR_HAVE_AVX2_KERNELS
+    if (rr_cpu_has_avx512()) {
+        return &rr_exact_isa_avx512;
+    }
+    if (rr_cpu_has_avx2_fma()) {
+        return &rr_exact_isa_avx2;
+    }
+#endif
+    return &rr_exact_isa_base;
+}
 
-#define RR_REAL_BITS 64
-#include "exact_dot_impl.h"
-#include "exact_cells_impl.h"
-#include "exact_impl.h"
-#undef RR_REAL_BITS
+/* the variant in use; NULL until the first call chooses the widest */
+static _Atomic(const rr_exact_isa *) isa_in_use = NULL;
 
-#define RR_REAL_BITS 32
-#include "exact_dot_impl.h"
-#include "exact_cells_impl.h"
-#include "exact_impl.h"
-#undef RR_REAL_BITS
+const rr_exact_isa *rr_exact_isa_in_use(void)
+{
+    const rr_exact_isa *isa =
+        atomic_load_explicit(&isa_in_use, memory_order_relaxed);
+    if (isa == NULL) { /* a race only computes the same value twice */
+        isa = widest_isa();
+        atomic_store_explicit(&isa_in_use, isa, memory_order_relaxed);
+    }
+    return isa;
+}
+
+const char *rr_exact_isa_name(void)
+{
+    return rr_exact_isa_in_use()->name;
+}
+
+int rr_exact_isa_select(const char *name)
+{
+    const rr_exact_isa *widest = widest_isa();
+    const rr_exact_isa *pick = NULL;
+    if (name == NULL || strcmp(name, widest->name) == 0) {
+        pick = widest;
+    } else if (strcmp(name, "base") == 0) {
+        pick = &rr_exact_isa_base;
+#if RR_HAVE_AVX2_KERNELS
+    } else if (strcmp(name, "avx2") == 0 && widest != &rr_exact_isa_base) {
+        pick = &rr_exact_isa_avx2; /* the CPU runs avx2 or avx512 */
+#endif
+    }
+    if (pick == NULL) {
+        return 0;
+    }
+    atomic_store_explicit(&isa_in_use, pick, memory_order_relaxed);
+    return 1;
+}
+
+rr_status rr_exact_run_sequence_f64(const rr_net *net, size_t seq_len,
+                                    size_t batch, const double *x,
+                                    const double *h0, const double *c0,
+                                    const int64_t *lengths, double *output,
+                                    double *h_n, double *c_n, double *y,
+                                    rr_error *err)
+{
+    return rr_exact_isa_in_use()->run_f64(net, seq_len, batch, x, h0, c0,
+                                          lengths, output, h_n, c_n, y, err);
+}
+
+rr_status rr_exact_run_sequence_f32(const rr_net *net, size_t seq_len,
+                                    size_t batch, const float *x,
+                                    const float *h0, const float *c0,
+                                    const int64_t *lengths, float *output,
+                                    float *h_n, float *c_n, float *y,
+                                    rr_error *err)
+{
+    return rr_exact_isa_in_use()->run_f32(net, seq_len, batch, x, h0, c0,
+                                          lengths, output, h_n, c_n, y, err);
+}
+
+rr_status rr_exact_dense_f64(size_t rows, size_t in_width, const double *src,
+                             size_t out_width, const double *w,
+                             const double *b, rr_activation act, double *dst,
+                             rr_error *err)
+{
+    return rr_exact_isa_in_use()->dense_f64(rows, in_width, src, out_width, w,
+                                            b, act, dst, err);
+}
+
+rr_status rr_exact_dense_f32(size_t rows, size_t in_width, const float *src,
+                             size_t out_width, const float *w, const float *b,
+                             rr_activation act, float *dst, rr_error *err)
+{
+    return rr_exact_isa_in_use()->dense_f32(rows, in_width, src, out_width, w,
+                                            b, act, dst, err);
+}
 
 size_t rr_exact_split_offset(size_t count, size_t elem_size)
 {

@@ -1,7 +1,8 @@
 /*
  * exact.h - the exact kernel (RR_KERNEL_EXACT, docs/exact-kernel.md): the
- * double-double type and functions (exact_dd.h, exact_math.c) that
- * exact.c builds the kernel from. Not part of the API.
+ * double-double vectors the kernel is built from (the primitives are in
+ * exact_dd.h, the elementary functions in exact_math_impl.h) and its ISA
+ * variants. Not part of the API.
  */
 #ifndef RR_EXACT_H
 #define RR_EXACT_H
@@ -35,20 +36,70 @@ static inline void rr_exact_acts_split(rr_exact_acts a, size_t k)
     }
 }
 
-/* --- exact_math.c: normalized dd in, normalized dd out ------------------ */
+/* --- the ISA variants ---------------------------------------------------
+ * The kernel (exact_isa_impl.h: the elementary functions, the dot
+ * products, the cells and the driver) is compiled three times: for
+ * baseline x86-64 (exact.c), AVX2 (exact_avx2.c) and AVX-512 (exact_avx512.c),
+ * never with FMA and always with -ffp-contract=off, so that the compiler
+ * only widens the vectors across units and batch rows: every output gets
+ * the same binary64 operations in the same order, hence the same bits, in
+ * each variant. exact.c picks the widest the CPU runs (rr_exact_isa_in_use)
+ * for rr_exact_run_sequence_f64/_f32 and rr_exact_dense_f64/_f32
+ * (internal_real.h). */
 
-/* y[i] = f(x[i]) for i < n (y may be x), f = exp_dd, tanh_dd, sigmoid_dd */
-void rr_exp_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y);
-void rr_tanh_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y);
-void rr_sigmoid_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y);
+typedef rr_status (*rr_exact_run_f64_fn)(const rr_net *net, size_t seq_len,
+                                         size_t batch, const double *x,
+                                         const double *h0, const double *c0,
+                                         const int64_t *lengths,
+                                         double *output, double *h_n,
+                                         double *c_n, double *y,
+                                         rr_error *err);
+typedef rr_status (*rr_exact_run_f32_fn)(const rr_net *net, size_t seq_len,
+                                         size_t batch, const float *x,
+                                         const float *h0, const float *c0,
+                                         const int64_t *lengths, float *output,
+                                         float *h_n, float *c_n, float *y,
+                                         rr_error *err);
+typedef rr_status (*rr_exact_dense_f64_fn)(size_t rows, size_t in_width,
+                                           const double *src,
+                                           size_t out_width, const double *w,
+                                           const double *b, rr_activation act,
+                                           double *dst, rr_error *err);
+typedef rr_status (*rr_exact_dense_f32_fn)(size_t rows, size_t in_width,
+                                           const float *src, size_t out_width,
+                                           const float *w, const float *b,
+                                           rr_activation act, float *dst,
+                                           rr_error *err);
 
-/* ... of one value (the same bits as the vector functions) */
-rr_dd rr_exp_dd(rr_dd x);
-rr_dd rr_tanh_dd(rr_dd x);
-rr_dd rr_sigmoid_dd(rr_dd x);
+/* One compiled variant of the kernel: its name ("base", "avx2", "avx512")
+ * and entry points. */
+typedef struct rr_exact_isa {
+    const char *name;
+    rr_exact_run_f64_fn run_f64;
+    rr_exact_run_f32_fn run_f32;
+    rr_exact_dense_f64_fn dense_f64;
+    rr_exact_dense_f32_fn dense_f32;
+} rr_exact_isa;
 
-/* exact.c, per precision: rr_exact_run_sequence_f64/_f32 and
- * rr_exact_dense_f64/_f32 are declared in internal_real.h, where the
- * sequence driver and the chains find them. */
+extern const rr_exact_isa rr_exact_isa_base;
+#if RR_HAVE_AVX2_KERNELS
+extern const rr_exact_isa rr_exact_isa_avx2;
+extern const rr_exact_isa rr_exact_isa_avx512;
+#endif
+
+/* The variant this CPU runs: avx512 where rr_cpu_has_avx512(), else avx2
+ * where rr_cpu_has_avx2_fma() (the AVX2 variant uses no FMA, but the AVX2
+ * kernels' check is the one the library has), else base; chosen once. */
+const rr_exact_isa *rr_exact_isa_in_use(void);
+
+/* Its name, for the tests and the benchmarks (not in the public header). */
+const char *rr_exact_isa_name(void);
+
+/* For the tests and the benchmarks only (not in the public header): run
+ * the variant `name` ("base", "avx2", "avx512"; NULL: the widest) from now
+ * on, in every net of the process; 1, or 0 (nothing changed) where the
+ * name is unknown or the CPU cannot run it. Not to be called while an exact
+ * forward runs (a call in flight keeps the variant it started with). */
+int rr_exact_isa_select(const char *name);
 
 #endif /* RR_EXACT_H */

@@ -46,6 +46,21 @@ static inline SFX(exact_panel) SFX(exact_panel_from)(SFX(exact_panel) p,
     return p;
 }
 
+#if RR_EXACT_VECTORS
+/* 8 consecutive REALs as doubles (exact: a float is a double) */
+static inline __attribute__((always_inline)) void
+SFX(exact_load8)(const REAL *p, rr_v8d *out)
+{
+#if RR_REAL_BITS == 64
+    memcpy(out, p, sizeof *out);
+#else
+    rr_v8f f;
+    memcpy(&f, p, sizeof f);
+    *out = __builtin_convertvector(f, rr_v8d);
+#endif
+}
+#endif
+
 /* (s, c)[j] = add_term(bias[j]) from (0, 0); bias NULL adds +0.0 */
 static void SFX(exact_start)(size_t n, const REAL *bias, double *s, double *c)
 {
@@ -100,7 +115,8 @@ static inline void SFX(exact_products_block)(size_t count, int presplit,
     }
 }
 
-/* The products of every k into the n accumulators of panel p. */
+/* The products of every k into the n accumulators of panel p (one row of
+ * activations), RR_EXACT_BLOCK units at a time with scalar code. */
 static void SFX(exact_products)(size_t n, size_t kk, SFX(exact_panel) p,
                                 rr_exact_acts v, double *s, double *c)
 {
@@ -127,6 +143,100 @@ static void SFX(exact_products)(size_t n, size_t kk, SFX(exact_panel) p,
         SFX(exact_products_block)(n - j, presplit, with_lo, kk,
                                   SFX(exact_panel_from)(p, j), v, s + j,
                                   c + j);
+    }
+}
+
+#if RR_EXACT_VECTORS
+/* exact_products_block for a full block of RR_EXACT_BLOCK (8) units with
+ * presplit weights, for `rows` (<= RR_EXACT_ROWS) rows of activations
+ * v[r] into accumulators s, c + r*ld: each weight and its halves are read
+ * once per k for all the rows. GCC vector types (rr_v8d) hold the 8 units;
+ * every line is the scalar code's operation on each unit, so the bits are
+ * those of exact_products_block; the ISA variant decides how wide the
+ * machine vectors are. rows and with_lo are constants after inlining. */
+static inline __attribute__((always_inline)) void
+SFX(exact_products_block_v)(int with_lo, size_t rows, size_t kk,
+                            SFX(exact_panel) p, const rr_exact_acts *v,
+                            double *s, double *c, size_t ld)
+{
+    rr_v8d acc_s[RR_EXACT_ROWS], acc_c[RR_EXACT_ROWS]; /* [rows] of [8] */
+    RR_UNROLL(RR_EXACT_ROWS)
+    for (size_t r = 0; r < rows; r++) {
+        memcpy(&acc_s[r], s + r * ld, sizeof(rr_v8d));
+        memcpy(&acc_c[r], c + r * ld, sizeof(rr_v8d));
+    }
+    for (size_t k = 0; k < kk; k++) {
+        rr_v8d b, bh, bl; /* W[j][k] for j < 8, and split(W[j][k]) */
+        SFX(exact_load8)(p.w + k * p.ldw, &b);
+        memcpy(&bh, p.wh + k * p.ldw, sizeof bh);
+        memcpy(&bl, p.wl + k * p.ldw, sizeof bl);
+        RR_UNROLL(RR_EXACT_ROWS)
+    for (size_t r = 0; r < rows; r++) {
+            const rr_v8d a = RR_V8D_SPLAT(v[r].v[k]);
+            const rr_v8d ah = RR_V8D_SPLAT(v[r].split_hi[k]);
+            const rr_v8d al = RR_V8D_SPLAT(v[r].split_lo[k]);
+            /* (p, e) = two_prod(a, b) */
+            const rr_v8d prod = a * b;
+            const rr_v8d e = (((ah * bh - prod) + ah * bl) + al * bh) + al * bl;
+            /* (s, q) = two_sum(s, p) */
+            const rr_v8d sum = acc_s[r] + prod;
+            const rr_v8d back = sum - acc_s[r];
+            const rr_v8d q = (acc_s[r] - (sum - back)) + (prod - back);
+            acc_s[r] = sum;
+            if (with_lo) { /* c = c + ((q + e) + v.lo * w) */
+                const rr_v8d a_lo = RR_V8D_SPLAT(v[r].lo[k]);
+                acc_c[r] = acc_c[r] + ((q + e) + a_lo * b);
+            } else { /* c = c + (q + e) */
+                acc_c[r] = acc_c[r] + (q + e);
+            }
+        }
+    }
+    RR_UNROLL(RR_EXACT_ROWS)
+    for (size_t r = 0; r < rows; r++) {
+        memcpy(s + r * ld, &acc_s[r], sizeof(rr_v8d));
+        memcpy(c + r * ld, &acc_c[r], sizeof(rr_v8d));
+    }
+}
+#endif
+
+/* The products of every k into the n accumulators of panel p, for `rows`
+ * (<= RR_EXACT_ROWS) rows of activations v[r] into s, c + r*ld. */
+static void SFX(exact_products_rows)(size_t n, size_t kk, SFX(exact_panel) p,
+                                     size_t rows, const rr_exact_acts *v,
+                                     double *s, double *c, size_t ld)
+{
+    const int presplit = p.wh != NULL, with_lo = v[0].lo != NULL;
+    size_t j = 0;
+#if RR_EXACT_VECTORS
+    if (presplit && RR_EXACT_BLOCK == 8) {
+        for (; j + RR_EXACT_BLOCK <= n; j += RR_EXACT_BLOCK) {
+            const SFX(exact_panel) q = SFX(exact_panel_from)(p, j);
+            /* one specialized loop per case: rows, with_lo are constants */
+            if (with_lo) {
+                for (size_t r = 0; r < rows; r++) {
+                    SFX(exact_products_block_v)(1, 1, kk, q, v + r,
+                                                s + r * ld + j,
+                                                c + r * ld + j, ld);
+                }
+            } else if (rows == 4) {
+                SFX(exact_products_block_v)(0, 4, kk, q, v, s + j, c + j, ld);
+            } else if (rows == 3) {
+                SFX(exact_products_block_v)(0, 3, kk, q, v, s + j, c + j, ld);
+            } else if (rows == 2) {
+                SFX(exact_products_block_v)(0, 2, kk, q, v, s + j, c + j, ld);
+            } else {
+                for (size_t r = 0; r < rows; r++) {
+                    SFX(exact_products_block_v)(0, 1, kk, q, v + r,
+                                                s + r * ld + j,
+                                                c + r * ld + j, ld);
+                }
+            }
+        }
+    }
+#endif
+    for (size_t r = 0; r < rows; r++) {
+        SFX(exact_products)(n - j, kk, SFX(exact_panel_from)(p, j), v[r],
+                            s + r * ld + j, c + r * ld + j);
     }
 }
 

@@ -14,7 +14,9 @@
  * of its units on the vectors still in registers, with the helpers of
  * avx512_cells_impl.h that the forward's gates run too (masked lanes past
  * the layer's H are computed and never stored, as there). No scratch
- * round trip: gi and gh are never stored.
+ * round trip: gi and gh are never stored. A layer of one group reads
+ * all of h_{t-1} into registers before it writes any h_t, so a step in
+ * place (h_next = h) needs no copy of h then (reads_h_first, step_impl.h).
  *
  * It covers every net of the AVX-512 path but an LSTM with a projection
  * and a GRU without linear_before_reset (their second product reads the
@@ -34,20 +36,17 @@ static int SFX(step512_fits)(const rr_net *net)
 }
 
 /*
- * acc[2g + half] = bias[g][half] + sum_k x[k] * group[g][k][half] over the
- * nr = 2 * VLEN units of group u of w, for all `gates` gates: the m = 1
- * arithmetic of rr_avx512_product, kept in registers. halves = 1 when the
- * group's units fit the first vector (its acc[2g + 1] are then not set):
- * every lane is computed alone, so its bits are the same either way.
- * gates and halves are constants after inlining.
+ * The start of one group's dot products: acc[2g + half] = bias[g][half]
+ * (or 0) for every gate g. halves = 1 when the group's units fit the
+ * first vector: its acc[2g + 1] are then not set nor used (every lane is
+ * computed alone, so its bits are the same either way).
  */
-RR_AVX512_INLINE void SFX(step512_dot)(const size_t gates, const size_t halves,
-                                       const rr_packed *w, size_t u,
-                                       const REAL *x, VEC *acc)
+RR_AVX512_INLINE void SFX(step512_bias)(const size_t gates,
+                                        const size_t halves,
+                                        const rr_packed *w, size_t u,
+                                        VEC *acc)
 {
-    const size_t nr = 2 * VLEN, k = w->k;
-    const size_t panel_len = k * nr;                        /* [K][nr] */
-    const REAL *group = (const REAL *)w->data + u * gates * panel_len;
+    const size_t nr = 2 * VLEN;
     const REAL *bias =
         w->bias != NULL ? (const REAL *)w->bias + u * gates * nr : NULL;
     RR_UNROLL(8)
@@ -56,7 +55,19 @@ RR_AVX512_INLINE void SFX(step512_dot)(const size_t gates, const size_t halves,
             acc[v] = bias != NULL ? V_LOAD(bias + v * VLEN) : V_ZERO();
         }
     }
-    for (size_t kk = 0; kk < k; kk++) {
+}
+
+/* acc[2g + half] += x[k] * group[g][k][half] for k = 0, 1, .., K-1, one
+ * FMA each in k order, every gate g of group u of w */
+RR_AVX512_INLINE void SFX(step512_fmas)(const size_t gates,
+                                        const size_t halves,
+                                        const rr_packed *w, size_t u,
+                                        const REAL *x, VEC *acc)
+{
+    const size_t nr = 2 * VLEN;
+    const size_t panel_len = w->k * nr; /* one gate: [K][nr] */
+    const REAL *group = (const REAL *)w->data + u * gates * panel_len;
+    for (size_t kk = 0; kk < w->k; kk++) {
         const VEC xk = V_SET1(x[kk]);
         const REAL *row = group + kk * nr; /* of gate 0 */
         RR_UNROLL(4)
@@ -68,6 +79,27 @@ RR_AVX512_INLINE void SFX(step512_dot)(const size_t gates, const size_t halves,
             }
         }
     }
+}
+
+/*
+ * Both products of group u, in registers:
+ *   gi[2g + half] = b_ih + sum_k in[k] W_ih[g][k]      (k < I_l)
+ *   gh[2g + half] = b_hh + sum_k h_prev[k] W_hh[g][k]  (k < H_out)
+ * each element bias first, then one FMA per k in k order: the m = 1
+ * arithmetic of rr_avx512_product. (Running the two in one loop over
+ * their common k measured no faster: the FMAs' throughput bounds it.)
+ * gates and halves are constants after inlining.
+ */
+RR_AVX512_INLINE void SFX(step512_dots)(const size_t gates,
+                                        const size_t halves,
+                                        const rr_slot *slot, size_t u,
+                                        const REAL *in, const REAL *h_prev,
+                                        VEC *gi, VEC *gh)
+{
+    SFX(step512_bias)(gates, halves, &slot->w_ih, u, gi);
+    SFX(step512_fmas)(gates, halves, &slot->w_ih, u, in, gi);
+    SFX(step512_bias)(gates, halves, &slot->w_hh, u, gh);
+    SFX(step512_fmas)(gates, halves, &slot->w_hh, u, h_prev, gh);
 }
 
 /*
@@ -97,11 +129,9 @@ RR_AVX512 static void SFX(step512_layer)(
         const int both = count > VLEN; /* the second vector holds units */
 #define RR_STEP512_DOTS(gates)                                              \
     if (both) {                                                             \
-        SFX(step512_dot)(gates, 2, &slot->w_ih, u, in, gi);                 \
-        SFX(step512_dot)(gates, 2, &slot->w_hh, u, h_prev, gh);             \
+        SFX(step512_dots)(gates, 2, slot, u, in, h_prev, gi, gh);           \
     } else {                                                                \
-        SFX(step512_dot)(gates, 1, &slot->w_ih, u, in, gi);                 \
-        SFX(step512_dot)(gates, 1, &slot->w_hh, u, h_prev, gh);             \
+        SFX(step512_dots)(gates, 1, slot, u, in, h_prev, gi, gh);           \
     }
         switch (cell) {
         case RR_CELL_RNN:
@@ -167,10 +197,13 @@ static void SFX(step_avx512)(const rr_net *net, size_t batch, const void *x,
                              void *scratch)
 {
     if (batch == 1 && SFX(step512_fits)(net)) {
-        SFX(step_with)(&SFX(step_avx512_kernels), SFX(step512_layer), net, 1,
-                       x, h, c, out, h_next, c_next, y, scratch);
+        /* one group a layer: its products read all of h_{t-1} first */
+        const int one_group = net->cfg.hidden_size <= 2 * VLEN;
+        SFX(step_with)(&SFX(step_avx512_kernels), SFX(step512_layer),
+                       one_group, net, 1, x, h, c, out, h_next, c_next, y,
+                       scratch);
     } else {
-        SFX(step_with)(&SFX(step_avx512_kernels), SFX(step_layer), net,
+        SFX(step_with)(&SFX(step_avx512_kernels), SFX(step_layer), 0, net,
                        batch, x, h, c, out, h_next, c_next, y, scratch);
     }
 }

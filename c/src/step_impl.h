@@ -152,10 +152,12 @@ static RR_STEP_INLINE void SFX(step_layer)(
 }
 
 /* The whole step (see the top of the file), each layer by `layer`
- * (SFX(step_layer), or a path's own). */
+ * (SFX(step_layer), or a path's own). reads_h_first: the layer reads all
+ * of its h_{t-1} before it writes any of h_t (and each unit's own h_{t-1}
+ * before its h_t), so h_next == h needs no copy of h. */
 static RR_STEP_INLINE void SFX(step_with)(
     const SFX(step_kernels) *kern, SFX(step_layer_fn) layer,
-    const rr_net *net, size_t batch,
+    int reads_h_first, const rr_net *net, size_t batch,
     const void *x_v, const void *h_v, const void *c_v, void *out_v,
     void *h_next_v, void *c_next_v, void *y_v, void *scratch)
 {
@@ -181,7 +183,8 @@ static RR_STEP_INLINE void SFX(step_with)(
     if (h == NULL) {
         memset(s.h_prev, 0, h_bytes);
         h_prev = s.h_prev;
-    } else if (h_at < h_next_at + h_bytes && h_next_at < h_at + h_bytes) {
+    } else if (h_at < h_next_at + h_bytes && h_next_at < h_at + h_bytes &&
+               !(reads_h_first && h_at == h_next_at)) {
         memcpy(s.h_prev, h, h_bytes);
         h_prev = s.h_prev;
     }
@@ -230,8 +233,8 @@ static void SFX(step_portable)(const rr_net *net, size_t batch,
                                void *out, void *h_next, void *c_next,
                                void *y, void *scratch)
 {
-    SFX(step_with)(&SFX(step_portable_kernels), SFX(step_layer), net, batch,
-                   x, h, c, out, h_next, c_next, y, scratch);
+    SFX(step_with)(&SFX(step_portable_kernels), SFX(step_layer), 0, net,
+                   batch, x, h, c, out, h_next, c_next, y, scratch);
 }
 
 #if RR_HAVE_AVX2_KERNELS
@@ -247,7 +250,7 @@ static void SFX(step_avx2)(const rr_net *net, size_t batch, const void *x,
                            void *h_next, void *c_next, void *y,
                            void *scratch)
 {
-    SFX(step_with)(&SFX(step_avx2_kernels), SFX(step_layer), net, batch, x,
-                   h, c, out, h_next, c_next, y, scratch);
+    SFX(step_with)(&SFX(step_avx2_kernels), SFX(step_layer), 0, net, batch,
+                   x, h, c, out, h_next, c_next, y, scratch);
 }
 #endif

@@ -144,7 +144,8 @@ def _add_crosscheck(commands: Any) -> None:
     check.add_argument("--dtypes", nargs="+", choices=DTYPES, default=list(DTYPES))
     check.add_argument(
         "--kernels", choices=("all", "auto"), default="all",
-        help="all: also the plain reference kernels (numpy plain, c portable, java plain); auto: what load() picks",
+        help="all: every kernel (numpy plain, c portable/avx2/avx512, java plain) and the exact kernels, compared "
+        "bit for bit; auto: what load() picks",
     )  # fmt: skip
     check.add_argument("--repeats", type=int, default=5, help="timed passes per fixture and backend (median)")
     check.add_argument("-v", "--verbose", action="store_true", help="every target and every pair, not the summary")

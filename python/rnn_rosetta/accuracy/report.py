@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,11 @@ def write_report(
     }
     written[1].write_text(json.dumps(document, indent=1, allow_nan=True) + "\n", "utf-8")
     if grid_records:
+        try:
+            import matplotlib  # noqa: F401  (the plot needs it; the table and the JSON do not)
+        except ImportError:
+            print("no plot: matplotlib is not installed (pip install 'rnn-rosetta[bench]')", file=sys.stderr)
+            return written
         from rnn_rosetta.accuracy.plot import plot_grid
 
         written.append(plot_grid(grid_records, out / "accuracy.png"))

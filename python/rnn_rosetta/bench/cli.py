@@ -59,6 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "one core) against RTNeural's figures; writes OUT/step.json and OUT/step.md",
     )  # fmt: skip
     parser.add_argument(
+        "--first-calls", action="store_true", help="Java's first calls instead: a fresh JVM per shape and dtype "
+        "(first call, calls 2-8, steady state); writes OUT/first_calls.json and OUT/first_calls.md",
+    )  # fmt: skip
+    parser.add_argument(
         "--step-count", type=int, metavar="N", help="with --step: timed steps per shape (default 10^6, quick 10^5)"
     )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -97,6 +101,8 @@ def run_command(args: argparse.Namespace) -> int:
         console = Console(width=170)
     if args.step:
         return _run_step(args, console)
+    if args.first_calls:
+        return _run_first_calls(args, console)
     if args.report is not None:
         try:
             document = read_json(args.report)
@@ -180,3 +186,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = OneLineArgumentParser(prog=f"{PROG} bench", description="The rnn-rosetta benchmark.")
     add_arguments(parser)
     return dispatch(parser.parse_args(argv))
+
+
+def _run_first_calls(args: argparse.Namespace, console: Any) -> int:
+    """``--first-calls``: FirstCallBench in a fresh JVM per one-layer shape and dtype; its table printed and written."""
+    from rnn_rosetta.bench.first_calls import run_first_calls
+    from rnn_rosetta.bench.run import BenchError
+    from rnn_rosetta.bench.shapes import GROUPS, parse_shape
+
+    try:
+        names = args.shapes or (["lstm-64-1-1", "rnn-32-1-672"] if args.quick else ["main"])
+        shapes = [shape for name in names for shape in (GROUPS[name] if name in GROUPS else (parse_shape(name),))]
+    except ValueError as exc:
+        raise BenchError(str(exc)) from None
+    dtypes = args.dtypes or ["float32", "float64"]
+    console.print(f"Java first calls: {len(shapes)} shapes x {' '.join(dtypes)}, a fresh JVM each", highlight=False)
+    table = run_first_calls(args.out, shapes, dtypes, warm_seconds=1.0 if args.quick else 3.0)
+    console.print(table.read_text("utf-8"), highlight=False, markup=False)
+    console.print(f"wrote {table} and {table.with_suffix('.json')}", highlight=False)
+    return 0

@@ -110,6 +110,77 @@ public final class Chain {
         return new Tape<>(this, result, ChainTape.record(spec, products, seqLen, batch, x, null, h0, c0, lens));
     }
 
+    /**
+     * A caller-owned state for streaming with {@link #step(StepState, double[])} or
+     * {@link #stepTokens(StepState, int[])}: the state of every layer and all the scratch a step needs
+     * (embedding rows, dense outputs), made once; a step then allocates nothing (at batch 1 to 5, as
+     * {@link Net.StepState}). One per thread; any number of them may share one chain.
+     */
+    public static final class StepState {
+        private final ChainEngine.Stream<double[]> stream;
+
+        private StepState(ChainEngine.Stream<double[]> stream) {
+            this.stream = stream;
+        }
+
+        /** B. */
+        public int batch() {
+            return stream.batch;
+        }
+
+        /** The output [B, W] after the last step: a live array the next step overwrites. */
+        public double[] output() {
+            return stream.output();
+        }
+
+        /** y [B, O] after the last step (live), or null for a chain without y. */
+        public double[] y() {
+            return stream.y;
+        }
+
+        /** Copies the state out: h [S_h * B] (the flat slots) and c [S_c * B] (ignored when null). */
+        public void getState(double[] h, double[] c) {
+            Checks.notNull("h", h);
+            stream.engine.checkState(stream.batch, Arguments.len(h), Arguments.len(c));
+            stream.getState(h, c);
+        }
+
+        /** Sets the state: h [S_h * B], c [S_c * B] (LSTM layers only); null for zeros. */
+        public void setState(double[] h, double[] c) {
+            stream.engine.checkState(stream.batch, Arguments.len(h), Arguments.len(c));
+            stream.setState(h, c);
+        }
+    }
+
+    /**
+     * A new {@link StepState} at batch {@code batch} with a zero state.
+     *
+     * @throws UnsupportedOperationException when a layer is REVERSE or BIDIRECTIONAL
+     * @throws IllegalArgumentException      when batch &lt; 1 or the scratch would be too large
+     */
+    public StepState newStepState(int batch) {
+        Checks.positive("batch", batch);
+        engine.checkState(batch, -1, -1);
+        return new StepState(engine.newStream(batch));
+    }
+
+    /**
+     * One time step in place on x [B, I]: the same bits as {@link #step(int, double[], double[], double[])}; read
+     * {@link StepState#output()} and {@link StepState#y()}. No heap allocation at batch 1 to 5.
+     *
+     * @throws IllegalArgumentException when the state belongs to another chain or x is wrong
+     */
+    public void step(StepState state, double[] x) {
+        engine.checkStep(state == null ? null : state.stream, Arguments.len(x), null);
+        engine.step(state.stream, x, null);
+    }
+
+    /** {@link #step(StepState, double[])} on tokens [B] (a chain with an embedding). */
+    public void stepTokens(StepState state, int[] tokens) {
+        engine.checkStep(state == null ? null : state.stream, -1, tokens);
+        engine.step(state.stream, null, tokens);
+    }
+
     /** {@link #forwardKeep} on tokens [T, B] (a chain with an embedding); the result is {@link #forwardTokens}'s. */
     public Tape<double[]> forwardTokensKeep(int seqLen, int batch, int[] tokens, double[] h0, double[] c0,
                                             int[] lengths) {

@@ -72,6 +72,72 @@ public final class Chain32 {
         return engine.run(1, batch, null, tokens, h, c, lens);
     }
 
+    /** {@link Chain.StepState} in float32. */
+    public static final class StepState {
+        private final ChainEngine.Stream<float[]> stream;
+
+        private StepState(ChainEngine.Stream<float[]> stream) {
+            this.stream = stream;
+        }
+
+        /** B. */
+        public int batch() {
+            return stream.batch;
+        }
+
+        /** The output [B, W] after the last step: a live array the next step overwrites. */
+        public float[] output() {
+            return stream.output();
+        }
+
+        /** y [B, O] after the last step (live), or null for a chain without y. */
+        public float[] y() {
+            return stream.y;
+        }
+
+        /** Copies the state out: h [S_h * B] (the flat slots) and c [S_c * B] (ignored when null). */
+        public void getState(float[] h, float[] c) {
+            Checks.notNull("h", h);
+            stream.engine.checkState(stream.batch, Arguments.len(h), Arguments.len(c));
+            stream.getState(h, c);
+        }
+
+        /** Sets the state: h [S_h * B], c [S_c * B] (LSTM layers only); null for zeros. */
+        public void setState(float[] h, float[] c) {
+            stream.engine.checkState(stream.batch, Arguments.len(h), Arguments.len(c));
+            stream.setState(h, c);
+        }
+    }
+
+    /**
+     * A new {@link StepState} at batch {@code batch} with a zero state.
+     *
+     * @throws UnsupportedOperationException when a layer is REVERSE or BIDIRECTIONAL
+     * @throws IllegalArgumentException      when batch &lt; 1 or the scratch would be too large
+     */
+    public StepState newStepState(int batch) {
+        Checks.positive("batch", batch);
+        engine.checkState(batch, -1, -1);
+        return new StepState(engine.newStream(batch));
+    }
+
+    /**
+     * One time step in place on x [B, I]: the same bits as {@link #step(int, float[], float[], float[])}; read
+     * {@link StepState#output()} and {@link StepState#y()}. No heap allocation at batch 1 to 5.
+     *
+     * @throws IllegalArgumentException when the state belongs to another chain or x is wrong
+     */
+    public void step(StepState state, float[] x) {
+        engine.checkStep(state == null ? null : state.stream, Arguments.len(x), null);
+        engine.step(state.stream, x, null);
+    }
+
+    /** {@link #step(StepState, float[])} on tokens [B] (a chain with an embedding). */
+    public void stepTokens(StepState state, int[] tokens) {
+        engine.checkStep(state == null ? null : state.stream, -1, tokens);
+        engine.step(state.stream, null, tokens);
+    }
+
     /** {@link Chain#forwardKeep} in float32: the tape's result is {@link #forward}'s to the bit. */
     public Tape<float[]> forwardKeep(int seqLen, int batch, float[] x, float[] h0, float[] c0, int[] lengths) {
         int[] lens = ChainArguments.forward(spec, seqLen, batch, Arguments.len(x), null, Arguments.len(h0),

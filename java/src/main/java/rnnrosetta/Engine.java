@@ -235,11 +235,11 @@ final class Engine<A> {
             }
         }
         int ghs = w.hh.stride();
-        A gh = compute.newArray(size(batch, ghs));                                   // [B, G*H]
+        A gh = compute.newArray(padded(batch, ghs));                                 // [B, G*H] + pad
         // LSTM with a projection: m = o * tanh(c_t) and W_hr m; GRU (Cho): r * h_{t-1} and W_hn (r * h_{t-1})
         A m = w.hr != null || w.hn != null ? compute.newArray(batch * hidden) : null; // [B, H]
         int ps = w.hr != null ? w.hr.stride() : w.hn != null ? w.hn.stride() : 0;
-        A p = ps > 0 ? compute.newArray(size(batch, ps)) : null;                     // [B, P] or [B, H]
+        A p = ps > 0 ? compute.newArray(padded(batch, ps)) : null;                   // [B, P] or [B, H], + pad
 
         int[] xpRow = new int[batch]; // the xp row of batch row b at this step, -1 when it has stopped
         for (int step = 0; step < seqLen; step++) {
@@ -265,8 +265,9 @@ final class Engine<A> {
      * The state and scratch of a streaming run of a FORWARD model at batch B, made once by
      * {@link #newStream} and then advanced in place by {@link #step}: per layer l the state
      * h_l [B, H_out] (and c_l [B, H] for an LSTM) and the scratch xp [B, G*H], gh [B, G*H],
-     * m [B, H], p [B, P]; the head's y [B, O] and its padded rows. Owned by one caller at a time
-     * (never shared between threads); the engine itself stays immutable.
+     * m [B, H], p [B, P] (gh and p with a pad, {@link #TAIL_PAD}); the head's y [B, O] and its
+     * padded rows. Owned by one caller at a time (never shared between threads); the engine itself
+     * stays immutable.
      */
     static final class Stream<A> {
         final Engine<A> engine;
@@ -293,10 +294,10 @@ final class Engine<A> {
                 h.add(compute.newArray(size(batch, config.outputSize())));
                 c.add(config.cell() == Cell.LSTM ? compute.newArray(size(batch, hidden)) : null);
                 xp.add(compute.newArray(size(batch, w.ih.stride())));
-                gh.add(compute.newArray(size(batch, w.hh.stride())));
+                gh.add(compute.newArray(padded(batch, w.hh.stride())));
                 m.add(w.hr != null || w.hn != null ? compute.newArray(size(batch, hidden)) : null);
                 int ps = w.hr != null ? w.hr.stride() : w.hn != null ? w.hn.stride() : 0;
-                p.add(ps > 0 ? compute.newArray(size(batch, ps)) : null);
+                p.add(ps > 0 ? compute.newArray(padded(batch, ps)) : null);
             }
             rows = new int[batch];
             for (int b = 0; b < batch; b++) {
@@ -421,6 +422,20 @@ final class Engine<A> {
             default:
                 throw new IllegalStateException("unknown cell " + config.cell());
         }
+    }
+
+    /**
+     * Elements after the gate scratch gh (and the Cho GRU's gn): the vector kernels run the last units of
+     * a gate block (fewer than a vector, all of them when H is below a vector) as one whole vector when
+     * the array holds one there, which the last block needs this pad for (64: 512-bit float lanes, four
+     * times over). It only decides speed: without it those units get the same bits one at a time.
+     */
+    private static final int TAIL_PAD = 64;
+
+    /** {@link #size} plus {@link #TAIL_PAD}. */
+    private static int padded(int rows, int cols) {
+        return Checks.product("rows*columns of a scratch array", "rows=" + rows + ", columns=" + cols, rows, cols)
+                + TAIL_PAD;
     }
 
     /** rows * cols, or an IllegalArgumentException when a scratch array would be too large. */

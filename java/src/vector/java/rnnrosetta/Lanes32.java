@@ -30,14 +30,22 @@ final class Lanes32 {
     }
 
     /**
-     * {@code dst[dstOff + j] = sigmoid(src[srcOff + j])} for j below {@code n} rounded down to
-     * whole vectors (the caller finishes the rest with {@link Activations#sigmoid(float)});
-     * src and dst may be the same array. With {@code e = exp(-|x|)} as a pair eHi + eLo:
-     * {@code x >= 0 ? 1/(1+e) : e/(1+e)}, in {@link Activations}' order.
+     * {@code dst[dstOff + j] = sigmoid(src[srcOff + j])} for j &lt; {@code n}: whole vectors, then the
+     * last units (fewer than a vector) as one more vector whose other lanes are read and written
+     * back unchanged (a blend) when both arrays hold a whole vector there, else with
+     * {@link Activations#sigmoid(float)}: the same bits either way. src and dst may be the same array. With
+     * {@code e = exp(-|x|)} as a pair eHi + eLo: {@code x >= 0 ? 1/(1+e) : e/(1+e)}, in {@link Activations}' order.
      */
     static void sigmoid(float[] src, int srcOff, float[] dst, int dstOff, int n) {
-        int end = S.loopBound(n);
-        for (int j = 0; j < end; j += S.length()) {
+        int lanes = S.length();
+        for (int j = 0; j < n; j += lanes) {
+            boolean whole = j + lanes <= n;
+            if (!whole && !roomForTail(src, srcOff + j, dst, dstOff + j)) {
+                for (; j < n; j++) {
+                    dst[dstOff + j] = Activations.sigmoid(src[srcOff + j]);
+                }
+                return;
+            }
             FloatVector x = FloatVector.fromArray(S, src, srcOff + j);
             FloatVector y = x.abs().neg();
             y = y.max(EXP_MIN);
@@ -71,7 +79,13 @@ final class Lanes32 {
             FloatVector q0 = nHi.div(dHi);
             FloatVector rem = q0.neg().fma(dHi, nHi).add(nLo.sub(q0.mul(dLo))); // N - q0 D
             FloatVector v = q0.add(rem.div(dHi));
-            v.intoArray(dst, dstOff + j);
+            if (whole) {
+                v.intoArray(dst, dstOff + j);
+            } else {
+                // the tail: lanes j .. n-1 of v, the rest of dst as it was
+                FloatVector old = FloatVector.fromArray(S, dst, dstOff + j);
+                old.blend(v, S.indexInRange(0, n - j)).intoArray(dst, dstOff + j);
+            }
         }
     }
 
@@ -81,8 +95,15 @@ final class Lanes32 {
      * per branch, and these bodies are large.)
      */
     static void tanh(float[] src, int srcOff, float[] dst, int dstOff, int n) {
-        int end = S.loopBound(n);
-        for (int j = 0; j < end; j += S.length()) {
+        int lanes = S.length();
+        for (int j = 0; j < n; j += lanes) {
+            boolean whole = j + lanes <= n;
+            if (!whole && !roomForTail(src, srcOff + j, dst, dstOff + j)) {
+                for (; j < n; j++) {
+                    dst[dstOff + j] = Activations.tanh(src[srcOff + j]);
+                }
+                return;
+            }
             FloatVector x = FloatVector.fromArray(S, src, srcOff + j);
             FloatVector y = x.abs().mul(-2.0f);
             y = y.max(EXP_MIN);
@@ -116,8 +137,22 @@ final class Lanes32 {
             FloatVector rem = q0.neg().fma(dHi, nHi).add(nLo.sub(q0.mul(dLo))); // N - q0 D
             FloatVector v = q0.add(rem.div(dHi));
             v = v.reinterpretAsInts().or(x.reinterpretAsInts().and(Integer.MIN_VALUE)).reinterpretAsFloats();
-            v.intoArray(dst, dstOff + j);
+            if (whole) {
+                v.intoArray(dst, dstOff + j);
+            } else {
+                // the tail: lanes j .. n-1 of v, the rest of dst as it was
+                FloatVector old = FloatVector.fromArray(S, dst, dstOff + j);
+                old.blend(v, S.indexInRange(0, n - j)).intoArray(dst, dstOff + j);
+            }
         }
+    }
+
+    /**
+     * Whether a whole vector fits at {@code srcOff} in src and at {@code dstOff} in dst, for the tail
+     * vector (its lanes past n compute on whatever is there and are written back unchanged).
+     */
+    private static boolean roomForTail(float[] src, int srcOff, float[] dst, int dstOff) {
+        return srcOff + S.length() <= src.length && dstOff + S.length() <= dst.length;
     }
 
     /** One Horner step: {@code acc * r + c} in one fma. */

@@ -45,14 +45,22 @@ final class Lanes64 {
     }
 
     /**
-     * {@code dst[dstOff + j] = sigmoid(src[srcOff + j])} for j below {@code n} rounded down to
-     * whole vectors (the caller finishes the rest with {@link Activations#sigmoid(double)});
-     * src and dst may be the same array. With {@code e = exp(-|x|)} as a pair eHi + eLo:
-     * {@code x >= 0 ? 1/(1+e) : e/(1+e)}, in {@link Activations}' order.
+     * {@code dst[dstOff + j] = sigmoid(src[srcOff + j])} for j &lt; {@code n}: whole vectors, then the
+     * last units (fewer than a vector) as one more vector whose other lanes are read and written
+     * back unchanged (a blend) when both arrays hold a whole vector there, else with
+     * {@link Activations#sigmoid(double)}: the same bits either way. src and dst may be the same array. With
+     * {@code e = exp(-|x|)} as a pair eHi + eLo: {@code x >= 0 ? 1/(1+e) : e/(1+e)}, in {@link Activations}' order.
      */
     static void sigmoid(double[] src, int srcOff, double[] dst, int dstOff, int n) {
-        int end = S.loopBound(n);
-        for (int j = 0; j < end; j += S.length()) {
+        int lanes = S.length();
+        for (int j = 0; j < n; j += lanes) {
+            boolean whole = j + lanes <= n;
+            if (!whole && !roomForTail(src, srcOff + j, dst, dstOff + j)) {
+                for (; j < n; j++) {
+                    dst[dstOff + j] = Activations.sigmoid(src[srcOff + j]);
+                }
+                return;
+            }
             DoubleVector x = DoubleVector.fromArray(S, src, srcOff + j);
             DoubleVector y = x.abs().neg();
             y = y.max(EXP_MIN);
@@ -87,7 +95,13 @@ final class Lanes64 {
             DoubleVector q0 = nHi.div(dHi);
             DoubleVector rem = q0.neg().fma(dHi, nHi).add(nLo.sub(q0.mul(dLo))); // N - q0 D
             DoubleVector v = q0.add(rem.div(dHi));
-            v.intoArray(dst, dstOff + j);
+            if (whole) {
+                v.intoArray(dst, dstOff + j);
+            } else {
+                // the tail: lanes j .. n-1 of v, the rest of dst as it was
+                DoubleVector old = DoubleVector.fromArray(S, dst, dstOff + j);
+                old.blend(v, S.indexInRange(0, n - j)).intoArray(dst, dstOff + j);
+            }
         }
     }
 
@@ -97,8 +111,15 @@ final class Lanes64 {
      * per branch, and these bodies are large.)
      */
     static void tanh(double[] src, int srcOff, double[] dst, int dstOff, int n) {
-        int end = S.loopBound(n);
-        for (int j = 0; j < end; j += S.length()) {
+        int lanes = S.length();
+        for (int j = 0; j < n; j += lanes) {
+            boolean whole = j + lanes <= n;
+            if (!whole && !roomForTail(src, srcOff + j, dst, dstOff + j)) {
+                for (; j < n; j++) {
+                    dst[dstOff + j] = Activations.tanh(src[srcOff + j]);
+                }
+                return;
+            }
             DoubleVector x = DoubleVector.fromArray(S, src, srcOff + j);
             DoubleVector y = x.abs().mul(-2.0);
             y = y.max(EXP_MIN);
@@ -133,8 +154,22 @@ final class Lanes64 {
             DoubleVector rem = q0.neg().fma(dHi, nHi).add(nLo.sub(q0.mul(dLo))); // N - q0 D
             DoubleVector v = q0.add(rem.div(dHi));
             v = v.reinterpretAsLongs().or(x.reinterpretAsLongs().and(Long.MIN_VALUE)).reinterpretAsDoubles();
-            v.intoArray(dst, dstOff + j);
+            if (whole) {
+                v.intoArray(dst, dstOff + j);
+            } else {
+                // the tail: lanes j .. n-1 of v, the rest of dst as it was
+                DoubleVector old = DoubleVector.fromArray(S, dst, dstOff + j);
+                old.blend(v, S.indexInRange(0, n - j)).intoArray(dst, dstOff + j);
+            }
         }
+    }
+
+    /**
+     * Whether a whole vector fits at {@code srcOff} in src and at {@code dstOff} in dst, for the tail
+     * vector (its lanes past n compute on whatever is there and are written back unchanged).
+     */
+    private static boolean roomForTail(double[] src, int srcOff, double[] dst, int dstOff) {
+        return srcOff + S.length() <= src.length && dstOff + S.length() <= dst.length;
     }
 
     /** One Horner step: {@code acc * r + c} in one fma. */

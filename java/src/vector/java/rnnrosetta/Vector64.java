@@ -27,7 +27,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Gates: the equations of {@link Plain64}, a vector of units at a time, the same operations
  * in the same order (fma where Plain64 has {@link Math#fma}); sigmoid and tanh are
  * {@link Lanes64}'s, the lanewise twins of {@link Activations}'. The last units of a row (fewer
- * than a vector) go through {@link Plain64}'s loops and get the bits a lane would give them.
+ * than a vector: all of them when H is below a vector) get the elementwise operations one at a
+ * time and sigmoid / tanh as one more, partly used, vector of {@link Lanes64} (not one scalar
+ * call per unit and gate, which cost most of a small step); the same bits as a whole lane.
  *
  * <p>This file is the template of {@code Vector32}: the build applies java/src/float32.sed
  * to it (see the comment at the top of {@link Plain64}); {@link Lanes64} becomes
@@ -368,11 +370,12 @@ final class Vector64 extends Plain64 {
 
     // ------------------------------------------------------------------ gates
     //
-    // Each gate method runs in passes over whole vectors of units [0, end): elementwise vector
-    // code that writes a gate block's pre-activation into the gh row (scratch once the step has
-    // read it), then a Lanes64 pass applies sigmoid or tanh to the block in place, and so on;
-    // the units [end, hidden) go through Plain64's loops. Every unit gets the operations of
-    // Plain64 in Plain64's order, so the same bits wherever it is computed.
+    // Each gate method runs in passes: elementwise code that writes a gate block's pre-activation
+    // into the gh row (scratch once the step has read it), vectors over [0, end) and then the
+    // units [end, hidden) one at a time, then a Lanes64 pass applies sigmoid or tanh to the whole
+    // block in place (its tail as one blended vector where the arrays have room: the engine pads
+    // gh and the Cho GRU's gn), and so on. Every unit gets the operations of Plain64 in Plain64's
+    // order, so the same bits wherever it is computed. The RNN keeps Plain64's loop for its tail.
 
     @Override
     void rnn(boolean relu, double[] xp, int xpOff, double[] gh, int ghOff, double[] h, int hOff, int hidden) {
@@ -410,14 +413,28 @@ final class Vector64 extends Plain64 {
             clamp(load(xp, xpOff + 2 * hidden + j).add(load(gh, gOff + j)), clip).intoArray(gh, gOff + j);
             load(xp, xpOff + 3 * hidden + j).add(load(gh, oOff + j)).intoArray(gh, oOff + j); // a_o, unclamped
         }
+        for (int j = end; j < hidden; j++) {
+            double cPrev = c[cOff + j];
+            double ai = xp[xpOff + j] + gh[ghOff + j];
+            double af = xp[xpOff + hidden + j] + gh[fOff + j];
+            if (p != null) {
+                ai = Math.fma(p[j], cPrev, ai);
+                af = Math.fma(p[hidden + j], cPrev, af);
+            }
+            gh[ghOff + j] = Activations.clamp(ai, clip);
+            gh[fOff + j] = Activations.clamp(af, clip);
+            gh[gOff + j] = Activations.clamp(xp[xpOff + 2 * hidden + j] + gh[gOff + j], clip);
+            gh[oOff + j] = xp[xpOff + 3 * hidden + j] + gh[oOff + j];
+        }
         // i = sigmoid(a_i + p_i c_{t-1}), f = sigmoid(a_f + p_f c_{t-1}), g = tanh(a_g)
-        Lanes64.sigmoid(gh, ghOff, gh, ghOff, end);
-        Lanes64.sigmoid(gh, fOff, gh, fOff, end);
-        Lanes64.tanh(gh, gOff, gh, gOff, end);
+        Lanes64.sigmoid(gh, ghOff, gh, ghOff, hidden);
+        Lanes64.sigmoid(gh, fOff, gh, fOff, hidden);
+        Lanes64.tanh(gh, gOff, gh, gOff, hidden);
         for (int j = 0; j < end; j += L) {
-            // c_t = f * c_{t-1} + i * g
+            // c_t = f * c_{t-1} + i * g, into c and into the spent g block (tanh(c_t) runs there)
             DoubleVector cNew = load(gh, fOff + j).fma(load(c, cOff + j), load(gh, ghOff + j).mul(load(gh, gOff + j)));
             cNew.intoArray(c, cOff + j);
+            cNew.intoArray(gh, gOff + j);
             DoubleVector ao = load(gh, oOff + j);
             if (p != null) {
                 // o sees the new c_t
@@ -425,13 +442,25 @@ final class Vector64 extends Plain64 {
             }
             clamp(ao, clip).intoArray(gh, oOff + j);
         }
-        // o = sigmoid(a_o + p_o c_t); m = o * tanh(c_t)
-        Lanes64.sigmoid(gh, oOff, gh, oOff, end);
-        Lanes64.tanh(c, cOff, m, mOff, end);
-        for (int j = 0; j < end; j += L) {
-            load(gh, oOff + j).mul(load(m, mOff + j)).intoArray(m, mOff + j);
+        for (int j = end; j < hidden; j++) {
+            double cNew = Math.fma(gh[fOff + j], c[cOff + j], gh[ghOff + j] * gh[gOff + j]);
+            c[cOff + j] = cNew;
+            gh[gOff + j] = cNew;
+            double ao = gh[oOff + j];
+            if (p != null) {
+                ao = Math.fma(p[2 * hidden + j], cNew, ao);
+            }
+            gh[oOff + j] = Activations.clamp(ao, clip);
         }
-        Plain64.lstm(p, clip, xp, xpOff, gh, ghOff, c, cOff, m, mOff, hidden, end, hidden);
+        // o = sigmoid(a_o + p_o c_t); m = o * tanh(c_t)
+        Lanes64.sigmoid(gh, oOff, gh, oOff, hidden);
+        Lanes64.tanh(gh, gOff, gh, gOff, hidden);
+        for (int j = 0; j < end; j += L) {
+            load(gh, oOff + j).mul(load(gh, gOff + j)).intoArray(m, mOff + j);
+        }
+        for (int j = end; j < hidden; j++) {
+            m[mOff + j] = gh[oOff + j] * gh[gOff + j];
+        }
     }
 
     @Override
@@ -444,19 +473,29 @@ final class Vector64 extends Plain64 {
             clamp(load(xp, xpOff + j).add(load(gh, ghOff + j)), clip).intoArray(gh, ghOff + j);
             clamp(load(xp, xpOff + hidden + j).add(load(gh, zOff + j)), clip).intoArray(gh, zOff + j);
         }
+        for (int j = end; j < hidden; j++) {
+            gh[ghOff + j] = Activations.clamp(xp[xpOff + j] + gh[ghOff + j], clip);
+            gh[zOff + j] = Activations.clamp(xp[xpOff + hidden + j] + gh[zOff + j], clip);
+        }
         // r = sigmoid(a_r), z = sigmoid(a_z)
-        Lanes64.sigmoid(gh, ghOff, gh, ghOff, end);
-        Lanes64.sigmoid(gh, zOff, gh, zOff, end);
+        Lanes64.sigmoid(gh, ghOff, gh, ghOff, hidden);
+        Lanes64.sigmoid(gh, zOff, gh, zOff, hidden);
         for (int j = 0; j < end; j += L) {
             // W_in x + b_in + r * (W_hn h_{t-1} + b_hn), clamped
             clamp(load(gh, ghOff + j).fma(load(gh, nOff + j), load(xp, xpOff + n0 + j)), clip).intoArray(gh, nOff + j);
         }
-        Lanes64.tanh(gh, nOff, gh, nOff, end);                             // n
+        for (int j = end; j < hidden; j++) {
+            gh[nOff + j] = Activations.clamp(Math.fma(gh[ghOff + j], gh[nOff + j], xp[xpOff + n0 + j]), clip);
+        }
+        Lanes64.tanh(gh, nOff, gh, nOff, hidden);                          // n
         for (int j = 0; j < end; j += L) {
             // h_t = (1 - z) * n + z * h_{t-1}
             update(gh, zOff + j, gh, nOff + j, h, hOff + j);
         }
-        Plain64.gru(clip, xp, xpOff, gh, ghOff, h, hOff, hidden, end, hidden);
+        for (int j = end; j < hidden; j++) {
+            double z = gh[zOff + j];
+            h[hOff + j] = (1.0 - z) * gh[nOff + j] + z * h[hOff + j];
+        }
     }
 
     @Override
@@ -466,12 +505,17 @@ final class Vector64 extends Plain64 {
         for (int j = 0; j < end; j += L) {
             clamp(load(xp, xpOff + j).add(load(gh, ghOff + j)), clip).intoArray(gh, ghOff + j);
         }
-        Lanes64.sigmoid(gh, ghOff, gh, ghOff, end);                         // r = sigmoid(a_r)
+        for (int j = end; j < hidden; j++) {
+            gh[ghOff + j] = Activations.clamp(xp[xpOff + j] + gh[ghOff + j], clip);
+        }
+        Lanes64.sigmoid(gh, ghOff, gh, ghOff, hidden);                      // r = sigmoid(a_r)
         for (int j = 0; j < end; j += L) {
             // rh = r * h_{t-1}
             load(gh, ghOff + j).mul(load(h, hOff + j)).intoArray(rh, rhOff + j);
         }
-        Plain64.gruReset(clip, xp, xpOff, gh, ghOff, h, hOff, rh, rhOff, end, hidden);
+        for (int j = end; j < hidden; j++) {
+            rh[rhOff + j] = gh[ghOff + j] * h[hOff + j];
+        }
     }
 
     @Override
@@ -485,13 +529,20 @@ final class Vector64 extends Plain64 {
             // W_in x + b_in + W_hn (r * h_{t-1}) + b_hn, clamped
             clamp(load(xp, xpOff + n0 + j).add(load(gn, gnOff + j)), clip).intoArray(gn, gnOff + j);
         }
-        Lanes64.sigmoid(gh, zOff, gh, zOff, end);                           // z = sigmoid(a_z)
-        Lanes64.tanh(gn, gnOff, gn, gnOff, end);                            // n
+        for (int j = end; j < hidden; j++) {
+            gh[zOff + j] = Activations.clamp(xp[xpOff + hidden + j] + gh[zOff + j], clip);
+            gn[gnOff + j] = Activations.clamp(xp[xpOff + n0 + j] + gn[gnOff + j], clip);
+        }
+        Lanes64.sigmoid(gh, zOff, gh, zOff, hidden);                        // z = sigmoid(a_z)
+        Lanes64.tanh(gn, gnOff, gn, gnOff, hidden);                         // n
         for (int j = 0; j < end; j += L) {
             // h_t = (1 - z) * n + z * h_{t-1}
             update(gh, zOff + j, gn, gnOff + j, h, hOff + j);
         }
-        Plain64.gruUpdate(clip, xp, xpOff, gh, ghOff, gn, gnOff, h, hOff, hidden, end, hidden);
+        for (int j = end; j < hidden; j++) {
+            double z = gh[zOff + j];
+            h[hOff + j] = (1.0 - z) * gn[gnOff + j] + z * h[hOff + j];
+        }
     }
 
     /**

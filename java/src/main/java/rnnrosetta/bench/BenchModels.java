@@ -2,15 +2,24 @@ package rnnrosetta.bench;
 
 import java.util.Random;
 
+import java.util.List;
+
 import rnnrosetta.Cell;
+import rnnrosetta.ChainSpec;
 import rnnrosetta.Config;
+import rnnrosetta.DenseActivation;
+import rnnrosetta.DenseLayer;
 import rnnrosetta.Direction;
+import rnnrosetta.Embedding;
 import rnnrosetta.HeadActivation;
 import rnnrosetta.LayerWeights;
+import rnnrosetta.Merge;
 import rnnrosetta.Nonlinearity;
+import rnnrosetta.Readout;
+import rnnrosetta.RecurrentLayer;
 
 /**
- * Random one-layer, forward, headless models for the benchmarks: weights uniform in
+ * Random one-layer, forward, headless models (and small chains) for the benchmarks: weights uniform in
  * {@code [-1/sqrt(H), 1/sqrt(H)]} (PyTorch's initialisation) from a fixed seed, so every run
  * times the same model.
  */
@@ -33,6 +42,29 @@ final class BenchModels {
                 uniform(random, rows * config.hiddenSize(), scale), uniform(random, rows, scale),
                 uniform(random, rows, scale), null, null);
         return new LayerWeights[][] {{w}};
+    }
+
+    /** The vocabulary of {@link #chain}'s embedding. */
+    static final int VOCAB = 16;
+    /** The outputs of {@link #chain}'s dense layer. */
+    static final int CHAIN_OUTPUTS = 5;
+
+    /**
+     * A streaming chain: (with {@code tokens}, an embedding [VOCAB, input]), two forward layers of
+     * {@code cell} (input -&gt; hidden -&gt; hidden), the LAST readout and a tanh dense layer
+     * [CHAIN_OUTPUTS, hidden]; weights from {@code seed}.
+     */
+    static ChainSpec chain(Cell cell, int input, int hidden, boolean tokens, long seed) {
+        Random random = new Random(seed);
+        Embedding embedding = tokens ? new Embedding(VOCAB, input, uniform(random, VOCAB * input, 1.0)) : null;
+        Config first = config(cell, input, hidden);
+        Config second = config(cell, hidden, hidden);
+        RecurrentLayer l0 = new RecurrentLayer(first, Merge.CONCAT, weights(first, seed + 1)[0]);
+        RecurrentLayer l1 = new RecurrentLayer(second, Merge.CONCAT, weights(second, seed + 2)[0]);
+        double scale = 1.0 / Math.sqrt(hidden);
+        DenseLayer dense = new DenseLayer(CHAIN_OUTPUTS, hidden, uniform(random, CHAIN_OUTPUTS * hidden, scale),
+                uniform(random, CHAIN_OUTPUTS, scale), DenseActivation.TANH);
+        return new ChainSpec(embedding, List.of(l0, l1), List.of(dense), Readout.LAST);
     }
 
     /** n values uniform in [-scale, scale). */

@@ -7,6 +7,9 @@ import java.util.Locale;
 import java.util.Random;
 
 import rnnrosetta.Cell;
+import rnnrosetta.Chain;
+import rnnrosetta.Chain32;
+import rnnrosetta.ChainSpec;
 import rnnrosetta.Config;
 import rnnrosetta.Kernel;
 import rnnrosetta.LayerWeights;
@@ -29,7 +32,9 @@ import rnnrosetta.Net32;
  * alloc_bytes_per_step the fewest bytes the calling thread allocated in a window
  * (com.sun.management.ThreadMXBean) divided by the step count. Options: {@code --steps N} (default 10^6),
  * {@code --cells lstm,gru}, {@code --hidden 4,8,...}, {@code --dtypes float32,float64},
- * {@code --kernel auto|plain|vector}.
+ * {@code --kernel auto|plain|vector}, {@code --model net|chain|chain-tokens} (default net; a chain is
+ * {@link BenchModels#chain}, stepped with {@link Chain#step(Chain.StepState, double[])} or
+ * {@link Chain#stepTokens}; its lines carry {@code "model"}).
  */
 public final class StepBench {
     private StepBench() {
@@ -42,6 +47,7 @@ public final class StepBench {
         int[] hiddens = {4, 8, 16, 32, 64, 128};
         String[] dtypes = {"float32", "float64"};
         String kernelName = "auto";
+        String model = "net";
         for (int a = 0; a < args.length; a += 2) {
             if (a + 1 >= args.length) {
                 throw new IllegalArgumentException("option " + args[a] + " needs a value");
@@ -53,8 +59,9 @@ public final class StepBench {
                 case "--hidden" -> hiddens = ints(v);
                 case "--dtypes" -> dtypes = v.split(",");
                 case "--kernel" -> kernelName = v;
+                case "--model" -> model = v;
                 default -> throw new IllegalArgumentException("unknown option " + args[a]
-                        + " (--steps, --cells, --hidden, --dtypes, --kernel)");
+                        + " (--steps, --cells, --hidden, --dtypes, --kernel, --model)");
             }
         }
         Kernel kernel = Kernel.valueOf(kernelName.toUpperCase(Locale.ROOT));
@@ -62,7 +69,7 @@ public final class StepBench {
             for (String cell : cells) {
                 for (int hidden : hiddens) {
                     for (int input : new int[] {1, hidden}) {
-                        System.out.println(run(BenchModels.cell(cell), input, hidden, dtype, kernel, steps));
+                        System.out.println(run(BenchModels.cell(cell), input, hidden, dtype, kernel, steps, model));
                     }
                 }
             }
@@ -79,14 +86,25 @@ public final class StepBench {
     }
 
     /** One case: a fresh net, its first steps, then {@code steps} timed steps on a fixed input cycle. */
-    static String run(Cell cell, int input, int hidden, String dtype, Kernel kernel, int steps) {
-        Config config = BenchModels.config(cell, input, hidden);
-        LayerWeights[][] weights = BenchModels.weights(config, 7);
-        double[] xs = BenchModels.uniform(new Random(8), 64 * input, 1.0); // 64 samples, cycled
-        Stepper stepper = dtype.equals("float64") ? new Stepper64(config, weights, kernel, xs, input)
-                : dtype.equals("float32") ? new Stepper32(config, weights, kernel, xs, input) : null;
-        if (stepper == null) {
+    static String run(Cell cell, int input, int hidden, String dtype, Kernel kernel, int steps, String model) {
+        if (!dtype.equals("float64") && !dtype.equals("float32")) {
             throw new IllegalArgumentException("dtype must be float32 or float64, got " + dtype);
+        }
+        boolean f64 = dtype.equals("float64");
+        double[] xs = BenchModels.uniform(new Random(8), 64 * input, 1.0); // 64 samples, cycled
+        Stepper stepper;
+        if (model.equals("net")) {
+            Config config = BenchModels.config(cell, input, hidden);
+            LayerWeights[][] weights = BenchModels.weights(config, 7);
+            stepper = f64 ? new Stepper64(config, weights, kernel, xs, input)
+                    : new Stepper32(config, weights, kernel, xs, input);
+        } else if (model.equals("chain") || model.equals("chain-tokens")) {
+            boolean tokens = model.equals("chain-tokens");
+            ChainSpec spec = BenchModels.chain(cell, input, hidden, tokens, 7);
+            stepper = f64 ? new ChainStepper64(spec, kernel, xs, input, tokens)
+                    : new ChainStepper32(spec, kernel, xs, input, tokens);
+        } else {
+            throw new IllegalArgumentException("model must be net, chain or chain-tokens, got " + model);
         }
         long t0 = System.nanoTime();
         stepper.step(0);
@@ -120,11 +138,11 @@ public final class StepBench {
                 elapsed = wall;
             }
         }
-        return String.format(Locale.ROOT, "{\"lang\":\"java\",\"cell\":\"%s\",\"input\":%d,\"hidden\":%d,"
-                        + "\"dtype\":\"%s\",\"kernel\":\"%s\",\"steps\":%d,\"ns_per_step\":%.1f,"
+        return String.format(Locale.ROOT, "{\"lang\":\"java\",\"model\":\"%s\",\"cell\":\"%s\",\"input\":%d,"
+                        + "\"hidden\":%d,\"dtype\":\"%s\",\"kernel\":\"%s\",\"steps\":%d,\"ns_per_step\":%.1f,"
                         + "\"cpu_ns_per_step\":%.1f,\"first_call_ns\":%d,\"calls_2_8_ns\":%d,"
                         + "\"alloc_bytes_per_step\":%.3f,\"checksum\":%.6g}",
-                cell.name().toLowerCase(Locale.ROOT), input, hidden, dtype, stepper.kernelName(), steps,
+                model, cell.name().toLowerCase(Locale.ROOT), input, hidden, dtype, stepper.kernelName(), steps,
                 (double) elapsed / steps, (double) cpu / steps, first, FirstCallBench.median(early),
                 (double) bytes / steps, stepper.checksum());
     }
@@ -210,5 +228,94 @@ public final class StepBench {
             }
             return s;
         }
+    }
+
+    /** A float64 chain and its state; with tokens, sample i steps on token {@code i % VOCAB}. */
+    private static final class ChainStepper64 implements Stepper {
+        private final Chain chain;
+        private final Chain.StepState state;
+        private final List<double[]> xs = new ArrayList<>();
+        private final int[][] tokens;
+
+        ChainStepper64(ChainSpec spec, Kernel kernel, double[] samples, int input, boolean useTokens) {
+            chain = new Chain(spec, kernel);
+            state = chain.newStepState(1);
+            for (int i = 0; i < 64; i++) {
+                xs.add(java.util.Arrays.copyOfRange(samples, i * input, (i + 1) * input));
+            }
+            tokens = useTokens ? tokenCycle() : null;
+        }
+
+        @Override
+        public void step(int i) {
+            if (tokens != null) {
+                chain.stepTokens(state, tokens[i & 63]);
+            } else {
+                chain.step(state, xs.get(i & 63));
+            }
+        }
+
+        @Override
+        public String kernelName() {
+            return chain.kernelName();
+        }
+
+        @Override
+        public double checksum() {
+            double s = 0;
+            for (double v : state.y()) {
+                s += v;
+            }
+            return s;
+        }
+    }
+
+    /** {@link ChainStepper64} in float32. */
+    private static final class ChainStepper32 implements Stepper {
+        private final Chain32 chain;
+        private final Chain32.StepState state;
+        private final List<float[]> xs = new ArrayList<>();
+        private final int[][] tokens;
+
+        ChainStepper32(ChainSpec spec, Kernel kernel, double[] samples, int input, boolean useTokens) {
+            chain = new Chain32(spec, kernel);
+            state = chain.newStepState(1);
+            for (int i = 0; i < 64; i++) {
+                xs.add(BenchModels.toFloat(java.util.Arrays.copyOfRange(samples, i * input, (i + 1) * input)));
+            }
+            tokens = useTokens ? tokenCycle() : null;
+        }
+
+        @Override
+        public void step(int i) {
+            if (tokens != null) {
+                chain.stepTokens(state, tokens[i & 63]);
+            } else {
+                chain.step(state, xs.get(i & 63));
+            }
+        }
+
+        @Override
+        public String kernelName() {
+            return chain.kernelName();
+        }
+
+        @Override
+        public double checksum() {
+            double s = 0;
+            for (float v : state.y()) {
+                s += v;
+            }
+            return s;
+        }
+    }
+
+    /** 64 batch-1 token arrays: {@code {i % VOCAB}}. */
+    private static int[][] tokenCycle() {
+        int[][] t = new int[64][];
+        for (int i = 0; i < 64; i++) {
+            t[i] = new int[] {i % BenchModels.VOCAB};
+        }
+        return t;
     }
 }

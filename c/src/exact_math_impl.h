@@ -1,13 +1,16 @@
-/* exact_math.c - the exact kernel's elementary functions in double-double
- * (exp, expm1, tanh, sigmoid), line by line as docs/exact-kernel.md
- * ("Elementary functions") writes them: only binary64 + - * /, rint,
- * floor, pow2 and isnan; no platform exp or tanh.
+/* exact_math_impl.h - the exact kernel's elementary functions in
+ * double-double (exp, expm1, tanh, sigmoid), line by line as
+ * docs/exact-kernel.md ("Elementary functions") writes them: only binary64
+ * + - * /, rint, floor, pow2 and isnan; no platform exp or tanh. Static:
+ * read once by each ISA variant of the kernel (exact_isa_impl.h), whose
+ * instruction set the compiler vectorizes these blocks for.
  *
  * Each function runs over a vector of n values, RR_MATH_BLOCK at a time:
  * every line of the algorithm is a loop over the block (a fixed count, so
  * GCC vectorizes it, and the values' dependency chains overlap), the
- * special cases chosen per value around it. The scalar functions are the
- * vector ones with n = 1, so both give the same bits.
+ * special cases chosen per value around it. A block is 32 values: four
+ * 8-double vectors (AVX-512), whose dependency chains (Horner, the ten
+ * squarings) overlap; each value's operations are the same in any block.
  *
  * Two of the allowed operations are written out so that they vectorize,
  * with the same results:
@@ -18,13 +21,11 @@
  *     |t| < 1100 (its arguments are clamped first).
  *   pow2(k) for -1022 <= k <= 1023 is built from its bits, (k + 1023) << 52.
  */
-#include "exact.h"
-
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
-#define RR_MATH_BLOCK 8
+#define RR_MATH_BLOCK 32
 #define B RR_MATH_BLOCK
 
 /* ln 2 in three parts, and 1 / ln 2 */
@@ -195,14 +196,15 @@ static void exp_vec(size_t n, rr_dd_vec x, rr_dd_vec y)
     }
 }
 
-void rr_exp_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y)
+/* y[i] = exp_dd(x[i]) for i < n (y may be x) */
+static void rr_exp_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y)
 {
     exp_vec(n, x, y);
 }
 
 /* tanh_dd: NaN or 0 -> x; a = |x|; a.hi >= 40 -> 1; else
  * m = expm1(2a), t = m / (m + 2); the sign of x put back */
-void rr_tanh_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y)
+static void rr_tanh_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y)
 {
     for (size_t first = 0; first < n; first += B) {
         const size_t count = n - first < B ? n - first : B;
@@ -236,7 +238,7 @@ void rr_tanh_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y)
 }
 
 /* sigmoid_dd: NaN -> x; x.hi >= 0: 1 / (1 + e^-x); else e^x / (1 + e^x) */
-void rr_sigmoid_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y)
+static void rr_sigmoid_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y)
 {
     for (size_t first = 0; first < n; first += B) {
         const size_t count = n - first < B ? n - first : B;
@@ -264,26 +266,4 @@ void rr_sigmoid_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y)
     }
 }
 
-/* --- one value: the vector functions with n = 1 ------------------------ */
-
-rr_dd rr_exp_dd(rr_dd x)
-{
-    rr_dd y;
-    rr_exp_dd_n(1, (rr_dd_vec){ &x.hi, &x.lo }, (rr_dd_vec){ &y.hi, &y.lo });
-    return y;
-}
-
-rr_dd rr_tanh_dd(rr_dd x)
-{
-    rr_dd y;
-    rr_tanh_dd_n(1, (rr_dd_vec){ &x.hi, &x.lo }, (rr_dd_vec){ &y.hi, &y.lo });
-    return y;
-}
-
-rr_dd rr_sigmoid_dd(rr_dd x)
-{
-    rr_dd y;
-    rr_sigmoid_dd_n(1, (rr_dd_vec){ &x.hi, &x.lo },
-                    (rr_dd_vec){ &y.hi, &y.lo });
-    return y;
-}
+#undef B
