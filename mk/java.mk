@@ -72,7 +72,9 @@ lint-java: $(J_GEN_SRC) $(J_GEN_VEC)
 	$(call javac-vector,$(J_BUILD)/lint)
 
 
-# The Java streaming-step benchmark (no Python): one JSON line per case; STEPS=100000 for a quick run.
+# The Java streaming-step benchmark (no Python): one JSON line per case, as make bench-step-c; e.g.
+# make bench-step-java STEP_ARGS="--steps 100000"; "--model chain" (or chain-tokens) times Chain.step on a
+# two-layer chain with a dense layer.
 .PHONY: bench-step-java
 bench-step-java: $(J_JAR)
-	$(JAVA) --add-modules=jdk.incubator.vector -cp $(J_JAR) rnnrosetta.bench.StepBench $(if $(STEPS),--steps $(STEPS)) $(ARGS)
+	@$(JAVA) --add-modules=jdk.incubator.vector -cp $(J_JAR) rnnrosetta.bench.StepBench $(STEP_ARGS)

@@ -298,9 +298,13 @@ def _wide_model(rng: np.random.Generator) -> Model:
 
 
 def _wide_case(rng: np.random.Generator, model: Model) -> dict[str, Any]:
-    """1-7 batch rows (row groups of 4 and a rest), maybe h0/c0, maybe uneven lengths."""
+    """1-7 batch rows (row groups of 4 and a rest), maybe special values, maybe h0/c0, maybe uneven lengths."""
     steps, batch = int(rng.integers(1, 7)), int(rng.integers(1, 8))
-    case: dict[str, Any] = {"x": rng.normal(0.0, 1.5, (steps, batch, model.input_size)), "h0": None, "c0": None}
+    x = rng.normal(0.0, 1.5, (steps, batch, model.input_size))
+    if rng.random() < 0.4:  # special values through every elementary function's selects
+        specials = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 3e38, -3e38, 40.0, -710.0, 5e-324])
+        x.flat[rng.choice(x.size, min(x.size, 4), replace=False)] = rng.choice(specials, min(x.size, 4))
+    case: dict[str, Any] = {"x": x, "h0": None, "c0": None}
     if rng.random() < 0.5:
         case["h0"] = rng.normal(0, 1, model.state_shape(batch))
         if model.cell == "lstm":
@@ -320,7 +324,7 @@ def _wide_subject(seed: int, dtype: str) -> tuple[Model, dict[str, Any], Result]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(16))
 @pytest.mark.parametrize("variant", ["base", "avx2", "avx512"])
 def test_every_variant_gives_the_numpy_bits(variant: str, seed: int, dtype: str, _widest_after: None) -> None:
     order = ("base", "avx2", "avx512")

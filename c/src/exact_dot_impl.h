@@ -12,9 +12,13 @@
  *                      v[k].lo * W[j][k])
  *     finish:          (hi, lo) = two_sum(s, c)
  * k runs in index order for every output; the outputs are independent, so
- * the loops run across j (blocks of RR_EXACT_BLOCK units, a fixed count
- * that GCC unrolls and vectorizes, the accumulators in registers; then the
- * tail), never across k.
+ * the loops run across j (blocks of RR_EXACT_BLOCK = 8 units, the
+ * accumulators in registers; then the tail), never across k. A full block
+ * of a net's matrix is written with GCC vector types (rr_v8d, 8 doubles),
+ * which the ISA variant (exact.h) maps to 2, 4 or 8 doubles per instruction,
+ * and takes up to RR_EXACT_ROWS rows of activations at once, so that each
+ * weight and its halves are read once for all of them; the rest runs the
+ * scalar block (exact_products_block). Both do the same operations.
  *
  * A panel holds W as w[k*ldw + j] = W[j][k] (a gate block of rr_packed with
  * nr = U, or a head; a dense layer's row with ldw = 1), and, for a net's

@@ -143,14 +143,11 @@ static void expm1_block(const dd_block *x, dd_block *y)
     double n[B];
     dd_block q;
     reduce_block(x, n, &q);
-    for (size_t i = 0; i < B; i++) {
+    for (size_t i = 0; i < B; i++) { /* both sides, then a select */
         const rr_dd qi = get(&q, i);
-        if (n[i] == 0) {
-            put(y, i, qi);
-        } else {
-            const rr_dd e = scale(rr_dd_add(rr_dd_of(1.0), qi), n[i]);
-            put(y, i, rr_dd_sub(e, rr_dd_of(1.0)));
-        }
+        const rr_dd e = scale(rr_dd_add(rr_dd_of(1.0), qi), n[i]);
+        const rr_dd em1 = rr_dd_sub(e, rr_dd_of(1.0));
+        put(y, i, n[i] == 0 ? qi : em1);
     }
 }
 
@@ -160,6 +157,16 @@ static void load_block(rr_dd_vec x, size_t first, size_t count, dd_block *v)
     for (size_t i = 0; i < B; i++) {
         v->hi[i] = i < count ? x.hi[first + i] : 0.0;
         v->lo[i] = i < count ? x.lo[first + i] : 0.0;
+    }
+}
+
+/* y[first + i] = v[i] for i < count */
+static void store_block(const dd_block *v, size_t count, rr_dd_vec y,
+                        size_t first)
+{
+    for (size_t i = 0; i < count; i++) {
+        y.hi[first + i] = v->hi[i];
+        y.lo[first + i] = v->lo[i];
     }
 }
 
@@ -180,19 +187,14 @@ static void exp_vec(size_t n, rr_dd_vec x, rr_dd_vec y)
             }
         }
         exp_block(&arg, &e);
-        for (size_t i = 0; i < count; i++) {
+        for (size_t i = 0; i < B; i++) { /* the special values last: selects */
             const double h = v.hi[i];
             rr_dd r = get(&e, i);
-            if (isnan(h)) {
-                r = rr_dd_make(h, h);
-            } else if (h >= 710) {
-                r = rr_dd_make(INFINITY, 0.0);
-            } else if (h <= -746) {
-                r = rr_dd_make(0.0, 0.0);
-            }
-            y.hi[first + i] = r.hi;
-            y.lo[first + i] = r.lo;
+            r = h <= -746 ? rr_dd_make(0.0, 0.0) : r;
+            r = h >= 710 ? rr_dd_make(INFINITY, 0.0) : r;
+            put(&e, i, isnan(h) ? rr_dd_make(h, h) : r);
         }
+        store_block(&e, count, y, first);
     }
 }
 
@@ -218,22 +220,17 @@ static void rr_tanh_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y)
             arg.lo[i] = direct ? 0.0 : 2 * a.lo;
         }
         expm1_block(&arg, &m);
-        for (size_t i = 0; i < count; i++) {
+        for (size_t i = 0; i < B; i++) { /* every case, then selects */
             const rr_dd xi = get(&v, i);
-            rr_dd r = xi;
-            if (!(isnan(xi.hi) || xi.hi == 0)) {
-                const int neg = xi.hi < 0;
-                const rr_dd a = neg ? rr_dd_neg(xi) : xi;
-                rr_dd t = rr_dd_of(1.0);
-                if (!(a.hi >= 40)) {
-                    const rr_dd mi = get(&m, i);
-                    t = rr_dd_div(mi, rr_dd_add(mi, rr_dd_of(2.0)));
-                }
-                r = neg ? rr_dd_neg(t) : t;
-            }
-            y.hi[first + i] = r.hi;
-            y.lo[first + i] = r.lo;
+            const rr_dd mi = get(&m, i);
+            const rr_dd q = rr_dd_div(mi, rr_dd_add(mi, rr_dd_of(2.0)));
+            const int neg = xi.hi < 0;
+            const rr_dd a = neg ? rr_dd_neg(xi) : xi;
+            const rr_dd t = a.hi >= 40 ? rr_dd_of(1.0) : q;
+            const rr_dd r = neg ? rr_dd_neg(t) : t;
+            put(&m, i, (isnan(xi.hi) | (xi.hi == 0)) ? xi : r);
         }
+        store_block(&m, count, y, first);
     }
 }
 
@@ -250,19 +247,17 @@ static void rr_sigmoid_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y)
         }
         const rr_dd_vec arg_vec = { arg.hi, arg.lo };
         const rr_dd_vec e_vec = { e.hi, e.lo };
-        exp_vec(count, arg_vec, e_vec);
-        for (size_t i = 0; i < count; i++) {
+        exp_vec(B, arg_vec, e_vec); /* the whole block (zeros past count) */
+        for (size_t i = 0; i < B; i++) {
+            /* x.hi >= 0: 1 / (1 + e), else e / (1 + e); NaN: x */
             const rr_dd xi = get(&v, i);
             const rr_dd ei = get(&e, i);
-            rr_dd r = xi;
-            if (!isnan(xi.hi)) {
-                const rr_dd den = rr_dd_add(rr_dd_of(1.0), ei);
-                r = xi.hi >= 0 ? rr_dd_div(rr_dd_of(1.0), den)
-                               : rr_dd_div(ei, den);
-            }
-            y.hi[first + i] = r.hi;
-            y.lo[first + i] = r.lo;
+            const rr_dd den = rr_dd_add(rr_dd_of(1.0), ei);
+            const rr_dd num = xi.hi >= 0 ? rr_dd_of(1.0) : ei;
+            const rr_dd r = rr_dd_div(num, den);
+            put(&e, i, isnan(xi.hi) ? xi : r);
         }
+        store_block(&e, count, y, first);
     }
 }
 
