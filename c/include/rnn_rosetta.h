@@ -192,7 +192,8 @@ rr_status rr_net_forward_f32(const rr_net *net, size_t seq_len, size_t batch,
                              float *y, size_t y_len,
                              rr_error *err);
 
-/* The code path a net runs: "portable" or "avx2-fma". Never NULL. */
+/* The code path a net runs: "portable", "avx2-fma", "avx512" or "exact".
+ * Never NULL. */
 const char *rr_net_kernel_name(const rr_net *net);
 
 /* 1 when this CPU runs the AVX2 + FMA kernels, else 0. */

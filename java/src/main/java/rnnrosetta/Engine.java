@@ -103,6 +103,10 @@ final class Engine<A> {
         engines.add(warmEngine(compute, random, Cell.LSTM, Nonlinearity.TANH, true, 4, 35, 5, true, 0));
         engines.add(warmEngine(compute, random, Cell.GRU, Nonlinearity.TANH, true, 17, 33, 0, false, 0));
         engines.add(warmEngine(compute, random, Cell.GRU, Nonlinearity.TANH, false, 3, 35, 0, false, 5));
+        // whole groups only (no tail), the matrix-vector paths of wider layers
+        engines.add(warmEngine(compute, random, Cell.RNN, Nonlinearity.TANH, true, 64, 64, 0, false, 0));
+        engines.add(warmEngine(compute, random, Cell.LSTM, Nonlinearity.TANH, true, 64, 64, 0, false, 0));
+        engines.add(warmEngine(compute, random, Cell.GRU, Nonlinearity.TANH, true, 128, 128, 0, false, 0));
         // WARM_ROUNDS rounds, then on while a round takes over twice the fastest one (the JIT's queue is not
         // drained yet, e.g. on a loaded machine), up to 4 * WARM_ROUNDS rounds
         long best = Long.MAX_VALUE;
