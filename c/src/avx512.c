@@ -15,11 +15,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-#define RR_AVX512 \
-    __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
-#define RR_AVX512_INLINE                         \
-    static inline __attribute__((always_inline, \
-                                 target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
+#include "avx512_target.h"
 
 #define RR_REAL_BITS 64
 #include "avx512_impl.h"

@@ -29,12 +29,7 @@ static size_t rr_step_round(size_t count)
 #if RR_HAVE_AVX2_KERNELS
 #include <immintrin.h>
 
-/* as in avx512.c: AVX-512 code only in functions so marked */
-#define RR_AVX512 \
-    __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
-#define RR_AVX512_INLINE                         \
-    static inline __attribute__((always_inline, \
-                                 target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
+#include "avx512_target.h"
 #endif
 
 #define RR_REAL_BITS 64
