@@ -48,23 +48,15 @@ typedef struct SFX(run) {
 
 /* --- the kernel of the net --------------------------------------------- */
 
+#include "kernel_table_impl.h"
+
 /* One group of w times m rows of a (see rr_portable_product). */
 static void SFX(product)(const rr_net *net, const rr_packed *w, size_t u,
                          size_t m, const REAL *a, size_t lda, REAL *c,
                          size_t c_gate_stride, size_t ldc)
 {
-#if RR_HAVE_AVX2_KERNELS
-    if (net->path == RR_PATH_AVX2) {
-        SFX(rr_avx2_product)(w, u, m, a, lda, c, c_gate_stride, ldc);
-        return;
-    }
-    if (net->path == RR_PATH_AVX512) {
-        SFX(rr_avx512_product)(w, u, m, a, lda, c, c_gate_stride, ldc);
-        return;
-    }
-#endif
-    (void)net;
-    SFX(rr_portable_product)(w, u, m, a, lda, c, c_gate_stride, ldc);
+    SFX(kernels_of)(net->path)->product(w, u, m, a, lda, c, c_gate_stride,
+                                        ldc);
 }
 
 /* c [m, G*U] (row stride ldc) = a [m, K] W^T + b, for this thread's share
@@ -95,47 +87,9 @@ static void SFX(gemm_grouped)(const rr_net *net, rr_team *team, size_t tid,
 }
 
 /* The gate functions of a path (see internal_real.h). */
-typedef struct SFX(gate_fns) {
-    void (*rnn)(const rr_config *, size_t, const REAL *, const REAL *,
-                REAL *);
-    void (*lstm)(const rr_config *, size_t, const REAL *, size_t,
-                 const REAL *, size_t, const REAL *, size_t, REAL *, REAL *);
-    void (*gru)(const rr_config *, size_t, const REAL *, size_t,
-                const REAL *, size_t, const REAL *, REAL *);
-    void (*gru_rz)(const rr_config *, size_t, const REAL *, size_t,
-                   const REAL *, size_t, const REAL *, REAL *, REAL *);
-    void (*gru_n)(const rr_config *, size_t, const REAL *, const REAL *,
-                  const REAL *, const REAL *, REAL *);
-} SFX(gate_fns);
-
-static const SFX(gate_fns) SFX(portable_gates) = {
-    SFX(rr_rnn_gates), SFX(rr_lstm_gates), SFX(rr_gru_gates),
-    SFX(rr_gru_rz_gates), SFX(rr_gru_n_gates),
-};
-#if RR_HAVE_AVX2_KERNELS
-static const SFX(gate_fns) SFX(avx2_gates) = {
-    SFX(rr_avx2_rnn_gates), SFX(rr_avx2_lstm_gates), SFX(rr_avx2_gru_gates),
-    SFX(rr_avx2_gru_rz_gates), SFX(rr_avx2_gru_n_gates),
-};
-static const SFX(gate_fns) SFX(avx512_gates) = {
-    SFX(rr_avx512_rnn_gates), SFX(rr_avx512_lstm_gates),
-    SFX(rr_avx512_gru_gates), SFX(rr_avx512_gru_rz_gates),
-    SFX(rr_avx512_gru_n_gates),
-};
-#endif
-
-static const SFX(gate_fns) *SFX(gates_of)(const rr_net *net)
+static const SFX(kernel_table) *SFX(gates_of)(const rr_net *net)
 {
-#if RR_HAVE_AVX2_KERNELS
-    if (net->path == RR_PATH_AVX2) {
-        return &SFX(avx2_gates);
-    }
-    if (net->path == RR_PATH_AVX512) {
-        return &SFX(avx512_gates);
-    }
-#endif
-    (void)net;
-    return &SFX(portable_gates);
+    return SFX(kernels_of)(net->path);
 }
 
 /* --- one time step ----------------------------------------------------- */
@@ -170,7 +124,7 @@ static void SFX(row_gates)(const SFX(run) *run, const rr_slot *slot,
     const size_t out_size = net->out_size;
     const REAL *prev = h_prev + b * out_size + first; /* [count] */
     REAL *next = h_next + b * out_size + first;       /* [count] */
-    const SFX(gate_fns) *gates = SFX(gates_of)(net);
+    const SFX(kernel_table) *gates = SFX(gates_of)(net);
 
     switch (cfg->cell) {
     case RR_CELL_RNN:

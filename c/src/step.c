@@ -51,7 +51,7 @@ static size_t rr_step_round(size_t count)
 /* The step function of a path and precision; NULL where the path has none
  * and a step runs the sequence with T = 1 (the exact path, whose driver is
  * its own). A path plugs in here: its products and gates in a
- * step_kernels table (step_impl.h), or a step function of its own with
+ * kernel_table (kernel_table_impl.h), or a step function of its own with
  * the same arguments, e.g. one that fuses its products and gates. */
 static void (*step_function(rr_path path, int is_float32))(
     const rr_net *, size_t, const void *, const void *, const void *, void *,

@@ -108,7 +108,7 @@ RR_AVX512_INLINE void SFX(step512_dots)(const size_t gates,
  * SFX(step_layer); batch is 1, kern and s are not used.
  */
 RR_AVX512 static void SFX(step512_layer)(
-    const SFX(step_kernels) *kern, const rr_net *net, const rr_slot *slot,
+    const SFX(kernel_table) *kern, const rr_net *net, const rr_slot *slot,
     size_t batch, const REAL *in, size_t in_width, const REAL *h_prev,
     REAL *h_next, REAL *c, const SFX(step_scratch) *s)
 {
@@ -183,11 +183,6 @@ RR_AVX512 static void SFX(step512_layer)(
     }
 }
 
-static const SFX(step_kernels) SFX(step_avx512_kernels) = {
-    SFX(rr_avx512_product), SFX(rr_avx512_rnn_gates),
-    SFX(rr_avx512_lstm_gates), SFX(rr_avx512_gru_gates),
-    SFX(rr_avx512_gru_rz_gates), SFX(rr_avx512_gru_n_gates),
-};
 
 /* The step of the AVX-512 path: one row fused (SFX(step512_layer)) where
  * it fits, else the products and gates call by call. */
@@ -199,11 +194,11 @@ static void SFX(step_avx512)(const rr_net *net, size_t batch, const void *x,
     if (batch == 1 && SFX(step512_fits)(net)) {
         /* one group a layer: its products read all of h_{t-1} first */
         const int one_group = net->cfg.hidden_size <= 2 * VLEN;
-        SFX(step_with)(&SFX(step_avx512_kernels), SFX(step512_layer),
+        SFX(step_with)(&SFX(avx512_kernels), SFX(step512_layer),
                        one_group, net, 1, x, h, c, out, h_next, c_next, y,
                        scratch);
     } else {
-        SFX(step_with)(&SFX(step_avx512_kernels), SFX(step_layer), 0, net,
+        SFX(step_with)(&SFX(avx512_kernels), SFX(step_layer), 0, net,
                        batch, x, h, c, out, h_next, c_next, y, scratch);
     }
 }

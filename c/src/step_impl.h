@@ -23,21 +23,7 @@
  */
 #include "real.h"
 
-/* The products and gates of one path (see internal_real.h). */
-typedef struct SFX(step_kernels) {
-    void (*product)(const rr_packed *, size_t, size_t, const REAL *, size_t,
-                    REAL *, size_t, size_t);
-    void (*rnn)(const rr_config *, size_t, const REAL *, const REAL *,
-                REAL *);
-    void (*lstm)(const rr_config *, size_t, const REAL *, size_t,
-                 const REAL *, size_t, const REAL *, size_t, REAL *, REAL *);
-    void (*gru)(const rr_config *, size_t, const REAL *, size_t,
-                const REAL *, size_t, const REAL *, REAL *);
-    void (*gru_rz)(const rr_config *, size_t, const REAL *, size_t,
-                   const REAL *, size_t, const REAL *, REAL *, REAL *);
-    void (*gru_n)(const rr_config *, size_t, const REAL *, const REAL *,
-                  const REAL *, const REAL *, REAL *);
-} SFX(step_kernels);
+#include "kernel_table_impl.h" /* the products and gates of each path */
 
 /* The scratch of one step, carved from one buffer (see rr_step_prepare). */
 typedef struct SFX(step_scratch) {
@@ -65,13 +51,13 @@ static SFX(step_scratch) SFX(step_carve)(const rr_net *net, size_t batch,
 /* One layer: in [B, in_width] -> h_next [B, H_out] (and c [B, H] in
  * place), h_prev [B, H_out] its h_{t-1}. A path may run a layer function
  * of its own with these arguments (step_avx512_impl.h). */
-typedef void (*SFX(step_layer_fn))(const SFX(step_kernels) *, const rr_net *,
+typedef void (*SFX(step_layer_fn))(const SFX(kernel_table) *, const rr_net *,
                                    const rr_slot *, size_t, const REAL *,
                                    size_t, const REAL *, REAL *, REAL *,
                                    const SFX(step_scratch) *);
 
 static RR_STEP_INLINE void SFX(step_layer)(
-    const SFX(step_kernels) *kern, const rr_net *net, const rr_slot *slot,
+    const SFX(kernel_table) *kern, const rr_net *net, const rr_slot *slot,
     size_t batch, const REAL *in, size_t in_width, const REAL *h_prev,
     REAL *h_next, REAL *c, const SFX(step_scratch) *s)
 {
@@ -156,7 +142,7 @@ static RR_STEP_INLINE void SFX(step_layer)(
  * of its h_{t-1} before it writes any of h_t (and each unit's own h_{t-1}
  * before its h_t), so h_next == h needs no copy of h. */
 static RR_STEP_INLINE void SFX(step_with)(
-    const SFX(step_kernels) *kern, SFX(step_layer_fn) layer,
+    const SFX(kernel_table) *kern, SFX(step_layer_fn) layer,
     int reads_h_first, const rr_net *net, size_t batch,
     const void *x_v, const void *h_v, const void *c_v, void *out_v,
     void *h_next_v, void *c_next_v, void *y_v, void *scratch)
@@ -222,10 +208,6 @@ static RR_STEP_INLINE void SFX(step_with)(
     }
 }
 
-static const SFX(step_kernels) SFX(step_portable_kernels) = {
-    SFX(rr_portable_product), SFX(rr_rnn_gates), SFX(rr_lstm_gates),
-    SFX(rr_gru_gates), SFX(rr_gru_rz_gates), SFX(rr_gru_n_gates),
-};
 
 /* The step of the portable path. */
 static void SFX(step_portable)(const rr_net *net, size_t batch,
@@ -233,16 +215,11 @@ static void SFX(step_portable)(const rr_net *net, size_t batch,
                                void *out, void *h_next, void *c_next,
                                void *y, void *scratch)
 {
-    SFX(step_with)(&SFX(step_portable_kernels), SFX(step_layer), 0, net,
+    SFX(step_with)(&SFX(portable_kernels), SFX(step_layer), 0, net,
                    batch, x, h, c, out, h_next, c_next, y, scratch);
 }
 
 #if RR_HAVE_AVX2_KERNELS
-static const SFX(step_kernels) SFX(step_avx2_kernels) = {
-    SFX(rr_avx2_product), SFX(rr_avx2_rnn_gates), SFX(rr_avx2_lstm_gates),
-    SFX(rr_avx2_gru_gates), SFX(rr_avx2_gru_rz_gates),
-    SFX(rr_avx2_gru_n_gates),
-};
 
 /* The step of the AVX2 path. */
 static void SFX(step_avx2)(const rr_net *net, size_t batch, const void *x,
@@ -250,7 +227,7 @@ static void SFX(step_avx2)(const rr_net *net, size_t batch, const void *x,
                            void *h_next, void *c_next, void *y,
                            void *scratch)
 {
-    SFX(step_with)(&SFX(step_avx2_kernels), SFX(step_layer), 0, net, batch,
+    SFX(step_with)(&SFX(avx2_kernels), SFX(step_layer), 0, net, batch,
                    x, h, c, out, h_next, c_next, y, scratch);
 }
 #endif
