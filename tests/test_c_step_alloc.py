@@ -471,9 +471,10 @@ def test_workspace_refusals(program: Path) -> None:
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_python_step_outputs_stay_apart_and_follow_the_forward(dtype: str) -> None:
-    """``net.step``'s fast path hands out views of output pools: every y_t and state kept over more steps than
-    a pool holds still has its own step's values (those of ``forward``, within the dtype's rounding), whether
-    the state passed back is the one returned, a copy, or None at the start."""
+    """``net.step``'s fast path hands out arrays from a cycle of output sets, never writing one while it is
+    held: every y_t and state kept over more steps than the cycle holds still has its own step's values
+    (those of ``forward``, within the dtype's rounding), whether the state passed back is the one returned,
+    a copy, or None at the start."""
     import numpy as np
 
     import rnn_rosetta as rr

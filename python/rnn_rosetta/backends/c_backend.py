@@ -7,14 +7,16 @@ releases the GIL for the duration of every call.
 
 from __future__ import annotations
 
-import itertools
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from _cffi_backend import from_buffer as cffi_from_buffer  # (c_type, array, writable): ffi.from_buffer, unwrapped
+from numpy import ndarray
 
 from rnn_rosetta import paths
 from rnn_rosetta.backends.base import Net, State
+from rnn_rosetta.backends.c_step import C_OR_H, COUNTS_ARE_EXACT, H_NEXT, LINK, RING, STATE, Y_T, StepPlan, getrefcount
 from rnn_rosetta.backends.chain_net import ChainNet, FlatResult, join_slots, split_slots
 from rnn_rosetta.backward.gradients import Gradients
 from rnn_rosetta.backward.weights import chain_weights
@@ -94,6 +96,9 @@ class CCall:
             raise InputError(f"c: {message} ({name})", code=name)
         raise BackendError("c", f"{message} ({name})", code=name)
 
+
+#: The fast step keeps plans for this many shapes of x_t at most (then starts again).
+MAX_STEP_PLANS = 16
 
 KERNELS: tuple[str, ...] = ("auto", "portable", "avx2", "avx512", "exact")
 
@@ -206,9 +211,7 @@ class CNet(Net):
             call.check(lib.rr_net_set_head(self._net, *call.reals(weight), *call.reals(bias), call.err))
         self._forward_fn = lib.rr_net_forward_f32 if self.dtype == np.float32 else lib.rr_net_forward
         self._step_fn = lib.rr_net_step_f32 if self.dtype == np.float32 else lib.rr_net_step
-        self._step_plans: dict[int, _StepPlan] = {}  # by batch size
-        # the state the last step returned, (h, h's pointer, c, c's pointer): a streaming loop passes it back
-        self._last_state: tuple[Any, Any, Any, Any] = (None, None, None, None)
+        self._step_plans: dict[tuple[int, ...], StepPlan] = {}  # the fast step's, by the shape of x_t
 
     @property
     def kernel_name(self) -> str:
@@ -250,55 +253,112 @@ class CNet(Net):
         return Result(**out)  # type: ignore[arg-type]
 
     def step(self, x_t: Any, state: State | tuple[Any, Any] | None = None) -> tuple[np.ndarray, State]:
-        """:meth:`Net.step`, with a fast path for what a streaming loop passes (see :meth:`_fast_step`)."""
-        done = self._fast_step(x_t, state)
-        return done if done is not None else super().step(x_t, state)
+        """:meth:`Net.step`, with a fast path for the plain streaming loop ``y, s = net.step(x, s)``.
+
+        The fast path takes x_t a C-contiguous ``[B, I]`` array of the net's dtype and a state that is None, a
+        State an earlier step of this net returned, or a State of C-contiguous arrays of the right shapes and
+        dtype; it crosses into C once, with 2 arguments (:mod:`rnn_rosetta.backends.c_step`). Anything else goes
+        through :meth:`Net.step`'s checks and conversions, and so does a step the library refuses, which then
+        raises the one-line error.
+
+        The arrays it returns (y_t, and the State's h and c) are never written again while anything refers to
+        them, to that State, or to a view or buffer of them: a step writes only output sets nobody holds, and
+        takes new ones when all are held.
+        """
+        if type(x_t) is ndarray:
+            try:
+                plan = self._step_plans[x_t.shape]
+            except KeyError:  # a new shape, or not [B, I] of this net
+                return self._step_new_shape(x_t, state)
+            if x_t.dtype is plan.dtype:
+                last = plan.last
+                if state is last[STATE]:  # the plain loop: the state the last step returned
+                    target, bound = last[LINK]
+                elif state is None:
+                    target, bound = plan.start
+                else:
+                    return self._step_general(plan, x_t, state)
+                # claim the target (its State and y_t bound here), then count who else holds it
+                out_state, y_t = target[STATE], target[Y_T]
+                held = getrefcount(out_state) + getrefcount(y_t) + getrefcount(target[H_NEXT])
+                if held + getrefcount(target[C_OR_H]) != plan.free_count:
+                    return self._step_general(plan, x_t, state)
+                try:
+                    x_ptr = cffi_from_buffer(plan.c_type, x_t, False)
+                except ValueError:  # not C-contiguous: Net.step copies it
+                    return super().step(x_t, state)
+                if plan.fn(bound, x_ptr) == 0:
+                    plan.last = target
+                    return y_t, out_state
+                return super().step(x_t, state)  # refused: Net.step checks and raises the library's message
+        return self._step_new_shape(x_t, state)
+
+    def _step_general(self, plan: StepPlan, x_t: np.ndarray, state: Any) -> tuple[np.ndarray, State]:
+        """The fast step when the plain loop's lookup does not apply or its target is held: from the State of
+        one of the plan's records (or None) through that record's link, first putting a new record in place of
+        a held target (:meth:`StepPlan.splice`); from the caller's own arrays into a free record, by
+        ``rr_net_step``. Anything else, and every refusal, goes to :meth:`Net.step`."""
+        last = plan.last
+        source = last if state is last[STATE] else None if state is None else plan.by_id.get(id(state))
+        if source is None and state is not None:
+            return self._step_from_arrays(plan, x_t, state)
+        target, bound = plan.start if source is None else source[LINK]
+        out_state, y_t = target[STATE], target[Y_T]
+        if plan.calibrate(target) != plan.free_count + 2:  # + 2: out_state and y_t here
+            target, bound = plan.splice(source, target)  # a new record: nobody else has it
+            out_state, y_t = target[STATE], target[Y_T]
+        try:
+            x_ptr = cffi_from_buffer(plan.c_type, x_t, False)
+        except ValueError:
+            return super().step(x_t, state)
+        if plan.fn(bound, x_ptr) != 0:
+            return super().step(x_t, state)
+        plan.last = target
+        return y_t, out_state
+
+    def _step_from_arrays(self, plan: StepPlan, x_t: np.ndarray, state: Any) -> tuple[np.ndarray, State]:
+        """A step from a state of the caller's own C-contiguous arrays of the net's dtype and shapes, or of a
+        record no plan links to any more, into a free record: ``rr_net_step`` with every pointer."""
+        pointers = plan.state_pointers(state)
+        target = plan.free_record()
+        if pointers is None or target is None:
+            return super().step(x_t, state)
+        out_state, y_t = target[STATE], target[Y_T]
+        if plan.calibrate(target) != plan.free_count + 2:
+            return super().step(x_t, state)  # another thread took it meanwhile
+        try:
+            x_ptr = cffi_from_buffer(plan.c_type, x_t, False)
+        except ValueError:
+            return super().step(x_t, state)
+        batch = x_t.shape[0]
+        if self._step_fn(self._net, batch, x_ptr, x_t.size, *pointers, *plan.pointers_of(target), plan.null) != 0:
+            return super().step(x_t, state)
+        plan.last = target
+        return y_t, out_state
+
+    def _step_new_shape(self, x_t: Any, state: Any) -> tuple[np.ndarray, State]:
+        """The first step at a shape of x_t: its plan, then the fast step; else :meth:`Net.step`."""
+        model = self.model
+        if (
+            type(x_t) is np.ndarray
+            and x_t.dtype is self.dtype
+            and x_t.ndim == 2
+            and x_t.shape[0] >= 1
+            and x_t.shape[1] == model.input_size
+            and model.direction == "forward"
+            and x_t.shape not in self._step_plans
+            and COUNTS_ARE_EXACT
+        ):
+            if len(self._step_plans) >= MAX_STEP_PLANS:
+                self._step_plans.clear()  # a caller of many batch sizes: states of the old plans still work
+            ffi, lib = load_library()
+            self._step_plans[x_t.shape] = StepPlan(ffi, lib, self._net, model, self.dtype, x_t.shape[0])
+            return self.step(x_t, state)
+        return super().step(x_t, state)
 
     def _fast_step_pool_steps(self, batch: int) -> int:
-        """How many steps at this batch size one output pool of the fast step serves (for the tests)."""
-        return _StepPlan(self, batch).pool_steps
-
-    def _fast_step(self, x_t: Any, state: Any) -> tuple[np.ndarray, State] | None:
-        """One step when x_t is a C-contiguous ``[B, I]`` array of the net's dtype and the state is None or a
-        State of such arrays (e.g. the one the last step returned, whose pointers are kept); else None, and
-        :meth:`Net.step` converts and checks. The library checks every count again; on a refusal this returns
-        None too, so that the slow path raises with its message. Outputs are new arrays at every call (views
-        of a pool that a few calls share, see :class:`_StepPlan`)."""
-        if type(x_t) is not np.ndarray or x_t.dtype is not self.dtype or x_t.ndim != 2:
-            return None
-        batch = x_t.shape[0]
-        plan = self._step_plans.get(batch)
-        if plan is None:
-            if self.model.direction != "forward" or batch == 0:
-                return None
-            plan = self._step_plans[batch] = _StepPlan(self, batch)
-        h = c = None
-        h_ptr = c_ptr = plan.null
-        if state is not None:
-            if type(state) is not State:
-                return None
-            h, c = state
-            last = self._last_state
-            if h is not None:
-                h_ptr = last[1] if h is last[0] else plan.pointer(h, plan.h_shape)
-            if c is not None:
-                c_ptr = last[3] if c is last[2] else plan.pointer(c, plan.c_shape)
-            if h_ptr is None or c_ptr is None:
-                return None
-        if not x_t.flags.c_contiguous:
-            return None
-        x_ptr = plan.ffi.from_buffer(plan.c_type, x_t)
-        out_t, h_next, c_next, y_t, pointers = plan.outputs()
-        status = self._step_fn(
-            self._net, batch, x_ptr, x_t.size,
-            h_ptr, plan.h_size if h is not None else 0, c_ptr, plan.c_size if c is not None else 0,
-            pointers[0], plan.out_size, pointers[1], plan.h_size, pointers[2], plan.c_size,
-            pointers[3], plan.y_size, plan.null,
-        )  # fmt: skip
-        if status != 0:
-            return None
-        self._last_state = (h_next, pointers[1], c_next, pointers[2])
-        return (out_t if y_t is None else y_t), State(h_next, c_next)
+        """How many output sets the fast step cycles through before it writes one again (for the tests)."""
+        return RING
 
     def _step(
         self, x_t: np.ndarray, h: np.ndarray | None, c: np.ndarray | None
@@ -316,76 +376,6 @@ class CNet(Net):
         call.check(status)
         assert out["output"] is not None and out["h_n"] is not None
         return out["output"], out["y"], out["h_n"], out["c_n"]
-
-
-#: The outputs of the fast step come from pools of about this many bytes (one allocation per pool).
-STEP_POOL_BYTES = 1 << 16
-
-
-class _StepPool:
-    """Output arrays for `count` steps: out [K, B, H_out], h [K, L, B, H_out], c [K, L, B, H] or None,
-    y [K, B, O] or None, their pointers, and an atomic counter of the steps handed out."""
-
-    def __init__(self, plan: _StepPlan, count: int) -> None:
-        ffi, dtype = plan.ffi, plan.dtype
-        self.count = count
-        self.taken = itertools.count()  # next() is atomic: two threads never get the same step
-        shapes = (plan.out_shape, plan.h_shape, plan.c_shape, plan.y_shape)
-        self.arrays = [None if shape is None else np.empty((count, *shape), dtype) for shape in shapes]
-        self.pointers = [plan.null if a is None else ffi.from_buffer(plan.c_type, a) for a in self.arrays]
-        self.sizes = (plan.out_size, plan.h_size, plan.c_size, plan.y_size)
-
-
-class _StepPlan:
-    """What the fast step of one net at one batch size needs, worked out once: shapes, counts, the cffi type,
-    and the pool the outputs come from."""
-
-    def __init__(self, net: CNet, batch: int) -> None:
-        model = net.model
-        self.ffi, _ = load_library()
-        self.null = self.ffi.NULL
-        self.c_type = self.ffi.typeof("float[]" if net.dtype == np.float32 else "double[]")
-        self.dtype = net.dtype
-        self.out_shape = (batch, model.output_size)
-        self.h_shape = (model.num_layers, batch, model.output_size)
-        self.c_shape = (model.num_layers, batch, model.hidden_size) if model.cell == "lstm" else None
-        self.y_shape = (batch, model.head.size) if model.head is not None else None
-        self.out_size = batch * model.output_size
-        self.h_size = model.num_layers * self.out_size
-        self.c_size = model.num_layers * batch * model.hidden_size if self.c_shape is not None else 0
-        self.y_size = batch * model.head.size if model.head is not None else 0
-        step_bytes = (self.out_size + self.h_size + self.c_size + self.y_size) * net.dtype.itemsize
-        self.pool_steps = max(1, STEP_POOL_BYTES // step_bytes)
-        self.pool = _StepPool(self, self.pool_steps)
-
-    def pointer(self, array: Any, shape: tuple[int, ...] | None) -> Any:
-        """A pointer to ``array`` when it is a C-contiguous array of the net's dtype and ``shape``, else None."""
-        if (
-            type(array) is not np.ndarray
-            or array.shape != shape
-            or array.dtype is not self.dtype
-            or not array.flags.c_contiguous
-        ):
-            return None
-        return self.ffi.from_buffer(self.c_type, array)
-
-    def outputs(self) -> tuple[Any, Any, Any, Any, list[Any]]:
-        """``(out_t, h_next, c_next, y_t, their four pointers)`` for one step: fresh views of the pool."""
-        pool = self.pool
-        index = next(pool.taken)
-        if index >= pool.count:
-            pool = self.pool = _StepPool(self, self.pool_steps)
-            index = next(pool.taken)
-        out, h, c, y = pool.arrays
-        p_out, p_h, p_c, p_y = pool.pointers
-        n_out, n_h, n_c, n_y = pool.sizes
-        pointers = [
-            p_out + index * n_out,
-            p_h + index * n_h,
-            p_c if c is None else p_c + index * n_c,
-            p_y if y is None else p_y + index * n_y,
-        ]
-        return out[index], h[index], None if c is None else c[index], None if y is None else y[index], pointers
 
 
 MERGES = {"concat": "RR_MERGE_CONCAT", "sum": "RR_MERGE_SUM", "mul": "RR_MERGE_MUL", "ave": "RR_MERGE_AVE"}

@@ -1,20 +1,24 @@
 """The numpy backend's default kernel ("auto"): the reference's equations, arranged for speed.
 
-Same equations and scalar functions as :mod:`rnn_rosetta.reference` (which
-is the numpy backend's kernel "plain", written to be read); three things
-here are only about speed, and each is checked against every committed
-fixture and against "plain" by the tests:
+Same equations as :mod:`rnn_rosetta.reference` (which is the numpy backend's
+kernel "plain", written to be read); what is arranged differently is only
+about speed, and each arrangement is checked against every committed fixture
+and against "plain" by the tests:
 
 - ``a_x = W_ih x_t + b_ih`` is precomputed for all steps at once (one matrix
-  product per layer and direction); each step adds ``W_hh h_{t-1} + b_hh``
-  for the whole batch in one product;
-- without peepholes, the LSTM's ``i``, ``f`` and ``o`` come from one sigmoid
-  over the whole ``[B, 4H]`` block (its ``g`` part is computed and dropped:
-  one call beats three on small blocks);
+  product per layer and direction), widened and given ``b_hh`` once
+  (:func:`~rnn_rosetta.backends.numpy_fast_steps.fold_bias_hh`); each step
+  adds ``W_hh h_{t-1}`` for the whole batch in one product;
+- a step is a short chain of in-place ufunc calls on buffers allocated once
+  per direction (:class:`~rnn_rosetta.backends.numpy_fast_steps.Stepper`):
+  an LSTM step without peepholes is 13 calls, with no temporaries; the
+  output row a step writes is the next step's ``h``;
 - when every sequence runs every step, the time loop takes plain slices;
-  otherwise each step gathers the rows still running;
+  otherwise each step gathers the rows still running and runs the same step
+  on them;
 - :func:`model_as` stores matrices column-major, so ``rows @ W.T`` hands
-  OpenBLAS a row-major operand.
+  OpenBLAS a row-major operand; a float32 net keeps ``W_hh`` row-major too,
+  for batches of several rows (OpenBLAS's ``sgemm`` is twice as fast that way).
 
 It computes in the dtype of its arrays: float64 normally, float32 when the
 model's weights and the inputs are float32.
@@ -22,21 +26,21 @@ model's weights and the inputs are float32.
 Accuracy (issue 13, docs/accuracy.md): the matrix products run in the net's dtype (BLAS); everything
 after them within a step -- adding the products and the biases, the gate functions, ``c_t = f*c + i*g``,
 ``o * tanh(c_t)``, the GRU's blend, the softmax -- runs in :func:`wide_dtype`, and each stored value
-(state, output, head) is rounded to the net's dtype once. A float32 net's step thus runs in float64 (its
-worst error against the exact result on the accuracy cases drops from 3.3 to 2.7 eps32; PyTorch float32:
-3.3); a float64 net's in float64, as before (see :data:`FLOAT64_WIDE`).
+(state, output, head) is rounded to the net's dtype once, by the ufunc that computes it. A float32 net's
+step thus runs in float64 (its worst error against the exact result on the accuracy cases: 2.7 eps32;
+PyTorch float32: 3.3); a float64 net's in float64 (worst 2.1 eps; see :data:`FLOAT64_WIDE`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from rnn_rosetta.model import DirectionWeights, Head, Model
-from rnn_rosetta.reference import clip, relu, sigmoid
+from rnn_rosetta.backends.numpy_fast_steps import FastDirectionWeights, Stepper, fold_bias_hh
+from rnn_rosetta.model import DirectionWeights, Head, Layer, Model
 from rnn_rosetta.result import Result
 
-#: The type a float64 net's step runs its elementwise part in: float64 itself (the same bits as before).
-#: ``np.dtype(np.longdouble)`` (x87, 64-bit significand) would take the worst accuracy case from 2.6 to 1.5 eps
+#: The type a float64 net's step runs its elementwise part in: float64 itself.
+#: ``np.dtype(np.longdouble)`` (x87, 64-bit significand) would take the worst accuracy case to about 1.5 eps
 #: but make a step 1.2-3x slower (docs/accuracy.md, limits): not the default kernel's trade.
 FLOAT64_WIDE = np.dtype(np.float64)
 #: The same for a float32 net: float64 (worst accuracy case 2.7 eps32 instead of 3.3, PyTorch float32's 3.3).
@@ -51,83 +55,6 @@ def wide_dtype(dtype: np.dtype) -> np.dtype:
 def widened(a: np.ndarray) -> np.ndarray:
     """``a`` (a product or a precomputed input projection) converted, exactly, to the wide type."""
     return a.astype(wide_dtype(a.dtype), copy=False)
-
-
-def split_gates(a: np.ndarray, count: int) -> np.ndarray:
-    """The ``count`` gate blocks of ``a`` as views, in order: [B, count*H] -> [count, B, H]."""
-    return a.reshape(a.shape[0], count, -1).swapaxes(0, 1)
-
-
-def rnn_step(model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """Elman RNN: ``h_t = phi(a_x + W_hh h_{t-1} + b_hh)``, ``phi`` = tanh or relu (``a_x`` includes ``b_ih``).
-
-    a_x [B, H], h [B, H] -> h_t [B, H] (the dtype of h)
-    """
-    a = clip(widened(a_x) + h @ w.weight_hh.T + w.bias_hh, clip_bound(model, h.dtype))  # [B, H] wide
-    return (relu(a) if model.nonlinearity == "relu" else np.tanh(a)).astype(h.dtype)
-
-
-def lstm_step(
-    model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray, c: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """LSTM, gates ``i, f, g, o``; peepholes ``p_*`` and projection ``W_hr`` when set.
-
-    ``a = a_x + W_hh h_{t-1} + b_hh``, split into ``a_i, a_f, a_g, a_o``;
-    ``i = sigmoid(a_i + p_i * c_{t-1})``, ``f = sigmoid(a_f + p_f * c_{t-1})``,
-    ``g = tanh(a_g)``, ``c_t = f * c_{t-1} + i * g``,
-    ``o = sigmoid(a_o + p_o * c_t)``, ``h_t = o * tanh(c_t)``,
-    then ``h_t = W_hr h_t`` with a projection. ``clip`` clamps each full
-    pre-activation (peephole term included) before its sigmoid or tanh. ``a_x`` includes
-    ``b_ih``; everything after the products up to ``h_t`` and ``c_t`` is wide, then rounded once.
-
-    a_x [B, 4H], h [B, H_out], c [B, H] -> h_t [B, H_out], c_t [B, H] (the dtype of h)
-    """
-    bound = clip_bound(model, h.dtype)
-    a = widened(a_x) + h @ w.weight_hh.T + w.bias_hh  # [B, 4H] wide
-    a_i, a_f, a_g, a_o = split_gates(a, 4)  # [B, H] each
-    g = np.tanh(clip(a_g, bound))
-    c_w = widened(c)  # [B, H]
-    if w.peephole_i is None:  # i, f and o from one sigmoid over [B, 4H] (its g block unused)
-        i, f, _, o = split_gates(sigmoid(clip(a, bound)), 4)
-        c_t = f * c_w + i * g  # [B, H] wide
-    else:
-        i = sigmoid(clip(a_i + w.peephole_i * c_w, bound))
-        f = sigmoid(clip(a_f + w.peephole_f * c_w, bound))
-        c_t = f * c_w + i * g  # [B, H] wide
-        o = sigmoid(clip(a_o + w.peephole_o * c_t, bound))
-    h_t = (o * np.tanh(c_t)).astype(h.dtype)  # [B, H]
-    if w.weight_hr is not None:
-        h_t = h_t @ w.weight_hr.T  # [B, P]
-    return h_t, c_t.astype(h.dtype)
-
-
-def gru_step(model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """GRU, gates ``r, z, n``.
-
-    ``r = sigmoid(a_xr + W_hr h + b_hr)``, ``z = sigmoid(a_xz + W_hz h + b_hz)``;
-    linear_before_reset (PyTorch, ONNX lbr=1): ``n = tanh(a_xn + r * (W_hn h + b_hn))``;
-    otherwise (Cho et al. 2014, ONNX default): ``n = tanh(a_xn + W_hn (r * h) + b_hn)``;
-    ``h_t = (1 - z) * n + z * h``. ``clip`` clamps each pre-activation. ``a_x`` includes ``b_ih``;
-    ``r * h`` is rounded to the dtype for its product (Cho), ``h_t`` once at the end.
-
-    a_x [B, 3H], h [B, H] -> h_t [B, H] (the dtype of h)
-    """
-    rz = 2 * model.hidden_size  # r and z are the first 2H rows of every gate block
-    bound = clip_bound(model, h.dtype)
-    a_x = widened(a_x)  # [B, 3H] wide
-    a_xrz, a_xn = a_x[:, :rz], a_x[:, rz:]  # [B, 2H], [B, H]
-    if model.linear_before_reset:
-        a_h = h @ w.weight_hh.T + w.bias_hh  # [B, 3H]: all three gates in one product
-        a_hrz, a_hn = a_h[:, :rz], a_h[:, rz:]  # [B, 2H], [B, H]
-    else:
-        a_hrz = h @ w.weight_hh[:rz].T + w.bias_hh[:rz]  # [B, 2H]; n needs r first
-    r, z = split_gates(sigmoid(clip(a_xrz + a_hrz, bound)), 2)  # [B, H] each, wide
-    if model.linear_before_reset:
-        a_n = a_xn + r * a_hn
-    else:
-        a_n = a_xn + (r * h).astype(h.dtype) @ w.weight_hh[rz:].T + w.bias_hh[rz:]
-    n = np.tanh(clip(a_n, bound))
-    return ((1.0 - z) * n + z * h).astype(h.dtype)
 
 
 def linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
@@ -145,18 +72,6 @@ def clip_bound(model: Model, dtype: np.dtype) -> float | None:
     if model.clip is None or dtype != np.float32:
         return model.clip
     return float(np.float32(model.clip))
-
-
-def cell_step(
-    model: Model, w: DirectionWeights, a_x: np.ndarray, h: np.ndarray, c: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """One step of the model's cell: ``(h_t, c_t)``, with ``c_t`` None for rnn and gru."""
-    if model.cell == "lstm":
-        assert c is not None
-        return lstm_step(model, w, a_x, h, c)
-    if model.cell == "gru":
-        return gru_step(model, w, a_x, h), None
-    return rnn_step(model, w, a_x, h), None
 
 
 def run_direction(
@@ -178,23 +93,28 @@ def run_direction(
     -> output [T, B, H_out], h_n [B, H_out], c_n [B, H] or None
     """
     steps, batch, _ = x.shape
-    a_x = linear(x, w.weight_ih, w.bias_ih)  # [T, B, G*H]: every step's input projection at once
+    wide = wide_dtype(x.dtype)
+    a_x = fold_bias_hh(model, w, linear(x, w.weight_ih, w.bias_ih), wide)  # [T, B, G*H] wide: every step's input
+    stepper = Stepper(model, w, x.dtype, wide, clip_bound(model, x.dtype))
     output = np.zeros((steps, batch, h0.shape[1]), dtype=x.dtype)  # [T, B, H_out]
-    h = h0.copy()
-    c = None if c0 is None else c0.copy()
-    if (lengths == steps).all():  # every sequence runs every step: plain slices, nothing gathered
-        for t in range(steps - 1, -1, -1) if reverse else range(steps):
-            h, c = cell_step(model, w, a_x[t], h, c)
-            output[t] = h
-        return output, h, c
-    for step in range(int(lengths.max())):
-        rows = np.flatnonzero(step < lengths)  # the sequences still running
-        times = lengths[rows] - 1 - step if reverse else np.full(rows.size, step)
-        h_t, c_t = cell_step(model, w, a_x[times, rows], h[rows], None if c is None else c[rows])
-        h[rows] = h_t
-        if c is not None:
-            c[rows] = c_t
-        output[times, rows] = h_t
+    h = h0.copy()  # [B, H_out]
+    c = None if c0 is None else c0.copy()  # [B, H], updated in place
+    with np.errstate(over="ignore"):  # a sigmoid's exp(-a) overflows to inf for a < -709: sigmoid 0, as it should
+        if (lengths == steps).all():  # every sequence runs every step: plain slices, nothing gathered
+            for t in range(steps - 1, -1, -1) if reverse else range(steps):
+                stepper.step(a_x[t], h, c, output[t])
+                h = output[t]  # h_t is the output row just written
+            return output, h.copy(), c
+        for step in range(int(lengths.max())):
+            rows = np.flatnonzero(step < lengths)  # the sequences still running
+            times = lengths[rows] - 1 - step if reverse else np.full(rows.size, step)
+            h_rows = h[rows]  # [n, H_out], overwritten with h_t
+            c_rows = None if c is None else c[rows]  # [n, H], overwritten with c_t
+            stepper.step(a_x[times, rows], h_rows, c_rows, h_rows)
+            h[rows] = h_rows
+            if c is not None:
+                c[rows] = c_rows
+            output[times, rows] = h_rows
     return output, h, c
 
 
@@ -219,13 +139,20 @@ def model_as(model: Model, dtype: np.dtype) -> Model:
     OpenBLAS (numpy's wheels) multiplies faster at batch 2..32 than the
     transposed operand it would otherwise be handed (LSTM 512/4/25: 1.8x
     faster end to end). Values and shapes are unchanged; only the memory
-    order differs.
+    order differs. A float32 net also keeps a row-major ``W_hh`` for batches
+    of several rows (:class:`FastDirectionWeights`).
     """
 
     def prepared(array: np.ndarray) -> np.ndarray:
         return np.asfortranarray(array, dtype=dtype) if array.ndim == 2 else array.astype(dtype, copy=False)
 
-    return model.map_arrays(prepared)
+    def with_rows(w: DirectionWeights) -> FastDirectionWeights:
+        rows = np.ascontiguousarray(w.weight_hh) if w.weight_hh.dtype == np.float32 else None
+        return FastDirectionWeights(**w.arrays(), weight_hh_rows=rows)
+
+    stored = model.map_arrays(prepared)
+    layers = tuple(Layer(**{name: with_rows(w) for name, w in layer.directions()}) for layer in stored.layers)
+    return Model(**{**stored.__dict__, "layers": layers})
 
 
 def forward(

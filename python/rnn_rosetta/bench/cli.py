@@ -55,8 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--report", type=Path, metavar="JSON", help="re-print (and re-plot) a bench.json; no run")
     parser.add_argument(
-        "--step", action="store_true", help="the streaming step instead: the C and Java step programs (batch 1, "
-        "one core) against RTNeural's figures; writes OUT/step.json and OUT/step.md",
+        "--step", action="store_true", help="the streaming step instead: the C and Java step programs and "
+        "Python's net.step loop (batch 1, one core) against RTNeural's figures; writes OUT/step.json and OUT/step.md",
     )  # fmt: skip
     parser.add_argument(
         "--first-calls", action="store_true", help="Java's first calls instead: a fresh JVM per shape and dtype "
@@ -158,7 +158,7 @@ def _run_step(args: argparse.Namespace, console: Any) -> int:
     steps = args.step_count if args.step_count is not None else QUICK_STEPS if args.quick else DEFAULT_STEPS
     if steps < 1:
         raise BenchError(f"--step-count is {steps}, expected >= 1")
-    console.print(f"step benchmark: C and Java, {steps:,} steps per shape, one core", highlight=False)
+    console.print(f"step benchmark: C, Java and Python net.step, {steps:,} steps per shape, one core", highlight=False)
     table = run_step_bench(args.out, steps)
     text = table.read_text("utf-8")
     console.print(text, highlight=False, markup=False)
