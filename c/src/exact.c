@@ -2,10 +2,12 @@
  * storage: its baseline x86-64 variant (exact_isa_impl.h), the choice of
  * the variant a call runs (exact.h: base, avx2, avx512; the same bits in
  * each), the entry points internal_real.h declares, and the weights' split
- * halves, made once when a net packs them (rr_exact_split). All arithmetic
+ * halves and whether they are all tame, made once when a net packs them
+ * (rr_exact_split), and the test hooks (exact.h). All arithmetic
  * is binary64 and double-double (exact_dd.h, exact_math_impl.h). */
 #define RR_EXACT_ISA_TABLE rr_exact_isa_base
 #define RR_EXACT_ISA_STRING "base"
+#define RR_EXACT_FMA 0
 #include "exact_isa_impl.h"
 
 #include <stdatomic.h>
@@ -42,6 +44,24 @@ const rr_exact_isa *rr_exact_isa_in_use(void)
 const char *rr_exact_isa_name(void)
 {
     return rr_exact_isa_in_use()->name;
+}
+
+const char *rr_exact_two_prod_name(void)
+{
+    return rr_exact_isa_in_use()->two_prod;
+}
+
+/* the test hooks' tallies: [0] float32 dots with +0 errors, [1] FMA dots */
+static _Atomic size_t fast_dots[2];
+
+void rr_exact_count_fast_dot(int fma)
+{
+    atomic_fetch_add_explicit(&fast_dots[fma != 0], 1, memory_order_relaxed);
+}
+
+size_t rr_exact_fast_dots(int fma)
+{
+    return atomic_load_explicit(&fast_dots[fma != 0], memory_order_relaxed);
 }
 
 int rr_exact_isa_select(const char *name)
@@ -103,15 +123,20 @@ rr_status rr_exact_dense_f32(size_t rows, size_t in_width, const float *src,
                                             b, act, dst, err);
 }
 
+/* The block rr_pack allocates for an exact matrix (internal.h): the
+ * `count` REALs, padding to RR_ALIGN, one RR_ALIGN slot whose first int
+ * says whether every weight is tame (rr_exact_split_tame), then the
+ * halves [2][count] at the offset returned here. */
 size_t rr_exact_split_offset(size_t count, size_t elem_size)
 {
     const size_t bytes = count * elem_size;
-    return (bytes + RR_ALIGN - 1) / RR_ALIGN * RR_ALIGN; /* aligned */
+    return (bytes + RR_ALIGN - 1) / RR_ALIGN * RR_ALIGN + RR_ALIGN;
 }
 
 void rr_exact_split(const void *data, size_t elem_size, size_t count,
                     double *split)
 {
+    int tame = 1;
     for (size_t i = 0; i < count; i++) {
         const double w = elem_size == sizeof(float)
                              ? (double)((const float *)data)[i]
@@ -119,5 +144,7 @@ void rr_exact_split(const void *data, size_t elem_size, size_t count,
         const rr_dd halves = rr_split(w);
         split[i] = halves.hi;
         split[count + i] = halves.lo;
+        tame &= rr_exact_tame(w);
     }
+    memcpy((char *)split - RR_ALIGN, &tame, sizeof tame);
 }

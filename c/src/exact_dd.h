@@ -6,9 +6,17 @@
  *
  * A dd is a pair (hi, lo) whose value is hi + lo; normalized when it came
  * out of fast_two_sum or two_sum (then its rounding to double is hi).
+ *
+ * The _fma forms compute two_prod's error term by one fused multiply-add,
+ * e = fma(a, b, -p): the same double as Dekker's formula where a and b
+ * are tame (exact.h, rr_exact_tame), so only the FMA variants of the
+ * kernel call them, and only where their operands are known to be tame
+ * (exact_isa_impl.h, RR_EXACT_FMA).
  */
 #ifndef RR_EXACT_DD_H
 #define RR_EXACT_DD_H
+
+#include <math.h>
 
 typedef struct rr_dd {
     double hi;
@@ -75,6 +83,13 @@ static inline rr_dd rr_two_prod(double a, double b)
     return rr_dd_make(p, rr_two_prod_error(p, as.hi, as.lo, bs.hi, bs.lo));
 }
 
+/* rr_two_prod for tame a, b: e = fma(a, b, -p), one rounding */
+static inline rr_dd rr_two_prod_fma(double a, double b)
+{
+    const double p = a * b;
+    return rr_dd_make(p, fma(a, b, -p));
+}
+
 static inline rr_dd rr_dd_add(rr_dd a, rr_dd b)
 {
     rr_dd s = rr_two_sum(a.hi, b.hi);
@@ -95,20 +110,43 @@ static inline rr_dd rr_dd_sub(rr_dd a, rr_dd b)
     return rr_dd_add(a, rr_dd_neg(b));
 }
 
-static inline rr_dd rr_dd_mul(rr_dd a, rr_dd b)
+/* dd_mul's rest, from p = two_prod(a.hi, b.hi) */
+static inline rr_dd rr_dd_mul_from(rr_dd p, rr_dd a, rr_dd b)
 {
-    rr_dd p = rr_two_prod(a.hi, b.hi);
     p.lo = p.lo + (a.hi * b.lo + a.lo * b.hi);
     return rr_fast_two_sum(p.hi, p.lo);
+}
+
+static inline rr_dd rr_dd_mul(rr_dd a, rr_dd b)
+{
+    return rr_dd_mul_from(rr_two_prod(a.hi, b.hi), a, b);
+}
+
+/* rr_dd_mul for tame a.hi, b.hi */
+static inline rr_dd rr_dd_mul_fma(rr_dd a, rr_dd b)
+{
+    return rr_dd_mul_from(rr_two_prod_fma(a.hi, b.hi), a, b);
+}
+
+/* dd_div's rest, from q1 = a.hi / b.hi and p = two_prod(q1, b.hi) */
+static inline rr_dd rr_dd_div_from(double q1, rr_dd p, rr_dd a, rr_dd b)
+{
+    const double r = (((a.hi - p.hi) - p.lo) + a.lo) - q1 * b.lo;
+    const double q2 = r / b.hi;
+    return rr_fast_two_sum(q1, q2);
 }
 
 static inline rr_dd rr_dd_div(rr_dd a, rr_dd b)
 {
     const double q1 = a.hi / b.hi;
-    const rr_dd p = rr_two_prod(q1, b.hi);
-    const double r = (((a.hi - p.hi) - p.lo) + a.lo) - q1 * b.lo;
-    const double q2 = r / b.hi;
-    return rr_fast_two_sum(q1, q2);
+    return rr_dd_div_from(q1, rr_two_prod(q1, b.hi), a, b);
+}
+
+/* rr_dd_div for tame a.hi / b.hi and b.hi */
+static inline rr_dd rr_dd_div_fma(rr_dd a, rr_dd b)
+{
+    const double q1 = a.hi / b.hi;
+    return rr_dd_div_from(q1, rr_two_prod_fma(q1, b.hi), a, b);
 }
 
 /* relu_dd(x) = x.hi < 0 ? (0, 0) : x (NaN stays NaN) */

@@ -266,17 +266,18 @@ static rr_status SFX(exact_dense)(size_t rows, size_t in_width,
                        "scratch for a dense layer of %zu outputs", out_width);
     }
     for (size_t r = 0; r < rows; r++) {
-        const rr_exact_acts v = {             /* [K] */
+        rr_exact_acts v = {                   /* [K] */
             SFX(exact_as_double)(src + r * in_width, in_width, buf), NULL,
-            buf + in_width, buf + 2 * in_width
+            buf + in_width, buf + 2 * in_width, 0, 0
         };
-        rr_exact_acts_split(v, in_width);
+        rr_exact_acts_split(&v, in_width);
         REAL *out = dst + r * out_width;    /* [O] */
         for (size_t o = 0; o < out_width; o++) {
             /* W [O, K] row-major: row o is contiguous in k, so the unit
              * loop of exact_products runs over one output (ldw = 1) */
             double s = 0.0, c = 0.0;
-            const SFX(exact_panel) row = { w + o * in_width, NULL, NULL, 1 };
+            const SFX(exact_panel) row = { w + o * in_width, NULL, NULL, 1,
+                                           0 };
             SFX(exact_start)(1, b != NULL ? b + o : NULL, &s, &c);
             SFX(exact_products)(1, in_width, row, v, &s, &c);
             const rr_dd y_pre = rr_two_sum(s, c);

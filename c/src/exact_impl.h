@@ -77,15 +77,16 @@ static void SFX(exact_matvec_rows)(SFX(exact_run) *run, const rr_packed *w,
     const double *split = SFX(exact_split_of)(w); /* [2][G*K*U] */
     rr_exact_acts acts[RR_EXACT_ROWS];            /* [rows] of [K] */
     for (size_t r = 0; r < rows; r++) {
-        const rr_exact_acts a = { v[r], NULL, run->split_hi + r * K,
-                                  run->split_lo + r * K };
-        rr_exact_acts_split(a, K);
+        rr_exact_acts a = { v[r], NULL, run->split_hi + r * K,
+                            run->split_lo + r * K, 0, 0 };
+        rr_exact_acts_split(&a, K);
         acts[r] = a;
     }
     for (size_t g = 0; g < w->gates; g++) {
         const size_t at = g * K * U; /* panel g: [K][U] */
         const SFX(exact_panel) panel = { data + at, split + at,
-                                         split + total + at, U };
+                                         split + total + at, U,
+                                         rr_exact_split_tame(split) };
         for (size_t r = 0; r < rows; r++) { /* acc [rows, U] */
             SFX(exact_start)(U, bias != NULL ? bias + g * U : NULL,
                              run->acc_s + r * U, run->acc_c + r * U);
@@ -196,15 +197,15 @@ static void SFX(exact_row_step)(SFX(exact_run) *run, const rr_slot *slot,
             const rr_packed *w_hn = &slot->w_hn; /* one gate block [H][H] */
             const double *split = SFX(exact_split_of)(w_hn); /* [2][H*H] */
             const SFX(exact_panel) panel = { w_hn->data, split, split + H * H,
-                                             H };
+                                             H, rr_exact_split_tame(split) };
             SFX(exact_gru_rz_row)(cfg, run->limit, H, gi, gh, h, run->z,
                                   run->rh);
-            const rr_exact_acts acts = { run->rh.hi, run->rh.lo,
-                                         run->split_hi, run->split_lo };
-            rr_exact_acts_split(acts, H);
+            rr_exact_acts acts = { run->rh.hi, run->rh.lo, run->split_hi,
+                                   run->split_lo, 0, 0 };
+            rr_exact_acts_split(&acts, H);
             SFX(exact_start)(H, w_hn->bias, run->acc_s, run->acc_c);
-            SFX(exact_products_rows)(H, H, panel, 1, &acts, run->acc_s, run->acc_c,
-                                     H);
+            SFX(exact_products_rows)(H, H, panel, 1, &acts, run->acc_s,
+                                     run->acc_c, H);
             SFX(exact_finish)(H, run->acc_s, run->acc_c, run->hn);
             SFX(exact_gru_n_row)(cfg, run->limit, H, gi, run->hn, run->z, h,
                                  h_new);

@@ -64,46 +64,115 @@ static inline void put(dd_block *v, size_t i, rr_dd d)
     v->lo[i] = d.lo;
 }
 
-/*
- * reduce over a block (|x.hi| < 710 for every element):
- *   n = rint(x.hi / ln 2); r = x - n ln 2 (three parts); s = r * 2^-10
- *   q = s + s^2/2! + ... + s^9/9! (Horner), then ten times q <- 2q + q^2
- * so that e^x = 2^n (1 + q).
- */
-static void reduce_block(const dd_block *restrict x, double *restrict n_out,
-                         dd_block *restrict q)
+/* dd_mul, dd_div, two_prod with the error term by FMA (fma 1: only in the
+ * FMA variants, and only where the caller knows the operands are tame,
+ * exact.h) or by Dekker's formula (fma 0); the same results either way.
+ * fma is a constant after inlining. */
+static inline __attribute__((always_inline)) rr_dd mul_by(int fma, rr_dd a,
+                                                          rr_dd b)
 {
-    dd_block s, t;
+#if RR_EXACT_FMA
+    if (fma) {
+        return rr_dd_mul_fma(a, b);
+    }
+#endif
+    (void)fma;
+    return rr_dd_mul(a, b);
+}
+
+static inline __attribute__((always_inline)) rr_dd div_by(int fma, rr_dd a,
+                                                          rr_dd b)
+{
+#if RR_EXACT_FMA
+    if (fma) {
+        return rr_dd_div_fma(a, b);
+    }
+#endif
+    (void)fma;
+    return rr_dd_div(a, b);
+}
+
+static inline __attribute__((always_inline)) rr_dd two_prod_by(int fma,
+                                                               double a,
+                                                               double b)
+{
+#if RR_EXACT_FMA
+    if (fma) {
+        return rr_two_prod_fma(a, b);
+    }
+#endif
+    (void)fma;
+    return rr_two_prod(a, b);
+}
+
+/* Whether |x| is 0 or at least 2^-470 (and not NaN): a value whose dd
+ * products below stay tame (exact.h) */
+static inline int not_tiny(double x)
+{
+    return (x == 0.0) | (x >= 0x1p-470) | (x <= -0x1p-470);
+}
+
+/* reduce's polynomial and squarings (below) from s [B], into q. The
+ * products' operands are tame when every s.hi is 0 or |s.hi| >= 2^-470
+ * (fma may be 1 then): t in [C[9], 1], u near 1, and |q| grows from
+ * about |s| (each squaring step multiplies |q| < 0.41 by |2 + q| > 1.5).
+ */
+static inline __attribute__((always_inline)) void
+reduce_poly(int fma, const dd_block *restrict s, dd_block *restrict q)
+{
+    dd_block t;
     for (size_t i = 0; i < B; i++) {
-        const double scaled = x->hi[i] * INV_LN2;
-        const double n =
-            copysign((scaled + RINT_MAGIC) - RINT_MAGIC, scaled); /* rint */
-        rr_dd r = rr_dd_sub(get(x, i), rr_two_prod(n, LN2_1));
-        r = rr_dd_sub(r, rr_two_prod(n, LN2_2));
-        r = rr_dd_sub(r, rr_dd_of(n * LN2_3)); /* |r| <= 0.3466 */
-        n_out[i] = n;
-        s.hi[i] = r.hi * 0x1p-10;
-        s.lo[i] = r.lo * 0x1p-10;
         t.hi[i] = TAYLOR_HI[7]; /* C[9] */
         t.lo[i] = TAYLOR_LO[7];
     }
     for (int k = 8; k >= 2; k--) {
         const rr_dd ck = rr_dd_make(TAYLOR_HI[k - 2], TAYLOR_LO[k - 2]);
         for (size_t i = 0; i < B; i++) {
-            put(&t, i, rr_dd_add(ck, rr_dd_mul(get(&s, i), get(&t, i))));
+            put(&t, i, rr_dd_add(ck, mul_by(fma, get(s, i), get(&t, i))));
         }
     }
     for (size_t i = 0; i < B; i++) {
         const rr_dd u =
-            rr_dd_add(rr_dd_of(1.0), rr_dd_mul(get(&s, i), get(&t, i)));
-        put(q, i, rr_dd_mul(get(&s, i), u));
+            rr_dd_add(rr_dd_of(1.0), mul_by(fma, get(s, i), get(&t, i)));
+        put(q, i, mul_by(fma, get(s, i), u));
     }
     for (int rep = 0; rep < 10; rep++) { /* (1 + q)^2 - 1 */
         for (size_t i = 0; i < B; i++) {
             const rr_dd qi = get(q, i);
             put(q, i, rr_dd_add(rr_dd_make(2 * qi.hi, 2 * qi.lo),
-                                rr_dd_mul(qi, qi)));
+                                mul_by(fma, qi, qi)));
         }
+    }
+}
+
+/*
+ * reduce over a block (|x.hi| < 710 for every element):
+ *   n = rint(x.hi / ln 2); r = x - n ln 2 (three parts); s = r * 2^-10
+ *   q = s + s^2/2! + ... + s^9/9! (Horner), then ten times q <- 2q + q^2
+ * so that e^x = 2^n (1 + q). two_prod(n, LN2_k) is always tame (n an
+ * integer, |n| < 1100): by FMA in the FMA variants.
+ */
+static void reduce_block(const dd_block *restrict x, double *restrict n_out,
+                         dd_block *restrict q)
+{
+    dd_block s;
+    int tame = 1;
+    for (size_t i = 0; i < B; i++) {
+        const double scaled = x->hi[i] * INV_LN2;
+        const double n =
+            copysign((scaled + RINT_MAGIC) - RINT_MAGIC, scaled); /* rint */
+        rr_dd r = rr_dd_sub(get(x, i), two_prod_by(RR_EXACT_FMA, n, LN2_1));
+        r = rr_dd_sub(r, two_prod_by(RR_EXACT_FMA, n, LN2_2));
+        r = rr_dd_sub(r, rr_dd_of(n * LN2_3)); /* |r| <= 0.3466 */
+        n_out[i] = n;
+        s.hi[i] = r.hi * 0x1p-10;
+        s.lo[i] = r.lo * 0x1p-10;
+        tame &= not_tiny(s.hi[i]);
+    }
+    if (RR_EXACT_FMA && tame) {
+        reduce_poly(1, &s, q);
+    } else {
+        reduce_poly(0, &s, q);
     }
 }
 
@@ -204,6 +273,22 @@ static void rr_exp_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y)
     exp_vec(n, x, y);
 }
 
+/* tanh's last step over a block: m = expm1(2|x|) in, tanh(x) out */
+static inline __attribute__((always_inline)) void
+tanh_finish(int fma, const dd_block *restrict v, dd_block *restrict m)
+{
+    for (size_t i = 0; i < B; i++) { /* every case, then selects */
+        const rr_dd xi = get(v, i);
+        const rr_dd mi = get(m, i);
+        const rr_dd q = div_by(fma, mi, rr_dd_add(mi, rr_dd_of(2.0)));
+        const int neg = xi.hi < 0;
+        const rr_dd a = neg ? rr_dd_neg(xi) : xi;
+        const rr_dd t = a.hi >= 40 ? rr_dd_of(1.0) : q;
+        const rr_dd r = neg ? rr_dd_neg(t) : t;
+        put(m, i, (isnan(xi.hi) | (xi.hi == 0)) ? xi : r);
+    }
+}
+
 /* tanh_dd: NaN or 0 -> x; a = |x|; a.hi >= 40 -> 1; else
  * m = expm1(2a), t = m / (m + 2); the sign of x put back */
 static void rr_tanh_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y)
@@ -220,17 +305,33 @@ static void rr_tanh_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y)
             arg.lo[i] = direct ? 0.0 : 2 * a.lo;
         }
         expm1_block(&arg, &m);
-        for (size_t i = 0; i < B; i++) { /* every case, then selects */
-            const rr_dd xi = get(&v, i);
-            const rr_dd mi = get(&m, i);
-            const rr_dd q = rr_dd_div(mi, rr_dd_add(mi, rr_dd_of(2.0)));
-            const int neg = xi.hi < 0;
-            const rr_dd a = neg ? rr_dd_neg(xi) : xi;
-            const rr_dd t = a.hi >= 40 ? rr_dd_of(1.0) : q;
-            const rr_dd r = neg ? rr_dd_neg(t) : t;
-            put(&m, i, (isnan(xi.hi) | (xi.hi == 0)) ? xi : r);
+        /* m in [0, e^80): m / (m + 2) divides tame operands when m is 0
+         * or at least 2^-470 (the quotient is then at least 2^-472) */
+        int tame = 1;
+        for (size_t i = 0; i < B; i++) {
+            tame &= not_tiny(m.hi[i]);
+        }
+        if (RR_EXACT_FMA && tame) {
+            tanh_finish(1, &v, &m);
+        } else {
+            tanh_finish(0, &v, &m);
         }
         store_block(&m, count, y, first);
+    }
+}
+
+/* sigmoid's last step over a block: e = exp(-|x|) in, sigmoid(x) out */
+static inline __attribute__((always_inline)) void
+sigmoid_finish(int fma, const dd_block *restrict v, dd_block *restrict e)
+{
+    for (size_t i = 0; i < B; i++) {
+        /* x.hi >= 0: 1 / (1 + e), else e / (1 + e); NaN: x */
+        const rr_dd xi = get(v, i);
+        const rr_dd ei = get(e, i);
+        const rr_dd den = rr_dd_add(rr_dd_of(1.0), ei);
+        const rr_dd num = xi.hi >= 0 ? rr_dd_of(1.0) : ei;
+        const rr_dd r = div_by(fma, num, den);
+        put(e, i, isnan(xi.hi) ? xi : r);
     }
 }
 
@@ -248,14 +349,16 @@ static void rr_sigmoid_dd_n(size_t n, rr_dd_vec x, rr_dd_vec y)
         const rr_dd_vec arg_vec = { arg.hi, arg.lo };
         const rr_dd_vec e_vec = { e.hi, e.lo };
         exp_vec(B, arg_vec, e_vec); /* the whole block (zeros past count) */
+        /* e = e^-|x| in [0, 1] (NaN for NaN x): num / (1 + e) divides
+         * tame operands when every e is 0 or at least 2^-470 */
+        int tame = 1;
         for (size_t i = 0; i < B; i++) {
-            /* x.hi >= 0: 1 / (1 + e), else e / (1 + e); NaN: x */
-            const rr_dd xi = get(&v, i);
-            const rr_dd ei = get(&e, i);
-            const rr_dd den = rr_dd_add(rr_dd_of(1.0), ei);
-            const rr_dd num = xi.hi >= 0 ? rr_dd_of(1.0) : ei;
-            const rr_dd r = rr_dd_div(num, den);
-            put(&e, i, isnan(xi.hi) ? xi : r);
+            tame &= not_tiny(e.hi[i]);
+        }
+        if (RR_EXACT_FMA && tame) {
+            sigmoid_finish(1, &v, &e);
+        } else {
+            sigmoid_finish(0, &v, &e);
         }
         store_block(&e, count, y, first);
     }

@@ -42,9 +42,11 @@ int rr_pack(rr_packed *dst, rr_path path, size_t elem_size,
                           &bias_count)) {
         return 0;
     }
-    /* the exact path: the split halves at byte split_at (internal.h) */
+    /* the exact path: a flag slot, then the split halves, at byte split_at
+     * (internal.h): data, one RR_ALIGN of rounding and one of flag, halves */
     const int exact = path == RR_PATH_EXACT;
-    if (exact && data_count > (SIZE_MAX - RR_ALIGN) / (3 * sizeof(double))) {
+    if (exact &&
+        data_count > (SIZE_MAX - 2 * RR_ALIGN) / (3 * sizeof(double))) {
         return 0;
     }
     const size_t split_at =

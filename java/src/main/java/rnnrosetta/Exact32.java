@@ -53,6 +53,11 @@ final class Exact32 extends ExactCompute<float[]> {
     }
 
     @Override
+    boolean floatWeights() {
+        return true;
+    }
+
+    @Override
     int wideSlots() {
         return 3;
     }

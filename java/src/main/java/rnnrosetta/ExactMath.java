@@ -4,8 +4,10 @@ package rnnrosetta;
  * The elementary functions of the exact kernel on {@link DoubleDouble}s, docs/exact-kernel.md
  * ("Elementary functions"), line by line: exp, expm1, tanh, sigmoid, relu, clip and a row's
  * softmax. Besides {@code + - * /} they use only {@link Math#rint}, {@link Math#floor} and
- * {@link Math#scalb} (all exact), never {@code Math.exp}/{@code tanh}/{@code expm1},
- * {@code StrictMath} or {@code Math.fma}. Arguments and results are normalized.
+ * {@link Math#scalb} (all exact), never {@code Math.exp}/{@code tanh}/{@code expm1} or
+ * {@code StrictMath}; {@code Math.fma} only for two_prod's error term, where the operands are
+ * tame and the JVM runs it as an instruction ({@link DoubleDouble#FMA}): the same pair as
+ * Dekker's formula. Arguments and results are normalized.
  *
  * <pre>
  *   exp(x)     = 2^n (1 + q),  n = rint(x / ln2),  r = x - n ln2 (ln2 in three parts),
@@ -53,20 +55,90 @@ final class ExactMath {
      */
     private static Reduced reduce(DoubleDouble x) {
         double n = Math.rint(x.hi() * INV_LN2);
-        DoubleDouble r = x.sub(DoubleDouble.twoProd(n, LN2_1));
-        r = r.sub(DoubleDouble.twoProd(n, LN2_2));
-        r = r.sub(DoubleDouble.of(n * LN2_3));
-        DoubleDouble s = new DoubleDouble(r.hi() * 0x1p-10, r.lo() * 0x1p-10);
-        DoubleDouble t = TAYLOR[9];
+        // the dd operations on (hi, lo) doubles, each result in d: no object per operation;
+        // dd_sub(a, b) = dd_add(a, dd_neg(b))
+        double[] d = new double[2];
+        // r = x - two_prod(n, LN2_1) - two_prod(n, LN2_2) - dd(n * LN2_3); n is an integer,
+        // |n| < 1100: two_prod(n, LN2_k) has tame operands (by FMA where the JVM has it)
+        double p1 = n * LN2_1;
+        add(d, x.hi(), x.lo(), -p1, -productError(n, LN2_1, p1, DoubleDouble.FMA));
+        double p2 = n * LN2_2;
+        add(d, d[0], d[1], -p2, -productError(n, LN2_2, p2, DoubleDouble.FMA));
+        add(d, d[0], d[1], -(n * LN2_3), -0.0);
+        double sh = d[0] * 0x1p-10;                                     // s = r / 2^10
+        double sl = d[1] * 0x1p-10;
+        // with s.hi 0 or |s.hi| >= 2^-470 every product below has tame operands (t in [C9, 1],
+        // u near 1, |q| grows from about |s|): two_prod by FMA gives the same pairs
+        boolean fma = DoubleDouble.FMA && DoubleDouble.notTiny(sh);
+        double th = TAYLOR[9].hi();                                     // t = C9
+        double tl = TAYLOR[9].lo();
         for (int k = 8; k >= 2; k--) {
-            t = TAYLOR[k].add(s.mul(t));
+            mul(d, sh, sl, th, tl, fma);                                // t = C[k] + s * t
+            add(d, TAYLOR[k].hi(), TAYLOR[k].lo(), d[0], d[1]);
+            th = d[0];
+            tl = d[1];
         }
-        t = DoubleDouble.ONE.add(s.mul(t));
-        DoubleDouble q = s.mul(t);
+        mul(d, sh, sl, th, tl, fma);                                    // u = 1 + s * t
+        add(d, 1.0, 0.0, d[0], d[1]);
+        mul(d, sh, sl, d[0], d[1], fma);                                // q = s * u
+        double qh = d[0];
+        double ql = d[1];
         for (int i = 0; i < SQUARINGS; i++) {
-            q = new DoubleDouble(2 * q.hi(), 2 * q.lo()).add(q.mul(q));
+            mul(d, qh, ql, qh, ql, fma);                                // q = 2q + q * q
+            add(d, 2 * qh, 2 * ql, d[0], d[1]);
+            qh = d[0];
+            ql = d[1];
         }
+        DoubleDouble q = new DoubleDouble(qh, ql);
         return new Reduced(n, q);
+    }
+
+    /**
+     * {@code (d[0], d[1]) = dd_add((ah, al), (bh, bl))}, {@link DoubleDouble#add} on doubles:
+     * {@code (s, e) = two_sum(ah, bh); (t, f) = two_sum(al, bl); e = e + t;
+     * (s, e) = fast_two_sum(s, e); e = e + f; fast_two_sum(s, e)}.
+     */
+    private static void add(double[] d, double ah, double al, double bh, double bl) {
+        double s = ah + bh;                                             // two_sum(ah, bh)
+        double v = s - ah;
+        double e = (ah - (s - v)) + (bh - v);
+        double t = al + bl;                                             // two_sum(al, bl)
+        double w = t - al;
+        double f = (al - (t - w)) + (bl - w);
+        e = e + t;
+        double u = s + e;                                               // fast_two_sum(s, e)
+        e = e - (u - s);
+        e = e + f;
+        d[0] = u + e;                                                   // fast_two_sum(u, e)
+        d[1] = e - (d[0] - u);
+    }
+
+    /**
+     * {@code (d[0], d[1]) = dd_mul((ah, al), (bh, bl))}, {@link DoubleDouble#mul} on doubles:
+     * {@code (p, e) = two_prod(ah, bh)} (by FMA when {@code fma}: tame operands only);
+     * {@code e = e + (ah*bl + al*bh)}; {@code fast_two_sum(p, e)}.
+     */
+    private static void mul(double[] d, double ah, double al, double bh, double bl, boolean fma) {
+        double p = ah * bh;
+        double e = productError(ah, bh, p, fma);
+        e = e + (ah * bl + al * bh);
+        d[0] = p + e;                                                   // fast_two_sum(p, e)
+        d[1] = e - (d[0] - p);
+    }
+
+    /**
+     * two_prod's error term for {@code p = a * b}: {@code Math.fma(a, b, -p)} when {@code fma}
+     * (tame operands only), else Dekker's {@code (((ah*bh - p) + ah*bl) + al*bh) + al*bl}.
+     */
+    private static double productError(double a, double b, double p, boolean fma) {
+        if (fma) {
+            return Math.fma(a, b, -p);
+        }
+        double ah = DoubleDouble.splitHi(a);
+        double al = a - ah;
+        double bh = DoubleDouble.splitHi(b);
+        double bl = b - bh;
+        return (((ah * bh - p) + ah * bl) + al * bh) + al * bl;
     }
 
     /** {@code d * 2^n} for an integer n in [-1077, 1025], as two exact scalings by 2^n1 and 2^n2. */
@@ -114,7 +186,9 @@ final class ExactMath {
             t = DoubleDouble.ONE; // 1 - tanh(40) < 2^-115
         } else {
             DoubleDouble m = expm1(new DoubleDouble(2 * a.hi(), 2 * a.lo())); // e^{2a} - 1
-            t = m.div(m.add(DoubleDouble.TWO));
+            // m in [0, e^80): m / (m + 2) divides tame operands when m is 0 or >= 2^-470
+            DoubleDouble den = m.add(DoubleDouble.TWO);
+            t = DoubleDouble.FMA && DoubleDouble.notTiny(m.hi()) ? m.divFma(den) : m.div(den);
         }
         return negative ? t.neg() : t;
     }
@@ -125,11 +199,13 @@ final class ExactMath {
             return x;
         }
         if (x.hi() >= 0) {
-            DoubleDouble e = exp(x.neg());
-            return DoubleDouble.ONE.div(DoubleDouble.ONE.add(e));
+            DoubleDouble e = exp(x.neg()); // 1 / (1 + e), e in [0, 1]: tame operands
+            DoubleDouble den = DoubleDouble.ONE.add(e);
+            return DoubleDouble.FMA ? DoubleDouble.ONE.divFma(den) : DoubleDouble.ONE.div(den);
         }
-        DoubleDouble e = exp(x);
-        return e.div(DoubleDouble.ONE.add(e));
+        DoubleDouble e = exp(x); // in [0, 1]: e / (1 + e) divides tame operands when e is 0 or >= 2^-470
+        DoubleDouble den = DoubleDouble.ONE.add(e);
+        return DoubleDouble.FMA && DoubleDouble.notTiny(e.hi()) ? e.divFma(den) : e.div(den);
     }
 
     /** {@code x.hi < 0 ? 0 : x}; NaN stays NaN. */

@@ -31,6 +31,11 @@ abstract class ExactProducts<A> extends Compute<A> {
     /** v rounded to the precision (float64: v; float32: {@code (float) v}). */
     abstract double round(double v);
 
+    /** Whether the weights are floats (float32: every finite one times a finite float is exact). */
+    boolean floatWeights() {
+        return false;
+    }
+
     /** Slots of A that one exact double takes in a {@link #linear} output row. */
     abstract int wideSlots();
 
@@ -40,11 +45,17 @@ abstract class ExactProducts<A> extends Compute<A> {
     /** The double {@link #putWide} wrote at slot i of a. */
     abstract double atWide(A a, int i);
 
-    /** A row of activations v [k] and Veltkamp's split {@code v = hi + lo} [k] of each. */
+    /**
+     * A row of activations v [k] and Veltkamp's split {@code v = hi + lo} [k] of each; what the
+     * row's values all are ({@link #fmaSafe}, {@link #narrow}) is found once after each change.
+     */
     static final class SplitRow {
         final double[] v;
         final double[] hi;
         final double[] lo;
+        private boolean checked;
+        private boolean tame;
+        private boolean narrow;
 
         SplitRow(int k) {
             v = new double[k];
@@ -57,26 +68,63 @@ abstract class ExactProducts<A> extends Compute<A> {
             v[i] = x;
             hi[i] = DoubleDouble.splitHi(x);
             lo[i] = x - hi[i];
+            checked = false;
+        }
+
+        private void check() {
+            boolean t = true;
+            boolean f = true;
+            for (double x : v) {
+                t &= DoubleDouble.tame(x);
+                f &= Math.abs(x) < 0x1p128 && (double) (float) x == x;
+            }
+            tame = t;
+            narrow = f;
+            checked = true;
+        }
+
+        /** Whether every value is {@link DoubleDouble#tame}. */
+        boolean fmaSafe() {
+            if (!checked) {
+                check();
+            }
+            return tame;
+        }
+
+        /** Whether every value is a finite float: the product with a finite float is exact. */
+        boolean narrow() {
+            if (!checked) {
+                check();
+            }
+            return narrow;
         }
     }
 
     @Override
     final Matrix<A> matrix(A w, A b, int first, int n, int k) {
         int size = n * k;
-        A blocks = newArray(3 * size);                                               // [W | W_hi | W_lo]
+        A blocks = newArray(3 * size + 1);                                           // [W | W_hi | W_lo | tame]
+        boolean tame = true;
         for (int i = 0; i < size; i++) {
             double weight = at(w, first * k + i);
             double hi = DoubleDouble.splitHi(weight);
             put(blocks, i, weight);
             put(blocks, size + i, hi);
             put(blocks, 2 * size + i, weight - hi);
+            tame &= DoubleDouble.tame(weight);
         }
+        put(blocks, 3 * size, tame ? 1.0 : 0.0); // every weight tame (a float32 weight: finite)
         A bias = null;
         if (b != null) {
             bias = newArray(n);
             System.arraycopy(b, first, bias, 0, n);
         }
         return new Matrix<>(blocks, bias, n, k, n + 2 * n * wideSlots());
+    }
+
+    /** Whether every weight of m is {@link DoubleDouble#tame} (the flag {@link #matrix} stored). */
+    final boolean tame(Matrix<A> m) {
+        return at(m.w(), 3 * m.n() * m.k()) == 1.0;
     }
 
     /** {@code b[o]}, +0.0 for a matrix without a bias. */
@@ -98,6 +146,12 @@ abstract class ExactProducts<A> extends Compute<A> {
     /**
      * As {@link #dot} with double-double activations {@code (x_k, xLo_k)} ({@code add_product_dd}):
      * {@code c = c + ((q + e) + xLo_k * W_ok)}; {@code xLo == null}: plain activations.
+     *
+     * <p>Two faster ways to the same bits: where every weight and activation is tame and the JVM
+     * has FMA, {@code e = Math.fma(x, y, -p)} (Dekker's double, {@link DoubleDouble#tame}); where
+     * both are finite floats (float32, plain activations), x * y is exact, e = +0, and
+     * {@code c + (q + e) == c + q} bit for bit (c starts as {@code 0.0 + start.lo} and is only ever
+     * {@code c + something}, so it is never -0, and adding -0 or +0 to it gives the same double).
      */
     final DoubleDouble dot(Matrix<A> m, int o, SplitRow x, double[] xLo) {
         int k = m.k();
@@ -107,6 +161,35 @@ abstract class ExactProducts<A> extends Compute<A> {
         DoubleDouble start = DoubleDouble.twoSum(0.0, bias(m, o));
         double s = start.hi();
         double c = 0.0 + start.lo();
+        boolean tameWeights = tame(m);
+        if (xLo == null && tameWeights && floatWeights() && x.narrow()) { // float32: e = +0
+            for (int i = 0; i < k; i++) {
+                double p = x.v[i] * at(w, row + i);
+                // (s, q) = two_sum(s, p); c = c + q
+                double sum = s + p;
+                double u = sum - s;
+                double q = (s - (sum - u)) + (p - u);
+                s = sum;
+                c = c + q;
+            }
+            return DoubleDouble.twoSum(s, c);
+        }
+        if (DoubleDouble.FMA && tameWeights && x.fmaSafe()) {
+            for (int i = 0; i < k; i++) {
+                double y = at(w, row + i);
+                double xv = x.v[i];
+                // (p, e) = two_prod(x, y), e by FMA
+                double p = xv * y;
+                double e = Math.fma(xv, y, -p);
+                // (s, q) = two_sum(s, p)
+                double sum = s + p;
+                double u = sum - s;
+                double q = (s - (sum - u)) + (p - u);
+                s = sum;
+                c = xLo == null ? c + (q + e) : c + ((q + e) + xLo[i] * y);
+            }
+            return DoubleDouble.twoSum(s, c);
+        }
         for (int i = 0; i < k; i++) {
             double y = at(w, row + i);
             double yh = at(w, size + row + i);
