@@ -4,8 +4,10 @@ import java.util.Arrays;
 
 /**
  * The float64 reference: plain loops, weights row-major as given, every product a dot
- * product added in index order (start from the bias, then {@code ((b + w0 x0) + w1 x1) + ...},
- * the order of the C library's portable product, so the two agree to the bit), the gate
+ * product summed in blocks of k ({@link Matrix#DOT_BLOCK}): each block a chain from 0 in index
+ * order, {@code s = (w_kb x_kb + w_kb+1 x_kb+1) + ...}, and the blocks added to the bias in
+ * order, {@code ((b + s_0) + s_1) + ...} (the order of the C library's portable product, so the
+ * two agree to the bit; the blocks keep the rounding error near BLAS's at large K), the gate
  * equations of docs/fixture-format.md one unit at a time. The static gate methods work on a
  * range {@code [from, to)} of units so that {@code Vector64} can finish a row's last units
  * (fewer than a vector) with them: they use {@link Math#fma} exactly where the vector gates
@@ -50,16 +52,24 @@ class Plain64 extends Compute64 {
 
     @Override
     void linear(double[] x, int xOff, int rows, Matrix<double[]> m, double[] y, int yOff, int yStride) {
+        int kAll = m.k();
         for (int r = 0; r < rows; r++) {
-            int xRow = xOff + r * m.k();
+            int xRow = xOff + r * kAll;
             for (int o = 0; o < m.n(); o++) {
-                // y[r, o] = b[o] + sum_k W[o, k] x[r, k], added in index order
-                double s = m.bias() == null ? 0.0 : m.bias()[o];
-                int wRow = o * m.k();
-                for (int k = 0; k < m.k(); k++) {
-                    s += m.w()[wRow + k] * x[xRow + k];
+                // y[r, o] = b[o] + sum_k W[o, k] x[r, k] in blocks of k (Matrix.DOT_BLOCK):
+                //   total = b[o]; for each block [kb, kb + DOT_BLOCK):
+                //     s = 0; s = s + W[o, k] x[r, k] for k ascending; total = total + s
+                double total = m.bias() == null ? 0.0 : m.bias()[o];
+                int wRow = o * kAll;
+                for (int kb = 0; kb < kAll; kb += Matrix.DOT_BLOCK) {
+                    int kEnd = Math.min(kb + Matrix.DOT_BLOCK, kAll);
+                    double s = 0.0;
+                    for (int k = kb; k < kEnd; k++) {
+                        s += m.w()[wRow + k] * x[xRow + k];
+                    }
+                    total += s;
                 }
-                y[yOff + r * yStride + o] = s;
+                y[yOff + r * yStride + o] = total;
             }
         }
     }

@@ -18,11 +18,14 @@ import jdk.incubator.vector.VectorSpecies;
  * block's tiles are packed into one stream (L2), and the panel slice every tile reads stays
  * in L1/L2.
  *
- * <p>One summation order for every output, whatever the tile: {@code y = fma(x[k-1], W[o, k-1],
- * ... fma(x[1], W[o, 1], fma(x[0], W[o, 0], b[o])))}, one fma chain from the bias in index
- * order (a k block stores its partial sums in y and the next one reloads them: exact). So a
- * row's bits do not depend on the batch size, on its position in a tile or on the number of
- * rows (row b of a batch-B run equals the batch-1 run of that sequence), only on its values.
+ * <p>One summation order for every output, whatever the tile: blocks of k of
+ * {@link Matrix#DOT_BLOCK} (as {@link Plain64}), each block one fma chain from zero in index
+ * order, {@code s = fma(x[kb+31], W[o, kb+31], ... fma(x[kb], W[o, kb], 0))}, added to the
+ * running total in block order, {@code y = ((b[o] + s_0) + s_1) + ...}. Every tile keeps its
+ * outputs' partial sums and totals in registers and stores the totals once (the GEMM's next k
+ * slice reloads them: exact): so a row's bits do not depend on the batch size,
+ * on its position in a tile or on the number of rows (row b of a batch-B run equals the
+ * batch-1 run of that sequence), only on its values; KC is a whole number of blocks.
  *
  * <p>Gates: the equations of {@link Plain64}, a vector of units at a time, the same operations
  * in the same order (fma where Plain64 has {@link Math#fma}); sigmoid and tanh are
@@ -41,12 +44,14 @@ final class Vector64 extends Plain64 {
     private static final int L = S.length();
     /** Outputs per packed panel (two vectors). */
     private static final int NR = 2 * L;
-    /** Rows per GEMM tile: 6 rows x 2 vectors = 12 accumulators (of 16 AVX2 registers). */
+    /** Rows per GEMM tile: 6 rows x 2 vectors = 12 partial sums and 12 totals (of 32 AVX-512 registers). */
     private static final int MR = 6;
-    /** The k block of the GEMM: the panel slice every tile of a row block reads stays in L1/L2. */
-    private static final int KC = 512;
+    /** The k block of the GEMM (512, whole dot blocks): the panel slice a row block reads stays in L1/L2. */
+    private static final int KC = 16 * Matrix.DOT_BLOCK;
     /** The row block of the GEMM (a multiple of MR): its x block stays in L2. */
     private static final int MC = 72;
+    /** The dot block (k per partial sum), see {@link Matrix#DOT_BLOCK}. */
+    private static final int DB = Matrix.DOT_BLOCK;
 
     Vector64(double clip) {
         super(clip);
@@ -85,6 +90,8 @@ final class Vector64 extends Plain64 {
         }
         int k = m.k();
         int panels = m.stride() / NR;
+        double[] w = m.w();
+        double[] bias = m.bias();
         // the x rows of the MR-row tiles of a block, packed as [tile][kk][MR] (one stream per tile)
         // (none below MR rows: a streaming step at a small batch allocates nothing)
         double[] a = rows < MR ? null : new double[Math.min(rows, MC) / MR * MR * Math.min(k, KC)];
@@ -93,7 +100,8 @@ final class Vector64 extends Plain64 {
             int tiles = (i1 - i0) / MR;
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
-                boolean first = k0 == 0; // start from the bias, else add to the partial sums in y
+                // the totals start at the bias in the first k slice, else from the sums in y (exact)
+                boolean first = k0 == 0;
                 for (int t = 0; t < tiles; t++) {
                     for (int r = 0; r < MR; r++) {
                         int src = xOff + (i0 + t * MR + r) * k + k0;
@@ -108,264 +116,336 @@ final class Vector64 extends Plain64 {
                     int col = p * NR;
                     int i = i0;
                     for (int t = 0; t < tiles; t++, i += MR) {
-                        tile6(a, t * kc * MR, kc, m.w(), wOff, m.bias(), col, first, y, yOff + i * yStride + col,
-                                yStride);
+                        int y0 = yOff + i * yStride + col;
+                        tile6(a, t * kc * MR, kc, w, wOff, first ? bias : y, first ? col : y0, first ? 0 : yStride,
+                                y, y0, yStride);
                     }
                     if (i + 4 <= i1) {
-                        tile4(x, xOff + i * k + k0, k, kc, m.w(), wOff, m.bias(), col, first,
-                                y, yOff + i * yStride + col, yStride);
+                        int y0 = yOff + i * yStride + col;
+                        tile4(x, xOff + i * k + k0, k, kc, w, wOff, first ? bias : y, first ? col : y0,
+                                first ? 0 : yStride, y, y0, yStride);
                         i += 4;
                     }
                     for (; i < i1; i++) {
-                        tile1(x, xOff + i * k + k0, kc, m.w(), wOff, m.bias(), col, first, y, yOff + i * yStride + col);
+                        int y0 = yOff + i * yStride + col;
+                        tile1(x, xOff + i * k + k0, kc, w, wOff, first ? bias : y, first ? col : y0, y, y0);
                     }
                 }
             }
         }
     }
 
-    /** y = W x + b for one row x [k]: four panels at a time (four streams, eight accumulators). */
+    /** y = W x + b for one row x [k]: four panels at a time (four streams, eight accumulators), then two, then one. */
     private static void matVec(double[] x, int xOff, Matrix<double[]> m, double[] y, int yOff) {
         int k = m.k();
         int panels = m.stride() / NR;
         double[] w = m.w();
+        double[] bias = m.bias();
         int p = 0;
         for (; p + 4 <= panels; p += 4) {
-            int col = p * NR;
-            int w0 = p * k * NR;
-            int w1 = w0 + k * NR;
-            int w2 = w1 + k * NR;
-            int w3 = w2 + k * NR;
-            DoubleVector a0 = DoubleVector.fromArray(S, m.bias(), col);
-            DoubleVector a1 = DoubleVector.fromArray(S, m.bias(), col + L);
-            DoubleVector b0 = DoubleVector.fromArray(S, m.bias(), col + NR);
-            DoubleVector b1 = DoubleVector.fromArray(S, m.bias(), col + NR + L);
-            DoubleVector c0 = DoubleVector.fromArray(S, m.bias(), col + 2 * NR);
-            DoubleVector c1 = DoubleVector.fromArray(S, m.bias(), col + 2 * NR + L);
-            DoubleVector d0 = DoubleVector.fromArray(S, m.bias(), col + 3 * NR);
-            DoubleVector d1 = DoubleVector.fromArray(S, m.bias(), col + 3 * NR + L);
-            for (int kk = 0; kk < k; kk++) {
-                // y[col ..] += x[kk] * W[col .., kk]
-                DoubleVector v = DoubleVector.broadcast(S, x[xOff + kk]);
-                a0 = v.fma(DoubleVector.fromArray(S, w, w0), a0);
-                a1 = v.fma(DoubleVector.fromArray(S, w, w0 + L), a1);
-                b0 = v.fma(DoubleVector.fromArray(S, w, w1), b0);
-                b1 = v.fma(DoubleVector.fromArray(S, w, w1 + L), b1);
-                c0 = v.fma(DoubleVector.fromArray(S, w, w2), c0);
-                c1 = v.fma(DoubleVector.fromArray(S, w, w2 + L), c1);
-                d0 = v.fma(DoubleVector.fromArray(S, w, w3), d0);
-                d1 = v.fma(DoubleVector.fromArray(S, w, w3 + L), d1);
-                w0 += NR;
-                w1 += NR;
-                w2 += NR;
-                w3 += NR;
-            }
-            int o = yOff + col;
-            a0.intoArray(y, o);
-            a1.intoArray(y, o + L);
-            b0.intoArray(y, o + NR);
-            b1.intoArray(y, o + NR + L);
-            c0.intoArray(y, o + 2 * NR);
-            c1.intoArray(y, o + 2 * NR + L);
-            d0.intoArray(y, o + 3 * NR);
-            d1.intoArray(y, o + 3 * NR + L);
+            fourPanels(x, xOff, k, w, p * k * NR, k * NR, bias, p * NR, y, yOff + p * NR);
         }
         if (p + 2 <= panels) {
-            twoPanels(x, xOff, k, w, p * k * NR, m.bias(), p * NR, y, yOff + p * NR);
+            twoPanels(x, xOff, k, w, p * k * NR, k * NR, bias, p * NR, y, yOff + p * NR);
             p += 2;
         }
         if (p < panels) {
-            tile1(x, xOff, k, w, p * k * NR, m.bias(), p * NR, true, y, yOff + p * NR);
+            tile1(x, xOff, k, w, p * k * NR, bias, p * NR, y, yOff + p * NR);
         }
     }
 
-    /** One row by two neighbouring panels: four accumulators, one fma chain per output. */
-    private static void twoPanels(double[] x, int xOff, int k, double[] w, int wOff, double[] bias, int col,
-                                  double[] y, int yOff) {
-        int w1 = wOff + k * NR; // the second panel
-        DoubleVector a0 = DoubleVector.fromArray(S, bias, col);
-        DoubleVector a1 = DoubleVector.fromArray(S, bias, col + L);
-        DoubleVector b0 = DoubleVector.fromArray(S, bias, col + NR);
-        DoubleVector b1 = DoubleVector.fromArray(S, bias, col + NR + L);
-        for (int kk = 0; kk < k; kk++, wOff += NR, w1 += NR) {
-            // y[col ..] += x[kk] * W[col .., kk]
-            DoubleVector u = DoubleVector.broadcast(S, x[xOff + kk]);
-            a0 = u.fma(DoubleVector.fromArray(S, w, wOff), a0);
-            a1 = u.fma(DoubleVector.fromArray(S, w, wOff + L), a1);
-            b0 = u.fma(DoubleVector.fromArray(S, w, w1), b0);
-            b1 = u.fma(DoubleVector.fromArray(S, w, w1 + L), b1);
+    // ------------------------------------------------------------------ tiles
+    //
+    // Every tile runs the dot blocks of its kc inputs (kc a whole number of blocks, but for the last
+    // slice of k) in ascending order: for each block [kb, kb + DB), the partial sums start at zero and
+    // take x[kk] W[col .., kk] for kk ascending in one fma chain per output, s = fma(x[kk], W[o, kk], s),
+    // then the running totals take them, total = total + s. The totals start from t (the bias, rows
+    // tStride = 0 apart; or the sums of the previous k slice in y) and stay in registers; each tile
+    // writes them to y at the end. W[col .., kk] is read at wOff + kk*NR (panels panelStep apart).
+    // The loops index by kk itself, not by offsets carried across the blocks: C2 then hoists the
+    // range checks out of each block's loop (carried offsets cost 5 to 15% at 512-32-25).
+
+    /** One row by four neighbouring panels: eight partial sums and eight totals. */
+    private static void fourPanels(double[] x, int x0, int kc, double[] w, int w0, int panelStep, double[] t,
+                                   int tOff, double[] y, int y0) {
+        int w1 = w0 + panelStep;
+        int w2 = w1 + panelStep;
+        int w3 = w2 + panelStep;
+        DoubleVector ta0 = load(t, tOff);
+        DoubleVector ta1 = load(t, tOff + L);
+        DoubleVector tb0 = load(t, tOff + NR);
+        DoubleVector tb1 = load(t, tOff + NR + L);
+        DoubleVector tc0 = load(t, tOff + 2 * NR);
+        DoubleVector tc1 = load(t, tOff + 2 * NR + L);
+        DoubleVector td0 = load(t, tOff + 3 * NR);
+        DoubleVector td1 = load(t, tOff + 3 * NR + L);
+        for (int kb = 0; kb < kc; kb += DB) {
+            int kEnd = Math.min(kb + DB, kc);
+            DoubleVector a0 = DoubleVector.zero(S);
+            DoubleVector a1 = a0;
+            DoubleVector b0 = a0;
+            DoubleVector b1 = a0;
+            DoubleVector c0 = a0;
+            DoubleVector c1 = a0;
+            DoubleVector d0 = a0;
+            DoubleVector d1 = a0;
+            for (int kk = kb; kk < kEnd; kk++) {
+                // s[col ..] = fma(x[kk], W[col .., kk], s[col ..])
+                int wk = kk * NR;
+                DoubleVector v = DoubleVector.broadcast(S, x[x0 + kk]);
+                a0 = v.fma(DoubleVector.fromArray(S, w, w0 + wk), a0);
+                a1 = v.fma(DoubleVector.fromArray(S, w, w0 + wk + L), a1);
+                b0 = v.fma(DoubleVector.fromArray(S, w, w1 + wk), b0);
+                b1 = v.fma(DoubleVector.fromArray(S, w, w1 + wk + L), b1);
+                c0 = v.fma(DoubleVector.fromArray(S, w, w2 + wk), c0);
+                c1 = v.fma(DoubleVector.fromArray(S, w, w2 + wk + L), c1);
+                d0 = v.fma(DoubleVector.fromArray(S, w, w3 + wk), d0);
+                d1 = v.fma(DoubleVector.fromArray(S, w, w3 + wk + L), d1);
+            }
+            // total = total + s
+            ta0 = ta0.add(a0);
+            ta1 = ta1.add(a1);
+            tb0 = tb0.add(b0);
+            tb1 = tb1.add(b1);
+            tc0 = tc0.add(c0);
+            tc1 = tc1.add(c1);
+            td0 = td0.add(d0);
+            td1 = td1.add(d1);
         }
-        a0.intoArray(y, yOff);
-        a1.intoArray(y, yOff + L);
-        b0.intoArray(y, yOff + NR);
-        b1.intoArray(y, yOff + NR + L);
+        ta0.intoArray(y, y0);
+        ta1.intoArray(y, y0 + L);
+        tb0.intoArray(y, y0 + NR);
+        tb1.intoArray(y, y0 + NR + L);
+        tc0.intoArray(y, y0 + 2 * NR);
+        tc1.intoArray(y, y0 + 2 * NR + L);
+        td0.intoArray(y, y0 + 3 * NR);
+        td1.intoArray(y, y0 + 3 * NR + L);
+    }
+
+    /** One row by two neighbouring panels: four partial sums and four totals. */
+    private static void twoPanels(double[] x, int x0, int kc, double[] w, int w0, int panelStep, double[] t,
+                                  int tOff, double[] y, int y0) {
+        int w1 = w0 + panelStep;
+        DoubleVector ta0 = load(t, tOff);
+        DoubleVector ta1 = load(t, tOff + L);
+        DoubleVector tb0 = load(t, tOff + NR);
+        DoubleVector tb1 = load(t, tOff + NR + L);
+        for (int kb = 0; kb < kc; kb += DB) {
+            int kEnd = Math.min(kb + DB, kc);
+            DoubleVector a0 = DoubleVector.zero(S);
+            DoubleVector a1 = a0;
+            DoubleVector b0 = a0;
+            DoubleVector b1 = a0;
+            for (int kk = kb; kk < kEnd; kk++) {
+                // s[col ..] = fma(x[kk], W[col .., kk], s[col ..])
+                int wk = kk * NR;
+                DoubleVector u = DoubleVector.broadcast(S, x[x0 + kk]);
+                a0 = u.fma(DoubleVector.fromArray(S, w, w0 + wk), a0);
+                a1 = u.fma(DoubleVector.fromArray(S, w, w0 + wk + L), a1);
+                b0 = u.fma(DoubleVector.fromArray(S, w, w1 + wk), b0);
+                b1 = u.fma(DoubleVector.fromArray(S, w, w1 + wk + L), b1);
+            }
+            // total = total + s
+            ta0 = ta0.add(a0);
+            ta1 = ta1.add(a1);
+            tb0 = tb0.add(b0);
+            tb1 = tb1.add(b1);
+        }
+        ta0.intoArray(y, y0);
+        ta1.intoArray(y, y0 + L);
+        tb0.intoArray(y, y0 + NR);
+        tb1.intoArray(y, y0 + NR + L);
+    }
+
+    /** One row by one panel: two partial sums and two totals. */
+    private static void tile1(double[] x, int x0, int kc, double[] w, int wOff, double[] t, int tOff, double[] y,
+                              int y0) {
+        DoubleVector ta0 = load(t, tOff);
+        DoubleVector ta1 = load(t, tOff + L);
+        for (int kb = 0; kb < kc; kb += DB) {
+            int kEnd = Math.min(kb + DB, kc);
+            DoubleVector a0 = DoubleVector.zero(S);
+            DoubleVector a1 = a0;
+            for (int kk = kb; kk < kEnd; kk++) {
+                // s[col ..] = fma(x[kk], W[col .., kk], s[col ..])
+                int wk = wOff + kk * NR;
+                DoubleVector u = DoubleVector.broadcast(S, x[x0 + kk]);
+                a0 = u.fma(DoubleVector.fromArray(S, w, wk), a0);
+                a1 = u.fma(DoubleVector.fromArray(S, w, wk + L), a1);
+            }
+            // total = total + s
+            ta0 = ta0.add(a0);
+            ta1 = ta1.add(a1);
+        }
+        ta0.intoArray(y, y0);
+        ta1.intoArray(y, y0 + L);
     }
 
     /**
-     * One row by one panel over a k block: {@code y[0 .. NR) (+)= b + sum_kk x[kk] panel[kk, :]},
-     * two accumulators, one fma chain per output (as in every tile).
+     * MR = 6 rows by one panel, the rows packed as {@code a[a0 + kk*6 + r]}: twelve partial sums and twelve
+     * totals (24 of AVX-512's 32 registers; AVX2 keeps the totals, touched once a block, on the stack).
+     * Row r's totals start at {@code t[tOff + r*tStride]} and go to {@code y[y0 + r*yStride]}.
      */
-    private static void tile1(double[] x, int x0, int kc, double[] w, int wOff, double[] bias, int col,
-                              boolean first, double[] y, int y0) {
-        DoubleVector a0 = first ? DoubleVector.fromArray(S, bias, col) : DoubleVector.fromArray(S, y, y0);
-        DoubleVector a1 = first ? DoubleVector.fromArray(S, bias, col + L) : DoubleVector.fromArray(S, y, y0 + L);
-        for (int kk = 0; kk < kc; kk++, wOff += NR) {
-            DoubleVector u = DoubleVector.broadcast(S, x[x0 + kk]);
-            a0 = u.fma(DoubleVector.fromArray(S, w, wOff), a0);
-            a1 = u.fma(DoubleVector.fromArray(S, w, wOff + L), a1);
+    private static void tile6(double[] a, int a0, int kc, double[] w, int wOff, double[] t, int tOff, int tStride,
+                              double[] y, int y0, int yStride) {
+        int t1 = tOff + tStride;
+        int t2 = t1 + tStride;
+        int t3 = t2 + tStride;
+        int t4 = t3 + tStride;
+        int t5 = t4 + tStride;
+        DoubleVector s00 = load(t, tOff);
+        DoubleVector s01 = load(t, tOff + L);
+        DoubleVector s10 = load(t, t1);
+        DoubleVector s11 = load(t, t1 + L);
+        DoubleVector s20 = load(t, t2);
+        DoubleVector s21 = load(t, t2 + L);
+        DoubleVector s30 = load(t, t3);
+        DoubleVector s31 = load(t, t3 + L);
+        DoubleVector s40 = load(t, t4);
+        DoubleVector s41 = load(t, t4 + L);
+        DoubleVector s50 = load(t, t5);
+        DoubleVector s51 = load(t, t5 + L);
+        for (int kb = 0; kb < kc; kb += DB) {
+            int kEnd = Math.min(kb + DB, kc);
+            DoubleVector c00 = DoubleVector.zero(S);
+            DoubleVector c01 = c00;
+            DoubleVector c10 = c00;
+            DoubleVector c11 = c00;
+            DoubleVector c20 = c00;
+            DoubleVector c21 = c00;
+            DoubleVector c30 = c00;
+            DoubleVector c31 = c00;
+            DoubleVector c40 = c00;
+            DoubleVector c41 = c00;
+            DoubleVector c50 = c00;
+            DoubleVector c51 = c00;
+            for (int kk = kb; kk < kEnd; kk++) {
+                // s[r, col ..] = fma(x[r, kk], W[col .., kk], s[r, col ..]) for the six rows r
+                int wk = wOff + kk * NR;
+                int aOff = a0 + kk * MR;
+                DoubleVector w0 = DoubleVector.fromArray(S, w, wk);
+                DoubleVector w1 = DoubleVector.fromArray(S, w, wk + L);
+                DoubleVector v = DoubleVector.broadcast(S, a[aOff]);
+                c00 = v.fma(w0, c00);
+                c01 = v.fma(w1, c01);
+                v = DoubleVector.broadcast(S, a[aOff + 1]);
+                c10 = v.fma(w0, c10);
+                c11 = v.fma(w1, c11);
+                v = DoubleVector.broadcast(S, a[aOff + 2]);
+                c20 = v.fma(w0, c20);
+                c21 = v.fma(w1, c21);
+                v = DoubleVector.broadcast(S, a[aOff + 3]);
+                c30 = v.fma(w0, c30);
+                c31 = v.fma(w1, c31);
+                v = DoubleVector.broadcast(S, a[aOff + 4]);
+                c40 = v.fma(w0, c40);
+                c41 = v.fma(w1, c41);
+                v = DoubleVector.broadcast(S, a[aOff + 5]);
+                c50 = v.fma(w0, c50);
+                c51 = v.fma(w1, c51);
+            }
+            // total = total + s
+            s00 = s00.add(c00);
+            s01 = s01.add(c01);
+            s10 = s10.add(c10);
+            s11 = s11.add(c11);
+            s20 = s20.add(c20);
+            s21 = s21.add(c21);
+            s30 = s30.add(c30);
+            s31 = s31.add(c31);
+            s40 = s40.add(c40);
+            s41 = s41.add(c41);
+            s50 = s50.add(c50);
+            s51 = s51.add(c51);
         }
-        a0.intoArray(y, y0);
-        a1.intoArray(y, y0 + L);
-    }
-
-    /**
-     * MR = 6 rows by one panel over a k block, the rows packed as {@code a[a0 + kk*6 + r]}:
-     * twelve accumulators.
-     */
-    private static void tile6(double[] a, int a0, int kc, double[] w, int wOff, double[] bias,
-                              int col, boolean first, double[] y, int y0, int yStride) {
         int y1 = y0 + yStride;
         int y2 = y1 + yStride;
         int y3 = y2 + yStride;
         int y4 = y3 + yStride;
         int y5 = y4 + yStride;
-        DoubleVector c00;
-        DoubleVector c01;
-        DoubleVector c10;
-        DoubleVector c11;
-        DoubleVector c20;
-        DoubleVector c21;
-        DoubleVector c30;
-        DoubleVector c31;
-        DoubleVector c40;
-        DoubleVector c41;
-        DoubleVector c50;
-        DoubleVector c51;
-        if (first) {
-            c00 = DoubleVector.fromArray(S, bias, col);
-            c01 = DoubleVector.fromArray(S, bias, col + L);
-            c10 = c00;
-            c11 = c01;
-            c20 = c00;
-            c21 = c01;
-            c30 = c00;
-            c31 = c01;
-            c40 = c00;
-            c41 = c01;
-            c50 = c00;
-            c51 = c01;
-        } else {
-            c00 = DoubleVector.fromArray(S, y, y0);
-            c01 = DoubleVector.fromArray(S, y, y0 + L);
-            c10 = DoubleVector.fromArray(S, y, y1);
-            c11 = DoubleVector.fromArray(S, y, y1 + L);
-            c20 = DoubleVector.fromArray(S, y, y2);
-            c21 = DoubleVector.fromArray(S, y, y2 + L);
-            c30 = DoubleVector.fromArray(S, y, y3);
-            c31 = DoubleVector.fromArray(S, y, y3 + L);
-            c40 = DoubleVector.fromArray(S, y, y4);
-            c41 = DoubleVector.fromArray(S, y, y4 + L);
-            c50 = DoubleVector.fromArray(S, y, y5);
-            c51 = DoubleVector.fromArray(S, y, y5 + L);
-        }
-        for (int kk = 0, aOff = a0; kk < kc; kk++, wOff += NR, aOff += MR) {
-            // y[r, col ..] += x[r, kk] * W[col .., kk] for the six rows r
-            DoubleVector w0 = DoubleVector.fromArray(S, w, wOff);
-            DoubleVector w1 = DoubleVector.fromArray(S, w, wOff + L);
-            DoubleVector v = DoubleVector.broadcast(S, a[aOff]);
-            c00 = v.fma(w0, c00);
-            c01 = v.fma(w1, c01);
-            v = DoubleVector.broadcast(S, a[aOff + 1]);
-            c10 = v.fma(w0, c10);
-            c11 = v.fma(w1, c11);
-            v = DoubleVector.broadcast(S, a[aOff + 2]);
-            c20 = v.fma(w0, c20);
-            c21 = v.fma(w1, c21);
-            v = DoubleVector.broadcast(S, a[aOff + 3]);
-            c30 = v.fma(w0, c30);
-            c31 = v.fma(w1, c31);
-            v = DoubleVector.broadcast(S, a[aOff + 4]);
-            c40 = v.fma(w0, c40);
-            c41 = v.fma(w1, c41);
-            v = DoubleVector.broadcast(S, a[aOff + 5]);
-            c50 = v.fma(w0, c50);
-            c51 = v.fma(w1, c51);
-        }
-        c00.intoArray(y, y0);
-        c01.intoArray(y, y0 + L);
-        c10.intoArray(y, y1);
-        c11.intoArray(y, y1 + L);
-        c20.intoArray(y, y2);
-        c21.intoArray(y, y2 + L);
-        c30.intoArray(y, y3);
-        c31.intoArray(y, y3 + L);
-        c40.intoArray(y, y4);
-        c41.intoArray(y, y4 + L);
-        c50.intoArray(y, y5);
-        c51.intoArray(y, y5 + L);
+        s00.intoArray(y, y0);
+        s01.intoArray(y, y0 + L);
+        s10.intoArray(y, y1);
+        s11.intoArray(y, y1 + L);
+        s20.intoArray(y, y2);
+        s21.intoArray(y, y2 + L);
+        s30.intoArray(y, y3);
+        s31.intoArray(y, y3 + L);
+        s40.intoArray(y, y4);
+        s41.intoArray(y, y4 + L);
+        s50.intoArray(y, y5);
+        s51.intoArray(y, y5 + L);
     }
 
-    /** Four rows (x rows {@code xStride} apart) by one panel over a k block: eight accumulators. */
-    private static void tile4(double[] x, int x0, int xStride, int kc, double[] w, int wOff, double[] bias,
-                              int col, boolean first, double[] y, int y0, int yStride) {
-        int y1 = y0 + yStride;
-        int y2 = y1 + yStride;
-        int y3 = y2 + yStride;
-        DoubleVector c00;
-        DoubleVector c01;
-        DoubleVector c10;
-        DoubleVector c11;
-        DoubleVector c20;
-        DoubleVector c21;
-        DoubleVector c30;
-        DoubleVector c31;
-        if (first) {
-            c00 = DoubleVector.fromArray(S, bias, col);
-            c01 = DoubleVector.fromArray(S, bias, col + L);
-            c10 = c00;
-            c11 = c01;
-            c20 = c00;
-            c21 = c01;
-            c30 = c00;
-            c31 = c01;
-        } else {
-            c00 = DoubleVector.fromArray(S, y, y0);
-            c01 = DoubleVector.fromArray(S, y, y0 + L);
-            c10 = DoubleVector.fromArray(S, y, y1);
-            c11 = DoubleVector.fromArray(S, y, y1 + L);
-            c20 = DoubleVector.fromArray(S, y, y2);
-            c21 = DoubleVector.fromArray(S, y, y2 + L);
-            c30 = DoubleVector.fromArray(S, y, y3);
-            c31 = DoubleVector.fromArray(S, y, y3 + L);
-        }
+    /**
+     * Four rows (x rows {@code xStride} apart) by one panel: eight partial sums and eight totals; row r's
+     * totals start at {@code t[tOff + r*tStride]} and go to {@code y[y0 + r*yStride]}.
+     */
+    private static void tile4(double[] x, int x0, int xStride, int kc, double[] w, int wOff, double[] t, int tOff,
+                              int tStride, double[] y, int y0, int yStride) {
+        int t1 = tOff + tStride;
+        int t2 = t1 + tStride;
+        int t3 = t2 + tStride;
+        DoubleVector s00 = load(t, tOff);
+        DoubleVector s01 = load(t, tOff + L);
+        DoubleVector s10 = load(t, t1);
+        DoubleVector s11 = load(t, t1 + L);
+        DoubleVector s20 = load(t, t2);
+        DoubleVector s21 = load(t, t2 + L);
+        DoubleVector s30 = load(t, t3);
+        DoubleVector s31 = load(t, t3 + L);
         int x1 = x0 + xStride;
         int x2 = x1 + xStride;
         int x3 = x2 + xStride;
-        for (int kk = 0; kk < kc; kk++, wOff += NR) {
-            // y[r, col ..] += x[r, kk] * W[col .., kk] for the four rows r
-            DoubleVector w0 = DoubleVector.fromArray(S, w, wOff);
-            DoubleVector w1 = DoubleVector.fromArray(S, w, wOff + L);
-            DoubleVector a = DoubleVector.broadcast(S, x[x0 + kk]);
-            c00 = a.fma(w0, c00);
-            c01 = a.fma(w1, c01);
-            a = DoubleVector.broadcast(S, x[x1 + kk]);
-            c10 = a.fma(w0, c10);
-            c11 = a.fma(w1, c11);
-            a = DoubleVector.broadcast(S, x[x2 + kk]);
-            c20 = a.fma(w0, c20);
-            c21 = a.fma(w1, c21);
-            a = DoubleVector.broadcast(S, x[x3 + kk]);
-            c30 = a.fma(w0, c30);
-            c31 = a.fma(w1, c31);
+        for (int kb = 0; kb < kc; kb += DB) {
+            int kEnd = Math.min(kb + DB, kc);
+            DoubleVector c00 = DoubleVector.zero(S);
+            DoubleVector c01 = c00;
+            DoubleVector c10 = c00;
+            DoubleVector c11 = c00;
+            DoubleVector c20 = c00;
+            DoubleVector c21 = c00;
+            DoubleVector c30 = c00;
+            DoubleVector c31 = c00;
+            for (int kk = kb; kk < kEnd; kk++) {
+                // s[r, col ..] = fma(x[r, kk], W[col .., kk], s[r, col ..]) for the four rows r
+                int wk = wOff + kk * NR;
+                DoubleVector w0 = DoubleVector.fromArray(S, w, wk);
+                DoubleVector w1 = DoubleVector.fromArray(S, w, wk + L);
+                DoubleVector v = DoubleVector.broadcast(S, x[x0 + kk]);
+                c00 = v.fma(w0, c00);
+                c01 = v.fma(w1, c01);
+                v = DoubleVector.broadcast(S, x[x1 + kk]);
+                c10 = v.fma(w0, c10);
+                c11 = v.fma(w1, c11);
+                v = DoubleVector.broadcast(S, x[x2 + kk]);
+                c20 = v.fma(w0, c20);
+                c21 = v.fma(w1, c21);
+                v = DoubleVector.broadcast(S, x[x3 + kk]);
+                c30 = v.fma(w0, c30);
+                c31 = v.fma(w1, c31);
+            }
+            // total = total + s
+            s00 = s00.add(c00);
+            s01 = s01.add(c01);
+            s10 = s10.add(c10);
+            s11 = s11.add(c11);
+            s20 = s20.add(c20);
+            s21 = s21.add(c21);
+            s30 = s30.add(c30);
+            s31 = s31.add(c31);
         }
-        c00.intoArray(y, y0);
-        c01.intoArray(y, y0 + L);
-        c10.intoArray(y, y1);
-        c11.intoArray(y, y1 + L);
-        c20.intoArray(y, y2);
-        c21.intoArray(y, y2 + L);
-        c30.intoArray(y, y3);
-        c31.intoArray(y, y3 + L);
+        int y1 = y0 + yStride;
+        int y2 = y1 + yStride;
+        int y3 = y2 + yStride;
+        s00.intoArray(y, y0);
+        s01.intoArray(y, y0 + L);
+        s10.intoArray(y, y1);
+        s11.intoArray(y, y1 + L);
+        s20.intoArray(y, y2);
+        s21.intoArray(y, y2 + L);
+        s30.intoArray(y, y3);
+        s31.intoArray(y, y3 + L);
     }
 
     // ------------------------------------------------------------------ gates
