@@ -7,14 +7,19 @@
  * as two vectors. Two kernels read it:
  *   - one row (batch 1, the recurrent GEMV): all G gates of the group at
  *     once, K times "broadcast x[k], 2G FMAs", streaming the G panels at
- *     memory speed; with few gates, K is cut into blocks summed by separate
- *     accumulators so that enough FMAs are in flight;
+ *     memory speed; with few gates, it sums several blocks of k at once in
+ *     separate accumulators, so that enough FMAs are in flight;
  *   - several rows (GEMM): per gate, register tiles of up to RR_MR rows x
  *     nr units (2*RR_MR accumulators), each loaded weight vector serving
  *     every row of the tile. K goes in slices of RR_KC, so that the slice
  *     of the panel that all tiles read stays in cache.
- * Both sum every dot product in the same order (see RR_PHASES), so that a
- * row's bits do not depend on how many rows come with it.
+ * Both sum every dot product in the blocked order of RR_DOT_BLOCK
+ * (internal.h):
+ *     total = bias (or 0)
+ *     per block [kb, kb + RR_DOT_BLOCK) of k, in increasing kb:
+ *         s = 0;  s = fma(a[k], w[k], s) for k ascending;  total = total + s
+ * so that a row's bits do not depend on how many rows come with it, on its
+ * tile or on its thread.
  */
 #include "real.h"
 #include "avx2_real.h"
@@ -25,8 +30,15 @@
 #define RR_MR 6
 /* The K-slice of the GEMM: a panel slice of RR_KC 64-byte rows is 32 KB,
  * read by every tile of rows while it is in the L1 or L2 cache (measured on
- * Zen 3: 256 to 4096 are within 15%, 512 and 1024 best). */
+ * Zen 3: 256 to 4096 are within 15%, 512 and 1024 best). A multiple of
+ * RR_DOT_BLOCK, so that no block straddles two slices. */
 #define RR_KC 512
+_Static_assert(RR_KC % RR_DOT_BLOCK == 0, "K-slices hold whole blocks");
+
+/* Blocks of k that the one-row kernel sums at once (2G vectors each, in
+ * separate accumulators): at least 8 FMA chains in flight. */
+#define RR_AVX2_BLOCKS_AT_ONCE(gates) \
+    ((gates) == 1 ? 4 : (gates) <= 3 ? 2 : 1)
 
 /* c[0..width) = the two vectors v0, v1 of one gate's nr units */
 RR_AVX2_INLINE void SFX(store_units)(REAL *c, VEC v0, VEC v1, size_t width)
@@ -57,51 +69,29 @@ RR_AVX2_INLINE void SFX(load_units)(const REAL *c, size_t width, VEC *v0,
     *v1 = V_LOAD(units + VLEN);
 }
 
-/*
- * The order of every sum, whatever the number of rows m (so that row b of
- * a batch gets the bits it gets alone, and a net the same bits at every
- * batch size and thread count): K goes in slices of RR_KC; a slice of kc
- * values of k is cut into P = RR_PHASES(G) consecutive blocks (the first
- * kc % P one longer: SFX(block)); block p is summed in increasing k into
- * partial s_p, s_0 starting from the running value (the bias or 0 before
- * the first slice, the previous slices' sum after), the others from 0; the
- * slice ends with ((s_0 + s_1) + s_2) + s_3.
- * The blocks give the one-row kernel P independent chains of 2G FMAs (at
- * least 8 in flight) that walk P streams of the panel; the tile gets its
- * chains from its rows and sums block after block, each read once.
- */
-#define RR_PHASES(gates) ((gates) == 1 ? 4 : (gates) <= 3 ? 2 : 1)
-
-/* Block p of a slice of kc values cut into `phases` blocks (P above):
- * [*start, *start + *len) relative to the slice. */
-RR_AVX2_INLINE void SFX(block)(size_t kc, size_t phases, size_t p,
-                               size_t *start, size_t *len)
-{
-    const size_t base = kc / phases, extra = kc % phases;
-    *start = p * base + (p < extra ? p : extra);
-    *len = base + (p < extra ? 1 : 0);
-}
-
-/* acc[2g + half] += x[k] * row k of gate g's panel, for every gate (row:
- * row k of gate 0; the gates' panels are panel_len apart) */
+/* s[2g + half] = fma(x[k], row k of gate g's panel, s[2g + half]), every
+ * gate (row: row k of gate 0; the gates' panels are panel_len apart) */
 RR_AVX2_INLINE void SFX(gemv_k)(const size_t gates, const REAL *x_k,
-                                const REAL *row, size_t panel_len, VEC *acc)
+                                const REAL *row, size_t panel_len, VEC *s)
 {
     const VEC xk = V_BROADCAST(x_k);
     RR_UNROLL(8)
     for (size_t g = 0; g < gates; g++) {
         const REAL *w = row + g * panel_len;
-        acc[2 * g] = V_FMA(xk, V_LOAD(w), acc[2 * g]);
-        acc[2 * g + 1] = V_FMA(xk, V_LOAD(w + VLEN), acc[2 * g + 1]);
+        s[2 * g] = V_FMA(xk, V_LOAD(w), s[2 * g]);
+        s[2 * g + 1] = V_FMA(xk, V_LOAD(w + VLEN), s[2 * g + 1]);
     }
 }
 
 /*
  * One row, every gate of the group:
  *   c[g*c_gate_stride + j] = bias[g][j] + sum_k x[k] * group[g][k][j]
- * in the order above. gates and phases are constants after inlining.
+ * in the blocked order above: `ways` consecutive blocks at a time, block p
+ * in s[p] (independent chains), added to total in block order; the blocks
+ * left over (fewer than `ways`, the last one maybe short) one at a time.
+ * gates and ways are constants after inlining.
  */
-RR_AVX2_INLINE void SFX(gemv_group)(const size_t gates, const size_t phases,
+RR_AVX2_INLINE void SFX(gemv_group)(const size_t gates, const size_t ways,
                                     size_t k, const REAL *x,
                                     const REAL *group, const REAL *bias,
                                     REAL *c, size_t c_gate_stride,
@@ -109,127 +99,120 @@ RR_AVX2_INLINE void SFX(gemv_group)(const size_t gates, const size_t phases,
 {
     const size_t nr = 2 * VLEN;
     const size_t panel_len = k * nr; /* one gate: [K][nr] */
-    VEC acc[4][8];                   /* [block][2*g + half] */
+    const size_t span = ways * RR_DOT_BLOCK;
+    VEC total[8]; /* [2*g + half] */
+    VEC s[4][8];  /* [block in flight][2*g + half] */
     RR_UNROLL(8)
     for (size_t v = 0; v < 2 * gates; v++) {
-        acc[0][v] = bias != NULL ? V_LOAD(bias + v * VLEN) : V_ZERO();
+        total[v] = bias != NULL ? V_LOAD(bias + v * VLEN) : V_ZERO();
     }
-    for (size_t k0 = 0; k0 < k; k0 += RR_KC) {
-        const size_t kc = k - k0 < RR_KC ? k - k0 : RR_KC;
-        const size_t common = kc / phases; /* every block's length */
-        size_t start[4];
-        RR_UNROLL(8)
-        for (size_t p = 0; p < phases; p++) {
-            size_t len = 0;
-            SFX(block)(kc, phases, p, &start[p], &len);
-            start[p] += k0;
-            if (p > 0) {
-                RR_UNROLL(8)
-                for (size_t v = 0; v < 2 * gates; v++) {
-                    acc[p][v] = V_ZERO();
-                }
-            }
-        }
-        for (size_t i = 0; i < common; i++) {
-            RR_UNROLL(8)
-            for (size_t p = 0; p < phases; p++) {
-                SFX(gemv_k)(gates, x + start[p] + i,
-                            group + (start[p] + i) * nr, panel_len, acc[p]);
-            }
-        }
-        RR_UNROLL(8)
-        for (size_t p = 0; p < phases; p++) { /* the longer blocks' last k */
-            if (p < kc % phases) {
-                SFX(gemv_k)(gates, x + start[p] + common,
-                            group + (start[p] + common) * nr, panel_len,
-                            acc[p]);
-            }
-        }
-        RR_UNROLL(8)
-        for (size_t p = 1; p < phases; p++) { /* ((s0 + s1) + s2) + s3 */
+    size_t kb = 0;
+    for (; kb + span <= k; kb += span) {
+        RR_UNROLL(4)
+        for (size_t p = 0; p < ways; p++) {
             RR_UNROLL(8)
             for (size_t v = 0; v < 2 * gates; v++) {
-                acc[0][v] = V_ADD(acc[0][v], acc[p][v]);
+                s[p][v] = V_ZERO();
             }
+        }
+        for (size_t i = 0; i < RR_DOT_BLOCK; i++) {
+            RR_UNROLL(4)
+            for (size_t p = 0; p < ways; p++) {
+                const size_t kk = kb + p * RR_DOT_BLOCK + i;
+                SFX(gemv_k)(gates, x + kk, group + kk * nr, panel_len, s[p]);
+            }
+        }
+        RR_UNROLL(4)
+        for (size_t p = 0; p < ways; p++) { /* total = total + s, in order */
+            RR_UNROLL(8)
+            for (size_t v = 0; v < 2 * gates; v++) {
+                total[v] = V_ADD(total[v], s[p][v]);
+            }
+        }
+    }
+    for (; kb < k; kb += RR_DOT_BLOCK) { /* the blocks left, one by one */
+        const size_t k_end = k - kb < RR_DOT_BLOCK ? k : kb + RR_DOT_BLOCK;
+        RR_UNROLL(8)
+        for (size_t v = 0; v < 2 * gates; v++) {
+            s[0][v] = V_ZERO();
+        }
+        for (size_t kk = kb; kk < k_end; kk++) {
+            SFX(gemv_k)(gates, x + kk, group + kk * nr, panel_len, s[0]);
+        }
+        RR_UNROLL(8)
+        for (size_t v = 0; v < 2 * gates; v++) {
+            total[v] = V_ADD(total[v], s[0][v]);
         }
     }
     RR_UNROLL(8)
     for (size_t g = 0; g < gates; g++) {
-        SFX(store_units)(c + g * c_gate_stride, acc[0][2 * g],
-                         acc[0][2 * g + 1], width);
+        SFX(store_units)(c + g * c_gate_stride, total[2 * g],
+                         total[2 * g + 1], width);
     }
 }
 
 /*
- * A register tile, one block of one K-slice: rows i < mr of a (row stride
- * lda, already at the block) times the block [len][nr] of one gate's
- * panel:
- *   s[i][j] = sum_k a[i][k] * panel[k][j],  j < width
- * Block 0 (`first`) adds to `start` (c itself when `accumulate`, else the
- * bias or 0) and writes c = start + s; the others write c = c + s. mr is
- * a constant after inlining.
+ * A register tile over one K-slice [k0, k0 + kc) (k0 a multiple of
+ * RR_DOT_BLOCK): rows i < mr of a (row stride lda, already at the slice)
+ * times the slice [kc][nr] of one gate's panel, block by block:
+ *   s[i][j] = sum over the block's k of a[i][k] * panel[k][j]  (from 0)
+ *   c[i][j] = c[i][j] + s[i][j],  j < width
+ * where c holds the running total: the bias (or 0), stored first when the
+ * slice is K's first (`from_c` 0), then the sum of the blocks before (a
+ * store and a load: exact). mr is a constant after inlining.
  */
-RR_AVX2_INLINE void SFX(tile)(const size_t mr, int first, size_t len,
+RR_AVX2_INLINE void SFX(tile)(const size_t mr, size_t kc, int from_c,
                               const REAL *a, size_t lda, const REAL *panel,
-                              const REAL *bias, int accumulate, REAL *c,
-                              size_t ldc, size_t width)
+                              const REAL *bias, REAL *c, size_t ldc,
+                              size_t width)
 {
     const size_t nr = 2 * VLEN;
-    VEC acc[RR_MR][2];
-    if (!first) {
-        RR_UNROLL(8)
-        for (size_t i = 0; i < mr; i++) {
-            acc[i][0] = V_ZERO();
-            acc[i][1] = V_ZERO();
-        }
-    } else if (accumulate) {
-        RR_UNROLL(8)
-        for (size_t i = 0; i < mr; i++) {
-            SFX(load_units)(c + i * ldc, width, &acc[i][0], &acc[i][1]);
-        }
-    } else {
+    if (!from_c) { /* total = bias (or 0) */
         const VEC bias0 = bias != NULL ? V_LOAD(bias) : V_ZERO();
         const VEC bias1 = bias != NULL ? V_LOAD(bias + VLEN) : V_ZERO();
         RR_UNROLL(8)
         for (size_t i = 0; i < mr; i++) {
-            acc[i][0] = bias0;
-            acc[i][1] = bias1;
+            SFX(store_units)(c + i * ldc, bias0, bias1, width);
         }
     }
-    for (size_t kk = 0; kk < len; kk++) {
-        const VEC w0 = V_LOAD(panel + kk * nr);
-        const VEC w1 = V_LOAD(panel + kk * nr + VLEN);
+    for (size_t kb = 0; kb < kc; kb += RR_DOT_BLOCK) {
+        const size_t k_end = kc - kb < RR_DOT_BLOCK ? kc : kb + RR_DOT_BLOCK;
+        VEC s[RR_MR][2];
         RR_UNROLL(8)
         for (size_t i = 0; i < mr; i++) {
-            const VEC a_ik = V_BROADCAST(a + i * lda + kk);
-            acc[i][0] = V_FMA(a_ik, w0, acc[i][0]);
-            acc[i][1] = V_FMA(a_ik, w1, acc[i][1]);
+            s[i][0] = V_ZERO();
+            s[i][1] = V_ZERO();
         }
-    }
-    RR_UNROLL(8)
-    for (size_t i = 0; i < mr; i++) {
-        if (!first) { /* the sum of the earlier blocks, then + s */
-            VEC sum0, sum1;
-            SFX(load_units)(c + i * ldc, width, &sum0, &sum1);
-            acc[i][0] = V_ADD(sum0, acc[i][0]);
-            acc[i][1] = V_ADD(sum1, acc[i][1]);
+        for (size_t kk = kb; kk < k_end; kk++) {
+            const VEC w0 = V_LOAD(panel + kk * nr);
+            const VEC w1 = V_LOAD(panel + kk * nr + VLEN);
+            RR_UNROLL(8)
+            for (size_t i = 0; i < mr; i++) {
+                const VEC a_ik = V_BROADCAST(a + i * lda + kk);
+                s[i][0] = V_FMA(a_ik, w0, s[i][0]);
+                s[i][1] = V_FMA(a_ik, w1, s[i][1]);
+            }
         }
-        SFX(store_units)(c + i * ldc, acc[i][0], acc[i][1], width);
+        RR_UNROLL(8)
+        for (size_t i = 0; i < mr; i++) { /* total = total + s */
+            VEC total0, total1;
+            SFX(load_units)(c + i * ldc, width, &total0, &total1);
+            SFX(store_units)(c + i * ldc, V_ADD(total0, s[i][0]),
+                             V_ADD(total1, s[i][1]), width);
+        }
     }
 }
 
 /* SFX(tile) with mr a constant (1..RR_MR): one compiled loop each */
 #define RR_TILE_CASE(rows)                                                  \
     case rows:                                                              \
-        SFX(tile)(rows, first, len, a, lda, panel, bias, accumulate, c,     \
-                  ldc, width);                                              \
+        SFX(tile)(rows, kc, from_c, a, lda, panel, bias, c, ldc, width);    \
         break;
 
-RR_AVX2 static void SFX(tile_rows)(size_t mr, int first, size_t len,
+RR_AVX2 static void SFX(tile_rows)(size_t mr, size_t kc, int from_c,
                                    const REAL *a, size_t lda,
                                    const REAL *panel, const REAL *bias,
-                                   int accumulate, REAL *c, size_t ldc,
-                                   size_t width)
+                                   REAL *c, size_t ldc, size_t width)
 {
     switch (mr) {
         RR_TILE_CASE(1)
@@ -244,6 +227,13 @@ RR_AVX2 static void SFX(tile_rows)(size_t mr, int first, size_t len,
 }
 #undef RR_TILE_CASE
 
+/* gemv_group with its gates and ways constants: one compiled loop each */
+#define RR_GEMV_CASE(g)                                                     \
+    case g:                                                                 \
+        SFX(gemv_group)(g, RR_AVX2_BLOCKS_AT_ONCE(g), k, a, group, bias, c, \
+                        c_gate_stride, width);                              \
+        return;
+
 RR_AVX2 void SFX(rr_avx2_product)(const rr_packed *w, size_t u, size_t m,
                                   const REAL *a, size_t lda, REAL *c,
                                   size_t c_gate_stride, size_t ldc)
@@ -254,28 +244,15 @@ RR_AVX2 void SFX(rr_avx2_product)(const rr_packed *w, size_t u, size_t m,
     const REAL *group = (const REAL *)w->data + u * gates * k * nr;
     const REAL *bias =
         w->bias != NULL ? (const REAL *)w->bias + u * gates * nr : NULL;
-    const size_t phases = RR_PHASES(gates);
 
     if (m == 1) {
         switch (gates) {
-        case 1:
-            SFX(gemv_group)(1, RR_PHASES(1), k, a, group, bias, c,
-                            c_gate_stride, width);
-            return;
-        case 2:
-            SFX(gemv_group)(2, RR_PHASES(2), k, a, group, bias, c,
-                            c_gate_stride, width);
-            return;
-        case 3:
-            SFX(gemv_group)(3, RR_PHASES(3), k, a, group, bias, c,
-                            c_gate_stride, width);
-            return;
-        case 4:
-            SFX(gemv_group)(4, RR_PHASES(4), k, a, group, bias, c,
-                            c_gate_stride, width);
-            return;
+            RR_GEMV_CASE(1)
+            RR_GEMV_CASE(2)
+            RR_GEMV_CASE(3)
+            RR_GEMV_CASE(4)
         default:
-            break; /* not a gate count of this library */
+            break; /* not a gate count of this library: the tiles below */
         }
     }
 
@@ -289,20 +266,16 @@ RR_AVX2 void SFX(rr_avx2_product)(const rr_packed *w, size_t u, size_t m,
             size_t row = 0;
             for (size_t t = 0; t < tiles; t++) {
                 const size_t rows = m / tiles + (t < m % tiles ? 1 : 0);
-                for (size_t p = 0; p < phases; p++) { /* block by block */
-                    size_t start = 0, len = 0;
-                    SFX(block)(kc, phases, p, &start, &len);
-                    SFX(tile_rows)(rows, p == 0, len,
-                                   a + row * lda + k0 + start, lda,
-                                   slice + start * nr, gate_bias, k0 > 0,
-                                   c + row * ldc + g * c_gate_stride, ldc,
-                                   width);
-                }
+                SFX(tile_rows)(rows, kc, k0 > 0, a + row * lda + k0, lda,
+                               slice, gate_bias,
+                               c + row * ldc + g * c_gate_stride, ldc,
+                               width);
                 row += rows;
             }
         }
     }
 }
+#undef RR_GEMV_CASE
 
 /* --- the gates ---------------------------------------------------------
  *

@@ -1,17 +1,119 @@
 /*
- * avx512_cells_impl.h - the cell formulas of the AVX-512 gates on one
- * vector of VLEN units (REAL, SFX: see real.h; VEC: avx512_real.h), as
- * static inline helpers: the gate loops of avx512_impl.h call them on
- * pre-activations loaded from memory, the fused batch-1 step
- * (step_avx512_impl.h) on pre-activations still in registers, so that
- * both run the same vector code and give the same bits. gi_* and gh_*
- * are a gate's input part (W_i x + b_i) and recurrent part (W_h h + b_h).
- * As in the AVX2 kernels, two sums are one FMA: c_t = f c_{t-1} + i g
- * and the GRU's h_t = (1 - z) n + z h_{t-1}.
+ * avx512_cells_impl.h - what the AVX-512 kernels (avx512_impl.h) and the
+ * fused batch-1 step (step_avx512_impl.h) share, so that both run the same
+ * vector code and give the same bits (REAL, SFX: see real.h; VEC:
+ * avx512_real.h), as static inline helpers:
+ *   - the one-row dot products of a packed group (SFX(dot512_row)), in the
+ *     blocked order of RR_DOT_BLOCK (internal.h);
+ *   - the cell formulas on one vector of VLEN units: the gate loops of
+ *     avx512_impl.h call them on pre-activations loaded from memory, the
+ *     fused step on pre-activations still in registers. gi_* and gh_* are
+ *     a gate's input part (W_i x + b_i) and recurrent part (W_h h + b_h).
+ *     As in the AVX2 kernels, two sums are one FMA: c_t = f c_{t-1} + i g
+ *     and the GRU's h_t = (1 - z) n + z h_{t-1}.
  * No include guard: read once per precision, after avx512_math_impl.h.
  */
 #include "real.h"
 #include "avx512_real.h"
+
+/* Blocks of k that SFX(dot512_row) sums at once, block p in its own 2G
+ * accumulators (at least 8 FMA chains in flight, within the 32 zmm). */
+#define RR512_BLOCKS_AT_ONCE(gates) \
+    ((gates) == 1 ? 4 : (gates) <= 3 ? 2 : 1)
+
+/*
+ * One row x every gate of a packed group ([G][K][nr], nr = 2 * VLEN; the
+ * gates' panels K*nr apart; bias [G][nr] or NULL):
+ *   total[2g + half] = bias[g][half] + sum_k x[k] * group[g][k][half]
+ * in the blocked order (internal.h):
+ *   total = bias (or 0)
+ *   per block [kb, kb + RR_DOT_BLOCK) of k, in increasing kb:
+ *     s = 0;  s = fma(x[k], w[k], s) for k ascending;  total = total + s
+ * `ways` consecutive blocks at a time (independent chains s[p]), added to
+ * total in block order; the blocks left over (fewer than `ways`, the last
+ * maybe short) one by one. halves = 1: only each gate's first vector
+ * (total[2g + 1] not set; every lane is its own sum, so the first
+ * vector's bits are the same either way). gates, halves and ways are
+ * constants after inlining.
+ */
+RR_AVX512_INLINE void SFX(dot512_row)(const size_t gates, const size_t halves,
+                                      const size_t ways, size_t k,
+                                      const REAL *x, const REAL *group,
+                                      const REAL *bias, VEC *total)
+{
+    const size_t nr = 2 * VLEN;
+    const size_t panel_len = k * nr; /* one gate: [K][nr] */
+    const size_t span = ways * RR_DOT_BLOCK;
+    VEC s[4][8]; /* [block in flight][2*g + half] */
+    RR_UNROLL(8)
+    for (size_t v = 0; v < 2 * gates; v++) {
+        if (v % 2 < halves) {
+            total[v] = bias != NULL ? V_LOAD(bias + v * VLEN) : V_ZERO();
+        }
+    }
+    size_t kb = 0;
+    for (; kb + span <= k; kb += span) {
+        RR_UNROLL(4)
+        for (size_t p = 0; p < ways; p++) {
+            RR_UNROLL(8)
+            for (size_t v = 0; v < 2 * gates; v++) {
+                s[p][v] = V_ZERO();
+            }
+        }
+        for (size_t i = 0; i < RR_DOT_BLOCK; i++) {
+            RR_UNROLL(4)
+            for (size_t p = 0; p < ways; p++) {
+                const size_t kk = kb + p * RR_DOT_BLOCK + i;
+                const VEC xk = V_SET1(x[kk]);
+                const REAL *row = group + kk * nr; /* of gate 0 */
+                RR_UNROLL(4)
+                for (size_t g = 0; g < gates; g++) {
+                    const REAL *w = row + g * panel_len;
+                    s[p][2 * g] = V_FMA(xk, V_LOAD(w), s[p][2 * g]);
+                    if (halves == 2) {
+                        s[p][2 * g + 1] =
+                            V_FMA(xk, V_LOAD(w + VLEN), s[p][2 * g + 1]);
+                    }
+                }
+            }
+        }
+        RR_UNROLL(4)
+        for (size_t p = 0; p < ways; p++) { /* total = total + s, in order */
+            RR_UNROLL(8)
+            for (size_t v = 0; v < 2 * gates; v++) {
+                if (v % 2 < halves) {
+                    total[v] = V_ADD(total[v], s[p][v]);
+                }
+            }
+        }
+    }
+    for (; kb < k; kb += RR_DOT_BLOCK) { /* the blocks left, one by one */
+        const size_t k_end = k - kb < RR_DOT_BLOCK ? k : kb + RR_DOT_BLOCK;
+        RR_UNROLL(8)
+        for (size_t v = 0; v < 2 * gates; v++) {
+            s[0][v] = V_ZERO();
+        }
+        for (size_t kk = kb; kk < k_end; kk++) {
+            const VEC xk = V_SET1(x[kk]);
+            const REAL *row = group + kk * nr;
+            RR_UNROLL(4)
+            for (size_t g = 0; g < gates; g++) {
+                const REAL *w = row + g * panel_len;
+                s[0][2 * g] = V_FMA(xk, V_LOAD(w), s[0][2 * g]);
+                if (halves == 2) {
+                    s[0][2 * g + 1] =
+                        V_FMA(xk, V_LOAD(w + VLEN), s[0][2 * g + 1]);
+                }
+            }
+        }
+        RR_UNROLL(8)
+        for (size_t v = 0; v < 2 * gates; v++) {
+            if (v % 2 < halves) {
+                total[v] = V_ADD(total[v], s[0][v]);
+            }
+        }
+    }
+}
 
 /* clip(a) when the model clips, else a */
 RR_AVX512_INLINE VEC SFX(clip512_gate)(int has_clip, VEC limit, VEC a)

@@ -7,22 +7,28 @@
  * panel holds the weights of nr units of one gate as two vectors. Two
  * kernels read it:
  *   - one row (batch 1, the recurrent GEMV): all G gates of the group at
- *     once, K times "broadcast x[k], 2G FMAs", streaming the G panels;
+ *     once, K times "broadcast x[k], 2G FMAs", streaming the G panels,
+ *     several blocks of k at once (SFX(dot512_row), avx512_cells_impl.h,
+ *     which the fused step runs too);
  *   - several rows (GEMM): per gate, register tiles of up to RR512_MR rows
  *     x nr units (2*RR512_MR of the 32 zmm registers as accumulators),
  *     each loaded weight vector serving every row of the tile, a[i][k]
  *     broadcast straight from memory. K goes in slices of RR512_KC, so
  *     that the slice of the panel that all tiles read stays in cache.
  *
- * Determinism: in both kernels every output element is
- *     c = bias (or 0);  c = fma(a[k], w[k], c) for k = 0, 1, ..., K-1
- * in that order, one rounding per step (a K-slice boundary stores c and
- * loads it back, which is exact). So an element's bits do not depend on
- * the number of rows m, on its row's place in a tile, on the tiles, or on
- * which thread runs its group: a batch row gives the bits of that row run
- * alone. The last group's units past U are masked lanes: the same
- * arithmetic, never stored. The gates work on masked vectors too (no
- * scalar tail), so a unit's bits do not depend on its position either.
+ * Determinism: in both kernels every output element is summed in the
+ * blocked order of RR_DOT_BLOCK (internal.h):
+ *     total = bias (or 0)
+ *     per block [kb, kb + RR_DOT_BLOCK) of k, in increasing kb:
+ *         s = 0;  s = fma(a[k], w[k], s) for k ascending;  total = total + s
+ * one rounding per step (the GEMM keeps total in c between blocks and
+ * slices: a store and a load, exact). The blocks depend on k alone, so an
+ * element's bits do not depend on the number of rows m, on its row's
+ * place in a tile, on the tiles, or on which thread runs its group: a
+ * batch row gives the bits of that row run alone. The last group's units
+ * past U are masked lanes: the same arithmetic, never stored. The gates
+ * work on masked vectors too (no scalar tail), so a unit's bits do not
+ * depend on its position either.
  */
 #include "real.h"
 #include "avx512_real.h"
@@ -35,14 +41,16 @@
 /* The K-slice of the GEMM: a panel slice of RR512_KC 128-byte rows is
  * 32 KB, read by every tile of rows while it is in the L1 or L2 cache
  * (measured on Zen 4, LSTM 512, 800 rows: 64 -> 83, 128 -> 94, 256 and
- * 512 -> 98 GFLOP/s). */
+ * 512 -> 98 GFLOP/s). A multiple of RR_DOT_BLOCK, so that no block
+ * straddles two slices. */
 #define RR512_KC 256
+_Static_assert(RR512_KC % RR_DOT_BLOCK == 0, "K-slices hold whole blocks");
 
 /*
  * One row, every gate of the group:
  *   c[g*c_gate_stride + j] = bias[g][j] + sum_k x[k] * group[g][k][j]
- * for j < width (the mask m0 | m1 of the two vectors). gates is a
- * constant after inlining.
+ * for j < width (the mask m0 | m1 of the two vectors), in the blocked
+ * order. gates is a constant after inlining.
  */
 RR_AVX512_INLINE void SFX(gemv512_group)(const size_t gates, size_t k,
                                          const REAL *x, const REAL *group,
@@ -50,86 +58,79 @@ RR_AVX512_INLINE void SFX(gemv512_group)(const size_t gates, size_t k,
                                          size_t c_gate_stride, MASK m0,
                                          MASK m1)
 {
-    const size_t nr = 2 * VLEN;
-    const size_t panel_len = k * nr; /* one gate: [K][nr] */
-    VEC acc[8];                      /* [2*g + half] */
-    RR_UNROLL(8)
-    for (size_t v = 0; v < 2 * gates; v++) {
-        acc[v] = bias != NULL ? V_LOAD(bias + v * VLEN) : V_ZERO();
-    }
-    for (size_t kk = 0; kk < k; kk++) {
-        const VEC xk = V_SET1(x[kk]);
-        const REAL *row = group + kk * nr; /* of gate 0 */
-        RR_UNROLL(4)
-        for (size_t g = 0; g < gates; g++) {
-            const REAL *w = row + g * panel_len;
-            acc[2 * g] = V_FMA(xk, V_LOAD(w), acc[2 * g]);
-            acc[2 * g + 1] = V_FMA(xk, V_LOAD(w + VLEN), acc[2 * g + 1]);
-        }
-    }
+    VEC total[8]; /* [2*g + half] */
+    SFX(dot512_row)(gates, 2, RR512_BLOCKS_AT_ONCE(gates), k, x, group, bias,
+                    total);
     RR_UNROLL(4)
     for (size_t g = 0; g < gates; g++) {
-        V_STOREM(c + g * c_gate_stride, m0, acc[2 * g]);
-        V_STOREM(c + g * c_gate_stride + VLEN, m1, acc[2 * g + 1]);
+        V_STOREM(c + g * c_gate_stride, m0, total[2 * g]);
+        V_STOREM(c + g * c_gate_stride + VLEN, m1, total[2 * g + 1]);
     }
 }
 
 /*
- * A register tile over one K-slice: rows i < mr of a (row stride lda,
- * already at the slice) times the slice [kc][nr] of one gate's panel:
- *   c[i*ldc + j] = start[i][j] + sum_k a[i][k] * panel[k][j],  j < width
- * where start is c itself when `accumulate`, else the bias (or 0); the
- * masks m0, m1 hold j < width. mr is a constant after inlining.
+ * A register tile over one K-slice [k0, k0 + kc) (k0 a multiple of
+ * RR_DOT_BLOCK): rows i < mr of a (row stride lda, already at the slice)
+ * times the slice [kc][nr] of one gate's panel, block by block:
+ *   s[i][j] = sum over the block's k of a[i][k] * panel[k][j]  (from 0)
+ *   c[i*ldc + j] = c[i*ldc + j] + s[i][j],  j < width
+ * where c holds the running total: the bias (or 0), stored first when the
+ * slice is K's first (`from_c` 0), then the sum of the blocks before (a
+ * store and a load: exact). The masks m0, m1 hold j < width. mr is a
+ * constant after inlining.
  */
-RR_AVX512_INLINE void SFX(tile512)(const size_t mr, size_t kc, const REAL *a,
-                                   size_t lda, const REAL *panel,
-                                   const REAL *bias, int accumulate, REAL *c,
-                                   size_t ldc, MASK m0, MASK m1)
+RR_AVX512_INLINE void SFX(tile512)(const size_t mr, size_t kc, int from_c,
+                                   const REAL *a, size_t lda,
+                                   const REAL *panel, const REAL *bias,
+                                   REAL *c, size_t ldc, MASK m0, MASK m1)
 {
     const size_t nr = 2 * VLEN;
-    VEC acc[RR512_MR][2];
-    if (accumulate) {
-        RR_UNROLL(12)
-        for (size_t i = 0; i < mr; i++) {
-            acc[i][0] = V_LOADM(m0, c + i * ldc);
-            acc[i][1] = V_LOADM(m1, c + i * ldc + VLEN);
-        }
-    } else {
+    if (!from_c) { /* total = bias (or 0) */
         const VEC bias0 = bias != NULL ? V_LOAD(bias) : V_ZERO();
         const VEC bias1 = bias != NULL ? V_LOAD(bias + VLEN) : V_ZERO();
         RR_UNROLL(12)
         for (size_t i = 0; i < mr; i++) {
-            acc[i][0] = bias0;
-            acc[i][1] = bias1;
+            V_STOREM(c + i * ldc, m0, bias0);
+            V_STOREM(c + i * ldc + VLEN, m1, bias1);
         }
     }
-    for (size_t kk = 0; kk < kc; kk++) {
-        const VEC w0 = V_LOAD(panel + kk * nr);
-        const VEC w1 = V_LOAD(panel + kk * nr + VLEN);
+    for (size_t kb = 0; kb < kc; kb += RR_DOT_BLOCK) {
+        const size_t k_end = kc - kb < RR_DOT_BLOCK ? kc : kb + RR_DOT_BLOCK;
+        VEC s[RR512_MR][2];
         RR_UNROLL(12)
         for (size_t i = 0; i < mr; i++) {
-            const VEC a_ik = V_SET1(a[i * lda + kk]);
-            acc[i][0] = V_FMA(a_ik, w0, acc[i][0]);
-            acc[i][1] = V_FMA(a_ik, w1, acc[i][1]);
+            s[i][0] = V_ZERO();
+            s[i][1] = V_ZERO();
         }
-    }
-    RR_UNROLL(12)
-    for (size_t i = 0; i < mr; i++) {
-        V_STOREM(c + i * ldc, m0, acc[i][0]);
-        V_STOREM(c + i * ldc + VLEN, m1, acc[i][1]);
+        for (size_t kk = kb; kk < k_end; kk++) {
+            const VEC w0 = V_LOAD(panel + kk * nr);
+            const VEC w1 = V_LOAD(panel + kk * nr + VLEN);
+            RR_UNROLL(12)
+            for (size_t i = 0; i < mr; i++) {
+                const VEC a_ik = V_SET1(a[i * lda + kk]);
+                s[i][0] = V_FMA(a_ik, w0, s[i][0]);
+                s[i][1] = V_FMA(a_ik, w1, s[i][1]);
+            }
+        }
+        RR_UNROLL(12)
+        for (size_t i = 0; i < mr; i++) { /* total = total + s */
+            REAL *c_i = c + i * ldc;
+            V_STOREM(c_i, m0, V_ADD(V_LOADM(m0, c_i), s[i][0]));
+            V_STOREM(c_i + VLEN, m1, V_ADD(V_LOADM(m1, c_i + VLEN), s[i][1]));
+        }
     }
 }
 
 /* SFX(tile512) with mr a constant (1..RR512_MR): one compiled loop each */
 #define RR512_TILE_CASE(rows)                                               \
     case rows:                                                              \
-        SFX(tile512)(rows, kc, a, lda, panel, bias, accumulate, c, ldc, m0, \
+        SFX(tile512)(rows, kc, from_c, a, lda, panel, bias, c, ldc, m0,     \
                      m1);                                                   \
         break;
 
-RR_AVX512 static void SFX(tile512_rows)(size_t mr, size_t kc, const REAL *a,
-                                        size_t lda, const REAL *panel,
-                                        const REAL *bias, int accumulate,
+RR_AVX512 static void SFX(tile512_rows)(size_t mr, size_t kc, int from_c,
+                                        const REAL *a, size_t lda,
+                                        const REAL *panel, const REAL *bias,
                                         REAL *c, size_t ldc, MASK m0, MASK m1)
 {
     switch (mr) {
@@ -194,8 +195,8 @@ RR_AVX512 void SFX(rr_avx512_product)(const rr_packed *w, size_t u, size_t m,
             size_t row = 0;
             for (size_t t = 0; t < tiles; t++) {
                 const size_t rows = m / tiles + (t < m % tiles ? 1 : 0);
-                SFX(tile512_rows)(rows, kc, a + row * lda + k0, lda, slice,
-                                  gate_bias, k0 > 0,
+                SFX(tile512_rows)(rows, kc, k0 > 0, a + row * lda + k0, lda,
+                                  slice, gate_bias,
                                   c + row * ldc + g * c_gate_stride, ldc, m0,
                                   m1);
                 row += rows;

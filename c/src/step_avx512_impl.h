@@ -9,8 +9,9 @@
  * gate g of the group at once, in registers:
  *   gi[g] = b_ih[g] + sum_k in[k] * W_ih[g][k]       (k = 0, 1, .., I-1)
  *   gh[g] = b_hh[g] + sum_k h_{t-1}[k] * W_hh[g][k]  (k = 0, 1, .., H-1)
- * each element bias first, then one FMA per k in k order: the arithmetic
- * of rr_avx512_product (avx512_impl.h), so the same bits; then the cell
+ * each element in the blocked order of RR_DOT_BLOCK (internal.h), with
+ * the code of rr_avx512_product's one-row kernel (SFX(dot512_row),
+ * avx512_cells_impl.h), so the same bits; then the cell
  * of its units on the vectors still in registers, with the helpers of
  * avx512_cells_impl.h that the forward's gates run too (masked lanes past
  * the layer's H are computed and never stored, as there). No scratch
@@ -36,59 +37,14 @@ static int SFX(step512_fits)(const rr_net *net)
 }
 
 /*
- * The start of one group's dot products: acc[2g + half] = bias[g][half]
- * (or 0) for every gate g. halves = 1 when the group's units fit the
- * first vector: its acc[2g + 1] are then not set nor used (every lane is
- * computed alone, so its bits are the same either way).
- */
-RR_AVX512_INLINE void SFX(step512_bias)(const size_t gates,
-                                        const size_t halves,
-                                        const rr_packed *w, size_t u,
-                                        VEC *acc)
-{
-    const size_t nr = 2 * VLEN;
-    const REAL *bias =
-        w->bias != NULL ? (const REAL *)w->bias + u * gates * nr : NULL;
-    RR_UNROLL(8)
-    for (size_t v = 0; v < 2 * gates; v++) {
-        if (v % 2 < halves) {
-            acc[v] = bias != NULL ? V_LOAD(bias + v * VLEN) : V_ZERO();
-        }
-    }
-}
-
-/* acc[2g + half] += x[k] * group[g][k][half] for k = 0, 1, .., K-1, one
- * FMA each in k order, every gate g of group u of w */
-RR_AVX512_INLINE void SFX(step512_fmas)(const size_t gates,
-                                        const size_t halves,
-                                        const rr_packed *w, size_t u,
-                                        const REAL *x, VEC *acc)
-{
-    const size_t nr = 2 * VLEN;
-    const size_t panel_len = w->k * nr; /* one gate: [K][nr] */
-    const REAL *group = (const REAL *)w->data + u * gates * panel_len;
-    for (size_t kk = 0; kk < w->k; kk++) {
-        const VEC xk = V_SET1(x[kk]);
-        const REAL *row = group + kk * nr; /* of gate 0 */
-        RR_UNROLL(4)
-        for (size_t g = 0; g < gates; g++) {
-            const REAL *wg = row + g * panel_len;
-            acc[2 * g] = V_FMA(xk, V_LOAD(wg), acc[2 * g]);
-            if (halves == 2) {
-                acc[2 * g + 1] = V_FMA(xk, V_LOAD(wg + VLEN), acc[2 * g + 1]);
-            }
-        }
-    }
-}
-
-/*
  * Both products of group u, in registers:
  *   gi[2g + half] = b_ih + sum_k in[k] W_ih[g][k]      (k < I_l)
  *   gh[2g + half] = b_hh + sum_k h_prev[k] W_hh[g][k]  (k < H_out)
- * each element bias first, then one FMA per k in k order: the m = 1
- * arithmetic of rr_avx512_product. (Running the two in one loop over
- * their common k measured no faster: the FMAs' throughput bounds it.)
- * gates and halves are constants after inlining.
+ * each element in the blocked order of RR_DOT_BLOCK (internal.h) by
+ * SFX(dot512_row), the code of rr_avx512_product's one-row kernel: the
+ * same bits. (Running the two in one loop over their common k measured no
+ * faster: the FMAs' throughput bounds it.) gates and halves are constants
+ * after inlining.
  */
 RR_AVX512_INLINE void SFX(step512_dots)(const size_t gates,
                                         const size_t halves,
@@ -96,10 +52,21 @@ RR_AVX512_INLINE void SFX(step512_dots)(const size_t gates,
                                         const REAL *in, const REAL *h_prev,
                                         VEC *gi, VEC *gh)
 {
-    SFX(step512_bias)(gates, halves, &slot->w_ih, u, gi);
-    SFX(step512_fmas)(gates, halves, &slot->w_ih, u, in, gi);
-    SFX(step512_bias)(gates, halves, &slot->w_hh, u, gh);
-    SFX(step512_fmas)(gates, halves, &slot->w_hh, u, h_prev, gh);
+    const size_t nr = 2 * VLEN;
+    const size_t ways = RR512_BLOCKS_AT_ONCE(gates);
+    const rr_packed *w_ih = &slot->w_ih, *w_hh = &slot->w_hh;
+    SFX(dot512_row)(gates, halves, ways, w_ih->k, in,
+                    (const REAL *)w_ih->data + u * gates * w_ih->k * nr,
+                    w_ih->bias != NULL
+                        ? (const REAL *)w_ih->bias + u * gates * nr
+                        : NULL,
+                    gi);
+    SFX(dot512_row)(gates, halves, ways, w_hh->k, h_prev,
+                    (const REAL *)w_hh->data + u * gates * w_hh->k * nr,
+                    w_hh->bias != NULL
+                        ? (const REAL *)w_hh->bias + u * gates * nr
+                        : NULL,
+                    gh);
 }
 
 /*
