@@ -36,7 +36,7 @@ TORCH_NAMES = [name for name in NAMES if why_not("torch", CASES[name].model) is 
 SHORT = [name for name in NAMES if CASES[name].given.x.shape[0] <= 20]  # mpmath reruns only these
 
 #: Issue 13's bounds (float64, normwise, in eps = 2^-52): 0.75 for the exact kernels (met), 1.0 for the
-#: default kernels, which they do not meet (worst today: numpy 2.57, C and Java 2.02; PyTorch 1.83): their
+#: default kernels, which they do not meet (worst today: numpy 2.15, C and Java 1.44; PyTorch 1.83): their
 #: dot products round as they accumulate. DEFAULT_CEILING is the documented ceiling they are held to.
 DEFAULT_CEILING = 3.0
 EXACT_BOUND = 0.75
