@@ -54,6 +54,20 @@ final class Engine<A> {
     private final Compute<A> compute;
     private final List<Layer<A>> layers; // index l*D + d
     private final Matrix<A> head;        // W_y, b_y [O, D*H_out], or null
+    /** The head's activation (with a head). */
+    private final DenseActivation headActivation;
+    /** What {@link #step} reads on every call, fixed here: H, H_out, relu, and which gate code runs. */
+    private final int hiddenSize;
+    private final int outputSize;
+    private final boolean relu;
+    private final int stepCell;
+
+    /** {@link #stepCell}: the cell, and for an LSTM whether it projects, for a GRU whether r comes first (Cho). */
+    private static final int STEP_RNN = 0;
+    private static final int STEP_LSTM = 1;
+    private static final int STEP_LSTM_PROJECTED = 2;
+    private static final int STEP_GRU = 3;
+    private static final int STEP_GRU_CHO = 4;
 
     /** Copies the (validated) weights into the layout {@code compute} wants. */
     Engine(Config config, Compute<A> compute, LayerWeights[][] weights, double[] headWeight, double[] headBias) {
@@ -67,6 +81,16 @@ final class Engine<A> {
         }
         this.head = config.hasHead() ? compute.matrix(compute.convert(headWeight), compute.convert(headBias), 0,
                 config.headSize(), config.numDirections() * config.outputSize()) : null;
+        this.headActivation = config.head() == HeadActivation.SOFTMAX ? DenseActivation.SOFTMAX
+                : DenseActivation.IDENTITY;
+        this.hiddenSize = config.hiddenSize();
+        this.outputSize = config.outputSize();
+        this.relu = config.nonlinearity() == Nonlinearity.RELU;
+        this.stepCell = switch (config.cell()) {
+            case RNN -> STEP_RNN;
+            case LSTM -> config.projSize() > 0 ? STEP_LSTM_PROJECTED : STEP_LSTM;
+            case GRU -> config.linearBeforeReset() ? STEP_GRU : STEP_GRU_CHO;
+        };
         warmUpOnce(compute);
     }
 
@@ -202,8 +226,7 @@ final class Engine<A> {
         if (head != null) {
             // y = act(W_y output + b_y) on every row (padded ones too)                   [T*B, O]
             y = compute.newArray(size(rows, config.headSize()));
-            compute.dense(in, rows, head, config.head() == HeadActivation.SOFTMAX ? DenseActivation.SOFTMAX
-                    : DenseActivation.IDENTITY, y, null);
+            compute.dense(in, rows, head, headActivation, y, null);
         }
         return new Result<>(in, hN, cN, y, seqLen, batch);
     }
@@ -267,46 +290,43 @@ final class Engine<A> {
 
     /**
      * The state and scratch of a streaming run of a FORWARD model at batch B, made once by
-     * {@link #newStream} and then advanced in place by {@link #step}: per layer l the state
-     * h_l [B, H_out] (and c_l [B, H] for an LSTM) and the scratch xp [B, G*H], gh [B, G*H],
-     * m [B, H], p [B, P] (gh and p with a pad, {@link #TAIL_PAD}); the head's y [B, O] and its
+     * {@link #newStream} and then advanced in place by {@link #step}: per layer l a {@link LayerStream}
+     * (the state h_l [B, H_out], c_l [B, H] for an LSTM, and the scratch); the head's y [B, O] and its
      * padded rows. Owned by one caller at a time (never shared between threads); the engine itself
      * stays immutable.
      */
     static final class Stream<A> {
         final Engine<A> engine;
         final int batch;
+        /** B*I: the length of a step's x. */
+        final int xLength;
+        /** Every layer's h_l [B, H_out] and c_l [B, H] (null unless LSTM), the arrays of {@link #layers}. */
         final List<A> h = new ArrayList<>();
         final List<A> c = new ArrayList<>();
-        final List<A> xp = new ArrayList<>();
-        final List<A> gh = new ArrayList<>();
-        final List<A> m = new ArrayList<>();
-        final List<A> p = new ArrayList<>();
+        /** Per layer, what its step reads and writes, fetched once here instead of on every step. */
+        final LayerStream<A>[] layers;
         /** Row b of xp is batch row b (every row runs). */
         final int[] rows;
         /** The head's output [B, O] and, when the kernel pads its rows, [B, stride]; else null. */
         final A y;
         final A yPadded;
 
+        @SuppressWarnings("unchecked") // a generic array: only LayerStream<A> instances go in
         private Stream(Engine<A> engine, int batch) {
             this.engine = engine;
             this.batch = batch;
-            Config config = engine.config;
-            Compute<A> compute = engine.compute;
-            int hidden = config.hiddenSize();
-            for (Layer<A> w : engine.layers) {
-                h.add(compute.newArray(size(batch, config.outputSize())));
-                c.add(config.cell() == Cell.LSTM ? compute.newArray(size(batch, hidden)) : null);
-                xp.add(compute.newArray(size(batch, w.ih.stride())));
-                gh.add(compute.newArray(padded(batch, w.hh.stride())));
-                m.add(w.hr != null || w.hn != null ? compute.newArray(size(batch, hidden)) : null);
-                int ps = w.hr != null ? w.hr.stride() : w.hn != null ? w.hn.stride() : 0;
-                p.add(ps > 0 ? compute.newArray(padded(batch, ps)) : null);
+            this.xLength = size(batch, engine.config.inputSize());
+            layers = (LayerStream<A>[]) new LayerStream<?>[engine.layers.size()];
+            for (int l = 0; l < layers.length; l++) {
+                layers[l] = new LayerStream<>(engine, engine.layers.get(l), batch);
+                h.add(layers[l].h);
+                c.add(layers[l].c);
             }
             rows = new int[batch];
             for (int b = 0; b < batch; b++) {
                 rows[b] = b;
             }
+            Compute<A> compute = engine.compute;
             Matrix<A> head = engine.head;
             y = head != null ? compute.newArray(size(batch, head.n())) : null;
             yPadded = head != null && head.stride() != head.n() ? compute.newArray(size(batch, head.stride())) : null;
@@ -344,6 +364,41 @@ final class Engine<A> {
         }
     }
 
+    /**
+     * One layer of a {@link Stream}: its weights, its state h [B, H_out] (and c [B, H] for an LSTM), the
+     * scratch xp [B, G*H], gh [B, G*H] + pad, m [B, H] and p [B, P] + pad ({@link #TAIL_PAD}; m and p
+     * only with a projection or a Cho GRU), and their strides, all fixed at {@link #newStream}.
+     */
+    private static final class LayerStream<A> {
+        final Layer<A> w;
+        final A h;
+        final A c;
+        final A xp;
+        final A gh;
+        final A m;
+        final A p;
+        /** Row strides of xp, gh and p (0 without p). */
+        final int xs;
+        final int ghs;
+        final int ps;
+
+        LayerStream(Engine<A> engine, Layer<A> w, int batch) {
+            Config config = engine.config;
+            Compute<A> compute = engine.compute;
+            int hidden = config.hiddenSize();
+            this.w = w;
+            xs = w.ih.stride();
+            ghs = w.hh.stride();
+            ps = w.hr != null ? w.hr.stride() : w.hn != null ? w.hn.stride() : 0;
+            h = compute.newArray(size(batch, config.outputSize()));
+            c = config.cell() == Cell.LSTM ? compute.newArray(size(batch, hidden)) : null;
+            xp = compute.newArray(size(batch, xs));
+            gh = compute.newArray(padded(batch, ghs));
+            m = ps > 0 ? compute.newArray(size(batch, hidden)) : null;
+            p = ps > 0 ? compute.newArray(padded(batch, ps)) : null;
+        }
+    }
+
     /** A new {@link Stream} at batch {@code batch}, zero state; FORWARD models only (checked by the caller). */
     Stream<A> newStream(int batch) {
         return new Stream<>(this, batch);
@@ -351,26 +406,69 @@ final class Engine<A> {
 
     /**
      * One time step of every layer on x [B, I] (validated by the caller), in place in
-     * {@code s}: the same arithmetic as {@link #run} with T = 1, so the same bits; the top
-     * layer's h_t is then {@code s.h.get(L-1)} and the head's output {@code s.y}. Allocates
-     * nothing (every array lives in s; the kernels allocate nothing at batch 1).
+     * {@code s}: the same kernel calls on the same arrays as {@link #run} with T = 1 (so the same
+     * bits), with every row running: per layer {@code xp = x W_ih^T + b_ih}, {@code gh = h_{t-1}
+     * W_hh^T + b_hh}, then the gates row by row. The top layer's h_t is then {@code s.h.get(L-1)}
+     * and the head's output {@code s.y}. Allocates nothing (every array lives in s; the kernels
+     * allocate nothing at batch 1). The shapes, strides and the cell's branch were fixed at
+     * {@link #newStream}, so a step reads no configuration.
      */
     void step(Stream<A> s, A x) {
+        int batch = s.batch;
         A in = x;                                                                     // [B, I_l]
-        for (int l = 0; l < layers.size(); l++) {
-            Layer<A> w = layers.get(l);
-            A xp = s.xp.get(l);
+        for (LayerStream<A> ls : s.layers) {
+            Layer<A> w = ls.w;
             // xp = x W_ih^T + b_ih                                                    [B, G*H]
-            compute.linear(in, 0, s.batch, w.ih, xp, 0, w.ih.stride());
-            A h = s.h.get(l);
-            cellStep(w, s.batch, s.rows, xp, w.ih.stride(), h, s.c.get(l), s.gh.get(l), s.m.get(l), s.p.get(l));
-            in = h;
+            compute.linear(in, 0, batch, w.ih, ls.xp, 0, ls.xs);
+            // gh = h_{t-1} W_hh^T + b_hh                                              [B, G*H]
+            compute.linear(ls.h, 0, batch, w.hh, ls.gh, 0, ls.ghs);
+            stepGates(ls, batch, s.rows);
+            in = ls.h;
         }
         if (head != null) {
             // y = act(W_y h_t + b_y)                                                  [B, O]
-            DenseActivation act = config.head() == HeadActivation.SOFTMAX ? DenseActivation.SOFTMAX
-                    : DenseActivation.IDENTITY;
-            compute.dense(in, s.batch, head, act, s.y, s.yPadded);
+            compute.dense(in, batch, head, headActivation, s.y, s.yPadded);
+        }
+    }
+
+    /**
+     * The gates of one layer's step on every row b (xp row b), after {@link #step}'s products: the
+     * calls {@link #cellStep} makes with {@code xpRow[b] = b}. One small method per cell, so that the
+     * JIT inlines the one a net runs into {@link #step}.
+     */
+    private void stepGates(LayerStream<A> ls, int batch, int[] rows) {
+        switch (stepCell) {
+            case STEP_LSTM -> stepLstm(ls, batch);
+            case STEP_GRU -> stepGru(ls, batch);
+            case STEP_RNN -> stepRnn(ls, batch);
+            // m = o * tanh(c_t), then h_t = W_hr m                                      [B, P]
+            case STEP_LSTM_PROJECTED -> compute.lstmProjected(ls.w.hr, ls.w.peepholes, batch, rows, ls.xp, ls.xs,
+                    ls.gh, ls.ghs, ls.c, ls.m, ls.p, ls.ps, ls.h, outputSize, hiddenSize);
+            // r first, then W_hn (r * h_{t-1}) + b_hn
+            default -> compute.gruCho(ls.w.hn, batch, rows, ls.xp, ls.xs, ls.gh, ls.ghs, ls.h, outputSize, ls.m, ls.p,
+                    ls.ps, hiddenSize);
+        }
+    }
+
+    /** LSTM gates of rows 0 .. B-1: c [B, H] and h [B, H_out] from t-1 to t. */
+    private void stepLstm(LayerStream<A> ls, int batch) {
+        for (int b = 0; b < batch; b++) {
+            compute.lstm(ls.w.peepholes, ls.xp, b * ls.xs, ls.gh, b * ls.ghs, ls.c, b * hiddenSize, ls.h,
+                    b * outputSize, hiddenSize);
+        }
+    }
+
+    /** GRU (linear_before_reset) gates of rows 0 .. B-1: h [B, H] from t-1 to t. */
+    private void stepGru(LayerStream<A> ls, int batch) {
+        for (int b = 0; b < batch; b++) {
+            compute.gru(ls.xp, b * ls.xs, ls.gh, b * ls.ghs, ls.h, b * outputSize, hiddenSize);
+        }
+    }
+
+    /** Elman RNN of rows 0 .. B-1: h [B, H] from t-1 to t. */
+    private void stepRnn(LayerStream<A> ls, int batch) {
+        for (int b = 0; b < batch; b++) {
+            compute.rnn(relu, ls.xp, b * ls.xs, ls.gh, b * ls.ghs, ls.h, b * outputSize, hiddenSize);
         }
     }
 

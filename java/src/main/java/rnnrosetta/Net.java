@@ -172,7 +172,7 @@ public final class Net {
             throw new IllegalArgumentException("state must come from this net's newStepState, got "
                     + (state == null ? "null" : "another net's"));
         }
-        if (x == null || x.length != state.stream.batch * config.inputSize()) {
+        if (x == null || x.length != state.stream.xLength) {
             throw new IllegalArgumentException("x has length " + Arguments.len(x) + ", expected B*I = "
                     + state.stream.batch * config.inputSize() + " (B=" + state.stream.batch + ", I="
                     + config.inputSize() + ")");
