@@ -195,3 +195,72 @@ RR_AVX512_INLINE VEC SFX(gru512_cell)(int has_clip, VEC limit, VEC gi_r,
         SFX(clip512_gate)(has_clip, limit, V_ADD(gi_n, V_MUL(r, gh_n))));
     return SFX(gru512_mix)(z, n, h_prev);
 }
+
+/*
+ * The cells of a layer of at most VLEN / 2 units (the fused step's one
+ * group), two gates to a vector: the cells above, lane for lane (every
+ * lane is its own sum and function, so the same bits), in fewer sigmoid
+ * and tanh calls. SFX(pack512_low)(a, b) = [a's first VLEN/2 lanes | b's
+ * first VLEN/2 lanes]; SFX(high512_to_low)(v) = [v's last VLEN/2 lanes,
+ * twice]. Lanes past the layer's units are computed and never stored.
+ */
+RR_AVX512_INLINE VEC SFX(pack512_low)(VEC a, VEC b)
+{
+#if RR_REAL_BITS == 64
+    return _mm512_shuffle_f64x2(a, b, 0x44); /* 128-bit parts a0 a1 b0 b1 */
+#else
+    return _mm512_shuffle_f32x4(a, b, 0x44);
+#endif
+}
+
+RR_AVX512_INLINE VEC SFX(high512_to_low)(VEC v)
+{
+#if RR_REAL_BITS == 64
+    return _mm512_shuffle_f64x2(v, v, 0xEE); /* 128-bit parts 2 3 2 3 */
+#else
+    return _mm512_shuffle_f32x4(v, v, 0xEE);
+#endif
+}
+
+/*
+ * lstm without peepholes, units in the first VLEN/2 lanes of each a_x:
+ *   [i | f] = sigma(clip [a_i | a_f])          one sigmoid
+ *   [g | o] = [tanh | sigma](clip [a_g | a_o]) one shared exp
+ *   c_t = f * c_{t-1} + i * g  (one FMA),  m = o * tanh(c_t)
+ * with a_x = gi_x + gh_x; returns m; *c_t_out = c_t (the first VLEN/2
+ * lanes: the bits of SFX(lstm512_cell)).
+ */
+RR_AVX512_INLINE VEC SFX(lstm512_half_cell)(int has_clip, VEC limit,
+                                            const VEC *gi, const VEC *gh,
+                                            VEC c_prev, VEC *c_t_out)
+{
+    /* gi, gh [2G]: gate g's first vector at 2g (i, f, g, o) */
+    const VEC a_if = SFX(pack512_low)(V_ADD(gi[0], gh[0]), V_ADD(gi[2], gh[2]));
+    const VEC a_go = SFX(pack512_low)(V_ADD(gi[4], gh[4]), V_ADD(gi[6], gh[6]));
+    const VEC if_gate = V_SIGMOID(SFX(clip512_gate)(has_clip, limit, a_if));
+    const VEC go_gate = V_TANH_SIGMOID(
+        SFX(clip512_gate)(has_clip, limit, a_go), V_MASK(VLEN / 2));
+    const VEC f_gate = SFX(high512_to_low)(if_gate);
+    const VEC c_t = V_FMA(f_gate, c_prev, V_MUL(if_gate, go_gate));
+    const VEC o_gate = SFX(high512_to_low)(go_gate);
+    *c_t_out = c_t;
+    return V_MUL(o_gate, V_TANH(c_t));
+}
+
+/*
+ * gru with linear_before_reset, units in the first VLEN/2 lanes:
+ *   [r | z] = sigma(clip [gi_r + gh_r | gi_z + gh_z])   one sigmoid
+ *   n = tanh(clip(gi_n + r * gh_n)),  h_t = (1 - z) * n + z * h_{t-1}
+ * (the first VLEN/2 lanes: the bits of SFX(gru512_cell)).
+ */
+RR_AVX512_INLINE VEC SFX(gru512_half_cell)(int has_clip, VEC limit,
+                                           const VEC *gi, const VEC *gh,
+                                           VEC h_prev)
+{
+    /* gi, gh [2G]: gate g's first vector at 2g (r, z, n) */
+    const VEC a_rz = SFX(pack512_low)(V_ADD(gi[0], gh[0]), V_ADD(gi[2], gh[2]));
+    const VEC rz = V_SIGMOID(SFX(clip512_gate)(has_clip, limit, a_rz));
+    const VEC n = V_TANH(
+        SFX(clip512_gate)(has_clip, limit, V_ADD(gi[4], V_MUL(rz, gh[4]))));
+    return SFX(gru512_mix)(SFX(high512_to_low)(rz), n, h_prev);
+}

@@ -26,8 +26,10 @@
  *   exp(r) - 1 = p = r + r^2 (1/2 + r/6 + r^2/24 + r^3/120 + r^4/720),
  *   exp(x) = 2^n * 2^(j/64) * (1 + p) = 2^n * (T_hi + (T_hi p + T_lo)),
  *   the last sum split exactly into hi + lo (Fast2Sum), then both scaled
- *   by 2^n1 * 2^n2 (n1 = floor(n/2), n2 = n - n1: normal powers, so a
- *   subnormal result rounds once). */
+ *   by 2^n in one rounding (vscalefpd). The AVX2 twin scales by 2^n1
+ *   then 2^n2 (n1 = floor(n/2), n2 = n - n1): its first product is exact
+ *   (|n1| <= 539 keeps it normal), so a subnormal result rounds once
+ *   there too, and the bits are the same. */
 RR_AVX512_INLINE __m512d rr_v512_exp_dd_f64(__m512d x, __m512d *lo)
 {
     /* min/max with the constant first return x itself when it is NaN */
@@ -63,22 +65,9 @@ RR_AVX512_INLINE __m512d rr_v512_exp_dd_f64(__m512d x, __m512d *lo)
     const __m512d sum = _mm512_add_pd(t_hi, tail);
     const __m512d sum_lo = _mm512_add_pd(_mm512_sub_pd(t_hi, sum), tail);
 
-    /* 2^m for integer-valued m in [-1022, 1023]: the bits (m + 1023) << 52 */
-    const __m512d n1 = V_FLOOR(_mm512_mul_pd(n, _mm512_set1_pd(0.5)));
-    const __m512d n2 = _mm512_sub_pd(n, n1);
-    const __m512i bias = _mm512_set1_epi64(1023);
-    const __m512i k1 = _mm512_sub_epi64(
-        _mm512_castpd_si512(_mm512_add_pd(n1, magic)),
-        _mm512_castpd_si512(magic));
-    const __m512i k2 = _mm512_sub_epi64(
-        _mm512_castpd_si512(_mm512_add_pd(n2, magic)),
-        _mm512_castpd_si512(magic));
-    const __m512d scale1 =
-        _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_add_epi64(k1, bias), 52));
-    const __m512d scale2 =
-        _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_add_epi64(k2, bias), 52));
-    *lo = _mm512_mul_pd(_mm512_mul_pd(sum_lo, scale1), scale2);
-    return _mm512_mul_pd(_mm512_mul_pd(sum, scale1), scale2);
+    /* times 2^n, n an integer in [-1077, 1023] (NaN: NaN) */
+    *lo = _mm512_scalef_pd(sum_lo, n);
+    return _mm512_scalef_pd(sum, n);
 }
 
 /* sigmoid(x) = num / (1 + e), e = exp(-|x|) = e_hi + e_lo, num = 1 for
@@ -160,8 +149,10 @@ RR_AVX512_INLINE __m512d rr_v512_tanh_f64(__m512d x)
 
 /* expf(x) for |x| up to ~104 (beyond: inf, 0; NaN stays NaN):
  *   n = round(x / ln 2), r = x - n ln 2 (two-part ln 2), exp(r) by its
- *   Taylor series to r^7, exp(x) = exp(r) * 2^n1 * 2^n2 (n1 = n >> 1,
- *   n2 = n - n1, from 32-bit integer lanes). */
+ *   Taylor series to r^7, exp(x) = exp(r) * 2^n in one rounding
+ *   (vscalefps). The AVX2 twin scales by 2^n1 then 2^n2 (n1 = n >> 1,
+ *   n2 = n - n1): its first product is exact (|n1| <= 75 keeps it
+ *   normal), so its one rounding is this one, and the bits the same. */
 RR_AVX512_INLINE __m512 rr_v512_exp_f32(__m512 x)
 {
     x = _mm512_min_ps(_mm512_set1_ps(89.0f), x);
@@ -180,17 +171,9 @@ RR_AVX512_INLINE __m512 rr_v512_exp_f32(__m512 x)
         p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(taylor[i]));
     }
 
-    /* n is in [-150, 129]: NaN lanes convert to INT_MIN, whose (garbage)
-     * scale meets p = NaN */
-    const __m512i k = _mm512_cvtps_epi32(n);
-    const __m512i k1 = _mm512_srai_epi32(k, 1);
-    const __m512i k2 = _mm512_sub_epi32(k, k1);
-    const __m512i bias = _mm512_set1_epi32(127);
-    const __m512 scale1 =
-        _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(k1, bias), 23));
-    const __m512 scale2 =
-        _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(k2, bias), 23));
-    return _mm512_mul_ps(_mm512_mul_ps(p, scale1), scale2);
+    /* p * 2^n, n an integer in [-150, 129] (NaN lanes: p and n are NaN,
+     * and so is the result) */
+    return _mm512_scalef_ps(p, n);
 }
 
 /* tanhf(x): sign(x) * (1 - 2 / (expf(2|x|) + 1)) for |x| >= 0.625, else
@@ -231,13 +214,62 @@ RR_AVX512_INLINE __m512 rr_v512_sigmoid_f32(__m512 x)
     return _mm512_div_ps(V_BLEND(e, one, positive), _mm512_add_ps(one, e));
 }
 
+/* tanh on the lanes of `tanh_lanes`, sigmoid on the others, with one
+ * expf and one division for both: per lane the operations of
+ * rr_v512_tanh_f32 or rr_v512_sigmoid_f32 above, so the same bits
+ * (1 + e and e + 1 are the same sum):
+ *   tanh lanes:    e = expf(2|x|), q = 2 / (1 + e), then as tanh above;
+ *   sigmoid lanes: e = expf(-|x|), q = num / (1 + e), num = 1 or e. */
+RR_AVX512_INLINE __m512 rr_v512_tanh_sigmoid_f32(__m512 x,
+                                                 __mmask16 tanh_lanes)
+{
+    const __m512 sign_bit = _mm512_set1_ps(-0.0f);
+    const __m512 ax = _mm512_andnot_ps(sign_bit, x);
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 zero = _mm512_setzero_ps();
+    const __m512 z = _mm512_mul_ps(x, x);
+    __m512 p = _mm512_set1_ps(-5.70498872745e-3f);
+    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(2.06390887954e-2f));
+    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-5.37397155531e-2f));
+    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(1.33314422036e-1f));
+    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-3.33332819422e-1f));
+    const __m512 small_value = _mm512_fmadd_ps(_mm512_mul_ps(p, z), ax, ax);
+
+    /* exp(2|x|) on tanh lanes, exp(-|x|) (min(-x, x), NaN kept) else */
+    const __m512 e = rr_v512_exp_f32(V_BLEND(
+        _mm512_min_ps(_mm512_sub_ps(zero, x), x), _mm512_add_ps(ax, ax),
+        tanh_lanes));
+    const __mmask16 positive = _mm512_cmp_ps_mask(x, zero, _CMP_GE_OQ);
+    const __m512 num =
+        V_BLEND(V_BLEND(e, one, positive), _mm512_set1_ps(2.0f), tanh_lanes);
+    const __m512 q = _mm512_div_ps(num, _mm512_add_ps(one, e));
+    const __mmask16 small =
+        _mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.625f), _CMP_LT_OQ);
+    const __m512 magnitude = V_BLEND(_mm512_sub_ps(one, q), small_value, small);
+    const __m512 tanh_x = _mm512_or_ps(magnitude, _mm512_and_ps(sign_bit, x));
+    return V_BLEND(q, tanh_x, tanh_lanes);
+}
+
+#endif
+
+#if RR_REAL_BITS == 64
+/* tanh on the lanes of `tanh_lanes`, sigmoid on the others: both
+ * functions above, blended (their double-double steps differ too much to
+ * share one exp). */
+RR_AVX512_INLINE __m512d rr_v512_tanh_sigmoid_f64(__m512d x,
+                                                  __mmask8 tanh_lanes)
+{
+    return V_BLEND(rr_v512_sigmoid_f64(x), rr_v512_tanh_f64(x), tanh_lanes);
+}
 #endif
 
 /* The generic names: tanh, sigmoid of VEC (both precisions) */
 #undef V_TANH
 #undef V_SIGMOID
+#undef V_TANH_SIGMOID
 #define V_TANH SFX(rr_v512_tanh)
 #define V_SIGMOID SFX(rr_v512_sigmoid)
+#define V_TANH_SIGMOID SFX(rr_v512_tanh_sigmoid)
 
 /* clamp(x) to [-limit, limit]; NaN propagates (min/max return their second
  * operand when one is NaN) */

@@ -18,6 +18,10 @@
  * round trip: gi and gh are never stored. A layer of one group reads
  * all of h_{t-1} into registers before it writes any h_t, so a step in
  * place (h_next = h) needs no copy of h then (reads_h_first, step_impl.h).
+ * A layer of at most VLEN / 2 units (float32 H <= 8, float64 H <= 4)
+ * runs its cells two gates to a vector (SFX(lstm512_half_cell),
+ * SFX(gru512_half_cell)): the same bits in fewer sigmoid and tanh calls.
+ * The top layer stores its h_t to out_t too (writes_out, step_impl.h).
  *
  * It covers every net of the AVX-512 path but an LSTM with a projection
  * and a GRU without linear_before_reset (their second product reads the
@@ -34,6 +38,54 @@ static int SFX(step512_fits)(const rr_net *net)
     const rr_config *cfg = &net->cfg;
     return cfg->proj_size == 0 &&
            (cfg->cell != RR_CELL_GRU || cfg->linear_before_reset);
+}
+
+/*
+ * The first min(n, VLEN) units of v to p, and of p into a vector (zeros
+ * past them): a whole or half vector by a plain store or load, which the
+ * next load of those units (the next step's h_{t-1}, c) can take from
+ * the store buffer; other counts masked. Nothing past p[n - 1] is read
+ * or written.
+ */
+RR_AVX512_INLINE void SFX(store512_units)(REAL *p, size_t n, VEC v)
+{
+    if (n >= VLEN) {
+        V_STORE(p, v);
+    } else if (n == VLEN / 2) {
+#if RR_REAL_BITS == 64
+        _mm256_storeu_pd(p, _mm512_castpd512_pd256(v));
+#else
+        _mm256_storeu_ps(p, _mm512_castps512_ps256(v));
+#endif
+    } else {
+        V_STOREM(p, V_MASK(n), v);
+    }
+}
+
+RR_AVX512_INLINE VEC SFX(load512_units)(const REAL *p, size_t n)
+{
+    if (n >= VLEN) {
+        return V_LOAD(p);
+    }
+    if (n == VLEN / 2) {
+#if RR_REAL_BITS == 64
+        return _mm512_zextpd256_pd512(_mm256_loadu_pd(p));
+#else
+        return _mm512_zextps256_ps512(_mm256_loadu_ps(p));
+#endif
+    }
+    return V_LOADM(V_MASK(n), p);
+}
+
+/* h_t of units j, j + 1, .. (min(n, VLEN) of them) to h_next, and to
+ * out (out_t) when out is not NULL */
+RR_AVX512_INLINE void SFX(store512_h)(REAL *h_next, REAL *out, size_t j,
+                                      size_t n, VEC h_t)
+{
+    SFX(store512_units)(h_next + j, n, h_t);
+    if (out != NULL) {
+        SFX(store512_units)(out + j, n, h_t);
+    }
 }
 
 /*
@@ -72,14 +124,15 @@ RR_AVX512_INLINE void SFX(step512_dots)(const size_t gates,
 /*
  * One layer of one row: in [I_l] -> h_next [H] (and c [H] in place: it
  * holds c_{t-1} and gets c_t), h_prev [H] its h_{t-1}. The arguments of
- * SFX(step_layer); batch is 1, kern and s are not used.
+ * SFX(step_layer); batch is 1, kern is not used, s only for s->out.
  */
-RR_AVX512 static void SFX(step512_layer)(
+RR_AVX512_INLINE void SFX(step512_layer)(
     const SFX(kernel_table) *kern, const rr_net *net, const rr_slot *slot,
     size_t batch, const REAL *in, size_t in_width, const REAL *h_prev,
     REAL *h_next, REAL *c, const SFX(step_scratch) *s)
 {
-    (void)kern, (void)batch, (void)in_width, (void)s;
+    (void)kern, (void)batch, (void)in_width;
+    REAL *out = s->out; /* [H]: out_t when this is the top layer, or NULL */
     const rr_config *cfg = &net->cfg;
     const size_t hidden = cfg->hidden_size; /* H */
     const size_t nr = 2 * VLEN;
@@ -88,6 +141,11 @@ RR_AVX512 static void SFX(step512_layer)(
     const int relu = cfg->nonlinearity == RR_RELU;
     const REAL *peep_all = slot->peepholes; /* [3H] or NULL */
     const rr_cell cell = cfg->cell;
+    /* a layer of at most VLEN / 2 units runs its gates two to a vector
+     * (SFX(lstm512_half_cell), SFX(gru512_half_cell)): lstm without
+     * peepholes (p_o c_t makes o wait for c_t) and gru */
+    const int half_cells = hidden <= VLEN / 2 && cell != RR_CELL_RNN &&
+                           (cell != RR_CELL_LSTM || peep_all == NULL);
 
     for (size_t u = 0; u < slot->w_hh.groups; u++) {
         const size_t first = u * nr;
@@ -112,12 +170,30 @@ RR_AVX512 static void SFX(step512_layer)(
             break;
         }
 #undef RR_STEP512_DOTS
+        if (half_cells) { /* count <= VLEN / 2: two gates a vector */
+            if (cell == RR_CELL_LSTM) {
+                VEC c_t;
+                const VEC m_t = SFX(lstm512_half_cell)(
+                    has_clip, limit, gi, gh,
+                    SFX(load512_units)(c + first, count), &c_t);
+                SFX(store512_units)(c + first, count, c_t);
+                SFX(store512_h)(h_next, out, first, count, m_t);
+            } else {
+                SFX(store512_h)(h_next, out, first, count,
+                                SFX(gru512_half_cell)(
+                                    has_clip, limit, gi, gh,
+                                    SFX(load512_units)(h_prev + first,
+                                                       count)));
+            }
+            continue;
+        }
         for (size_t half = 0; half < 2 && half * VLEN < count; half++) {
             const size_t j = first + half * VLEN; /* the vector's 1st unit */
-            const MASK mk = V_MASK(count - half * VLEN);
+            const size_t n = count - half * VLEN;  /* units in the vector */
+            const MASK mk = V_MASK(n);
             switch (cell) {
             case RR_CELL_RNN:
-                V_STOREM(h_next + j, mk,
+                SFX(store512_h)(h_next, out, j, n,
                          SFX(rnn512_cell)(has_clip, limit, relu, gi[half],
                                           gh[half]));
                 break;
@@ -133,17 +209,17 @@ RR_AVX512 static void SFX(step512_layer)(
                 const VEC m_t = SFX(lstm512_cell)(
                     has_clip, limit, gi[half], gh[half], gi[2 + half],
                     gh[2 + half], gi[4 + half], gh[4 + half], gi[6 + half],
-                    gh[6 + half], &p, V_LOADM(mk, c + j), &c_t);
-                V_STOREM(c + j, mk, c_t);
-                V_STOREM(h_next + j, mk, m_t); /* h_t = o * tanh(c_t) */
+                    gh[6 + half], &p, SFX(load512_units)(c + j, n), &c_t);
+                SFX(store512_units)(c + j, n, c_t);
+                SFX(store512_h)(h_next, out, j, n, m_t); /* o tanh(c_t) */
                 break;
             }
             case RR_CELL_GRU:
-                V_STOREM(h_next + j, mk,
+                SFX(store512_h)(h_next, out, j, n,
                          SFX(gru512_cell)(has_clip, limit, gi[half], gh[half],
                                           gi[2 + half], gh[2 + half],
                                           gi[4 + half], gh[4 + half],
-                                          V_LOADM(mk, h_prev + j)));
+                                          SFX(load512_units)(h_prev + j, n)));
                 break;
             }
         }
@@ -153,19 +229,20 @@ RR_AVX512 static void SFX(step512_layer)(
 
 /* The step of the AVX-512 path: one row fused (SFX(step512_layer)) where
  * it fits, else the products and gates call by call. */
-static void SFX(step_avx512)(const rr_net *net, size_t batch, const void *x,
-                             const void *h, const void *c, void *out,
-                             void *h_next, void *c_next, void *y,
-                             void *scratch)
+RR_AVX512 static void SFX(step_avx512)(const rr_net *net, size_t batch,
+                                       const void *x, const void *h,
+                                       const void *c, void *out,
+                                       void *h_next, void *c_next, void *y,
+                                       void *scratch)
 {
     if (batch == 1 && SFX(step512_fits)(net)) {
         /* one group a layer: its products read all of h_{t-1} first */
         const int one_group = net->cfg.hidden_size <= 2 * VLEN;
         SFX(step_with)(&SFX(avx512_kernels), SFX(step512_layer),
-                       one_group, net, 1, x, h, c, out, h_next, c_next, y,
+                       one_group, 1, net, 1, x, h, c, out, h_next, c_next, y,
                        scratch);
     } else {
-        SFX(step_with)(&SFX(avx512_kernels), SFX(step_layer), 0, net,
+        SFX(step_with)(&SFX(avx512_kernels), SFX(step_layer), 0, 0, net,
                        batch, x, h, c, out, h_next, c_next, y, scratch);
     }
 }

@@ -33,10 +33,13 @@ typedef struct SFX(step_scratch) {
     REAL *m;      /* [B, H] lstm projection: o * tanh(c_t); gru without
                    * lbr: r * h_{t-1}                                     */
     REAL *z;      /* [B, H] gru without lbr: the update gate              */
+    REAL *out;    /* [B, H_out] out_t while the top layer runs (a layer
+                   * that writes out_t as well as h_t: see step_with),
+                   * NULL below it                                        */
 } SFX(step_scratch);
 
-static SFX(step_scratch) SFX(step_carve)(const rr_net *net, size_t batch,
-                                         void *scratch)
+static RR_STEP_INLINE SFX(step_scratch)
+    SFX(step_carve)(const rr_net *net, size_t batch, void *scratch)
 {
     REAL *at = scratch;
     REAL *region[5];
@@ -45,7 +48,7 @@ static SFX(step_scratch) SFX(step_carve)(const rr_net *net, size_t batch,
         at += rr_step_round(batch * net->step_scratch_row[i]);
     }
     return (SFX(step_scratch)){ region[0], region[1], region[2], region[3],
-                                region[4] };
+                                region[4], NULL };
 }
 
 /* One layer: in [B, in_width] -> h_next [B, H_out] (and c [B, H] in
@@ -140,10 +143,12 @@ static RR_STEP_INLINE void SFX(step_layer)(
 /* The whole step (see the top of the file), each layer by `layer`
  * (SFX(step_layer), or a path's own). reads_h_first: the layer reads all
  * of its h_{t-1} before it writes any of h_t (and each unit's own h_{t-1}
- * before its h_t), so h_next == h needs no copy of h. */
+ * before its h_t), so h_next == h needs no copy of h. writes_out: the
+ * layer stores its h_t to s->out too when that is not NULL (the top
+ * layer's h_t is out_t), so out_t needs no copy from h_next. */
 static RR_STEP_INLINE void SFX(step_with)(
     const SFX(kernel_table) *kern, SFX(step_layer_fn) layer,
-    int reads_h_first, const rr_net *net, size_t batch,
+    int reads_h_first, int writes_out, const rr_net *net, size_t batch,
     const void *x_v, const void *h_v, const void *c_v, void *out_v,
     void *h_next_v, void *c_next_v, void *y_v, void *scratch)
 {
@@ -159,7 +164,7 @@ static RR_STEP_INLINE void SFX(step_with)(
     const size_t out_size = net->out_size;
     const size_t h_count = layers * batch * out_size;      /* L*B*H_out */
     const size_t c_count = batch * net->step_c_row;        /* L*B*H */
-    const SFX(step_scratch) s = SFX(step_carve)(net, batch, scratch);
+    SFX(step_scratch) s = SFX(step_carve)(net, batch, scratch);
 
     /* h_{t-1}: h itself unless the step writes over it (h_next overlaps h),
      * then a copy; zeros for NULL */
@@ -186,12 +191,15 @@ static RR_STEP_INLINE void SFX(step_with)(
         const size_t in_width = l == 0 ? cfg->input_size : out_size;
         REAL *c_layer =
             c_next != NULL ? c_next + l * batch * cfg->hidden_size : NULL;
+        s.out = writes_out && l + 1 == layers ? out : NULL;
         layer(kern, net, &net->slots[l], batch, in, in_width,
               h_prev + l * batch * out_size, h_next + l * batch * out_size,
               c_layer, &s);
     }
-    memcpy(out, h_next + (layers - 1) * batch * out_size,
-           batch * out_size * sizeof(REAL));
+    if (!writes_out) {
+        memcpy(out, h_next + (layers - 1) * batch * out_size,
+               batch * out_size * sizeof(REAL));
+    }
 
     if (cfg->head != RR_HEAD_NONE) {
         /* y [B, O] = out_t [B, H_out] W_y^T + b_y */
@@ -215,7 +223,7 @@ static void SFX(step_portable)(const rr_net *net, size_t batch,
                                void *out, void *h_next, void *c_next,
                                void *y, void *scratch)
 {
-    SFX(step_with)(&SFX(portable_kernels), SFX(step_layer), 0, net,
+    SFX(step_with)(&SFX(portable_kernels), SFX(step_layer), 0, 0, net,
                    batch, x, h, c, out, h_next, c_next, y, scratch);
 }
 
@@ -227,7 +235,7 @@ static void SFX(step_avx2)(const rr_net *net, size_t batch, const void *x,
                            void *h_next, void *c_next, void *y,
                            void *scratch)
 {
-    SFX(step_with)(&SFX(avx2_kernels), SFX(step_layer), 0, net, batch,
+    SFX(step_with)(&SFX(avx2_kernels), SFX(step_layer), 0, 0, net, batch,
                    x, h, c, out, h_next, c_next, y, scratch);
 }
 #endif
