@@ -4,31 +4,36 @@
  *
  * A packed group (see rr_packed in internal.h) is G panels [K][nr] with
  * nr = 2 * VLEN (two 64-byte lines: 32 floats or 16 doubles): row k of a
- * panel holds the weights of nr units of one gate as two vectors. Two
+ * panel holds the weights of nr units of one gate as two vectors. Three
  * kernels read it:
  *   - one row (batch 1, the recurrent GEMV): all G gates of the group at
  *     once, K times "broadcast x[k], 2G FMAs", streaming the G panels,
  *     several blocks of k at once (SFX(dot512_row), avx512_cells_impl.h,
  *     which the fused step runs too);
- *   - several rows (GEMM): per gate, register tiles of up to RR512_MR rows
- *     x nr units (2*RR512_MR of the 32 zmm registers as accumulators),
- *     each loaded weight vector serving every row of the tile, a[i][k]
- *     broadcast straight from memory. K goes in slices of RR512_KC, so
- *     that the slice of the panel that all tiles read stays in cache.
+ *   - a step's few rows (2 to RR512_HELD_MR): per gate, one register
+ *     tile over all of K with the running totals in registers, the panel
+ *     streamed once and prefetched ahead (SFX(held_tile512));
+ *   - more rows (GEMM): per pair of gates, register tiles of up to
+ *     RR512_MR / 2 rows x 2 gates x nr units (SFX(pair_tile512); an odd
+ *     last gate alone, up to RR512_MR rows: SFX(tile512)), 24 of the 32
+ *     zmm registers as accumulators, each loaded weight vector serving
+ *     every row of the tile, a[i][k] broadcast straight from memory. K
+ *     goes in slices of RR512_KC, so that the slice of the panels that
+ *     all tiles read stays in cache.
  *
- * Determinism: in both kernels every output element is summed in the
+ * Determinism: in every kernel every output element is summed in the
  * blocked order of RR_DOT_BLOCK (internal.h):
  *     total = bias (or 0)
  *     per block [kb, kb + RR_DOT_BLOCK) of k, in increasing kb:
  *         s = 0;  s = fma(a[k], w[k], s) for k ascending;  total = total + s
  * one rounding per step (the GEMM keeps total in c between blocks and
- * slices: a store and a load, exact). The blocks depend on k alone, so an
- * element's bits do not depend on the number of rows m, on its row's
- * place in a tile, on the tiles, or on which thread runs its group: a
- * batch row gives the bits of that row run alone. The last group's units
- * past U are masked lanes: the same arithmetic, never stored. The gates
- * work on masked vectors too (no scalar tail), so a unit's bits do not
- * depend on its position either.
+ * slices: a store and a load, exact; the few-row tile keeps it in
+ * registers). The blocks depend on k alone, so an element's bits do not
+ * depend on the number of rows m, on its row's place in a tile, on the
+ * tiles, or on which thread runs its group: a batch row gives the bits of
+ * that row run alone. The last group's units past U are masked lanes: the
+ * same arithmetic, never stored. The gates work on masked vectors too (no
+ * scalar tail), so a unit's bits do not depend on its position either.
  */
 #include "real.h"
 #include "avx512_real.h"
@@ -45,6 +50,19 @@
  * straddles two slices. */
 #define RR512_KC 256
 _Static_assert(RR512_KC % RR_DOT_BLOCK == 0, "K-slices hold whole blocks");
+
+/* Rows of the tile that keeps its running totals in registers over all
+ * of K (SFX(held_tile512)): 2 * mr totals + 2 * mr block sums + 2 weight
+ * vectors + the broadcast <= 32 zmm registers (GCC spills none at 7). A
+ * step of batch 2..7 takes it instead of SFX(tile512); as the many-row
+ * tile of the GEMM it measured slower (GCC spills the weights at 6 and 7
+ * rows; 5 rows no faster than 12 with c holding the totals). */
+#define RR512_HELD_MR 7
+/* How many panel rows (nr reals: two 64-byte lines) ahead of its FMAs the
+ * held tile prefetches: the panels of a step's W_hh are read once per
+ * step, from the L3 cache where W_hh is larger than L2 (LSTM 512 float32:
+ * 4 MB). 24 rows: about 200 cycles ahead at 4 rows. */
+#define RR512_AHEAD 24
 
 /*
  * One row, every gate of the group:
@@ -121,6 +139,104 @@ RR_AVX512_INLINE void SFX(tile512)(const size_t mr, size_t kc, int from_c,
     }
 }
 
+/*
+ * A register tile of mr <= RR512_HELD_MR rows over all of K, for the few
+ * rows of a recurrent step: rows i < mr of a (row stride lda) times one
+ * gate's panel [k][nr]. The sums of SFX(tile512), in its order, with the
+ * running total held in registers instead of c:
+ *   total[i][j] = bias[j] (or 0)
+ *   per block [kb, kb + RR_DOT_BLOCK) of k, in increasing kb:
+ *       s[i][j] = sum over the block's k, ascending, of a[i][k] * panel[k][j]
+ *                 (fma, from 0)
+ *       total[i][j] = total[i][j] + s[i][j]
+ *   c[i*ldc + j] = total[i][j],  j < width (the masks m0, m1)
+ * so a row's bits are those of SFX(tile512) and of the one-row kernel.
+ * The panel is read once, front to back, prefetched RR512_AHEAD rows
+ * ahead of the FMAs (the last row standing in for rows past the end). mr
+ * is a constant after inlining.
+ */
+RR_AVX512_INLINE void SFX(held_tile512)(const size_t mr, size_t k,
+                                        const REAL *a, size_t lda,
+                                        const REAL *panel, const REAL *bias,
+                                        REAL *c, size_t ldc, MASK m0, MASK m1)
+{
+    const size_t nr = 2 * VLEN;
+    const VEC bias0 = bias != NULL ? V_LOAD(bias) : V_ZERO();
+    const VEC bias1 = bias != NULL ? V_LOAD(bias + VLEN) : V_ZERO();
+    VEC total[RR512_HELD_MR][2]; /* [mr][2]: units 0.., VLEN.. */
+    RR_UNROLL(7)
+    for (size_t i = 0; i < mr; i++) {
+        total[i][0] = bias0;
+        total[i][1] = bias1;
+    }
+    for (size_t kb = 0; kb < k; kb += RR_DOT_BLOCK) {
+        const size_t k_end = k - kb < RR_DOT_BLOCK ? k : kb + RR_DOT_BLOCK;
+        VEC s[RR512_HELD_MR][2]; /* [mr][2] the block's sums */
+        RR_UNROLL(7)
+        for (size_t i = 0; i < mr; i++) {
+            s[i][0] = V_ZERO();
+            s[i][1] = V_ZERO();
+        }
+        for (size_t kk = kb; kk < k_end; kk++) {
+            const size_t ahead =
+                kk + RR512_AHEAD < k ? kk + RR512_AHEAD : k - 1;
+            __builtin_prefetch(panel + ahead * nr, 0, 3);
+            __builtin_prefetch(panel + ahead * nr + VLEN, 0, 3);
+            const VEC w0 = V_LOAD(panel + kk * nr);
+            const VEC w1 = V_LOAD(panel + kk * nr + VLEN);
+            RR_UNROLL(7)
+            for (size_t i = 0; i < mr; i++) {
+                const VEC a_ik = V_SET1(a[i * lda + kk]);
+                s[i][0] = V_FMA(a_ik, w0, s[i][0]);
+                s[i][1] = V_FMA(a_ik, w1, s[i][1]);
+            }
+        }
+        RR_UNROLL(7)
+        for (size_t i = 0; i < mr; i++) { /* total = total + s */
+            total[i][0] = V_ADD(total[i][0], s[i][0]);
+            total[i][1] = V_ADD(total[i][1], s[i][1]);
+        }
+    }
+    RR_UNROLL(7)
+    for (size_t i = 0; i < mr; i++) {
+        V_STOREM(c + i * ldc, m0, total[i][0]);
+        V_STOREM(c + i * ldc + VLEN, m1, total[i][1]);
+    }
+}
+
+/* The G gates of a group for m = 1..RR512_HELD_MR rows: SFX(held_tile512)
+ * with mr a constant (one compiled loop each), gate after gate (the G
+ * panels of a group are one stream in memory). */
+#define RR512_HELD_CASE(rows)                                               \
+    case rows:                                                              \
+        for (size_t g = 0; g < gates; g++) {                                \
+            SFX(held_tile512)(rows, k, a, lda, group + g * k * nr,          \
+                              bias != NULL ? bias + g * nr : NULL,          \
+                              c + g * c_gate_stride, ldc, m0, m1);          \
+        }                                                                   \
+        break;
+
+RR_AVX512 static void SFX(held_gates512)(size_t m, size_t gates, size_t k,
+                                         const REAL *a, size_t lda,
+                                         const REAL *group, const REAL *bias,
+                                         REAL *c, size_t c_gate_stride,
+                                         size_t ldc, MASK m0, MASK m1)
+{
+    const size_t nr = 2 * VLEN;
+    switch (m) {
+        RR512_HELD_CASE(1)
+        RR512_HELD_CASE(2)
+        RR512_HELD_CASE(3)
+        RR512_HELD_CASE(4)
+        RR512_HELD_CASE(5)
+        RR512_HELD_CASE(6)
+        RR512_HELD_CASE(7)
+    default:
+        break;
+    }
+}
+#undef RR512_HELD_CASE
+
 /* SFX(tile512) with mr a constant (1..RR512_MR): one compiled loop each */
 #define RR512_TILE_CASE(rows)                                               \
     case rows:                                                              \
@@ -151,6 +267,106 @@ RR_AVX512 static void SFX(tile512_rows)(size_t mr, size_t kc, int from_c,
     }
 }
 #undef RR512_TILE_CASE
+
+/*
+ * SFX(tile512) for two gates at once: rows i < mr <= RR512_MR / 2 of a
+ * times the slices of the panels of gates q = 0, 1 (gate q's at
+ * panel + q * panel_stride), gate q's totals in c + q * c_gate_stride;
+ * each broadcast a[i][k] serves 4 FMAs (6 rows x 2 gates x 2 vectors =
+ * 24 accumulators; 4 weight loads and 6 broadcasts per 24 FMAs, where
+ * the one-gate tile needs 2 and 12). The same sums, in the same order:
+ *   s[i][q][j] = sum over the block's k of a[i][k] * panel_q[k][j]
+ *                (fma, k ascending, from 0)
+ *   c_q[i*ldc + j] = c_q[i*ldc + j] + s[i][q][j],  j < width
+ * c_q holding bias_q (or 0) first when `from_c` is 0. mr is a constant
+ * after inlining.
+ */
+RR_AVX512_INLINE void SFX(pair_tile512)(const size_t mr, size_t kc,
+                                        int from_c, const REAL *a, size_t lda,
+                                        const REAL *panel,
+                                        size_t panel_stride, const REAL *bias,
+                                        REAL *c, size_t ldc,
+                                        size_t c_gate_stride, MASK m0,
+                                        MASK m1)
+{
+    const size_t nr = 2 * VLEN;
+    const REAL *panel1 = panel + panel_stride; /* gate q = 1 */
+    REAL *c1 = c + c_gate_stride;
+    if (!from_c) { /* total = bias (or 0) */
+        const VEC b00 = bias != NULL ? V_LOAD(bias) : V_ZERO();
+        const VEC b01 = bias != NULL ? V_LOAD(bias + VLEN) : V_ZERO();
+        const VEC b10 = bias != NULL ? V_LOAD(bias + nr) : V_ZERO();
+        const VEC b11 = bias != NULL ? V_LOAD(bias + nr + VLEN) : V_ZERO();
+        RR_UNROLL(6)
+        for (size_t i = 0; i < mr; i++) {
+            V_STOREM(c + i * ldc, m0, b00);
+            V_STOREM(c + i * ldc + VLEN, m1, b01);
+            V_STOREM(c1 + i * ldc, m0, b10);
+            V_STOREM(c1 + i * ldc + VLEN, m1, b11);
+        }
+    }
+    for (size_t kb = 0; kb < kc; kb += RR_DOT_BLOCK) {
+        const size_t k_end = kc - kb < RR_DOT_BLOCK ? kc : kb + RR_DOT_BLOCK;
+        VEC s[RR512_MR / 2][4]; /* [mr][gate 0: 0.., VLEN..; gate 1: ...] */
+        RR_UNROLL(6)
+        for (size_t i = 0; i < mr; i++) {
+            s[i][0] = V_ZERO();
+            s[i][1] = V_ZERO();
+            s[i][2] = V_ZERO();
+            s[i][3] = V_ZERO();
+        }
+        for (size_t kk = kb; kk < k_end; kk++) {
+            const VEC w0 = V_LOAD(panel + kk * nr);
+            const VEC w1 = V_LOAD(panel + kk * nr + VLEN);
+            const VEC w2 = V_LOAD(panel1 + kk * nr);
+            const VEC w3 = V_LOAD(panel1 + kk * nr + VLEN);
+            RR_UNROLL(6)
+            for (size_t i = 0; i < mr; i++) {
+                const VEC a_ik = V_SET1(a[i * lda + kk]);
+                s[i][0] = V_FMA(a_ik, w0, s[i][0]);
+                s[i][1] = V_FMA(a_ik, w1, s[i][1]);
+                s[i][2] = V_FMA(a_ik, w2, s[i][2]);
+                s[i][3] = V_FMA(a_ik, w3, s[i][3]);
+            }
+        }
+        RR_UNROLL(6)
+        for (size_t i = 0; i < mr; i++) { /* total = total + s */
+            REAL *c0_i = c + i * ldc, *c1_i = c1 + i * ldc;
+            V_STOREM(c0_i, m0, V_ADD(V_LOADM(m0, c0_i), s[i][0]));
+            V_STOREM(c0_i + VLEN, m1, V_ADD(V_LOADM(m1, c0_i + VLEN), s[i][1]));
+            V_STOREM(c1_i, m0, V_ADD(V_LOADM(m0, c1_i), s[i][2]));
+            V_STOREM(c1_i + VLEN, m1, V_ADD(V_LOADM(m1, c1_i + VLEN), s[i][3]));
+        }
+    }
+}
+
+/* SFX(pair_tile512) with mr a constant (1..RR512_MR / 2) */
+#define RR512_PAIR_CASE(rows)                                               \
+    case rows:                                                              \
+        SFX(pair_tile512)(rows, kc, from_c, a, lda, panel, panel_stride,    \
+                          bias, c, ldc, c_gate_stride, m0, m1);             \
+        break;
+
+RR_AVX512 static void SFX(pair_tile512_rows)(size_t mr, size_t kc,
+                                             int from_c, const REAL *a,
+                                             size_t lda, const REAL *panel,
+                                             size_t panel_stride,
+                                             const REAL *bias, REAL *c,
+                                             size_t ldc, size_t c_gate_stride,
+                                             MASK m0, MASK m1)
+{
+    switch (mr) {
+        RR512_PAIR_CASE(1)
+        RR512_PAIR_CASE(2)
+        RR512_PAIR_CASE(3)
+        RR512_PAIR_CASE(4)
+        RR512_PAIR_CASE(5)
+        RR512_PAIR_CASE(6)
+    default:
+        break;
+    }
+}
+#undef RR512_PAIR_CASE
 
 RR_AVX512 void SFX(rr_avx512_product)(const rr_packed *w, size_t u, size_t m,
                                       const REAL *a, size_t lda, REAL *c,
@@ -184,23 +400,40 @@ RR_AVX512 void SFX(rr_avx512_product)(const rr_packed *w, size_t u, size_t m,
         }
     }
 
-    /* m rows in tiles of at most RR512_MR rows, as even as can be (blocks
-     * of 48 to 192 rows, for the L2 cache, measured no faster on Zen 4) */
-    const size_t tiles = (m + RR512_MR - 1) / RR512_MR;
+    if (m <= RR512_HELD_MR) { /* a step's few rows */
+        SFX(held_gates512)(m, gates, k, a, lda, group, bias, c,
+                           c_gate_stride, ldc, m0, m1);
+        return;
+    }
+
+    /* per K-slice, the gates two at a time (SFX(pair_tile512); the last
+     * one alone, SFX(tile512), when G is odd), m rows in tiles of at most
+     * RR512_MR / 2 (or RR512_MR) rows, as even as can be (blocks of 48 to
+     * 192 rows, for the L2 cache, measured no faster on Zen 4) */
     for (size_t k0 = 0; k0 < k; k0 += RR512_KC) {
         const size_t kc = k - k0 < RR512_KC ? k - k0 : RR512_KC;
-        for (size_t g = 0; g < gates; g++) {
+        for (size_t g = 0; g < gates;) {
+            const int pair = gates - g >= 2;
+            const size_t tile_rows = pair ? RR512_MR / 2 : RR512_MR;
+            const size_t tiles = (m + tile_rows - 1) / tile_rows;
             const REAL *slice = group + (g * k + k0) * nr; /* [kc][nr] */
             const REAL *gate_bias = bias != NULL ? bias + g * nr : NULL;
             size_t row = 0;
             for (size_t t = 0; t < tiles; t++) {
                 const size_t rows = m / tiles + (t < m % tiles ? 1 : 0);
-                SFX(tile512_rows)(rows, kc, k0 > 0, a + row * lda + k0, lda,
-                                  slice, gate_bias,
-                                  c + row * ldc + g * c_gate_stride, ldc, m0,
-                                  m1);
+                const REAL *a_t = a + row * lda + k0;
+                REAL *c_t = c + row * ldc + g * c_gate_stride;
+                if (pair) {
+                    SFX(pair_tile512_rows)(rows, kc, k0 > 0, a_t, lda, slice,
+                                           k * nr, gate_bias, c_t, ldc,
+                                           c_gate_stride, m0, m1);
+                } else {
+                    SFX(tile512_rows)(rows, kc, k0 > 0, a_t, lda, slice,
+                                      gate_bias, c_t, ldc, m0, m1);
+                }
                 row += rows;
             }
+            g += pair ? 2 : 1;
         }
     }
 }
