@@ -27,14 +27,17 @@ TORCH_EXTRAS = "test,bench,torch"
 
 
 def _install(session: nox.Session, *extras: str) -> None:
-    """Install the package (editable) with ``extras`` into the session's venv and build the C and Java libraries."""
+    """Install the package (editable) with ``extras`` into the session's venv and build the C and Java libraries
+    and, for the venv's Python, the fast step's call module (``make c-step-py``)."""
     spec = f".[{','.join(extras)}]" if extras else "."
     session.install("-e", spec)
     session.run("make", "--no-print-directory", external=True)
+    session.run("make", "--no-print-directory", "c-step-py", "PYTHON=python", external=True)  # the venv's python
 
 
 def _torch_venv(session: nox.Session) -> str:
-    """Make (once) and update the venv the torch sessions share, put it first on PATH, build; its python."""
+    """Make (once) and update the venv the torch sessions share, put it first on PATH, build (with the fast step's
+    call module for its Python); its python."""
     venv = session.cache_dir / "torch-venv"
     python = venv / "bin" / "python"
     if not python.exists():
@@ -43,6 +46,7 @@ def _torch_venv(session: nox.Session) -> str:
     session.env["VIRTUAL_ENV"] = str(venv)
     session.env["PATH"] = os.pathsep.join([str(venv / "bin"), os.environ.get("PATH", "")])
     session.run("make", "--no-print-directory")
+    session.run("make", "--no-print-directory", "c-step-py", f"PYTHON={python}")  # CNet.step's call (mk/c.mk)
     return str(python)
 
 

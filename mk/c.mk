@@ -4,6 +4,8 @@
 #   rr_demo                    the standalone demo (c/demo), built on the two: the demo's table,
 #                              --seed-table, --generate (docs/demo-output.md, docs/generation.md)
 #   librr_probe.so             the benchmark's roofline probes (c/bench/rr_probe.h), not the library's
+#   _rr_step_call<EXT_SUFFIX>  (make c-step-py, not part of `make c`) the cffi API-mode module through which
+#                              Python's CNet.step calls the library, for the Python that PYTHON names
 
 CC       ?= gcc
 CFLAGS   ?= -O2 -g
@@ -25,7 +27,7 @@ C_FIXTURE_HDR := c/include/rnn_rosetta.h c/include/rnn_rosetta_fixture.h c/inclu
 C_DEMO_SRC := $(wildcard c/demo/*.c)
 C_DEMO_HDR := $(wildcard c/demo/*.h)
 
-.PHONY: c demo-c seed-demos-c bench-step-c
+.PHONY: c demo-c seed-demos-c bench-step-c c-step-py c-step-py-module
 
 c: $(C_LIB) $(C_FIXTURE_LIB) $(C_DEMO) $(C_PROBE_LIB)
 
@@ -65,3 +67,27 @@ $(C_STEP_BENCH): c/bench/step_bench.c c/include/rnn_rosetta.h $(C_LIB)
 
 bench-step-c: $(C_STEP_BENCH)
 	@$(C_STEP_BENCH) $(STEP_ARGS)
+
+# Python's fast step call (python/rnn_rosetta/backends/c_step_call_build.py writes its C source): a CPython
+# extension for one Python version, so not part of `make c` (the C library needs no Python); noxfile.py runs
+# `make c-step-py PYTHON=<the session's python>`. Without it CNet.step calls through cffi's ABI mode (same bits,
+# about 200 ns slower per call). The second make learns the Python's module suffix and headers once.
+# No -pedantic: cffi's own generated code converts object pointers to function pointers (POSIX allows it).
+PYTHON ?= python3
+C_STEP_PY_GEN := python/rnn_rosetta/backends/c_step_call_build.py
+C_STEP_PY := $(C_BUILD)/_rr_step_call$(C_STEP_PY_SUFFIX)
+
+c-step-py:
+	@$(MAKE) --no-print-directory c-step-py-module \
+	    C_STEP_PY_SUFFIX="$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')" \
+	    C_STEP_PY_INCLUDE="$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+
+c-step-py-module: $(C_STEP_PY)
+
+$(C_STEP_PY): $(C_STEP_PY_GEN) c/include/rnn_rosetta.h
+	@test -n "$(C_STEP_PY_INCLUDE)" || { echo "make c-step-py: $(PYTHON) gave no include folder"; exit 2; }
+	@mkdir -p $(C_BUILD)
+	$(PYTHON) $(C_STEP_PY_GEN) $(C_BUILD)/_rr_step_call.c
+	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -fPIC -shared -I$(C_STEP_PY_INCLUDE) -Ic/include \
+	    -o $@.tmp $(C_BUILD)/_rr_step_call.c
+	mv -f $@.tmp $@

@@ -3,7 +3,8 @@
 The fast path must give the bits of the checked path (``Net.step`` -> ``rr_net_step``, taken here by handing
 x_t over as a list) and of ``forward`` with T = 1 (the library's contract, a different entry point); thread
 the state; never write an array it returned while anything still refers to it; and leave every refusal to
-the checked path's one-line errors.
+the checked path's one-line errors. All of it in both ways of calling C (c_step_call.py): the API-mode module
+``make c-step-py`` builds (required under RR_STRICT=1) and the ABI-mode fallback.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import pytest
 
 import rnn_rosetta as rr
 from rnn_rosetta import paths
+from rnn_rosetta.backends import c_step_call
 from rnn_rosetta.backends.base import State
-from rnn_rosetta.errors import InputError
-from tests.conftest import require_backend
+from rnn_rosetta.backends.c_backend import load_library
+from rnn_rosetta.errors import BackendUnavailable, InputError
+from tests.conftest import require_backend, skip_or_fail
 
 # forward-direction fixtures that cover every cell, stacks, projection, peepholes, clip and a head
 STREAMABLE = [
@@ -34,6 +37,7 @@ STREAMABLE = [
     "rnn_relu_small",
 ]
 DTYPES = ["float32", "float64"]
+MODES = list(c_step_call.STEP_CALL_MODES)  # "api" (the built module), "abi" (the fallback)
 
 
 @pytest.fixture(autouse=True)
@@ -41,9 +45,19 @@ def _c_library() -> None:
     require_backend("c")
 
 
-def load(name: str, dtype: str) -> Any:
+def require_api_module() -> None:
+    if c_step_call.step_call_mode() != "api":
+        skip_or_fail(f"{c_step_call.module_path()} is not built (make c-step-py PYTHON=python)")
+
+
+def load(name: str, dtype: str, mode: str | None = None) -> Any:
+    """The fixture's net on the C backend; ``mode``: how its fast step calls C (None: the best there is)."""
+    if mode == "api":
+        require_api_module()
     model = rr.load_fixture(paths.fixtures_dir() / f"{name}.json").model
-    return rr.get_backend("c").load(model, dtype=dtype)
+    net = rr.get_backend("c").load(model, dtype=dtype)
+    net._step_call_mode = mode
+    return net
 
 
 def inputs(net: Any, steps: int, batch: int, seed: int = 5) -> np.ndarray:
@@ -71,13 +85,16 @@ def copy_or_none(array: np.ndarray | None) -> np.ndarray | None:
     return None if array is None else array.copy()
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", STREAMABLE)
 @pytest.mark.parametrize("batch", [1, 3])
-def test_fast_step_has_the_bits_of_the_checked_step_and_of_forward(name: str, dtype: str, batch: int) -> None:
+def test_fast_step_has_the_bits_of_the_checked_step_and_of_forward(
+    name: str, dtype: str, batch: int, mode: str
+) -> None:
     """Every step of a stream (state None first, then the one returned): the checked path's bits, and those of
     forward over that one step from the same state."""
-    net = load(name, dtype)
+    net = load(name, dtype, mode)
     x = inputs(net, 9, batch)
     state = None
     for t in range(len(x)):
@@ -130,11 +147,12 @@ def values(kept: Any) -> list[np.ndarray]:
     return [np.array(kept, copy=True)]
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("hold", list(HOLDS))
-def test_arrays_returned_earlier_are_never_overwritten(hold: str) -> None:
+def test_arrays_returned_earlier_are_never_overwritten(hold: str, mode: str) -> None:
     """Keep one thing of every step's result (the rest dropped) over many more steps than a plan has records:
     what is kept still holds its own step's values."""
-    net = load("lstm_softmax_head", "float32")
+    net = load("lstm_softmax_head", "float32", mode)
     x = inputs(net, 40, 2)
     kept, expected, state = [], [], None
     for x_t in x:
@@ -147,13 +165,15 @@ def test_arrays_returned_earlier_are_never_overwritten(hold: str) -> None:
             assert bits(a) == bits(b), f"holding {hold}: step {t}'s result was overwritten"
 
 
-def test_the_plain_loop_reuses_its_records() -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_the_plain_loop_reuses_its_records(mode: str) -> None:
     """``y, s = net.step(x, s)`` cycles through a few output sets (calibrated counts), and allocates none."""
     from rnn_rosetta.backends.c_step import RING
 
-    net = load("lstm_small", "float32")
+    net = load("lstm_small", "float32", mode)
     x = inputs(net, 64, 1)
     y, s = net.step(x[0])
+    assert net._step_plans[x[0].shape].fn is c_step_call.step_function(*load_library(), True, mode)  # as asked
     seen = set()
     for x_t in x:
         y, s = net.step(x_t, s)
@@ -161,12 +181,13 @@ def test_the_plain_loop_reuses_its_records() -> None:
     assert len(seen) <= RING, f"{len(seen)} distinct y_t arrays over {len(x)} steps"
 
 
-def test_a_result_kept_aside_is_replaced_once_in_the_cycle() -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_a_result_kept_aside_is_replaced_once_in_the_cycle(mode: str) -> None:
     """A caller that keeps one early result (a state to go back to) while streaming on: that record is left to
     it, one new record takes its place, and the loop cycles again without allocating."""
     from rnn_rosetta.backends.c_step import RING
 
-    net = load("gru_small", "float32")
+    net = load("gru_small", "float32", mode)
     x = inputs(net, 64, 1)
     kept_y, kept = net.step(x[0])
     kept_bits = (bits(kept_y), bits(kept.h))
@@ -180,9 +201,10 @@ def test_a_result_kept_aside_is_replaced_once_in_the_cycle() -> None:
     assert same_bits(net.step(x[5], kept), checked_step(net, x[5], kept))  # going back to the kept state
 
 
-def test_two_streams_on_one_net_do_not_mix() -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_two_streams_on_one_net_do_not_mix(mode: str) -> None:
     """Two streams stepped in turn on one net, and a state passed back twice: each as if alone."""
-    net = load("gru_small", "float64")
+    net = load("gru_small", "float64", mode)
     x1, x2 = inputs(net, 12, 1, seed=1), inputs(net, 12, 1, seed=2)
     s1 = s2 = None
     out1, out2 = [], []
@@ -201,9 +223,10 @@ def test_two_streams_on_one_net_do_not_mix() -> None:
     assert bits(branch_b[0]) == bits(checked_step(net, x2[0], s1)[0])
 
 
-def test_threads_stepping_one_net_get_their_own_results() -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_threads_stepping_one_net_get_their_own_results(mode: str) -> None:
     """Four threads, each its own stream on one shared net: each thread's outputs are those of a net alone."""
-    net = load("lstm_small", "float32")
+    net = load("lstm_small", "float32", mode)
     streams = [inputs(net, 300, 1, seed=k) for k in range(4)]
     results: list[list[np.ndarray]] = [[] for _ in streams]
 
@@ -270,8 +293,9 @@ def test_inputs_the_fast_path_leaves_to_the_checked_path() -> None:
         ),
     ],
 )
-def test_refusals_keep_their_one_line_errors(make: Callable[[Any], tuple[Any, Any]], message: str) -> None:
-    net = load("lstm_small", "float32")
+@pytest.mark.parametrize("mode", MODES)
+def test_refusals_keep_their_one_line_errors(make: Callable[[Any], tuple[Any, Any]], message: str, mode: str) -> None:
+    net = load("lstm_small", "float32", mode)
     x_t, state = make(net)
     with pytest.raises(InputError) as caught:
         net.step(x_t, state)
@@ -291,8 +315,6 @@ def test_a_c_state_on_a_gru_and_a_bidirectional_model_are_refused() -> None:
 
 def test_the_bound_entry_point_checks_its_arguments() -> None:
     """rr_net_step_bound: RR_E_NULL for no struct; otherwise rr_net_step's checks and messages."""
-    from rnn_rosetta.backends.c_backend import load_library
-
     ffi, lib = load_library()
     net = load("lstm_small", "float64")
     x = np.zeros(net.model.input_size)
@@ -307,3 +329,71 @@ def test_the_bound_entry_point_checks_its_arguments() -> None:
     assert "float64" in ffi.string(err.message).decode()
     bound.x_len = x.size + 1
     assert lib.rr_net_step_bound(bound, x_ptr) == lib.RR_E_SHAPE
+
+
+def test_the_api_module_takes_the_library_statuses_through() -> None:
+    """_rr_step_call's trampoline: rr_net_step_bound's own statuses and messages (RR_E_NULL, RR_E_CONFIG,
+    RR_E_SHAPE), for the rr_step_bound records the ABI-mode ffi makes."""
+    require_api_module()
+    ffi, lib = load_library()
+    step, step_f32 = (c_step_call.step_function(ffi, lib, f32, "api") for f32 in (False, True))
+    assert step is not lib.rr_net_step_bound
+    net = load("lstm_small", "float64")
+    x = np.zeros(net.model.input_size)
+    x_ptr = ffi.from_buffer("double[]", x)
+    assert step(ffi.NULL, x_ptr) == lib.RR_E_NULL
+    err = ffi.new("rr_error *")
+    bound = ffi.new("rr_step_bound *")  # every output NULL
+    bound.net, bound.batch, bound.x_len, bound.err = net._net, 1, x.size, err
+    assert step(bound, x_ptr) == lib.RR_E_NULL
+    assert "NULL" in ffi.string(err.message).decode()
+    assert step_f32(bound, ffi.cast("float *", x_ptr)) == lib.RR_E_CONFIG
+    assert "float64" in ffi.string(err.message).decode()
+    bound.x_len = x.size + 1
+    assert step(bound, x_ptr) == lib.RR_E_SHAPE
+
+
+@pytest.fixture
+def step_call_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], None]:
+    """Points c_step_call at another module file (forgetting the loaded one); the real one is back afterwards."""
+
+    def point(path: Any) -> None:
+        monkeypatch.setattr(c_step_call, "module_path", lambda: path)
+        forget()
+
+    def forget() -> None:
+        c_step_call._api_module.cache_clear()
+        c_step_call._bound_module.cache_clear()
+
+    yield point  # type: ignore[misc]
+    forget()  # before monkeypatch puts module_path back: the next use loads the real module anew
+
+
+def test_without_the_module_the_step_calls_through_abi_mode(step_call_at: Callable[[Any], None], tmp_path: Any) -> None:
+    """The documented fallback: no module beside the library (a wheel, another Python) -> mode "abi", the same
+    bits; asking for "api" then is a one-line error saying what to build."""
+    step_call_at(tmp_path / "absent.so")
+    assert c_step_call.step_call_mode() == "abi"
+    net = load("lstm_peepholes", "float32")
+    x = inputs(net, 3, 2)
+    state = None
+    for x_t in x:
+        fast = net.step(x_t, state)
+        assert same_bits(fast, checked_step(net, x_t, state))
+        state = fast[1]
+    net._step_call_mode = "api"  # now asking for the module outright (load() would skip or fail here)
+    net._step_plans.clear()
+    with pytest.raises(BackendUnavailable, match="make c-step-py") as caught:
+        net.step(x[0])
+    assert "\n" not in str(caught.value)
+
+
+def test_a_module_that_does_not_load_is_a_one_line_error(step_call_at: Callable[[Any], None], tmp_path: Any) -> None:
+    """A damaged module (or one built for another Python) is never skipped quietly: the step says to rebuild."""
+    broken = tmp_path / "broken.so"
+    broken.write_bytes(b"not a shared object")
+    step_call_at(broken)
+    net = load("gru_small", "float64")
+    with pytest.raises(BackendUnavailable, match="rebuild it: make c-step-py") as caught:
+        net.step(np.zeros((1, net.model.input_size)))
+    assert "\n" not in str(caught.value)

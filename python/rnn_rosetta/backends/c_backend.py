@@ -2,7 +2,9 @@
 
 The declarations come from ``c/include/rnn_rosetta.h`` itself, so the header
 is the one source of truth. The library is opened once per process; cffi
-releases the GIL for the duration of every call.
+releases the GIL for the duration of every call. The streaming step's fast
+path alone calls the library through a compiled (API-mode) trampoline where
+``make c-step-py`` built one (:mod:`rnn_rosetta.backends.c_step_call`).
 """
 
 from __future__ import annotations
@@ -212,6 +214,7 @@ class CNet(Net):
         self._forward_fn = lib.rr_net_forward_f32 if self.dtype == np.float32 else lib.rr_net_forward
         self._step_fn = lib.rr_net_step_f32 if self.dtype == np.float32 else lib.rr_net_step
         self._step_plans: dict[tuple[int, ...], StepPlan] = {}  # the fast step's, by the shape of x_t
+        self._step_call_mode: str | None = None  # how plans call C: None the best there is (c_step_call), or a mode
 
     @property
     def kernel_name(self) -> str:
@@ -352,7 +355,8 @@ class CNet(Net):
             if len(self._step_plans) >= MAX_STEP_PLANS:
                 self._step_plans.clear()  # a caller of many batch sizes: states of the old plans still work
             ffi, lib = load_library()
-            self._step_plans[x_t.shape] = StepPlan(ffi, lib, self._net, model, self.dtype, x_t.shape[0])
+            plan = StepPlan(ffi, lib, self._net, model, self.dtype, x_t.shape[0], self._step_call_mode)
+            self._step_plans[x_t.shape] = plan
             return self.step(x_t, state)
         return super().step(x_t, state)
 

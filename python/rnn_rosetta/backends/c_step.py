@@ -4,7 +4,9 @@ loop ``y, s = net.step(x, s)`` costs little more than the library's own step.
 Per net and per shape ``(B, I)`` of ``x_t`` a :class:`StepPlan` holds what does not change over a stream: the
 cffi type of x, the library's step entry point and a cycle of :data:`RING` output sets. A call crosses into C
 once, with 2 arguments (``rr_net_step_bound``: an ``rr_step_bound`` filled in advance with every argument of
-``rr_net_step`` but x, and x) instead of ``rr_net_step``'s 17.
+``rr_net_step`` but x, and x) instead of ``rr_net_step``'s 17, through the compiled cffi module ``make c-step-py``
+builds where there is one (API mode, about 200 ns cheaper per call), else through ``ffi.dlopen`` (ABI mode):
+:mod:`rnn_rosetta.backends.c_step_call`.
 
 An output set (a *record*) is ``out_t``, ``h_next``, ``c_next`` and ``y_t``, each an array of its own, and the
 :class:`State` handed out with them. Each record links to the next one of the cycle: ``(target record, the
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from rnn_rosetta.backends.base import State
+from rnn_rosetta.backends.c_step_call import step_function
 
 #: Records per cycle: the plain loop writes the one after the state's, and one returned two calls ago is free
 #: again; 4 leave room for a caller that keeps the last one or two results.
@@ -52,11 +55,13 @@ class StepPlan:
         "net_handle", "null", "out_shape", "ring", "start", "x_len", "y_shape",
     )  # fmt: skip
 
-    def __init__(self, ffi: Any, lib: Any, net_handle: Any, model: Any, dtype: np.dtype, batch: int) -> None:
+    def __init__(
+        self, ffi: Any, lib: Any, net_handle: Any, model: Any, dtype: np.dtype, batch: int, call_mode: str | None
+    ) -> None:
         self.ffi = ffi
         self.dtype = dtype
         f32 = dtype == np.float32
-        self.fn = lib.rr_net_step_bound_f32 if f32 else lib.rr_net_step_bound
+        self.fn = step_function(ffi, lib, f32, call_mode)  # rr_net_step_bound[_f32] (c_step_call: API or ABI mode)
         self.net_handle = net_handle  # kept: the net outlives every rr_step_bound that points to it
         self.batch = batch
         self.x_len = batch * model.input_size  # x_t's shape is the plan's: CNet.step looks plans up by it
