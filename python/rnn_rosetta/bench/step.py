@@ -57,6 +57,9 @@ KERNEL_ISA = {"avx512": "avx512", "avx2-fma": "avx2", "avx2": "avx2", "portable"
 
 #: The Python loop's timed calls per shape are split into this many repetitions; the row takes the median.
 PYTHON_REPS = 5
+#: How the Python loop's C backend called the library (``python`` rows' ``call``), in the table's notes.
+CALL_MODE_WORDS = {"api": "the compiled cffi module (API mode)", "abi": "cffi's ABI mode (ffi.dlopen)"}
+
 #: Distinct x_t the Python loop cycles through, as the C program does (c/bench/step_bench.c INPUT_RING).
 INPUT_RING = 64
 
@@ -142,6 +145,7 @@ def python_rows(c_rows: list[dict[str, Any]], steps: int) -> StepRun:
     """One ``lang`` "python" row per C row: the Python loop on the C backend at its shape and dtype, timed on
     the first core this process may run on (where the C program pins itself)."""
     from rnn_rosetta.backends import get_backend
+    from rnn_rosetta.backends.c_step_call import step_call_mode
 
     backend = get_backend("c")
     reason = backend.why_unavailable()
@@ -157,7 +161,8 @@ def python_rows(c_rows: list[dict[str, Any]], steps: int) -> StepRun:
             wall, cpu = time_python_step(net, steps)
             shape = {key: row[key] for key in ("cell", "input", "hidden", "dtype")}
             timing = {"steps": steps, "ns_per_step": wall, "cpu_ns_per_step": cpu}
-            rows.append({"lang": "python", **shape, "kernel": net.kernel_name, **timing})
+            call = step_call_mode()  # "api": the compiled trampoline (make c-step-py), "abi": ffi.dlopen
+            rows.append({"lang": "python", **shape, "kernel": net.kernel_name, "call": call, **timing})
     finally:
         if allowed:
             os.sched_setaffinity(0, allowed)
@@ -214,6 +219,8 @@ def markdown(document: dict[str, Any]) -> str:
     rows = document["rows"]
     java = {_shape(row): row for row in rows if row["lang"] == "java"}
     python = {_shape(row): row for row in rows if row["lang"] == "python"}
+    modes = sorted({row.get("call", "abi") for row in python.values()})  # older reports: always ABI mode
+    calls = " and ".join(CALL_MODE_WORDS[mode] for mode in modes) or "-"
     lines = [
         "| cell I/H | dtype | kernel | C ns/step | C GFLOP/s | C % peak | x real time 48 kHz | RTNeural ns/step "
         "| C / RTNeural | Java ns/step | Java / C | Python net.step ns | Python - C ns | Python - C CPU ns |",
@@ -240,7 +247,8 @@ def markdown(document: dict[str, Any]) -> str:
         f"RTNeural: {RTNEURAL_SOURCE}.",
         "Python net.step: the loop `y, s = net.step(x, s)` on the C backend at the row's shape (median of "
         f"{PYTHON_REPS} repetitions, {INPUT_RING} distinct x, same core as the C program, same run); Python - C: "
-        "what Python adds per call (issue 14: <= 1,000 ns); CPU: the same in each thread's CPU time (the C "
+        f"what Python adds per call (issue 14: <= 1,000 ns), calling C through {calls}; CPU: the same in each "
+        "thread's CPU time (the C "
         "program's cpu_ns_per_step), which other jobs on a shared core inflate less than wall time.",
     ]
     for lang, reason in document["unavailable"].items():
