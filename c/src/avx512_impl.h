@@ -27,13 +27,16 @@
  *     per block [kb, kb + RR_DOT_BLOCK) of k, in increasing kb:
  *         s = 0;  s = fma(a[k], w[k], s) for k ascending;  total = total + s
  * one rounding per step (the GEMM keeps total in c between blocks and
- * slices: a store and a load, exact; the few-row tile keeps it in
- * registers). The blocks depend on k alone, so an element's bits do not
- * depend on the number of rows m, on its row's place in a tile, on the
- * tiles, or on which thread runs its group: a batch row gives the bits of
- * that row run alone. The last group's units past U are masked lanes: the
- * same arithmetic, never stored. The gates work on masked vectors too (no
- * scalar tail), so a unit's bits do not depend on its position either.
+ * slices: a store and a load, exact; its first block adds s to the bias
+ * itself, bias + s, with no store of the bias before; the few-row tile
+ * keeps total in registers; every kernel folds a block in with
+ * SFX(fold_block512) or SFX(fold_block_c512)). The blocks depend on k
+ * alone, so an element's bits do not depend on the number of rows m, on
+ * its row's place in a tile, on the tiles, or on which thread runs its
+ * group: a batch row gives the bits of that row run alone. The last
+ * group's units past U are masked lanes: the same arithmetic, never
+ * stored. The gates work on masked vectors too (no scalar tail), so a
+ * unit's bits do not depend on its position either.
  */
 #include "real.h"
 #include "avx512_real.h"
@@ -43,12 +46,14 @@
 /* Rows of one register tile: 12 rows x 2 vectors = 24 accumulators, plus
  * the two weight vectors, of the 32 zmm registers. */
 #define RR512_MR 12
-/* The K-slice of the GEMM: a panel slice of RR512_KC 128-byte rows is
- * 32 KB, read by every tile of rows while it is in the L1 or L2 cache
- * (measured on Zen 4, LSTM 512, 800 rows: 64 -> 83, 128 -> 94, 256 and
- * 512 -> 98 GFLOP/s). A multiple of RR_DOT_BLOCK, so that no block
- * straddles two slices. */
-#define RR512_KC 256
+/* The K-slice of the GEMM: a slice of a pair of panels is RR512_KC rows
+ * of 2 x 128 bytes, 128 KB at 512, read by every tile of rows while it
+ * is in the L2 cache (the L1 cache holds none of it: measured on Zen 4,
+ * LSTM 512 float32, 800 rows and 32 rows, the pair tiles: 64 and 128 ->
+ * 1-6% slower than 256, 512 -> 1.5-2% faster than 256: one slice for
+ * K = 512, so no bias pass and no second pass over the tiles). A
+ * multiple of RR_DOT_BLOCK, so that no block straddles two slices. */
+#define RR512_KC 512
 _Static_assert(RR512_KC % RR_DOT_BLOCK == 0, "K-slices hold whole blocks");
 
 /* Rows of the tile that keeps its running totals in registers over all
@@ -63,6 +68,34 @@ _Static_assert(RR512_KC % RR_DOT_BLOCK == 0, "K-slices hold whole blocks");
  * step, from the L3 cache where W_hh is larger than L2 (LSTM 512 float32:
  * 4 MB). 24 rows: about 200 cycles ahead at 4 rows. */
 #define RR512_AHEAD 24
+
+/* One block's sums into the running totals of one row's nr units (two
+ * vectors: units 0.., VLEN..), held in registers:
+ *   total[h] = total[h] + s[h],  h = 0, 1
+ * the step of the blocked order that every kernel takes after a block. */
+RR_AVX512_INLINE void SFX(fold_block512)(VEC total[2], const VEC s[2])
+{
+    total[0] = V_ADD(total[0], s[0]);
+    total[1] = V_ADD(total[1], s[1]);
+}
+
+/* The same with the running total in c, for the GEMM's tiles:
+ *   c[j] = before[j] + s[j],  j < width (the masks m0, m1)
+ * where before is the total so far: c itself, or on K's first block the
+ * bias (`before` = the bias; NULL = 0, so that c = 0 + s as in the other
+ * kernels). before = bias saves storing the bias into c first. */
+RR_AVX512_INLINE void SFX(fold_block_c512)(REAL *c, const REAL *before,
+                                           const VEC s[2], MASK m0, MASK m1)
+{
+    VEC total[2] = { V_ZERO(), V_ZERO() }; /* units 0.., VLEN.. */
+    if (before != NULL) {
+        total[0] = V_LOADM(m0, before);
+        total[1] = V_LOADM(m1, before + VLEN);
+    }
+    SFX(fold_block512)(total, s);
+    V_STOREM(c, m0, total[0]);
+    V_STOREM(c + VLEN, m1, total[1]);
+}
 
 /*
  * One row, every gate of the group:
@@ -91,11 +124,11 @@ RR_AVX512_INLINE void SFX(gemv512_group)(const size_t gates, size_t k,
  * RR_DOT_BLOCK): rows i < mr of a (row stride lda, already at the slice)
  * times the slice [kc][nr] of one gate's panel, block by block:
  *   s[i][j] = sum over the block's k of a[i][k] * panel[k][j]  (from 0)
- *   c[i*ldc + j] = c[i*ldc + j] + s[i][j],  j < width
- * where c holds the running total: the bias (or 0), stored first when the
- * slice is K's first (`from_c` 0), then the sum of the blocks before (a
- * store and a load: exact). The masks m0, m1 hold j < width. mr is a
- * constant after inlining.
+ *   c[i*ldc + j] = before + s[i][j],  j < width
+ * before: the running total, the bias (or 0) on K's first block (the
+ * slice's first when `from_c` is 0), else c itself, the sum of the blocks
+ * before (a store and a load: exact); SFX(fold_block_c512). The masks m0,
+ * m1 hold j < width. mr is a constant after inlining.
  */
 RR_AVX512_INLINE void SFX(tile512)(const size_t mr, size_t kc, int from_c,
                                    const REAL *a, size_t lda,
@@ -103,18 +136,10 @@ RR_AVX512_INLINE void SFX(tile512)(const size_t mr, size_t kc, int from_c,
                                    REAL *c, size_t ldc, MASK m0, MASK m1)
 {
     const size_t nr = 2 * VLEN;
-    if (!from_c) { /* total = bias (or 0) */
-        const VEC bias0 = bias != NULL ? V_LOAD(bias) : V_ZERO();
-        const VEC bias1 = bias != NULL ? V_LOAD(bias + VLEN) : V_ZERO();
-        RR_UNROLL(12)
-        for (size_t i = 0; i < mr; i++) {
-            V_STOREM(c + i * ldc, m0, bias0);
-            V_STOREM(c + i * ldc + VLEN, m1, bias1);
-        }
-    }
     for (size_t kb = 0; kb < kc; kb += RR_DOT_BLOCK) {
         const size_t k_end = kc - kb < RR_DOT_BLOCK ? kc : kb + RR_DOT_BLOCK;
-        VEC s[RR512_MR][2];
+        const int first = kb == 0 && !from_c; /* total so far = bias (or 0) */
+        VEC s[RR512_MR][2]; /* [mr][2] the block's sums */
         RR_UNROLL(12)
         for (size_t i = 0; i < mr; i++) {
             s[i][0] = V_ZERO();
@@ -133,8 +158,7 @@ RR_AVX512_INLINE void SFX(tile512)(const size_t mr, size_t kc, int from_c,
         RR_UNROLL(12)
         for (size_t i = 0; i < mr; i++) { /* total = total + s */
             REAL *c_i = c + i * ldc;
-            V_STOREM(c_i, m0, V_ADD(V_LOADM(m0, c_i), s[i][0]));
-            V_STOREM(c_i + VLEN, m1, V_ADD(V_LOADM(m1, c_i + VLEN), s[i][1]));
+            SFX(fold_block_c512)(c_i, first ? bias : c_i, s[i], m0, m1);
         }
     }
 }
@@ -193,8 +217,7 @@ RR_AVX512_INLINE void SFX(held_tile512)(const size_t mr, size_t k,
         }
         RR_UNROLL(7)
         for (size_t i = 0; i < mr; i++) { /* total = total + s */
-            total[i][0] = V_ADD(total[i][0], s[i][0]);
-            total[i][1] = V_ADD(total[i][1], s[i][1]);
+            SFX(fold_block512)(total[i], s[i]);
         }
     }
     RR_UNROLL(7)
@@ -277,9 +300,9 @@ RR_AVX512 static void SFX(tile512_rows)(size_t mr, size_t kc, int from_c,
  * the one-gate tile needs 2 and 12). The same sums, in the same order:
  *   s[i][q][j] = sum over the block's k of a[i][k] * panel_q[k][j]
  *                (fma, k ascending, from 0)
- *   c_q[i*ldc + j] = c_q[i*ldc + j] + s[i][q][j],  j < width
- * c_q holding bias_q (or 0) first when `from_c` is 0. mr is a constant
- * after inlining.
+ *   c_q[i*ldc + j] = before_q + s[i][q][j],  j < width
+ * before_q: bias_q (or 0) on K's first block (when `from_c` is 0), else
+ * c_q itself (SFX(fold_block_c512)). mr is a constant after inlining.
  */
 RR_AVX512_INLINE void SFX(pair_tile512)(const size_t mr, size_t kc,
                                         int from_c, const REAL *a, size_t lda,
@@ -292,21 +315,10 @@ RR_AVX512_INLINE void SFX(pair_tile512)(const size_t mr, size_t kc,
     const size_t nr = 2 * VLEN;
     const REAL *panel1 = panel + panel_stride; /* gate q = 1 */
     REAL *c1 = c + c_gate_stride;
-    if (!from_c) { /* total = bias (or 0) */
-        const VEC b00 = bias != NULL ? V_LOAD(bias) : V_ZERO();
-        const VEC b01 = bias != NULL ? V_LOAD(bias + VLEN) : V_ZERO();
-        const VEC b10 = bias != NULL ? V_LOAD(bias + nr) : V_ZERO();
-        const VEC b11 = bias != NULL ? V_LOAD(bias + nr + VLEN) : V_ZERO();
-        RR_UNROLL(6)
-        for (size_t i = 0; i < mr; i++) {
-            V_STOREM(c + i * ldc, m0, b00);
-            V_STOREM(c + i * ldc + VLEN, m1, b01);
-            V_STOREM(c1 + i * ldc, m0, b10);
-            V_STOREM(c1 + i * ldc + VLEN, m1, b11);
-        }
-    }
+    const REAL *bias1 = bias != NULL ? bias + nr : NULL; /* gate q = 1 */
     for (size_t kb = 0; kb < kc; kb += RR_DOT_BLOCK) {
         const size_t k_end = kc - kb < RR_DOT_BLOCK ? kc : kb + RR_DOT_BLOCK;
+        const int first = kb == 0 && !from_c; /* total so far = bias (or 0) */
         VEC s[RR512_MR / 2][4]; /* [mr][gate 0: 0.., VLEN..; gate 1: ...] */
         RR_UNROLL(6)
         for (size_t i = 0; i < mr; i++) {
@@ -332,10 +344,8 @@ RR_AVX512_INLINE void SFX(pair_tile512)(const size_t mr, size_t kc,
         RR_UNROLL(6)
         for (size_t i = 0; i < mr; i++) { /* total = total + s */
             REAL *c0_i = c + i * ldc, *c1_i = c1 + i * ldc;
-            V_STOREM(c0_i, m0, V_ADD(V_LOADM(m0, c0_i), s[i][0]));
-            V_STOREM(c0_i + VLEN, m1, V_ADD(V_LOADM(m1, c0_i + VLEN), s[i][1]));
-            V_STOREM(c1_i, m0, V_ADD(V_LOADM(m0, c1_i), s[i][2]));
-            V_STOREM(c1_i + VLEN, m1, V_ADD(V_LOADM(m1, c1_i + VLEN), s[i][3]));
+            SFX(fold_block_c512)(c0_i, first ? bias : c0_i, &s[i][0], m0, m1);
+            SFX(fold_block_c512)(c1_i, first ? bias1 : c1_i, &s[i][2], m0, m1);
         }
     }
 }
@@ -406,34 +416,42 @@ RR_AVX512 void SFX(rr_avx512_product)(const rr_packed *w, size_t u, size_t m,
         return;
     }
 
-    /* per K-slice, the gates two at a time (SFX(pair_tile512); the last
-     * one alone, SFX(tile512), when G is odd), m rows in tiles of at most
-     * RR512_MR / 2 (or RR512_MR) rows, as even as can be (blocks of 48 to
-     * 192 rows, for the L2 cache, measured no faster on Zen 4) */
+    /* per K-slice: m rows in tiles of at most RR512_MR / 2 rows, as even
+     * as can be, and per tile the gates two at a time (SFX(pair_tile512)),
+     * so that the tile's rows of a, read from the L1 cache, serve every
+     * pair while the group's panels stay in the L2 cache (measured on Zen
+     * 4, LSTM 512 float32, 800 rows: about 1% faster than the pairs
+     * outside the tiles; blocks of 48 to 192 rows measured no faster);
+     * then, when G is odd, the last gate alone (SFX(tile512)) in tiles of
+     * at most RR512_MR rows */
+    const size_t pairs = gates / 2;
+    const size_t pair_tiles = (m + RR512_MR / 2 - 1) / (RR512_MR / 2);
+    const size_t lone_tiles = (m + RR512_MR - 1) / RR512_MR;
     for (size_t k0 = 0; k0 < k; k0 += RR512_KC) {
         const size_t kc = k - k0 < RR512_KC ? k - k0 : RR512_KC;
-        for (size_t g = 0; g < gates;) {
-            const int pair = gates - g >= 2;
-            const size_t tile_rows = pair ? RR512_MR / 2 : RR512_MR;
-            const size_t tiles = (m + tile_rows - 1) / tile_rows;
-            const REAL *slice = group + (g * k + k0) * nr; /* [kc][nr] */
-            const REAL *gate_bias = bias != NULL ? bias + g * nr : NULL;
-            size_t row = 0;
-            for (size_t t = 0; t < tiles; t++) {
-                const size_t rows = m / tiles + (t < m % tiles ? 1 : 0);
-                const REAL *a_t = a + row * lda + k0;
-                REAL *c_t = c + row * ldc + g * c_gate_stride;
-                if (pair) {
-                    SFX(pair_tile512_rows)(rows, kc, k0 > 0, a_t, lda, slice,
-                                           k * nr, gate_bias, c_t, ldc,
-                                           c_gate_stride, m0, m1);
-                } else {
-                    SFX(tile512_rows)(rows, kc, k0 > 0, a_t, lda, slice,
-                                      gate_bias, c_t, ldc, m0, m1);
-                }
-                row += rows;
+        size_t row = 0;
+        for (size_t t = 0; pairs > 0 && t < pair_tiles; t++) {
+            const size_t rows = m / pair_tiles + (t < m % pair_tiles ? 1 : 0);
+            for (size_t g = 0; g < 2 * pairs; g += 2) {
+                SFX(pair_tile512_rows)(
+                    rows, kc, k0 > 0, a + row * lda + k0, lda,
+                    group + (g * k + k0) * nr, k * nr,
+                    bias != NULL ? bias + g * nr : NULL,
+                    c + row * ldc + g * c_gate_stride, ldc, c_gate_stride, m0,
+                    m1);
             }
-            g += pair ? 2 : 1;
+            row += rows;
+        }
+        const size_t lone = gates - 1; /* the last gate, alone if G is odd */
+        row = 0;
+        for (size_t t = 0; gates % 2 == 1 && t < lone_tiles; t++) {
+            const size_t rows = m / lone_tiles + (t < m % lone_tiles ? 1 : 0);
+            SFX(tile512_rows)(rows, kc, k0 > 0, a + row * lda + k0, lda,
+                              group + (lone * k + k0) * nr,
+                              bias != NULL ? bias + lone * nr : NULL,
+                              c + row * ldc + lone * c_gate_stride, ldc, m0,
+                              m1);
+            row += rows;
         }
     }
 }
