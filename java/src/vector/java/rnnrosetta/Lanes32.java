@@ -13,6 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class Lanes32 {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** The lane numbers 0, 1, .. as values: {@link #gates} picks each lane's function by its unit. */
+    private static final FloatVector INDEX = FloatVector.zero(S).addIndex(1);
     private static final float LOG2E = 0x1.715476p0f;
     private static final float SHIFT = 0x1.8p23f;
     private static final int SHIFT_BITS = Float.floatToRawIntBits(SHIFT);
@@ -143,6 +145,77 @@ final class Lanes32 {
                 // the tail: lanes j .. n-1 of v, the rest of dst as it was
                 FloatVector old = FloatVector.fromArray(S, dst, dstOff + j);
                 old.blend(v, S.indexInRange(0, n - j)).intoArray(dst, dstOff + j);
+            }
+        }
+    }
+
+    /**
+     * In place over {@code a[off + j]}, j &lt; {@code n}: tanh for {@code tanhFrom <= j < tanhTo}, sigmoid
+     * for the other j. {@link #sigmoid} and {@link #tanh} in one pass, so that neighbouring gate blocks of
+     * a small layer (an LSTM's i, f | g | o; o | tanh(c_t)) share vectors and one tail, and fewer
+     * dependency chains run one after the other. Each lane runs its own function's operations in that
+     * function's order: the steps the two share once, y, N and the sign picked per lane by a blend on
+     * the lane's unit, so every value gets the bits of {@link #sigmoid} / {@link #tanh} and of
+     * {@link Activations}. The tail as in {@link #sigmoid} (a is src and dst).
+     */
+    static void gates(float[] a, int off, int tanhFrom, int tanhTo, int n) {
+        int lanes = S.length();
+        for (int j = 0; j < n; j += lanes) {
+            boolean whole = j + lanes <= n;
+            if (!whole && !roomForTail(a, off + j, a, off + j)) {
+                for (; j < n; j++) {
+                    float x = a[off + j];
+                    a[off + j] = j >= tanhFrom && j < tanhTo ? Activations.tanh(x) : Activations.sigmoid(x);
+                }
+                return;
+            }
+            FloatVector x = FloatVector.fromArray(S, a, off + j);
+            FloatVector unit = INDEX.add(j);                                        // j + lane, exact
+            VectorMask<Float> tanh = unit.compare(VectorOperators.GE, (float) tanhFrom).and(unit.lt((float) tanhTo));
+            FloatVector ax = x.abs();
+            FloatVector y = ax.neg().blend(ax.mul(-2.0f), tanh);                  // sigmoid: -|x|; tanh: -2|x|
+            y = y.max(EXP_MIN);
+            FloatVector t = y.mul(LOG2E).add(SHIFT);
+            FloatVector kd = t.sub(SHIFT);                                   // k = rint(y / ln2)
+            IntVector k = t.reinterpretAsInts().sub(SHIFT_BITS);
+            FloatVector rh = kd.neg().fma(y.broadcast(LN2_HI), y);           // y - k LN2_HI, exact
+            FloatVector c = kd.mul(LN2_LO);
+            FloatVector r = rh.sub(c);                                       // y - k ln2
+            FloatVector p = r.mul(r);                                        // r^2 = p + pe exactly
+            FloatVector pe = r.fma(r, p.neg());
+            FloatVector q3 = horner(horner(horner(horner(r.fma(C8, C7), r, C6), r, C5), r, C4), r, C3);
+            FloatVector sHi = rh.add(1.0f);                                   // sHi + sLo = 1 + rh exactly
+            FloatVector sLo = sHi.neg().add(1.0f).add(rh);
+            FloatVector h = p.mul(0.5f);                                      // r^2 / 2, exact
+            FloatVector e0 = sHi.add(h);                                     // e0 + e1 = sHi + h exactly
+            FloatVector e1 = sHi.sub(e0).add(h);
+            e1 = e1.add(p.mul(r).fma(q3, sLo.sub(c).add(pe.mul(0.5f))));    // + r^3 q3(r) + (sLo - c + pe/2)
+            FloatVector f0 = e0.add(e1);                                     // normalised: f0 + f1 = e0 + e1
+            FloatVector f1 = e0.sub(f0).add(e1);
+            IntVector k1 = k.lanewise(VectorOperators.ASHR, 1);
+            FloatVector p1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector p2 = k.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector eHi = f0.mul(p1).mul(p2);                            // e = 2^k (f0 + f1)
+            FloatVector eLo = f1.mul(p1).mul(p2);
+            FloatVector dHi = eHi.add(1.0f);                                  // D = 1 + e
+            FloatVector dLo = dHi.neg().add(1.0f).add(eHi).add(eLo);
+            // N: sigmoid 1 (x >= 0) or e; tanh 1 - e
+            VectorMask<Float> one = x.compare(VectorOperators.GE, 0.0f);
+            FloatVector tHi = eHi.neg().add(1.0f);
+            FloatVector nHi = eHi.blend(1.0f, one).blend(tHi, tanh);
+            FloatVector nLo = eLo.blend(0.0f, one).blend(tHi.neg().add(1.0f).sub(eHi).sub(eLo), tanh);
+            FloatVector q0 = nHi.div(dHi);
+            FloatVector rem = q0.neg().fma(dHi, nHi).add(nLo.sub(q0.mul(dLo))); // N - q0 D
+            FloatVector v = q0.add(rem.div(dHi));
+            FloatVector signed = v.reinterpretAsInts().or(x.reinterpretAsInts().and(Integer.MIN_VALUE))
+                    .reinterpretAsFloats();
+            v = v.blend(signed, tanh);                                        // tanh: the sign of x
+            if (whole) {
+                v.intoArray(a, off + j);
+            } else {
+                // the tail: lanes j .. n-1 of v, the rest of a as it was
+                FloatVector old = FloatVector.fromArray(S, a, off + j);
+                old.blend(v, S.indexInRange(0, n - j)).intoArray(a, off + j);
             }
         }
     }

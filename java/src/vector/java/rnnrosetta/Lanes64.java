@@ -22,6 +22,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class Lanes64 {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+    /** The lane numbers 0, 1, .. as values: {@link #gates} picks each lane's function by its unit. */
+    private static final DoubleVector INDEX = DoubleVector.zero(S).addIndex(1);
     private static final double LOG2E = 0x1.71547652b82fep0;
     private static final double SHIFT = 0x1.8p52;
     private static final long SHIFT_BITS = Double.doubleToRawLongBits(SHIFT);
@@ -160,6 +162,78 @@ final class Lanes64 {
                 // the tail: lanes j .. n-1 of v, the rest of dst as it was
                 DoubleVector old = DoubleVector.fromArray(S, dst, dstOff + j);
                 old.blend(v, S.indexInRange(0, n - j)).intoArray(dst, dstOff + j);
+            }
+        }
+    }
+
+    /**
+     * In place over {@code a[off + j]}, j &lt; {@code n}: tanh for {@code tanhFrom <= j < tanhTo}, sigmoid
+     * for the other j. {@link #sigmoid} and {@link #tanh} in one pass, so that neighbouring gate blocks of
+     * a small layer (an LSTM's i, f | g | o; o | tanh(c_t)) share vectors and one tail, and fewer
+     * dependency chains run one after the other. Each lane runs its own function's operations in that
+     * function's order: the steps the two share once, y, N and the sign picked per lane by a blend on
+     * the lane's unit, so every value gets the bits of {@link #sigmoid} / {@link #tanh} and of
+     * {@link Activations}. The tail as in {@link #sigmoid} (a is src and dst).
+     */
+    static void gates(double[] a, int off, int tanhFrom, int tanhTo, int n) {
+        int lanes = S.length();
+        for (int j = 0; j < n; j += lanes) {
+            boolean whole = j + lanes <= n;
+            if (!whole && !roomForTail(a, off + j, a, off + j)) {
+                for (; j < n; j++) {
+                    double x = a[off + j];
+                    a[off + j] = j >= tanhFrom && j < tanhTo ? Activations.tanh(x) : Activations.sigmoid(x);
+                }
+                return;
+            }
+            DoubleVector x = DoubleVector.fromArray(S, a, off + j);
+            DoubleVector unit = INDEX.add(j);                                        // j + lane, exact
+            VectorMask<Double> tanh = unit.compare(VectorOperators.GE, (double) tanhFrom).and(unit.lt((double) tanhTo));
+            DoubleVector ax = x.abs();
+            DoubleVector y = ax.neg().blend(ax.mul(-2.0), tanh);                  // sigmoid: -|x|; tanh: -2|x|
+            y = y.max(EXP_MIN);
+            DoubleVector t = y.mul(LOG2E).add(SHIFT);
+            DoubleVector kd = t.sub(SHIFT);                                   // k = rint(y / ln2)
+            LongVector k = t.reinterpretAsLongs().sub(SHIFT_BITS);
+            DoubleVector rh = kd.neg().fma(y.broadcast(LN2_HI), y);           // y - k LN2_HI, exact
+            DoubleVector c = kd.mul(LN2_LO);
+            DoubleVector r = rh.sub(c);                                       // y - k ln2
+            DoubleVector p = r.mul(r);                                        // r^2 = p + pe exactly
+            DoubleVector pe = r.fma(r, p.neg());
+            DoubleVector q3 = horner(horner(horner(horner(horner(horner(horner(horner(horner(horner(
+                    r.fma(C14, C13), r, C12), r, C11), r, C10), r, C9), r, C8), r, C7), r, C6), r, C5), r, C4), r, C3);
+            DoubleVector sHi = rh.add(1.0);                                   // sHi + sLo = 1 + rh exactly
+            DoubleVector sLo = sHi.neg().add(1.0).add(rh);
+            DoubleVector h = p.mul(0.5);                                      // r^2 / 2, exact
+            DoubleVector e0 = sHi.add(h);                                     // e0 + e1 = sHi + h exactly
+            DoubleVector e1 = sHi.sub(e0).add(h);
+            e1 = e1.add(p.mul(r).fma(q3, sLo.sub(c).add(pe.mul(0.5))));    // + r^3 q3(r) + (sLo - c + pe/2)
+            DoubleVector f0 = e0.add(e1);                                     // normalised: f0 + f1 = e0 + e1
+            DoubleVector f1 = e0.sub(f0).add(e1);
+            LongVector k1 = k.lanewise(VectorOperators.ASHR, 1);
+            DoubleVector p1 = k1.add(1023L).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
+            DoubleVector p2 = k.sub(k1).add(1023L).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
+            DoubleVector eHi = f0.mul(p1).mul(p2);                            // e = 2^k (f0 + f1)
+            DoubleVector eLo = f1.mul(p1).mul(p2);
+            DoubleVector dHi = eHi.add(1.0);                                  // D = 1 + e
+            DoubleVector dLo = dHi.neg().add(1.0).add(eHi).add(eLo);
+            // N: sigmoid 1 (x >= 0) or e; tanh 1 - e
+            VectorMask<Double> one = x.compare(VectorOperators.GE, 0.0);
+            DoubleVector tHi = eHi.neg().add(1.0);
+            DoubleVector nHi = eHi.blend(1.0, one).blend(tHi, tanh);
+            DoubleVector nLo = eLo.blend(0.0, one).blend(tHi.neg().add(1.0).sub(eHi).sub(eLo), tanh);
+            DoubleVector q0 = nHi.div(dHi);
+            DoubleVector rem = q0.neg().fma(dHi, nHi).add(nLo.sub(q0.mul(dLo))); // N - q0 D
+            DoubleVector v = q0.add(rem.div(dHi));
+            DoubleVector signed = v.reinterpretAsLongs().or(x.reinterpretAsLongs().and(Long.MIN_VALUE))
+                    .reinterpretAsDoubles();
+            v = v.blend(signed, tanh);                                        // tanh: the sign of x
+            if (whole) {
+                v.intoArray(a, off + j);
+            } else {
+                // the tail: lanes j .. n-1 of v, the rest of a as it was
+                DoubleVector old = DoubleVector.fromArray(S, a, off + j);
+                old.blend(v, S.indexInRange(0, n - j)).intoArray(a, off + j);
             }
         }
     }

@@ -454,8 +454,12 @@ final class Vector64 extends Plain64 {
     // into the gh row (scratch once the step has read it), vectors over [0, end) and then the
     // units [end, hidden) one at a time, then a Lanes64 pass applies sigmoid or tanh to the whole
     // block in place (its tail as one blended vector where the arrays have room: the engine pads
-    // gh and the Cho GRU's gn), and so on. Every unit gets the operations of Plain64 in Plain64's
-    // order, so the same bits wherever it is computed. The RNN keeps Plain64's loop for its tail.
+    // gh and the Cho GRU's gn), and so on. Neighbouring blocks go in one pass where they can: a GRU's
+    // r | z, and when H is not a whole number of vectors an LSTM's i, f | g | o (Lanes64.gates: sigmoid
+    // or tanh per lane), so a small layer runs one or two vectors per pass, not a partly used vector per
+    // block (each pass is one long dependency chain). Every unit gets the operations of Plain64 in
+    // Plain64's order, so the same bits wherever it is computed. The RNN's last units get tanh in the
+    // gh row (h is the caller's array, not padded) and are copied to h.
 
     @Override
     void rnn(boolean relu, double[] xp, int xpOff, double[] gh, int ghOff, double[] h, int hOff, int hidden) {
@@ -469,7 +473,17 @@ final class Vector64 extends Plain64 {
         if (!relu) {
             Lanes64.tanh(h, hOff, h, hOff, end);                           // h_t = tanh(a)
         }
-        Plain64.rnn(relu, clip, xp, xpOff, gh, ghOff, h, hOff, end, hidden);
+        if (relu || end == hidden) {
+            Plain64.rnn(relu, clip, xp, xpOff, gh, ghOff, h, hOff, end, hidden);
+            return;
+        }
+        // the last units: a in the spent gh row, tanh there (one partly used vector of Lanes64 where gh has
+        // room: the engine pads it), then h_t; Plain64.rnn's operations, the same bits
+        for (int j = end; j < hidden; j++) {
+            gh[ghOff + j] = Activations.clamp(xp[xpOff + j] + gh[ghOff + j], clip);
+        }
+        Lanes64.tanh(gh, ghOff + end, gh, ghOff + end, hidden - end);
+        System.arraycopy(gh, ghOff + end, h, hOff + end, hidden - end);
     }
 
     @Override
@@ -483,63 +497,88 @@ final class Vector64 extends Plain64 {
             DoubleVector cPrev = load(c, cOff + j);
             DoubleVector ai = load(xp, xpOff + j).add(load(gh, ghOff + j));
             DoubleVector af = load(xp, xpOff + hidden + j).add(load(gh, fOff + j));
+            DoubleVector ao = load(xp, xpOff + 3 * hidden + j).add(load(gh, oOff + j));
             if (p != null) {
-                // i and f see c_{t-1}
+                // i and f see c_{t-1}; o waits for c_t (unclamped until then)
                 ai = load(p, j).fma(cPrev, ai);
                 af = load(p, hidden + j).fma(cPrev, af);
+            } else {
+                ao = clamp(ao, clip);
             }
             clamp(ai, clip).intoArray(gh, ghOff + j);
             clamp(af, clip).intoArray(gh, fOff + j);
             clamp(load(xp, xpOff + 2 * hidden + j).add(load(gh, gOff + j)), clip).intoArray(gh, gOff + j);
-            load(xp, xpOff + 3 * hidden + j).add(load(gh, oOff + j)).intoArray(gh, oOff + j); // a_o, unclamped
+            ao.intoArray(gh, oOff + j);
         }
         for (int j = end; j < hidden; j++) {
             double cPrev = c[cOff + j];
             double ai = xp[xpOff + j] + gh[ghOff + j];
             double af = xp[xpOff + hidden + j] + gh[fOff + j];
+            double ao = xp[xpOff + 3 * hidden + j] + gh[oOff + j];
             if (p != null) {
                 ai = Math.fma(p[j], cPrev, ai);
                 af = Math.fma(p[hidden + j], cPrev, af);
+            } else {
+                ao = Activations.clamp(ao, clip);
             }
             gh[ghOff + j] = Activations.clamp(ai, clip);
             gh[fOff + j] = Activations.clamp(af, clip);
             gh[gOff + j] = Activations.clamp(xp[xpOff + 2 * hidden + j] + gh[gOff + j], clip);
-            gh[oOff + j] = xp[xpOff + 3 * hidden + j] + gh[oOff + j];
+            gh[oOff + j] = ao;
         }
-        // i = sigmoid(a_i + p_i c_{t-1}), f = sigmoid(a_f + p_f c_{t-1}), g = tanh(a_g)
-        Lanes64.sigmoid(gh, ghOff, gh, ghOff, hidden);
-        Lanes64.sigmoid(gh, fOff, gh, fOff, hidden);
-        Lanes64.tanh(gh, gOff, gh, gOff, hidden);
+        // i = sigmoid(a_i + p_i c_{t-1}), f = sigmoid(a_f + p_f c_{t-1}), g = tanh(a_g), and without
+        // peepholes o = sigmoid(a_o)
+        activateGates(gh, ghOff, hidden, p == null ? 4 : 3);
         for (int j = 0; j < end; j += L) {
             // c_t = f * c_{t-1} + i * g, into c and into the spent g block (tanh(c_t) runs there)
             DoubleVector cNew = load(gh, fOff + j).fma(load(c, cOff + j), load(gh, ghOff + j).mul(load(gh, gOff + j)));
             cNew.intoArray(c, cOff + j);
             cNew.intoArray(gh, gOff + j);
-            DoubleVector ao = load(gh, oOff + j);
             if (p != null) {
                 // o sees the new c_t
-                ao = load(p, 2 * hidden + j).fma(cNew, ao);
+                clamp(load(p, 2 * hidden + j).fma(cNew, load(gh, oOff + j)), clip).intoArray(gh, oOff + j);
             }
-            clamp(ao, clip).intoArray(gh, oOff + j);
         }
         for (int j = end; j < hidden; j++) {
             double cNew = Math.fma(gh[fOff + j], c[cOff + j], gh[ghOff + j] * gh[gOff + j]);
             c[cOff + j] = cNew;
             gh[gOff + j] = cNew;
-            double ao = gh[oOff + j];
             if (p != null) {
-                ao = Math.fma(p[2 * hidden + j], cNew, ao);
+                gh[oOff + j] = Activations.clamp(Math.fma(p[2 * hidden + j], cNew, gh[oOff + j]), clip);
             }
-            gh[oOff + j] = Activations.clamp(ao, clip);
         }
-        // o = sigmoid(a_o + p_o c_t); m = o * tanh(c_t)
-        Lanes64.sigmoid(gh, oOff, gh, oOff, hidden);
-        Lanes64.tanh(gh, gOff, gh, gOff, hidden);
+        // tanh(c_t), and with peepholes o = sigmoid(a_o + p_o c_t); m = o * tanh(c_t)
+        if (p == null) {
+            Lanes64.tanh(gh, gOff, gh, gOff, hidden);
+        } else if (hidden % L != 0) {
+            Lanes64.gates(gh, gOff, 0, hidden, 2 * hidden);
+        } else {
+            Lanes64.tanh(gh, gOff, gh, gOff, hidden);
+            Lanes64.sigmoid(gh, oOff, gh, oOff, hidden);
+        }
         for (int j = 0; j < end; j += L) {
             load(gh, oOff + j).mul(load(gh, gOff + j)).intoArray(m, mOff + j);
         }
         for (int j = end; j < hidden; j++) {
             m[mOff + j] = gh[oOff + j] * gh[gOff + j];
+        }
+    }
+
+    /**
+     * The LSTM's first activations in place over the gate row: sigmoid on i and f, tanh on g, and
+     * sigmoid on o when {@code blocks} is 4. When H is not a whole number of vectors the blocks share
+     * vectors in one {@link Lanes64#gates} pass (a small layer: one or two vectors instead of a
+     * partly used one per block, each a long dependency chain); else a pass per function.
+     */
+    private static void activateGates(double[] gh, int ghOff, int hidden, int blocks) {
+        if (hidden % L != 0) {
+            Lanes64.gates(gh, ghOff, 2 * hidden, 3 * hidden, blocks * hidden);
+            return;
+        }
+        Lanes64.sigmoid(gh, ghOff, gh, ghOff, 2 * hidden);
+        Lanes64.tanh(gh, ghOff + 2 * hidden, gh, ghOff + 2 * hidden, hidden);
+        if (blocks == 4) {
+            Lanes64.sigmoid(gh, ghOff + 3 * hidden, gh, ghOff + 3 * hidden, hidden);
         }
     }
 
@@ -557,9 +596,8 @@ final class Vector64 extends Plain64 {
             gh[ghOff + j] = Activations.clamp(xp[xpOff + j] + gh[ghOff + j], clip);
             gh[zOff + j] = Activations.clamp(xp[xpOff + hidden + j] + gh[zOff + j], clip);
         }
-        // r = sigmoid(a_r), z = sigmoid(a_z)
-        Lanes64.sigmoid(gh, ghOff, gh, ghOff, hidden);
-        Lanes64.sigmoid(gh, zOff, gh, zOff, hidden);
+        // r = sigmoid(a_r), z = sigmoid(a_z): one pass over the two blocks
+        Lanes64.sigmoid(gh, ghOff, gh, ghOff, 2 * hidden);
         for (int j = 0; j < end; j += L) {
             // W_in x + b_in + r * (W_hn h_{t-1} + b_hn), clamped
             clamp(load(gh, ghOff + j).fma(load(gh, nOff + j), load(xp, xpOff + n0 + j)), clip).intoArray(gh, nOff + j);
