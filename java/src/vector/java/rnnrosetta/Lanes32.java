@@ -157,6 +157,9 @@ final class Lanes32 {
      * function's order: the steps the two share once, y, N and the sign picked per lane by a blend on
      * the lane's unit, so every value gets the bits of {@link #sigmoid} / {@link #tanh} and of
      * {@link Activations}. The tail as in {@link #sigmoid} (a is src and dst).
+     * The exp pipeline is written out again here rather than shared with {@link #sigmoid}: a helper would
+     * have to return two vectors (eHi, eLo), and C2 boxes vectors that cross a call it declines to
+     * inline, which made the step allocate (measured).
      */
     static void gates(float[] a, int off, int tanhFrom, int tanhTo, int n) {
         int lanes = S.length();
