@@ -147,17 +147,16 @@ RR_AVX512_INLINE __m512d rr_v512_tanh_f64(__m512d x)
 
 #else /* float */
 
-/* expf(x) for |x| up to ~104 (beyond: inf, 0; NaN stays NaN):
- *   n = round(x / ln 2), r = x - n ln 2 (two-part ln 2), exp(r) by its
- *   Taylor series to r^7, exp(x) = exp(r) * 2^n in one rounding
- *   (vscalefps). The AVX2 twin scales by 2^n1 then 2^n2 (n1 = n >> 1,
- *   n2 = n - n1): its first product is exact (|n1| <= 75 keeps it
+/* expf(x) = p(r) 2^n for x already in [-104, 89] (NaN: NaN), given
+ * n = round(x / ln 2) (the callers form n beside x, which shortens the
+ * path to it: SFX(rr_v512_tanh_f32)):
+ *   r = x - n ln 2 (two-part ln 2), exp(r) = p(r) by its Taylor series to
+ *   r^7 (Horner, highest power first), exp(x) = p(r) * 2^n in one
+ *   rounding (vscalefps). The AVX2 twin scales by 2^n1 then 2^n2 (n1 =
+ *   n >> 1, n2 = n - n1): its first product is exact (|n1| <= 75 keeps it
  *   normal), so its one rounding is this one, and the bits the same. */
-RR_AVX512_INLINE __m512 rr_v512_exp_f32(__m512 x)
+RR_AVX512_INLINE __m512 rr_v512_exp_reduced_f32(__m512 x, __m512 n)
 {
-    x = _mm512_min_ps(_mm512_set1_ps(89.0f), x);
-    x = _mm512_max_ps(_mm512_set1_ps(-104.0f), x);
-    const __m512 n = V_ROUND(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)));
     __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
     r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
 
@@ -176,29 +175,70 @@ RR_AVX512_INLINE __m512 rr_v512_exp_f32(__m512 x)
     return _mm512_scalef_ps(p, n);
 }
 
-/* tanhf(x): sign(x) * (1 - 2 / (expf(2|x|) + 1)) for |x| >= 0.625, else
- * sign(x) * (|x| + |x| z P(z)), z = x^2 (Cephes' polynomial). */
-RR_AVX512_INLINE __m512 rr_v512_tanh_f32(__m512 x)
+/* 1 / ln 2 (float), the factor of n = round(x / ln 2) in every expf */
+#define RR_V512_LOG2E_F32 1.44269504f
+
+/* expf(x) for |x| up to ~104 (beyond: inf, 0; NaN stays NaN): x clamped
+ * to [-104, 89] (min/max with the constant first keep NaN), then
+ * rr_v512_exp_reduced_f32. */
+RR_AVX512_INLINE __m512 rr_v512_exp_f32(__m512 x)
 {
-    const __m512 sign_bit = _mm512_set1_ps(-0.0f);
-    const __m512 ax = _mm512_andnot_ps(sign_bit, x);
-    const __m512 one = _mm512_set1_ps(1.0f);
+    x = _mm512_min_ps(_mm512_set1_ps(89.0f), x);
+    x = _mm512_max_ps(_mm512_set1_ps(-104.0f), x);
+    const __m512 n =
+        V_ROUND(_mm512_mul_ps(x, _mm512_set1_ps(RR_V512_LOG2E_F32)));
+    return rr_v512_exp_reduced_f32(x, n);
+}
+
+/* The argument of the sigmoid's expf: max(-104, -|x|), the clamp of
+ * rr_v512_exp_f32 (its min with 89 leaves -|x| <= 0 as it is). -|x| is
+ * min(x | sign, x): x | sign = -|x| <= x, and min returns its second
+ * operand, x itself, when x is NaN or the two compare equal (x = +0
+ * gives +0), as min(0 - x, x) did, in fewer cycles. */
+RR_AVX512_INLINE __m512 rr_v512_sigmoid_arg_f32(__m512 x)
+{
+    const __m512 minus_abs =
+        _mm512_min_ps(_mm512_or_ps(x, _mm512_set1_ps(-0.0f)), x);
+    return _mm512_max_ps(_mm512_set1_ps(-104.0f), minus_abs);
+}
+
+/* Cephes' tanhf polynomial for |x| < 0.625: |x| + |x| z P(z), z = x^2 */
+RR_AVX512_INLINE __m512 rr_v512_tanh_small_f32(__m512 x, __m512 ax)
+{
     const __m512 z = _mm512_mul_ps(x, x);
     __m512 p = _mm512_set1_ps(-5.70498872745e-3f);
     p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(2.06390887954e-2f));
     p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-5.37397155531e-2f));
     p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(1.33314422036e-1f));
     p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-3.33332819422e-1f));
-    const __m512 small_value = _mm512_fmadd_ps(_mm512_mul_ps(p, z), ax, ax);
+    return _mm512_fmadd_ps(_mm512_mul_ps(p, z), ax, ax);
+}
 
-    const __m512 e = rr_v512_exp_f32(_mm512_add_ps(ax, ax)); /* exp(2|x|) */
+/* tanhf(x): sign(x) * (1 - 2 / (expf(2|x|) + 1)) for |x| >= 0.625, else
+ * sign(x) * (|x| + |x| z P(z)), z = x^2 (Cephes' polynomial).
+ * expf(2|x|) on 2a, a = min(44.5, |x|): 2a = min(89, 2|x|) (doubling is
+ * exact), the clamp of rr_v512_exp_f32, and n = round(a * (2 / ln 2)) =
+ * round(2a / ln 2) (the same product, rounded once), so n need not wait
+ * for 2a: the bits of expf(2|x|), sooner. */
+RR_AVX512_INLINE __m512 rr_v512_tanh_f32(__m512 x)
+{
+    const __m512 sign_bit = _mm512_set1_ps(-0.0f);
+    const __m512 ax = _mm512_andnot_ps(sign_bit, x);
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 small_value = rr_v512_tanh_small_f32(x, ax);
+
+    const __m512 a = _mm512_min_ps(_mm512_set1_ps(44.5f), ax);
+    const __m512 n = V_ROUND(
+        _mm512_mul_ps(a, _mm512_set1_ps(2.0f * RR_V512_LOG2E_F32)));
+    const __m512 e = rr_v512_exp_reduced_f32(_mm512_add_ps(a, a), n);
     const __m512 ratio =
         _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, one));
     const __mmask16 small =
         _mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.625f), _CMP_LT_OQ);
-    /* tanh is odd: the magnitude, then the sign of x (tanh(-0) = -0) */
+    /* tanh is odd: the magnitude (1 - ratio, or the small value), then
+     * the sign of x (tanh(-0) = -0) */
     const __m512 magnitude =
-        V_BLEND(_mm512_sub_ps(one, ratio), small_value, small);
+        _mm512_mask_sub_ps(small_value, (__mmask16)~small, one, ratio);
     return _mm512_or_ps(magnitude, _mm512_and_ps(sign_bit, x));
 }
 
@@ -209,7 +249,9 @@ RR_AVX512_INLINE __m512 rr_v512_sigmoid_f32(__m512 x)
 {
     const __m512 one = _mm512_set1_ps(1.0f);
     const __m512 zero = _mm512_setzero_ps();
-    const __m512 e = rr_v512_exp_f32(_mm512_min_ps(_mm512_sub_ps(zero, x), x));
+    const __m512 arg = rr_v512_sigmoid_arg_f32(x);
+    const __m512 e = rr_v512_exp_reduced_f32(
+        arg, V_ROUND(_mm512_mul_ps(arg, _mm512_set1_ps(RR_V512_LOG2E_F32))));
     const __mmask16 positive = _mm512_cmp_ps_mask(x, zero, _CMP_GE_OQ);
     return _mm512_div_ps(V_BLEND(e, one, positive), _mm512_add_ps(one, e));
 }
@@ -227,28 +269,33 @@ RR_AVX512_INLINE __m512 rr_v512_tanh_sigmoid_f32(__m512 x,
     const __m512 ax = _mm512_andnot_ps(sign_bit, x);
     const __m512 one = _mm512_set1_ps(1.0f);
     const __m512 zero = _mm512_setzero_ps();
-    const __m512 z = _mm512_mul_ps(x, x);
-    __m512 p = _mm512_set1_ps(-5.70498872745e-3f);
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(2.06390887954e-2f));
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-5.37397155531e-2f));
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(1.33314422036e-1f));
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-3.33332819422e-1f));
-    const __m512 small_value = _mm512_fmadd_ps(_mm512_mul_ps(p, z), ax, ax);
+    const __m512 small_value = rr_v512_tanh_small_f32(x, ax);
 
-    /* exp(2|x|) on tanh lanes, exp(-|x|) (min(-x, x), NaN kept) else */
-    const __m512 e = rr_v512_exp_f32(V_BLEND(
-        _mm512_min_ps(_mm512_sub_ps(zero, x), x), _mm512_add_ps(ax, ax),
-        tanh_lanes));
+    /* expf's argument and n: 2a and round(a * 2 / ln 2) on tanh lanes
+     * (a = min(44.5, |x|)), max(-104, -|x|) and round(it / ln 2) else */
+    const __m512 a = _mm512_min_ps(_mm512_set1_ps(44.5f), ax);
+    const __m512 s_arg = rr_v512_sigmoid_arg_f32(x);
+    const __m512 n = V_ROUND(_mm512_mul_ps(
+        V_BLEND(s_arg, a, tanh_lanes),
+        V_BLEND(_mm512_set1_ps(RR_V512_LOG2E_F32),
+                _mm512_set1_ps(2.0f * RR_V512_LOG2E_F32), tanh_lanes)));
+    const __m512 e = rr_v512_exp_reduced_f32(
+        V_BLEND(s_arg, _mm512_add_ps(a, a), tanh_lanes), n);
     const __mmask16 positive = _mm512_cmp_ps_mask(x, zero, _CMP_GE_OQ);
     const __m512 num =
         V_BLEND(V_BLEND(e, one, positive), _mm512_set1_ps(2.0f), tanh_lanes);
     const __m512 q = _mm512_div_ps(num, _mm512_add_ps(one, e));
     const __mmask16 small =
         _mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.625f), _CMP_LT_OQ);
-    const __m512 magnitude = V_BLEND(_mm512_sub_ps(one, q), small_value, small);
-    const __m512 tanh_x = _mm512_or_ps(magnitude, _mm512_and_ps(sign_bit, x));
-    return V_BLEND(q, tanh_x, tanh_lanes);
+    /* sigmoid lanes: q; tanh lanes: the magnitude of rr_v512_tanh_f32
+     * with the sign of x */
+    const __m512 magnitude =
+        _mm512_mask_sub_ps(small_value, (__mmask16)~small, one, q);
+    return _mm512_mask_or_ps(q, tanh_lanes, magnitude,
+                             _mm512_and_ps(sign_bit, x));
 }
+
+#undef RR_V512_LOG2E_F32
 
 #endif
 

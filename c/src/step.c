@@ -131,6 +131,7 @@ void rr_step_prepare(rr_net *net)
 size_t rr_step_scratch_bytes(const rr_net *net, size_t batch)
 {
     size_t count = 0;
+    RR_UNROLL(5) /* a step asks this every call: no loop */
     for (size_t i = 0; i < 5; i++) {
         count += rr_step_round(batch * net->step_scratch_row[i]);
     }

@@ -43,6 +43,7 @@ static RR_STEP_INLINE SFX(step_scratch)
 {
     REAL *at = scratch;
     REAL *region[5];
+    RR_UNROLL(5)
     for (size_t i = 0; i < 5; i++) {
         region[i] = at;
         at += rr_step_round(batch * net->step_scratch_row[i]);
