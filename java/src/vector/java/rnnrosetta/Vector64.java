@@ -13,7 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * sums across lanes ({@code y[cols] += x[kk] * panel[kk, :]}, one broadcast and two FMAs per
  * kk). n is padded with zero rows to a whole panel, the bias with zeros. One row (batch 1,
  * the recurrent step) runs four panels at once (then two, then one); more rows run a blocked
- * GEMM whose tile is {@code MR} rows by one panel (then four rows, then one), over row blocks
+ * GEMM whose tile is {@code MR} rows by one panel (then four rows, then one; four rows, then one,
+ * below {@code PACK_K} inputs, where packing x costs as much as the products), over row blocks
  * of {@code MC} (whose y rows stay in cache) and k blocks of {@code KC}: the x rows of a
  * block's tiles are packed into one stream (L2), and the panel slice every tile reads stays
  * in L1/L2.
@@ -50,6 +51,8 @@ final class Vector64 extends Plain64 {
     private static final int KC = 16 * Matrix.DOT_BLOCK;
     /** The row block of the GEMM (a multiple of MR): its x block stays in L2. */
     private static final int MC = 72;
+    /** The fewest inputs k at which the GEMM packs x and runs MR-row tiles (else four-row tiles, x in place). */
+    private static final int PACK_K = 4 * Matrix.DOT_BLOCK;
     /** The dot block (k per partial sum), see {@link Matrix#DOT_BLOCK}. */
     private static final int DB = Matrix.DOT_BLOCK;
 
@@ -92,12 +95,14 @@ final class Vector64 extends Plain64 {
         int panels = m.stride() / NR;
         double[] w = m.w();
         double[] bias = m.bias();
-        // the x rows of the MR-row tiles of a block, packed as [tile][kk][MR] (one stream per tile)
+        // the x rows of the MR-row tiles of a block, packed as [tile][kk][MR] (one stream per tile); below
+        // PACK_K inputs packing costs as much as the products, and four-row tiles read x in place instead
         // (none below MR rows: a streaming step at a small batch allocates nothing)
-        double[] a = rows < MR ? null : new double[Math.min(rows, MC) / MR * MR * Math.min(k, KC)];
+        boolean pack = rows >= MR && k >= PACK_K;
+        double[] a = pack ? new double[Math.min(rows, MC) / MR * MR * Math.min(k, KC)] : null;
         for (int i0 = 0; i0 < rows; i0 += MC) {
             int i1 = Math.min(rows, i0 + MC);
-            int tiles = (i1 - i0) / MR;
+            int tiles = pack ? (i1 - i0) / MR : 0;
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
                 // the totals start at the bias in the first k slice, else from the sums in y (exact)
@@ -120,11 +125,10 @@ final class Vector64 extends Plain64 {
                         tile6(a, t * kc * MR, kc, w, wOff, first ? bias : y, first ? col : y0, first ? 0 : yStride,
                                 y, y0, yStride);
                     }
-                    if (i + 4 <= i1) {
+                    for (; i + 4 <= i1; i += 4) {
                         int y0 = yOff + i * yStride + col;
                         tile4(x, xOff + i * k + k0, k, kc, w, wOff, first ? bias : y, first ? col : y0,
                                 first ? 0 : yStride, y, y0, yStride);
-                        i += 4;
                     }
                     for (; i < i1; i++) {
                         int y0 = yOff + i * yStride + col;
