@@ -71,7 +71,7 @@ bench-step-c: $(C_STEP_BENCH)
 # Python's fast step call (python/rnn_rosetta/backends/c_step_call_build.py writes its C source): a CPython
 # extension for one Python version, so not part of `make c` (the C library needs no Python); noxfile.py runs
 # `make c-step-py PYTHON=<the session's python>`. Without it CNet.step calls through cffi's ABI mode (same bits,
-# about 200 ns slower per call). The second make learns the Python's module suffix and headers once.
+# about 0.1 us slower per call). The second make learns the Python's module suffix and headers once.
 # No -pedantic: cffi's own generated code converts object pointers to function pointers (POSIX allows it).
 PYTHON ?= python3
 C_STEP_PY_GEN := python/rnn_rosetta/backends/c_step_call_build.py

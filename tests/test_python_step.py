@@ -313,31 +313,16 @@ def test_a_c_state_on_a_gru_and_a_bidirectional_model_are_refused() -> None:
         both.step(np.zeros((1, both.model.input_size)))
 
 
-def test_the_bound_entry_point_checks_its_arguments() -> None:
-    """rr_net_step_bound: RR_E_NULL for no struct; otherwise rr_net_step's checks and messages."""
+@pytest.mark.parametrize("mode", MODES)
+def test_the_bound_entry_point_checks_its_arguments(mode: str) -> None:
+    """rr_net_step_bound, called as the fast step calls it in each mode ("api": through _rr_step_call's
+    trampoline, for the rr_step_bound records the ABI-mode ffi makes): RR_E_NULL for no struct; otherwise
+    rr_net_step's checks and messages."""
+    if mode == "api":
+        require_api_module()
     ffi, lib = load_library()
-    net = load("lstm_small", "float64")
-    x = np.zeros(net.model.input_size)
-    x_ptr = ffi.from_buffer("double[]", x)
-    assert lib.rr_net_step_bound(ffi.NULL, x_ptr) == lib.RR_E_NULL
-    err = ffi.new("rr_error *")
-    bound = ffi.new("rr_step_bound *")  # every output NULL
-    bound.net, bound.batch, bound.x_len, bound.err = net._net, 1, x.size, err
-    assert lib.rr_net_step_bound(bound, x_ptr) == lib.RR_E_NULL
-    assert "NULL" in ffi.string(err.message).decode()
-    assert lib.rr_net_step_bound_f32(bound, ffi.cast("float *", x_ptr)) == lib.RR_E_CONFIG
-    assert "float64" in ffi.string(err.message).decode()
-    bound.x_len = x.size + 1
-    assert lib.rr_net_step_bound(bound, x_ptr) == lib.RR_E_SHAPE
-
-
-def test_the_api_module_takes_the_library_statuses_through() -> None:
-    """_rr_step_call's trampoline: rr_net_step_bound's own statuses and messages (RR_E_NULL, RR_E_CONFIG,
-    RR_E_SHAPE), for the rr_step_bound records the ABI-mode ffi makes."""
-    require_api_module()
-    ffi, lib = load_library()
-    step, step_f32 = (c_step_call.step_function(ffi, lib, f32, "api") for f32 in (False, True))
-    assert step is not lib.rr_net_step_bound
+    step, step_f32 = (c_step_call.step_function(ffi, lib, f32, mode) for f32 in (False, True))
+    assert (step is lib.rr_net_step_bound) == (mode == "abi")
     net = load("lstm_small", "float64")
     x = np.zeros(net.model.input_size)
     x_ptr = ffi.from_buffer("double[]", x)

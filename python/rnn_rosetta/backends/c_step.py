@@ -5,7 +5,7 @@ Per net and per shape ``(B, I)`` of ``x_t`` a :class:`StepPlan` holds what does 
 cffi type of x, the library's step entry point and a cycle of :data:`RING` output sets. A call crosses into C
 once, with 2 arguments (``rr_net_step_bound``: an ``rr_step_bound`` filled in advance with every argument of
 ``rr_net_step`` but x, and x) instead of ``rr_net_step``'s 17, through the compiled cffi module ``make c-step-py``
-builds where there is one (API mode, about 200 ns cheaper per call), else through ``ffi.dlopen`` (ABI mode):
+builds where there is one (API mode, about 0.1 us cheaper per call), else through ``ffi.dlopen`` (ABI mode):
 :mod:`rnn_rosetta.backends.c_step_call`.
 
 An output set (a *record*) is ``out_t``, ``h_next``, ``c_next`` and ``y_t``, each an array of its own, and the

@@ -1,7 +1,7 @@
 """How ``CNet.step``'s fast path calls ``rr_net_step_bound[_f32]``: through ``_rr_step_call``, the cffi API-mode
 module ``make c-step-py`` builds beside the library (:mod:`rnn_rosetta.backends.c_step_call_build`), or, where
 that module is absent, straight through the ABI-mode library (``ffi.dlopen``): the same C function with the same
-arguments, so the same bits and refusals, about 200 ns slower per call.
+arguments, so the same bits and refusals, about 0.1 us slower per call.
 
 Which one a process uses is decided once, at the first fast step, and reported by :func:`step_call_mode`
 (``"api"`` or ``"abi"``). A module that exists but cannot be loaded (built for another

@@ -2,7 +2,7 @@
 fast path crosses into C: ``python -m rnn_rosetta.backends.c_step_call_build OUT.c`` (``make c-step-py`` runs it
 and compiles the file with the Python headers; see mk/c.mk).
 
-Why: a call through cffi's ABI mode (``ffi.dlopen``) costs about 200 ns more than one through a compiled
+Why: a call through cffi's ABI mode (``ffi.dlopen``) costs about 0.1 us more than one through a compiled
 module, and the fast step makes one call per step. The module is a trampoline only: it does not link
 librnn_rosetta.so, so it works with whichever copy of the library ``load_library`` opened (checkout, bundled or
 ``RR_C_LIBRARY``). At first use, ``rnn_rosetta.backends.c_step_call`` (``_bound_module``) hands it the addresses of
