@@ -269,13 +269,15 @@ EXACT = {
     "tanh": lambda mp, x: mp.tanh(x),
     "expNonPositive": lambda mp, x: mp.exp(x),
 }
-#: Measured maxima (see docs/determinism.md) with a little room; float32 computes in float throughout.
+#: Measured maxima (see docs/determinism.md) with a little room; float32 computes in float throughout. The
+#: float32 sigmoid and tanh are C's float32 functions (one expf, one division): 2.40 and 1.37 ulp at worst over
+#: every float32 input (a scan of all 2^32 against float64), where the pair algorithm of float64 gives 0.6.
 MAX_ULP = {
     ("float64", "sigmoid"): 0.6,
     ("float64", "tanh"): 0.65,
     ("float64", "expNonPositive"): 0.6,
-    ("float32", "sigmoid"): 0.6,
-    ("float32", "tanh"): 0.6,
+    ("float32", "sigmoid"): 2.45,
+    ("float32", "tanh"): 1.4,
     ("float32", "expNonPositive"): 0.6,
 }
 

@@ -147,6 +147,10 @@ RR_AVX512_INLINE __m512d rr_v512_tanh_f64(__m512d x)
 
 #else /* float */
 
+/* Java's float32 sigmoid and tanh (Activations.sigmoid/tanh(float),
+ * Lanes32) are the functions below, operation for operation: the same bits
+ * (tests/test_float32_functions.py). A change here is a change there. */
+
 /* expf(x) = p(r) 2^n for x already in [-104, 89] (NaN: NaN), given
  * n = round(x / ln 2) (the callers form n beside x, which shortens the
  * path to it: SFX(rr_v512_tanh_f32)):

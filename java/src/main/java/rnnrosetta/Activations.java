@@ -31,8 +31,15 @@ package rnnrosetta;
  *   exp(y)     = eHi + eLo                                                 (softmax)
  * </pre>
  * NaN gives NaN, tanh keeps the sign of -0.0. Measured against mpmath (tests/test_java_determinism.py):
- * float64 within 0.6 ulp (tanh 0.65); float32 (the same algorithm in float, {@code q3} to degree 8, y clamped
- * at -104, k by 1.5*2^23) likewise. The float overloads compute in float throughout.
+ * float64 within 0.6 ulp (tanh 0.65).
+ *
+ * <p><b>float32</b> computes in float throughout. {@link #expNonPositive(float)} is the pair algorithm above
+ * in float ({@code q3} to degree 8, y clamped at -104, k by 1.5*2^23; within 0.6 ulp). The float sigmoid
+ * and tanh are C's float32 functions instead (c/src/avx512_math_impl.h: one expf by a degree-7 Taylor
+ * polynomial, one division; Cephes' polynomial for tanh near 0), operation for operation, so a float32 gate
+ * has the bits of C's AVX-512 and AVX2 kernels (tests/test_float32_functions.py): sigmoid within 2.4 ulp,
+ * tanh 1.4 (every float input, against float64), in about half the dependent operations of the pair
+ * algorithm (issue 14: the float32 step of a small layer is bound by these chains).
  */
 final class Activations {
     // ---- float64 constants
@@ -72,6 +79,25 @@ final class Activations {
     private static final float F6 = 0x1.6c16c2p-10f;
     private static final float F7 = 0x1.a01a02p-13f;
     private static final float F8 = 0x1.a01a02p-16f;
+    /** The float sigmoid's and tanh's constants: C's (c/src/avx512_math_impl.h), the same decimal literals. */
+    private static final float EXPF_LN2_HI = 0.693359375f;
+    private static final float EXPF_LN2_LO = -2.12194440e-4f;
+    /** 1/n!, n = 7 .. 2 (Taylor to r^7; the terms r and 1 have coefficient 1). */
+    private static final float T7 = 1.98412698e-4f;
+    private static final float T6 = 1.38888889e-3f;
+    private static final float T5 = 8.33333333e-3f;
+    private static final float T4 = 4.16666667e-2f;
+    private static final float T3 = 1.66666667e-1f;
+    private static final float T2 = 0.5f;
+    /** Cephes' tanhf polynomial P(z), highest power first, and where tanh leaves it. */
+    private static final float P4 = -5.70498872745e-3f;
+    private static final float P3 = 2.06390887954e-2f;
+    private static final float P2 = -5.37397155531e-2f;
+    private static final float P1 = 1.33314422036e-1f;
+    private static final float P0 = -3.33332819422e-1f;
+    private static final float TANH_SMALL_F = 0.625f;
+    /** tanh's a = min(44.5, |x|): 2a = 89 is the top of expf's range. */
+    private static final float TANH_MAX_F = 44.5f;
 
     /** What {@link #ratio} divides: its numerator over {@code 1 + e}, or e alone. */
     private static final int ONE = 0;       // 1 / (1 + e)
@@ -181,24 +207,67 @@ final class Activations {
         }
     }
 
-    /** {@link #sigmoid(double)} in float. */
+    /**
+     * The float sigmoid: C's float32 function ({@code rr_v512_sigmoid_f32}, c/src/avx512_math_impl.h),
+     * the same operations in the same order, so the same bits:
+     * {@code e = expf(max(-104, -|x|))}, then {@code x >= 0 ? 1/(1+e) : e/(1+e)} ({@link #expF}).
+     */
     static float sigmoid(float x) {
-        return ratio(-Math.abs(x), x >= 0 ? ONE : E);
+        float y = Math.max(EXP_MIN_F, -Math.abs(x));
+        float e = expF(y, rintF(y * LOG2E_F));
+        return (x >= 0.0f ? 1.0f : e) / (1.0f + e);
     }
 
-    /** {@link #tanh(double)} in float. */
+    /**
+     * The float tanh: C's float32 function ({@code rr_v512_tanh_f32}), the same bits. For
+     * {@code |x| < 0.625} Cephes' polynomial {@code |x| + |x| z P(z)}, {@code z = x^2}
+     * ({@link #tanhSmallF}); else {@code 1 - 2 / (expf(2a) + 1)}, {@code a = min(44.5, |x|)}, with
+     * {@code n = rint(a * 2/ln2)}; then the sign of x (tanh(-0) = -0).
+     */
     static float tanh(float x) {
-        float t = ratio(-2.0f * Math.abs(x), ONE_MINUS);
-        return Float.intBitsToFloat(Float.floatToRawIntBits(t) | (Float.floatToRawIntBits(x) & Integer.MIN_VALUE));
+        float ax = Math.abs(x);
+        float magnitude;
+        if (ax < TANH_SMALL_F) {
+            magnitude = tanhSmallF(x, ax);
+        } else {
+            float a = Math.min(TANH_MAX_F, ax);
+            float e = expF(a + a, rintF(a * (2.0f * LOG2E_F)));
+            magnitude = 1.0f - 2.0f / (e + 1.0f);
+        }
+        return Float.intBitsToFloat(Float.floatToRawIntBits(magnitude) | (Float.floatToRawIntBits(x) & Integer.MIN_VALUE));
     }
 
-    /** {@link #expNonPositive(double)} in float. */
+    /** {@code rint(v)} for {@code |v| < 2^22} (NaN stays NaN): adding 1.5*2^23 rounds v to an integer. */
+    static float rintF(float v) {
+        return (v + SHIFT_F) - SHIFT_F;
+    }
+
+    /**
+     * {@code expf(y) = p(r) 2^n} for y in [-104, 89] and {@code n = rint(y / ln2)} (C's
+     * {@code rr_v512_exp_reduced_f32}): {@code r = y - n ln2} in two fmas (ln2 = EXPF_LN2_HI +
+     * EXPF_LN2_LO), p the Taylor series of e^r to r^7 by Horner (highest power first), then
+     * {@code p 2^n1 2^n2} with {@code n1 = n >> 1, n2 = n - n1}: the first product is exact (|n1| &lt;= 75
+     * keeps it normal), so the one rounding is that of {@code p 2^n} (C's vscalefps).
+     */
+    static float expF(float y, float n) {
+        float r = Math.fma(-n, EXPF_LN2_HI, y);
+        r = Math.fma(-n, EXPF_LN2_LO, r);
+        float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(
+                T7, r, T6), r, T5), r, T4), r, T3), r, T2), r, 1.0f), r, 1.0f);
+        int k = (int) n;
+        int k1 = k >> 1;
+        return p * Float.intBitsToFloat((k1 + 127) << 23) * Float.intBitsToFloat((k - k1 + 127) << 23);
+    }
+
+    /** Cephes' tanhf polynomial for |x| &lt; 0.625: {@code |x| + |x| z P(z)}, {@code z = x^2}. */
+    static float tanhSmallF(float x, float ax) {
+        float z = x * x;
+        float p = Math.fma(Math.fma(Math.fma(Math.fma(P4, z, P3), z, P2), z, P1), z, P0);
+        return Math.fma(p * z, ax, ax);
+    }
+
+    /** {@link #expNonPositive(double)} in float: the pair algorithm of the class comment, in float. */
     static float expNonPositive(float y) {
-        return ratio(y, EXP);
-    }
-
-    /** {@link #ratio(double, int)} in float: y clamped at -104, q3 to degree 8, k by 1.5*2^23. */
-    private static float ratio(float y, int kind) {
         y = Math.max(y, EXP_MIN_F);
         float t = y * LOG2E_F + SHIFT_F;
         float kd = t - SHIFT_F;
@@ -220,28 +289,7 @@ final class Activations {
         float p2 = Float.intBitsToFloat((k - k1 + 127) << 23);
         float f0 = e0 + e1;
         float f1 = (e0 - f0) + e1;
-        float eHi = f0 * p1 * p2;
-        float eLo = f1 * p1 * p2;
-        if (kind == EXP) {
-            return eHi + eLo;
-        }
-        float dHi = 1.0f + eHi;
-        float dLo = ((1.0f - dHi) + eHi) + eLo;
-        float nHi;
-        float nLo;
-        if (kind == ONE) {
-            nHi = 1.0f;
-            nLo = 0.0f;
-        } else if (kind == E) {
-            nHi = eHi;
-            nLo = eLo;
-        } else {
-            nHi = 1.0f - eHi;
-            nLo = ((1.0f - nHi) - eHi) - eLo;
-        }
-        float q0 = nHi / dHi;
-        float rem = Math.fma(-q0, dHi, nHi) + (nLo - q0 * dLo);
-        return q0 + rem / dHi;
+        return f0 * p1 * p2 + f1 * p1 * p2;
     }
 
     /** {@link #relu(double)} in float. */

@@ -7,9 +7,11 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link Lanes64} in float32: {@link Activations}' float sigmoid and tanh over arrays, the same
- * operations in the same order as the scalar float functions (y clamped at -104, k by 1.5*2^23
- * in the low bits of an int, ln2 split at 12 bits, the Taylor polynomial to degree 8).
+ * {@link Activations}' float sigmoid and tanh over arrays: C's float32 functions
+ * (c/src/avx512_math_impl.h), the same operations in the same order as the scalar float functions
+ * ({@link Activations#sigmoid(float)}, {@link Activations#tanh(float)}, {@link Activations#expF}), so a
+ * lane and the scalar code agree to the bit. Where a branch of the scalar code is not taken a lane still
+ * computes it, and a blend keeps the branch taken.
  */
 final class Lanes32 {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -18,15 +20,22 @@ final class Lanes32 {
     private static final float LOG2E = 0x1.715476p0f;
     private static final float SHIFT = 0x1.8p23f;
     private static final int SHIFT_BITS = Float.floatToRawIntBits(SHIFT);
-    private static final float LN2_HI = 0x1.62ep-1f;
-    private static final float LN2_LO = 0x1.0bfbe8p-15f;
     private static final float EXP_MIN = -104.0f;
-    private static final float C3 = 0x1.555556p-3f;
-    private static final float C4 = 0x1.555556p-5f;
-    private static final float C5 = 0x1.111112p-7f;
-    private static final float C6 = 0x1.6c16c2p-10f;
-    private static final float C7 = 0x1.a01a02p-13f;
-    private static final float C8 = 0x1.a01a02p-16f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float T7 = 1.98412698e-4f;
+    private static final float T6 = 1.38888889e-3f;
+    private static final float T5 = 8.33333333e-3f;
+    private static final float T4 = 4.16666667e-2f;
+    private static final float T3 = 1.66666667e-1f;
+    private static final float T2 = 0.5f;
+    private static final float P4 = -5.70498872745e-3f;
+    private static final float P3 = 2.06390887954e-2f;
+    private static final float P2 = -5.37397155531e-2f;
+    private static final float P1 = 1.33314422036e-1f;
+    private static final float P0 = -3.33332819422e-1f;
+    private static final float TANH_SMALL = 0.625f;
+    private static final float TANH_MAX = 44.5f;
 
     private Lanes32() {
     }
@@ -35,56 +44,38 @@ final class Lanes32 {
      * {@code dst[dstOff + j] = sigmoid(src[srcOff + j])} for j &lt; {@code n}: whole vectors, then the
      * last units (fewer than a vector) as one more vector whose other lanes are read and written
      * back unchanged (a blend) when both arrays hold a whole vector there, else with
-     * {@link Activations#sigmoid(float)}: the same bits either way. src and dst may be the same array. With
-     * {@code e = exp(-|x|)} as a pair eHi + eLo: {@code x >= 0 ? 1/(1+e) : e/(1+e)}, in {@link Activations}' order.
+     * {@link Activations#sigmoid(float)}: the same bits either way. src and dst may be the same array.
+     * Per lane: {@code e = expf(max(-104, -|x|))}, {@code (x >= 0 ? 1 : e) / (1 + e)}.
+     *
+     * <p>The three loops write out expf's pipeline each: helpers returning vectors are not inlined once
+     * the caller (a step, inlining these) reaches C2's node budget, and C2 then boxes the vectors, which
+     * made the step allocate (measured). Only the one-fma {@link #horner} is a call.
      */
     static void sigmoid(float[] src, int srcOff, float[] dst, int dstOff, int n) {
         int lanes = S.length();
         for (int j = 0; j < n; j += lanes) {
-            boolean whole = j + lanes <= n;
-            if (!whole && !roomForTail(src, srcOff + j, dst, dstOff + j)) {
+            if (j + lanes > n && !roomForTail(src, srcOff + j, dst, dstOff + j)) {
                 for (; j < n; j++) {
                     dst[dstOff + j] = Activations.sigmoid(src[srcOff + j]);
                 }
                 return;
             }
             FloatVector x = FloatVector.fromArray(S, src, srcOff + j);
-            FloatVector y = x.abs().neg();
-            y = y.max(EXP_MIN);
-            FloatVector t = y.mul(LOG2E).add(SHIFT);
-            FloatVector kd = t.sub(SHIFT);                                   // k = rint(y / ln2)
+            FloatVector arg = x.abs().neg().max(EXP_MIN);
+            FloatVector t = arg.mul(LOG2E).add(SHIFT);
+            FloatVector kd = t.sub(SHIFT);                                     // expf(arg): kd = rint(arg / ln2)
+            FloatVector r = kd.neg().fma(x.broadcast(LN2_HI), arg);            // r = arg - kd ln2, two fmas
+            r = kd.neg().fma(x.broadcast(LN2_LO), r);
+            FloatVector p = horner(horner(horner(horner(horner(horner(r.fma(T7, T6), r, T5), r, T4), r, T3), r, T2),
+                    r, 1.0f), r, 1.0f);                                        // Taylor to r^7
             IntVector k = t.reinterpretAsInts().sub(SHIFT_BITS);
-            FloatVector rh = kd.neg().fma(y.broadcast(LN2_HI), y);           // y - k LN2_HI, exact
-            FloatVector c = kd.mul(LN2_LO);
-            FloatVector r = rh.sub(c);                                       // y - k ln2
-            FloatVector p = r.mul(r);                                        // r^2 = p + pe exactly
-            FloatVector pe = r.fma(r, p.neg());
-            FloatVector q3 = horner(horner(horner(horner(r.fma(C8, C7), r, C6), r, C5), r, C4), r, C3);
-            FloatVector sHi = rh.add(1.0f);                                   // sHi + sLo = 1 + rh exactly
-            FloatVector sLo = sHi.neg().add(1.0f).add(rh);
-            FloatVector h = p.mul(0.5f);                                      // r^2 / 2, exact
-            FloatVector e0 = sHi.add(h);                                     // e0 + e1 = sHi + h exactly
-            FloatVector e1 = sHi.sub(e0).add(h);
-            e1 = e1.add(p.mul(r).fma(q3, sLo.sub(c).add(pe.mul(0.5f))));    // + r^3 q3(r) + (sLo - c + pe/2)
-            FloatVector f0 = e0.add(e1);                                     // normalised: f0 + f1 = e0 + e1
-            FloatVector f1 = e0.sub(f0).add(e1);
             IntVector k1 = k.lanewise(VectorOperators.ASHR, 1);
-            FloatVector p1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            FloatVector p2 = k.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            FloatVector eHi = f0.mul(p1).mul(p2);                            // e = 2^k (f0 + f1)
-            FloatVector eLo = f1.mul(p1).mul(p2);
-            FloatVector dHi = eHi.add(1.0f);                                  // D = 1 + e
-            FloatVector dLo = dHi.neg().add(1.0f).add(eHi).add(eLo);
-            VectorMask<Float> one = x.compare(VectorOperators.GE, 0.0f);  // N = 1 (x >= 0) or e
-            FloatVector nHi = eHi.blend(1.0f, one);
-            FloatVector nLo = eLo.blend(0.0f, one);
-            FloatVector q0 = nHi.div(dHi);
-            FloatVector rem = q0.neg().fma(dHi, nHi).add(nLo.sub(q0.mul(dLo))); // N - q0 D
-            FloatVector v = q0.add(rem.div(dHi));
-            if (whole) {
+            FloatVector e = p.mul(k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                    .mul(k.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats()); // p 2^n1 2^n2
+            FloatVector v = e.blend(1.0f, x.compare(VectorOperators.GE, 0.0f)).div(e.add(1.0f));
+            if (j + lanes <= n) {
                 v.intoArray(dst, dstOff + j);
-            } else {
-                // the tail: lanes j .. n-1 of v, the rest of dst as it was
+            } else {                                                            // lanes j .. n-1 of v, the rest as it was
                 FloatVector old = FloatVector.fromArray(S, dst, dstOff + j);
                 old.blend(v, S.indexInRange(0, n - j)).intoArray(dst, dstOff + j);
             }
@@ -92,57 +83,41 @@ final class Lanes32 {
     }
 
     /**
-     * {@link #sigmoid} for tanh: with {@code e = exp(-2|x|)} as a pair, {@code (1-e)/(1+e)} and the
-     * sign of x. (Two loops, not one with a branch on the function: C2 would duplicate the body
-     * per branch, and these bodies are large.)
+     * {@link #sigmoid(float[], int, float[], int, int)} for tanh: per lane both branches of
+     * {@link Activations#tanh(float)}, the one taken kept by a blend, then the sign of x.
      */
     static void tanh(float[] src, int srcOff, float[] dst, int dstOff, int n) {
         int lanes = S.length();
         for (int j = 0; j < n; j += lanes) {
-            boolean whole = j + lanes <= n;
-            if (!whole && !roomForTail(src, srcOff + j, dst, dstOff + j)) {
+            if (j + lanes > n && !roomForTail(src, srcOff + j, dst, dstOff + j)) {
                 for (; j < n; j++) {
                     dst[dstOff + j] = Activations.tanh(src[srcOff + j]);
                 }
                 return;
             }
             FloatVector x = FloatVector.fromArray(S, src, srcOff + j);
-            FloatVector y = x.abs().mul(-2.0f);
-            y = y.max(EXP_MIN);
-            FloatVector t = y.mul(LOG2E).add(SHIFT);
-            FloatVector kd = t.sub(SHIFT);                                   // k = rint(y / ln2)
+            FloatVector ax = x.abs();
+            FloatVector z = x.mul(x);                                          // |x| < 0.625: |x| + |x| z P(z)
+            FloatVector small = horner(horner(horner(z.fma(P4, P3), z, P2), z, P1), z, P0).mul(z).fma(ax, ax);
+            FloatVector a = ax.min(TANH_MAX);                                  // else 1 - 2 / (expf(2a) + 1)
+            FloatVector arg = a.add(a);
+            FloatVector t = a.mul(2.0f * LOG2E).add(SHIFT);
+            FloatVector kd = t.sub(SHIFT);                                     // expf(arg): kd = rint(arg / ln2)
+            FloatVector r = kd.neg().fma(x.broadcast(LN2_HI), arg);            // r = arg - kd ln2, two fmas
+            r = kd.neg().fma(x.broadcast(LN2_LO), r);
+            FloatVector p = horner(horner(horner(horner(horner(horner(r.fma(T7, T6), r, T5), r, T4), r, T3), r, T2),
+                    r, 1.0f), r, 1.0f);                                        // Taylor to r^7
             IntVector k = t.reinterpretAsInts().sub(SHIFT_BITS);
-            FloatVector rh = kd.neg().fma(y.broadcast(LN2_HI), y);           // y - k LN2_HI, exact
-            FloatVector c = kd.mul(LN2_LO);
-            FloatVector r = rh.sub(c);                                       // y - k ln2
-            FloatVector p = r.mul(r);                                        // r^2 = p + pe exactly
-            FloatVector pe = r.fma(r, p.neg());
-            FloatVector q3 = horner(horner(horner(horner(r.fma(C8, C7), r, C6), r, C5), r, C4), r, C3);
-            FloatVector sHi = rh.add(1.0f);                                   // sHi + sLo = 1 + rh exactly
-            FloatVector sLo = sHi.neg().add(1.0f).add(rh);
-            FloatVector h = p.mul(0.5f);                                      // r^2 / 2, exact
-            FloatVector e0 = sHi.add(h);                                     // e0 + e1 = sHi + h exactly
-            FloatVector e1 = sHi.sub(e0).add(h);
-            e1 = e1.add(p.mul(r).fma(q3, sLo.sub(c).add(pe.mul(0.5f))));    // + r^3 q3(r) + (sLo - c + pe/2)
-            FloatVector f0 = e0.add(e1);                                     // normalised: f0 + f1 = e0 + e1
-            FloatVector f1 = e0.sub(f0).add(e1);
             IntVector k1 = k.lanewise(VectorOperators.ASHR, 1);
-            FloatVector p1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            FloatVector p2 = k.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            FloatVector eHi = f0.mul(p1).mul(p2);                            // e = 2^k (f0 + f1)
-            FloatVector eLo = f1.mul(p1).mul(p2);
-            FloatVector dHi = eHi.add(1.0f);                                  // D = 1 + e
-            FloatVector dLo = dHi.neg().add(1.0f).add(eHi).add(eLo);
-            FloatVector nHi = eHi.neg().add(1.0f);                            // N = 1 - e
-            FloatVector nLo = nHi.neg().add(1.0f).sub(eHi).sub(eLo);
-            FloatVector q0 = nHi.div(dHi);
-            FloatVector rem = q0.neg().fma(dHi, nHi).add(nLo.sub(q0.mul(dLo))); // N - q0 D
-            FloatVector v = q0.add(rem.div(dHi));
-            v = v.reinterpretAsInts().or(x.reinterpretAsInts().and(Integer.MIN_VALUE)).reinterpretAsFloats();
-            if (whole) {
+            FloatVector e = p.mul(k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                    .mul(k.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats()); // p 2^n1 2^n2
+            FloatVector magnitude = x.broadcast(1.0f).sub(x.broadcast(2.0f).div(e.add(1.0f)))
+                    .blend(small, ax.compare(VectorOperators.LT, TANH_SMALL));
+            FloatVector v = magnitude.reinterpretAsInts().or(x.reinterpretAsInts().and(Integer.MIN_VALUE))
+                    .reinterpretAsFloats();                                     // the sign of x
+            if (j + lanes <= n) {
                 v.intoArray(dst, dstOff + j);
-            } else {
-                // the tail: lanes j .. n-1 of v, the rest of dst as it was
+            } else {                                                            // lanes j .. n-1 of v, the rest as it was
                 FloatVector old = FloatVector.fromArray(S, dst, dstOff + j);
                 old.blend(v, S.indexInRange(0, n - j)).intoArray(dst, dstOff + j);
             }
@@ -151,21 +126,16 @@ final class Lanes32 {
 
     /**
      * In place over {@code a[off + j]}, j &lt; {@code n}: tanh for {@code tanhFrom <= j < tanhTo}, sigmoid
-     * for the other j. {@link #sigmoid} and {@link #tanh} in one pass, so that neighbouring gate blocks of
-     * a small layer (an LSTM's i, f | g | o; o | tanh(c_t)) share vectors and one tail, and fewer
-     * dependency chains run one after the other. Each lane runs its own function's operations in that
-     * function's order: the steps the two share once, y, N and the sign picked per lane by a blend on
-     * the lane's unit, so every value gets the bits of {@link #sigmoid} / {@link #tanh} and of
-     * {@link Activations}. The tail as in {@link #sigmoid} (a is src and dst).
-     * The exp pipeline is written out again here rather than shared with {@link #sigmoid}: a helper would
-     * have to return two vectors (eHi, eLo), and C2 boxes vectors that cross a call it declines to
-     * inline, which made the step allocate (measured).
+     * for the other j, in one pass with one expf and one division (C's {@code rr_v512_tanh_sigmoid_f32}),
+     * so that neighbouring gate blocks of a small layer (an LSTM's i, f | g | o; o | tanh(c_t)) share
+     * vectors and one tail, and fewer dependency chains run one after the other. expf's argument is 2a
+     * (tanh lanes, a = min(44.5, |x|)) or max(-104, -|x|), the numerator 2 or (x >= 0 ? 1 : e): each lane
+     * gets its own function's bits. The tail as in {@link #sigmoid(float[], int, float[], int, int)}.
      */
     static void gates(float[] a, int off, int tanhFrom, int tanhTo, int n) {
         int lanes = S.length();
         for (int j = 0; j < n; j += lanes) {
-            boolean whole = j + lanes <= n;
-            if (!whole && !roomForTail(a, off + j, a, off + j)) {
+            if (j + lanes > n && !roomForTail(a, off + j, a, off + j)) {
                 for (; j < n; j++) {
                     float x = a[off + j];
                     a[off + j] = j >= tanhFrom && j < tanhTo ? Activations.tanh(x) : Activations.sigmoid(x);
@@ -173,50 +143,32 @@ final class Lanes32 {
                 return;
             }
             FloatVector x = FloatVector.fromArray(S, a, off + j);
-            FloatVector unit = INDEX.add(j);                                        // j + lane, exact
+            FloatVector unit = INDEX.add(j);                                    // j + lane, exact
             VectorMask<Float> tanh = unit.compare(VectorOperators.GE, (float) tanhFrom).and(unit.lt((float) tanhTo));
             FloatVector ax = x.abs();
-            FloatVector y = ax.neg().blend(ax.mul(-2.0f), tanh);                  // sigmoid: -|x|; tanh: -2|x|
-            y = y.max(EXP_MIN);
-            FloatVector t = y.mul(LOG2E).add(SHIFT);
-            FloatVector kd = t.sub(SHIFT);                                   // k = rint(y / ln2)
+            FloatVector z = x.mul(x);                                          // |x| < 0.625: |x| + |x| z P(z)
+            FloatVector small = horner(horner(horner(z.fma(P4, P3), z, P2), z, P1), z, P0).mul(z).fma(ax, ax);
+            FloatVector half = ax.min(TANH_MAX);
+            FloatVector y = ax.neg().max(EXP_MIN);
+            FloatVector arg = y.blend(half.add(half), tanh);
+            FloatVector t = y.blend(half, tanh).mul(x.broadcast(LOG2E).blend(2.0f * LOG2E, tanh)).add(SHIFT);
+            FloatVector kd = t.sub(SHIFT);                                     // expf(arg): kd = rint(arg / ln2)
+            FloatVector r = kd.neg().fma(x.broadcast(LN2_HI), arg);            // r = arg - kd ln2, two fmas
+            r = kd.neg().fma(x.broadcast(LN2_LO), r);
+            FloatVector p = horner(horner(horner(horner(horner(horner(r.fma(T7, T6), r, T5), r, T4), r, T3), r, T2),
+                    r, 1.0f), r, 1.0f);                                        // Taylor to r^7
             IntVector k = t.reinterpretAsInts().sub(SHIFT_BITS);
-            FloatVector rh = kd.neg().fma(y.broadcast(LN2_HI), y);           // y - k LN2_HI, exact
-            FloatVector c = kd.mul(LN2_LO);
-            FloatVector r = rh.sub(c);                                       // y - k ln2
-            FloatVector p = r.mul(r);                                        // r^2 = p + pe exactly
-            FloatVector pe = r.fma(r, p.neg());
-            FloatVector q3 = horner(horner(horner(horner(r.fma(C8, C7), r, C6), r, C5), r, C4), r, C3);
-            FloatVector sHi = rh.add(1.0f);                                   // sHi + sLo = 1 + rh exactly
-            FloatVector sLo = sHi.neg().add(1.0f).add(rh);
-            FloatVector h = p.mul(0.5f);                                      // r^2 / 2, exact
-            FloatVector e0 = sHi.add(h);                                     // e0 + e1 = sHi + h exactly
-            FloatVector e1 = sHi.sub(e0).add(h);
-            e1 = e1.add(p.mul(r).fma(q3, sLo.sub(c).add(pe.mul(0.5f))));    // + r^3 q3(r) + (sLo - c + pe/2)
-            FloatVector f0 = e0.add(e1);                                     // normalised: f0 + f1 = e0 + e1
-            FloatVector f1 = e0.sub(f0).add(e1);
             IntVector k1 = k.lanewise(VectorOperators.ASHR, 1);
-            FloatVector p1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            FloatVector p2 = k.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            FloatVector eHi = f0.mul(p1).mul(p2);                            // e = 2^k (f0 + f1)
-            FloatVector eLo = f1.mul(p1).mul(p2);
-            FloatVector dHi = eHi.add(1.0f);                                  // D = 1 + e
-            FloatVector dLo = dHi.neg().add(1.0f).add(eHi).add(eLo);
-            // N: sigmoid 1 (x >= 0) or e; tanh 1 - e
-            VectorMask<Float> one = x.compare(VectorOperators.GE, 0.0f);
-            FloatVector tHi = eHi.neg().add(1.0f);
-            FloatVector nHi = eHi.blend(1.0f, one).blend(tHi, tanh);
-            FloatVector nLo = eLo.blend(0.0f, one).blend(tHi.neg().add(1.0f).sub(eHi).sub(eLo), tanh);
-            FloatVector q0 = nHi.div(dHi);
-            FloatVector rem = q0.neg().fma(dHi, nHi).add(nLo.sub(q0.mul(dLo))); // N - q0 D
-            FloatVector v = q0.add(rem.div(dHi));
-            FloatVector signed = v.reinterpretAsInts().or(x.reinterpretAsInts().and(Integer.MIN_VALUE))
-                    .reinterpretAsFloats();
-            v = v.blend(signed, tanh);                                        // tanh: the sign of x
-            if (whole) {
+            FloatVector e = p.mul(k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                    .mul(k.sub(k1).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats()); // p 2^n1 2^n2
+            FloatVector num = e.blend(1.0f, x.compare(VectorOperators.GE, 0.0f)).blend(2.0f, tanh);
+            FloatVector q = num.div(e.add(1.0f));
+            FloatVector magnitude = x.broadcast(1.0f).sub(q).blend(small, ax.compare(VectorOperators.LT, TANH_SMALL));
+            FloatVector v = q.blend(magnitude.reinterpretAsInts().or(x.reinterpretAsInts().and(Integer.MIN_VALUE))
+                    .reinterpretAsFloats(), tanh);                              // tanh lanes: the sign of x
+            if (j + lanes <= n) {
                 v.intoArray(a, off + j);
-            } else {
-                // the tail: lanes j .. n-1 of v, the rest of a as it was
+            } else {                                                            // lanes j .. n-1 of v, the rest as it was
                 FloatVector old = FloatVector.fromArray(S, a, off + j);
                 old.blend(v, S.indexInRange(0, n - j)).intoArray(a, off + j);
             }
