@@ -497,7 +497,12 @@ final class Vector64 extends Plain64 {
         int fOff = ghOff + hidden;
         int gOff = ghOff + 2 * hidden;
         int oOff = ghOff + 3 * hidden;
-        for (int j = 0; j < end; j += L) {
+        if (p == null) {
+            // without peepholes every gate is clamp(xp + gh), and the four blocks lie side by side in
+            // both rows: one pass over all 4H (whole vectors across the blocks, then the last elements)
+            clampedSums(xp, xpOff, gh, ghOff, 4 * hidden);
+        }
+        for (int j = 0; p != null && j < end; j += L) {
             DoubleVector cPrev = load(c, cOff + j);
             DoubleVector ai = load(xp, xpOff + j).add(load(gh, ghOff + j));
             DoubleVector af = load(xp, xpOff + hidden + j).add(load(gh, fOff + j));
@@ -514,7 +519,7 @@ final class Vector64 extends Plain64 {
             clamp(load(xp, xpOff + 2 * hidden + j).add(load(gh, gOff + j)), clip).intoArray(gh, gOff + j);
             ao.intoArray(gh, oOff + j);
         }
-        for (int j = end; j < hidden; j++) {
+        for (int j = end; p != null && j < hidden; j++) {
             double cPrev = c[cOff + j];
             double ai = xp[xpOff + j] + gh[ghOff + j];
             double af = xp[xpOff + hidden + j] + gh[fOff + j];
@@ -569,6 +574,20 @@ final class Vector64 extends Plain64 {
     }
 
     /**
+     * {@code gh[ghOff + j] = clamp(xp[xpOff + j] + gh[ghOff + j])} for j &lt; n: whole vectors, then the
+     * last elements one by one (Plain64's operations, the same bits).
+     */
+    private void clampedSums(double[] xp, int xpOff, double[] gh, int ghOff, int n) {
+        int end = S.loopBound(n);
+        for (int j = 0; j < end; j += L) {
+            clamp(load(xp, xpOff + j).add(load(gh, ghOff + j)), clip).intoArray(gh, ghOff + j);
+        }
+        for (int j = end; j < n; j++) {
+            gh[ghOff + j] = Activations.clamp(xp[xpOff + j] + gh[ghOff + j], clip);
+        }
+    }
+
+    /**
      * The LSTM's first activations in place over the gate row: sigmoid on i and f, tanh on g, and
      * sigmoid on o when {@code blocks} is 4. When H is not a whole number of vectors the blocks share
      * vectors in one {@link Lanes64#gates} pass (a small layer: one or two vectors instead of a
@@ -592,14 +611,7 @@ final class Vector64 extends Plain64 {
         int end = S.loopBound(hidden);
         int zOff = ghOff + hidden;
         int nOff = ghOff + n0;
-        for (int j = 0; j < end; j += L) {
-            clamp(load(xp, xpOff + j).add(load(gh, ghOff + j)), clip).intoArray(gh, ghOff + j);
-            clamp(load(xp, xpOff + hidden + j).add(load(gh, zOff + j)), clip).intoArray(gh, zOff + j);
-        }
-        for (int j = end; j < hidden; j++) {
-            gh[ghOff + j] = Activations.clamp(xp[xpOff + j] + gh[ghOff + j], clip);
-            gh[zOff + j] = Activations.clamp(xp[xpOff + hidden + j] + gh[zOff + j], clip);
-        }
+        clampedSums(xp, xpOff, gh, ghOff, 2 * hidden);                       // a_r, a_z: side by side
         // r = sigmoid(a_r), z = sigmoid(a_z): one pass over the two blocks
         Lanes64.sigmoid(gh, ghOff, gh, ghOff, 2 * hidden);
         for (int j = 0; j < end; j += L) {
