@@ -151,3 +151,15 @@ def test_vector_steps_equal_vector_forward_at_small_widths(rr: Any, model: str, 
         assert _np(h).tobytes() == _np(whole.hN()).tobytes(), f"H={hidden}: h_N"
         if c is not None:
             assert _np(c).tobytes() == _np(whole.cN()).tobytes(), f"H={hidden}: c_N"
+
+
+def test_weight_panels_start_on_cache_lines(rr: Any) -> None:
+    """The JVM the Python backend starts aligns objects to 64 bytes (JVM_OPTIONS), so the vector kernel leaves
+    48 bytes before its first weight panel (Vector64.PAD = 6 doubles, Vector32.PAD = 12 floats) and every
+    panel row starts on a cache line. The bits do not depend on it (the tests above run with it)."""
+    import jpype
+
+    for name, lead in (("rnnrosetta.Vector64", 6), ("rnnrosetta.Vector32", 12)):
+        field = jpype.JClass("java.lang.Class").forName(name).getDeclaredField("PAD")
+        field.setAccessible(True)
+        assert int(field.getInt(None)) == lead, name

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from rnn_rosetta import paths
+from rnn_rosetta.backends.java_backend import JVM_OPTIONS
 from tests.conftest import require_backend
 from tests.test_java_determinism import _jarray, _np, make_net
 
@@ -62,7 +63,7 @@ def _step_bench(cells: str, dtype: str, kernel: str, model: str, hidden: str = "
     jar = paths.java_jar()
     cmd = [
         "java",
-        "--add-modules=jdk.incubator.vector",
+        *JVM_OPTIONS,
         "-cp",
         str(jar),
         "rnnrosetta.bench.StepBench",
