@@ -148,10 +148,10 @@ final class Lanes32 {
             FloatVector ax = x.abs();
             FloatVector z = x.mul(x);                                          // |x| < 0.625: |x| + |x| z P(z)
             FloatVector small = horner(horner(horner(z.fma(P4, P3), z, P2), z, P1), z, P0).mul(z).fma(ax, ax);
-            FloatVector half = ax.min(TANH_MAX);
-            FloatVector y = ax.neg().max(EXP_MIN);
-            FloatVector arg = y.blend(half.add(half), tanh);
-            FloatVector t = y.blend(half, tanh).mul(x.broadcast(LOG2E).blend(2.0f * LOG2E, tanh)).add(SHIFT);
+            FloatVector capped = ax.min(TANH_MAX);                             // tanh's a = min(44.5, |x|)
+            FloatVector y = ax.neg().max(EXP_MIN);                             // sigmoid's max(-104, -|x|)
+            FloatVector arg = y.blend(capped.add(capped), tanh);
+            FloatVector t = y.blend(capped, tanh).mul(x.broadcast(LOG2E).blend(2.0f * LOG2E, tanh)).add(SHIFT);
             FloatVector kd = t.sub(SHIFT);                                     // expf(arg): kd = rint(arg / ln2)
             FloatVector r = kd.neg().fma(x.broadcast(LN2_HI), arg);            // r = arg - kd ln2, two fmas
             r = kd.neg().fma(x.broadcast(LN2_LO), r);

@@ -516,39 +516,8 @@ final class Vector64 extends Plain64 {
             // without peepholes every gate is clamp(xp + gh), and the four blocks lie side by side in
             // both rows: one pass over all 4H (whole vectors across the blocks, then the last elements)
             clampedSums(xp, xpOff, gh, ghOff, 4 * hidden);
-        }
-        for (int j = 0; p != null && j < end; j += L) {
-            DoubleVector cPrev = load(c, cOff + j);
-            DoubleVector ai = load(xp, xpOff + j).add(load(gh, ghOff + j));
-            DoubleVector af = load(xp, xpOff + hidden + j).add(load(gh, fOff + j));
-            DoubleVector ao = load(xp, xpOff + 3 * hidden + j).add(load(gh, oOff + j));
-            if (p != null) {
-                // i and f see c_{t-1}; o waits for c_t (unclamped until then)
-                ai = load(p, j).fma(cPrev, ai);
-                af = load(p, hidden + j).fma(cPrev, af);
-            } else {
-                ao = clamp(ao, clip);
-            }
-            clamp(ai, clip).intoArray(gh, ghOff + j);
-            clamp(af, clip).intoArray(gh, fOff + j);
-            clamp(load(xp, xpOff + 2 * hidden + j).add(load(gh, gOff + j)), clip).intoArray(gh, gOff + j);
-            ao.intoArray(gh, oOff + j);
-        }
-        for (int j = end; p != null && j < hidden; j++) {
-            double cPrev = c[cOff + j];
-            double ai = xp[xpOff + j] + gh[ghOff + j];
-            double af = xp[xpOff + hidden + j] + gh[fOff + j];
-            double ao = xp[xpOff + 3 * hidden + j] + gh[oOff + j];
-            if (p != null) {
-                ai = Math.fma(p[j], cPrev, ai);
-                af = Math.fma(p[hidden + j], cPrev, af);
-            } else {
-                ao = Activations.clamp(ao, clip);
-            }
-            gh[ghOff + j] = Activations.clamp(ai, clip);
-            gh[fOff + j] = Activations.clamp(af, clip);
-            gh[gOff + j] = Activations.clamp(xp[xpOff + 2 * hidden + j] + gh[gOff + j], clip);
-            gh[oOff + j] = ao;
+        } else {
+            peepholeSums(p, xp, xpOff, gh, ghOff, c, cOff, hidden);
         }
         // i = sigmoid(a_i + p_i c_{t-1}), f = sigmoid(a_f + p_f c_{t-1}), g = tanh(a_g), and without
         // peepholes o = sigmoid(a_o)
@@ -585,6 +554,36 @@ final class Vector64 extends Plain64 {
         }
         for (int j = end; j < hidden; j++) {
             m[mOff + j] = gh[oOff + j] * gh[gOff + j];
+        }
+    }
+
+    /**
+     * The LSTM's pre-activations with peepholes, in place over the gate row: i and f see c_{t-1}
+     * ({@code clamp(xp + gh + p c_{t-1})}), g is {@code clamp(xp + gh)}, and o stays {@code xp + gh}
+     * (unclamped until it sees c_t); vectors, then the last units one by one.
+     */
+    private void peepholeSums(double[] p, double[] xp, int xpOff, double[] gh, int ghOff, double[] c, int cOff,
+                              int hidden) {
+        int end = S.loopBound(hidden);
+        int fOff = ghOff + hidden;
+        int gOff = ghOff + 2 * hidden;
+        int oOff = ghOff + 3 * hidden;
+        for (int j = 0; j < end; j += L) {
+            DoubleVector cPrev = load(c, cOff + j);
+            DoubleVector ai = load(p, j).fma(cPrev, load(xp, xpOff + j).add(load(gh, ghOff + j)));
+            DoubleVector af = load(p, hidden + j).fma(cPrev, load(xp, xpOff + hidden + j).add(load(gh, fOff + j)));
+            clamp(ai, clip).intoArray(gh, ghOff + j);
+            clamp(af, clip).intoArray(gh, fOff + j);
+            clamp(load(xp, xpOff + 2 * hidden + j).add(load(gh, gOff + j)), clip).intoArray(gh, gOff + j);
+            load(xp, xpOff + 3 * hidden + j).add(load(gh, oOff + j)).intoArray(gh, oOff + j);
+        }
+        for (int j = end; j < hidden; j++) {
+            double cPrev = c[cOff + j];
+            gh[ghOff + j] = Activations.clamp(Math.fma(p[j], cPrev, xp[xpOff + j] + gh[ghOff + j]), clip);
+            gh[fOff + j] = Activations.clamp(Math.fma(p[hidden + j], cPrev, xp[xpOff + hidden + j] + gh[fOff + j]),
+                    clip);
+            gh[gOff + j] = Activations.clamp(xp[xpOff + 2 * hidden + j] + gh[gOff + j], clip);
+            gh[oOff + j] = xp[xpOff + 3 * hidden + j] + gh[oOff + j];
         }
     }
 
