@@ -66,38 +66,38 @@ final class Activations {
     private static final double C14 = 0x1.93974a8c07c9dp-37;
 
     // ---- float32 constants (the same roles)
-    private static final float LOG2E_F = 0x1.715476p0f;
-    private static final float SHIFT_F = 0x1.8p23f;
-    private static final int SHIFT_BITS_F = Float.floatToRawIntBits(SHIFT_F);
+    static final float LOG2E_F = 0x1.715476p0f;
+    static final float SHIFT_F = 0x1.8p23f;
+    static final int SHIFT_BITS_F = Float.floatToRawIntBits(SHIFT_F);
     /** ln2 to 12 bits (k * LN2_HI_F is exact for |k| &lt; 2^8) and the rest. */
     private static final float LN2_HI_F = 0x1.62ep-1f;
     private static final float LN2_LO_F = 0x1.0bfbe8p-15f;
-    private static final float EXP_MIN_F = -104.0f;
+    static final float EXP_MIN_F = -104.0f;
     private static final float F3 = 0x1.555556p-3f;
     private static final float F4 = 0x1.555556p-5f;
     private static final float F5 = 0x1.111112p-7f;
     private static final float F6 = 0x1.6c16c2p-10f;
     private static final float F7 = 0x1.a01a02p-13f;
     private static final float F8 = 0x1.a01a02p-16f;
-    /** The float sigmoid's and tanh's constants: C's (c/src/avx512_math_impl.h), the same decimal literals. */
-    private static final float EXPF_LN2_HI = 0.693359375f;
-    private static final float EXPF_LN2_LO = -2.12194440e-4f;
+    /** The float sigmoid's and tanh's constants: C's (c/src/avx512_math_impl.h), the same decimal literals (Lanes32 reads them here). */
+    static final float EXPF_LN2_HI = 0.693359375f;
+    static final float EXPF_LN2_LO = -2.12194440e-4f;
     /** 1/n!, n = 7 .. 2 (Taylor to r^7; the terms r and 1 have coefficient 1). */
-    private static final float T7 = 1.98412698e-4f;
-    private static final float T6 = 1.38888889e-3f;
-    private static final float T5 = 8.33333333e-3f;
-    private static final float T4 = 4.16666667e-2f;
-    private static final float T3 = 1.66666667e-1f;
-    private static final float T2 = 0.5f;
+    static final float T7 = 1.98412698e-4f;
+    static final float T6 = 1.38888889e-3f;
+    static final float T5 = 8.33333333e-3f;
+    static final float T4 = 4.16666667e-2f;
+    static final float T3 = 1.66666667e-1f;
+    static final float T2 = 0.5f;
     /** Cephes' tanhf polynomial P(z), highest power first, and where tanh leaves it. */
-    private static final float P4 = -5.70498872745e-3f;
-    private static final float P3 = 2.06390887954e-2f;
-    private static final float P2 = -5.37397155531e-2f;
-    private static final float P1 = 1.33314422036e-1f;
-    private static final float P0 = -3.33332819422e-1f;
-    private static final float TANH_SMALL_F = 0.625f;
+    static final float P4 = -5.70498872745e-3f;
+    static final float P3 = 2.06390887954e-2f;
+    static final float P2 = -5.37397155531e-2f;
+    static final float P1 = 1.33314422036e-1f;
+    static final float P0 = -3.33332819422e-1f;
+    static final float TANH_SMALL_F = 0.625f;
     /** tanh's a = min(44.5, |x|): 2a = 89 is the top of expf's range. */
-    private static final float TANH_MAX_F = 44.5f;
+    static final float TANH_MAX_F = 44.5f;
 
     /** What {@link #ratio} divides: its numerator over {@code 1 + e}, or e alone. */
     private static final int ONE = 0;       // 1 / (1 + e)

@@ -17,25 +17,26 @@ final class Lanes32 {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     /** The lane numbers 0, 1, .. as values: {@link #gates} picks each lane's function by its unit. */
     private static final FloatVector INDEX = FloatVector.zero(S).addIndex(1);
-    private static final float LOG2E = 0x1.715476p0f;
-    private static final float SHIFT = 0x1.8p23f;
-    private static final int SHIFT_BITS = Float.floatToRawIntBits(SHIFT);
-    private static final float EXP_MIN = -104.0f;
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
-    private static final float T7 = 1.98412698e-4f;
-    private static final float T6 = 1.38888889e-3f;
-    private static final float T5 = 8.33333333e-3f;
-    private static final float T4 = 4.16666667e-2f;
-    private static final float T3 = 1.66666667e-1f;
-    private static final float T2 = 0.5f;
-    private static final float P4 = -5.70498872745e-3f;
-    private static final float P3 = 2.06390887954e-2f;
-    private static final float P2 = -5.37397155531e-2f;
-    private static final float P1 = 1.33314422036e-1f;
-    private static final float P0 = -3.33332819422e-1f;
-    private static final float TANH_SMALL = 0.625f;
-    private static final float TANH_MAX = 44.5f;
+    // the constants of Activations' float sigmoid and tanh (C's), under short names
+    private static final float LOG2E = Activations.LOG2E_F;
+    private static final float SHIFT = Activations.SHIFT_F;
+    private static final int SHIFT_BITS = Activations.SHIFT_BITS_F;
+    private static final float EXP_MIN = Activations.EXP_MIN_F;
+    private static final float LN2_HI = Activations.EXPF_LN2_HI;
+    private static final float LN2_LO = Activations.EXPF_LN2_LO;
+    private static final float T7 = Activations.T7;
+    private static final float T6 = Activations.T6;
+    private static final float T5 = Activations.T5;
+    private static final float T4 = Activations.T4;
+    private static final float T3 = Activations.T3;
+    private static final float T2 = Activations.T2;
+    private static final float P4 = Activations.P4;
+    private static final float P3 = Activations.P3;
+    private static final float P2 = Activations.P2;
+    private static final float P1 = Activations.P1;
+    private static final float P0 = Activations.P0;
+    private static final float TANH_SMALL = Activations.TANH_SMALL_F;
+    private static final float TANH_MAX = Activations.TANH_MAX_F;
 
     private Lanes32() {
     }
