@@ -154,11 +154,16 @@ def test_vector_steps_equal_vector_forward_at_small_widths(rr: Any, model: str, 
 
 
 def test_weight_panels_start_on_cache_lines(rr: Any) -> None:
-    """The JVM the Python backend starts aligns objects to 64 bytes (JVM_OPTIONS), so the vector kernel leaves
-    48 bytes before its first weight panel (Vector64.PAD = 6 doubles, Vector32.PAD = 12 floats) and every
-    panel row starts on a cache line. The bits do not depend on it (the tests above run with it)."""
+    """The JVM the Python backend starts aligns objects to 64 bytes (JVM_OPTIONS) with 16-byte array headers, and
+    the vector kernel leaves 48 bytes before its first weight panel (Vector64.PAD = 6 doubles, Vector32.PAD = 12
+    floats): so every panel row starts on a cache line. The bits do not depend on it (the tests above run with it)."""
     import jpype
 
+    management = jpype.JClass("java.lang.management.ManagementFactory")
+    diagnostic = jpype.JClass("com.sun.management.HotSpotDiagnosticMXBean")
+    vm = management.getPlatformMXBean(diagnostic)
+    assert str(vm.getVMOption("ObjectAlignmentInBytes").getValue()) == "64"
+    assert str(vm.getVMOption("UseCompressedClassPointers").getValue()) == "true"
     for name, lead in (("rnnrosetta.Vector64", 6), ("rnnrosetta.Vector32", 12)):
         field = jpype.JClass("java.lang.Class").forName(name).getDeclaredField("PAD")
         field.setAccessible(True)

@@ -56,16 +56,16 @@ final class Vector64 extends Plain64 {
     /** The dot block (k per partial sum), see {@link Matrix#DOT_BLOCK}. */
     private static final int DB = Matrix.DOT_BLOCK;
     /**
-     * Elements before the first panel of a packed W ({@link #matrix}), so that every panel row (NR
-     * elements: two 64-byte lines) starts on a line: a 512-bit load that crosses a line costs two loads
-     * (measured on Zen 4: the products of a small layer 1.3-1.5x slower from an array aligned to 16
-     * bytes; a step at 32 units 14-20 % slower). Java promises an array no alignment but the JVM's
-     * object alignment (8 bytes unless {@code -XX:ObjectAlignmentInBytes}); with 64 (the project's
-     * JVM options) and HotSpot's 16-byte array header (compressed class pointers, the default), 48
-     * bytes of lead put the panels on lines, wherever the GC moves the array. Else no lead. Only the
-     * speed depends on it, never the bits.
+     * Elements before the first panel of a packed W ({@link #matrix}): 48 bytes, so that every panel row
+     * (NR elements: two 64-byte lines) starts on a line when the JVM aligns objects to 64 bytes
+     * ({@code -XX:ObjectAlignmentInBytes=64}, the project's JVM options) and an array's data starts 16
+     * bytes into it (HotSpot's array header with compressed class pointers, the default): a 512-bit load
+     * that crosses a line costs two loads (measured on Zen 4: the products of a small layer 1.3-1.5x
+     * slower from an array aligned to 16 bytes; a step at 32 units 14-20 % slower). Java promises an
+     * array no other alignment; under other options the lead costs 48 bytes per matrix and nothing else.
+     * Only the speed depends on it, never the bits.
      */
-    static final int PAD = panelLead(Double.BYTES);
+    static final int PAD = 48 / Double.BYTES;
 
     Vector64(double clip) {
         super(clip);
@@ -650,12 +650,7 @@ final class Vector64 extends Plain64 {
     void gruReset(double[] xp, int xpOff, double[] gh, int ghOff, double[] h, int hOff, double[] rh, int rhOff,
                   int hidden) {
         int end = S.loopBound(hidden);
-        for (int j = 0; j < end; j += L) {
-            clamp(load(xp, xpOff + j).add(load(gh, ghOff + j)), clip).intoArray(gh, ghOff + j);
-        }
-        for (int j = end; j < hidden; j++) {
-            gh[ghOff + j] = Activations.clamp(xp[xpOff + j] + gh[ghOff + j], clip);
-        }
+        clampedSums(xp, xpOff, gh, ghOff, hidden);                           // a_r
         Lanes64.sigmoid(gh, ghOff, gh, ghOff, hidden);                      // r = sigmoid(a_r)
         for (int j = 0; j < end; j += L) {
             // rh = r * h_{t-1}
@@ -672,15 +667,8 @@ final class Vector64 extends Plain64 {
         int n0 = 2 * hidden; // first row of the n block
         int end = S.loopBound(hidden);
         int zOff = ghOff + hidden;
-        for (int j = 0; j < end; j += L) {
-            clamp(load(xp, xpOff + hidden + j).add(load(gh, zOff + j)), clip).intoArray(gh, zOff + j);
-            // W_in x + b_in + W_hn (r * h_{t-1}) + b_hn, clamped
-            clamp(load(xp, xpOff + n0 + j).add(load(gn, gnOff + j)), clip).intoArray(gn, gnOff + j);
-        }
-        for (int j = end; j < hidden; j++) {
-            gh[zOff + j] = Activations.clamp(xp[xpOff + hidden + j] + gh[zOff + j], clip);
-            gn[gnOff + j] = Activations.clamp(xp[xpOff + n0 + j] + gn[gnOff + j], clip);
-        }
+        clampedSums(xp, xpOff + hidden, gh, zOff, hidden);                   // a_z
+        clampedSums(xp, xpOff + n0, gn, gnOff, hidden);                      // W_in x + b_in + W_hn (r * h_{t-1}) + b_hn
         Lanes64.sigmoid(gh, zOff, gh, zOff, hidden);                        // z = sigmoid(a_z)
         Lanes64.tanh(gn, gnOff, gn, gnOff, hidden);                         // n
         for (int j = 0; j < end; j += L) {
@@ -717,18 +705,5 @@ final class Vector64 extends Plain64 {
     /** {@link Activations#relu(double)}: {@code x < 0 ? 0 : x}, NaN and -0.0 kept. */
     private static DoubleVector relu(DoubleVector x) {
         return x.blend(0.0, x.lt(0.0));
-    }
-
-    /** {@link #PAD} for elements of {@code bytes} bytes, read from the JVM's options (0 when unknown). */
-    private static int panelLead(int bytes) {
-        try {
-            var vm = java.lang.management.ManagementFactory.getPlatformMXBean(
-                    com.sun.management.HotSpotDiagnosticMXBean.class);
-            int alignment = Integer.parseInt(vm.getVMOption("ObjectAlignmentInBytes").getValue());
-            boolean header16 = Boolean.parseBoolean(vm.getVMOption("UseCompressedClassPointers").getValue());
-            return alignment >= 64 && header16 ? (64 - 16) / bytes : 0;
-        } catch (RuntimeException | LinkageError e) {
-            return 0; // no HotSpot options to read: the panels start where the array's data does
-        }
     }
 }
